@@ -1,0 +1,16 @@
+"""authlib-core: Convex-style backend functions with Better-Auth-style sessions.
+
+Write ``@query`` and ``@mutation`` functions in ``functions/``; run them locally on SQLite with
+``python -m authlib_core dev`` and on AWS Lambda + DynamoDB in production.
+
+Interface and implementation are kept apart: what user code sees (``ctx.db``, ``ctx.auth``, ``v``,
+the decorators) is defined by small, precisely typed interfaces; the engines, the HTTP transport and the
+CLI sit behind them and may change without changing user code.
+"""
+
+from __future__ import annotations
+
+from authlib_core._version import __version__
+from authlib_core.errors import ConvexError
+
+__all__ = ["ConvexError", "__version__"]

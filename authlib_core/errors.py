@@ -1,0 +1,210 @@
+"""Every exception authlib-core raises, in one tree.
+
+::
+
+    AuthlibError                      base class; never raised itself
+    ├── ConvexError(data)             raised on purpose by your functions; ``data`` reaches the client
+    ├── FunctionError                 a function call failed in a way the caller caused or should see
+    │   ├── ArgumentValidationError   arguments do not match ``args=`` / the type hints
+    │   ├── ReturnsValidationError    the result does not match ``returns=``
+    │   ├── FunctionNotFoundError     no public function at that path (or it is internal)
+    │   ├── WrongFunctionKindError    a query called as a mutation, and so on
+    │   ├── InvalidValueError         a value Convex cannot represent (``$`` keys, int out of range, ...)
+    │   ├── SchemaValidationError     a document does not match its table's validator
+    │   ├── InvalidQueryError         an index range or filter that breaks Convex's rules
+    │   ├── InvalidCursorError        a pagination cursor that is forged or belongs to another query
+    │   ├── DocumentNotFoundError     patch/replace/delete of an id that does not exist
+    │   └── LimitExceededError        a documented limit (document size, reads, writes, ...) was hit
+    ├── ConflictError                 a mutation kept conflicting with concurrent writes (HTTP 503)
+    ├── StorageUnavailableError       the storage engine failed for a reason outside the caller (HTTP 503)
+    ├── FunctionLoadError             the functions folder cannot be loaded (names the file and function)
+    ├── SchemaDefinitionError         ``define_schema`` / ``define_table`` was given something invalid
+    └── ConfigError                   the settings or environment are invalid
+
+``FunctionError`` and ``ConvexError`` are *function errors*: on the wire they become HTTP 200 with
+``{"status": "error", "errorMessage": ...}``. ``ConflictError`` and ``StorageUnavailableError`` are
+*system errors* (``{"code", "message"}`` with status 503). Any other exception is opaque: the caller sees
+only ``Server Error`` and a request id; the full stack goes to the log.
+
+The HTTP layer is the only place that turns these into status codes, using :attr:`AuthlibError.code`.
+
+Example:
+    >>> from authlib_core import ConvexError
+    >>> try:
+    ...     raise ConvexError({"code": "UNAUTHENTICATED"})
+    ... except ConvexError as exc:
+    ...     exc.data
+    {'code': 'UNAUTHENTICATED'}
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+__all__ = [
+    "ArgumentValidationError",
+    "AuthlibError",
+    "ConfigError",
+    "ConflictError",
+    "ConvexError",
+    "DocumentNotFoundError",
+    "FunctionError",
+    "FunctionLoadError",
+    "FunctionNotFoundError",
+    "InvalidCursorError",
+    "InvalidQueryError",
+    "InvalidValueError",
+    "LimitExceededError",
+    "ReturnsValidationError",
+    "SchemaDefinitionError",
+    "SchemaValidationError",
+    "StorageUnavailableError",
+    "WrongFunctionKindError",
+]
+
+
+class AuthlibError(Exception):
+    """Base class of every error the library raises.
+
+    ``code`` is a stable, machine-readable name (Convex's error code where one exists).
+    """
+
+    code: str = "AuthlibError"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.message!r})"
+
+
+class ConvexError(AuthlibError):
+    """The error your functions raise on purpose; its ``data`` reaches the client as ``errorData``.
+
+    ``data`` may be any Convex value: a string, a number, a dict, a list, ...
+
+    Example:
+        >>> from authlib_core import ConvexError, mutation
+        >>> @mutation
+        ... def send(ctx, body: str):
+        ...     if len(body) > 128:
+        ...         raise ConvexError({"code": "TOO_LONG", "max": 128})
+
+    Common mistake: raising a plain ``Exception`` for an expected condition. The client then sees only an
+    opaque ``Server Error``; use ``ConvexError`` for anything the caller should act on.
+    """
+
+    code = "ConvexError"
+
+    def __init__(self, data: Any) -> None:
+        self.data = data
+        super().__init__(data if isinstance(data, str) else _describe(data))
+
+
+def _describe(data: Any) -> str:
+    try:
+        return json.dumps(data, sort_keys=True, default=repr)
+    except (TypeError, ValueError):
+        return repr(data)
+
+
+class FunctionError(AuthlibError):
+    """A function call failed in a way its caller should see (a *function error* on the wire)."""
+
+    code = "FunctionError"
+
+
+class ArgumentValidationError(FunctionError):
+    """The arguments of a call do not match the function's ``args=`` validators or type hints."""
+
+    code = "ArgumentValidationError"
+
+
+class ReturnsValidationError(FunctionError):
+    """A function returned a value that does not match its ``returns=`` validator."""
+
+    code = "ReturnsValidationError"
+
+
+class FunctionNotFoundError(FunctionError):
+    """No public function exists at the requested path."""
+
+    code = "FunctionNotFound"
+
+
+class WrongFunctionKindError(FunctionError):
+    """A function was called as the wrong kind (for example a query through ``/api/mutation``)."""
+
+    code = "WrongFunctionKind"
+
+
+class InvalidValueError(FunctionError):
+    """A value that Convex cannot represent: a ``$``-prefixed key, an int64 out of range, a lone surrogate..."""
+
+    code = "InvalidValue"
+
+
+class SchemaValidationError(FunctionError):
+    """A document written to a table does not match the table's validator in the schema."""
+
+    code = "SchemaValidationError"
+
+
+class InvalidQueryError(FunctionError):
+    """A query breaks Convex's rules (an index range out of order, an unknown index, a reused query, ...)."""
+
+    code = "InvalidQuery"
+
+
+class InvalidCursorError(FunctionError):
+    """A pagination cursor was forged, truncated or belongs to a different query."""
+
+    code = "InvalidCursor"
+
+
+class DocumentNotFoundError(FunctionError):
+    """``patch``, ``replace`` or ``delete`` was given the id of a document that does not exist."""
+
+    code = "DocumentNotFound"
+
+
+class LimitExceededError(FunctionError):
+    """A documented limit was exceeded; nothing was written."""
+
+    code = "LimitExceeded"
+
+
+class ConflictError(AuthlibError):
+    """A mutation conflicted with concurrent writes on every retry. Maps to HTTP 503.
+
+    The mutation made no change. Retrying later usually succeeds; if it keeps happening, the function
+    reads a "hot" document or index range that many mutations write (see docs/database.md).
+    """
+
+    code = "OptimisticConcurrencyControlFailure"
+
+
+class StorageUnavailableError(AuthlibError):
+    """The storage engine failed for a reason outside the caller (throttling, network). Maps to HTTP 503."""
+
+    code = "StorageUnavailable"
+
+
+class FunctionLoadError(AuthlibError):
+    """The functions folder could not be loaded; the message names the file and the function."""
+
+    code = "FunctionLoadError"
+
+
+class SchemaDefinitionError(AuthlibError):
+    """``define_schema`` or ``define_table`` was given an invalid table, field or index definition."""
+
+    code = "SchemaDefinitionError"
+
+
+class ConfigError(AuthlibError):
+    """The settings (environment variables or arguments) are invalid or incomplete."""
+
+    code = "ConfigError"
