@@ -1,0 +1,45 @@
+"""Convex values in Python: the value model, wire encodings and ordering.
+
+This is layer 1 of authlib-core: it imports only :mod:`authlib_core.errors` and the standard library.
+
+- :mod:`~authlib_core.values.types`: :class:`Int64`, :data:`Value`, :data:`JSONValue`, :data:`REMOVE`
+- :mod:`~authlib_core.values.convert`: :func:`to_value` (arbitrary Python → canonical value)
+- :mod:`~authlib_core.values.encoding`: :func:`encode` / :func:`decode`, :func:`loads` / :func:`dumps`
+- :mod:`~authlib_core.values.order`: Convex's total order, byte-sortable index keys
+
+Example:
+    >>> from authlib_core.values import Int64, decode, encode
+    >>> decode({"n": {"$integer": "BQAAAAAAAAA="}})
+    {'n': Int64(5)}
+    >>> encode({"n": Int64(5)}, "json")
+    {'n': '5'}
+"""
+
+from __future__ import annotations
+
+from authlib_core.values.convert import to_value
+from authlib_core.values.encoding import BadFormatError, Format, decode, dumps, encode, loads, parse_format
+from authlib_core.values.order import UNDEFINED, Undefined, compare, index_key, prefix_successor, sort_key
+from authlib_core.values.types import REMOVE, Int64, JSONValue, Remove, Value
+
+__all__ = [
+    "BadFormatError",
+    "Format",
+    "Int64",
+    "JSONValue",
+    "REMOVE",
+    "Remove",
+    "UNDEFINED",
+    "Undefined",
+    "Value",
+    "compare",
+    "decode",
+    "dumps",
+    "encode",
+    "index_key",
+    "loads",
+    "parse_format",
+    "prefix_successor",
+    "sort_key",
+    "to_value",
+]
