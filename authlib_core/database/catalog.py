@@ -9,9 +9,9 @@ from collections.abc import Mapping
 
 from authlib_core.database.interface import BY_CREATION_TIME, BY_ID, IndexSpec
 from authlib_core.database.limits import Limits
-from authlib_core.errors import InvalidQueryError, SchemaDefinitionError, SchemaValidationError
+from authlib_core.errors import InvalidQueryError, InvalidValueError, SchemaDefinitionError, SchemaValidationError
 from authlib_core.schema import Schema, validate_identifier
-from authlib_core.values import InvalidValueError, Value, ValidatorMismatch, decode_id, table_number, to_value
+from authlib_core.values import Value, ValidatorMismatch, decode_id, table_number, to_value
 
 __all__ = ["SYSTEM_FIELDS", "Catalog"]
 
