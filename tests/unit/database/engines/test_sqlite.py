@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from authlib_core.database.engines import sqlite as sqlite_module
 from authlib_core.database.engines.sqlite import GET_SQL, SCAN_SQL, VALIDATE_RANGE_SQL, SQLiteEngine
 from authlib_core.database.interface import (
     BY_CREATION_TIME,
@@ -665,3 +666,22 @@ def test_a_transaction_open_across_engine_close_still_ends_cleanly(path: Path) -
     tx.commit([insert_op("a", b"\x10")])
     with SQLiteEngine(path) as reopened:
         assert get(reopened, "a") is not None
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_a_forked_child_opens_its_own_connections(engine: SQLiteEngine) -> None:
+    insert(engine, "a", b"\x10")  # the parent now has an idle pooled connection
+    pid = os.fork()
+    if pid == 0:  # pragma: no cover - child process
+        code = 1
+        try:
+            insert(engine, "b", b"\x20")
+            inherited = sqlite_module._INHERITED  # the parent's connection was set aside, not reused
+            code = 0 if scan_ids(engine) == ["a", "b"] and len(inherited) == 1 else 2
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0
+    assert scan_ids(engine) == ["a", "b"]  # the parent's own connections are intact
+    insert(engine, "c", b"\x30")
+    assert scan_ids(engine) == ["a", "b", "c"]
