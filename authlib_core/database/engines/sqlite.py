@@ -100,6 +100,8 @@ _SCHEMA: Final = (
     " PRIMARY KEY (tbl, idx)) WITHOUT ROWID",
 )
 
+_TABLES: Final = frozenset({"meta", "documents", "index_entries", "index_catalog"})
+
 _SELECT_ENTRIES: Final = (
     "SELECT e.key, d.id, d.tbl, d.creation_time, d.version, d.value"
     " FROM index_entries AS e CROSS JOIN documents AS d ON d.id = e.id"
@@ -275,7 +277,7 @@ class SQLiteTransaction(EngineTransaction):
                 #: commit_seq of the snapshot (this read pins the WAL snapshot for the whole transaction)
                 self._snapshot_seq = _read_seq(connection)
         except BaseException:
-            self._release(reusable=False)
+            self._finish()
             raise
 
     # -- context manager -------------------------------------------------------------------------------
@@ -610,18 +612,27 @@ class SQLiteEngine(StorageEngine):
 
     def _initialize(self) -> None:
         with self._errors("opening the store"), self._connection() as connection:
-            stored = self._schema_version(connection)
-            if stored == SCHEMA_VERSION:
-                return
-            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]  # persistent; no-op if set
             if str(mode).lower() != "wal":
                 raise StorageUnavailableError(
                     f"The SQLite store {self.path} cannot use WAL mode (journal_mode is {mode!r}); WAL needs a "
                     "local file system with shared memory. Put the store on a local disk."
                 )
+            if self._schema_version(connection) == SCHEMA_VERSION:
+                return
             connection.execute("BEGIN IMMEDIATE")
             stored = self._schema_version(connection)  # another process may have created it meanwhile
             if stored is None:
+                foreign = [
+                    name
+                    for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")
+                    if name not in _TABLES and not name.startswith("sqlite_")
+                ]
+                if foreign:
+                    raise StorageUnavailableError(
+                        f"{self.path} is a SQLite database of another application (it has the tables "
+                        f"{', '.join(sorted(foreign)[:5])}); authlib-core will not write into it. Use another file."
+                    )
                 for statement in _SCHEMA:
                     connection.execute(statement)
                 connection.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('commit_seq', 0)")
@@ -636,7 +647,7 @@ class SQLiteEngine(StorageEngine):
                 )
 
     def _schema_version(self, connection: sqlite3.Connection) -> int | None:
-        exists = connection.execute("SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'meta'").fetchone()
+        exists = connection.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").fetchone()
         if exists is None:
             return None
         row = connection.execute("SELECT value FROM meta WHERE name = 'schema_version'").fetchone()

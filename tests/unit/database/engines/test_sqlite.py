@@ -618,6 +618,16 @@ def test_a_corrupt_file_is_reported_with_its_path(tmp_path: Path) -> None:
     assert "move it away" in caught.value.message
 
 
+def test_another_applications_database_is_left_alone(tmp_path: Path) -> None:
+    foreign = tmp_path / "app.db"
+    with closing(sqlite3.connect(foreign)) as raw:
+        raw.execute("CREATE TABLE customers (id INTEGER PRIMARY KEY)")
+    with pytest.raises(StorageUnavailableError, match=r"another application.*customers"):
+        SQLiteEngine(foreign)
+    with closing(sqlite3.connect(foreign)) as raw:
+        assert raw.execute("SELECT name FROM sqlite_master").fetchall() == [("customers",)]
+
+
 def test_a_directory_is_not_a_store(tmp_path: Path) -> None:
     with pytest.raises(StorageUnavailableError, match=str(tmp_path)):
         SQLiteEngine(tmp_path)
