@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -68,6 +69,7 @@ def test_savepoint_undoes_only_the_inner_writes(db: Database) -> None:
 def _increment(db: Database, counter_id: str) -> None:
     def body(w: Any) -> None:
         doc = w.get(counter_id)
+        time.sleep(0.0005)  # widen the read-modify-write window so the threads really interleave
         w.patch(counter_id, {"value": doc["value"] + 1.0})
 
     db.run_mutation(body)
@@ -85,6 +87,7 @@ def test_no_lost_updates_under_concurrent_increments(open_database: Callable[...
     with ThreadPoolExecutor(THREADS) as pool:
         list(pool.map(worker, handles))
     assert setup.run_query(lambda r: r.get(counter_id))["value"] == THREADS * INCREMENTS  # type: ignore[index]
+    assert sum(h.stats.conflicts for h in handles) > 0, "the threads never overlapped; the test proved nothing"
 
 
 def test_no_phantom_double_insert(open_database: Callable[..., Database]) -> None:
@@ -98,6 +101,7 @@ def test_no_phantom_double_insert(open_database: Callable[..., Database]) -> Non
             existing = w.query("users").with_index("by_email", lambda q: q.eq("email", "a@example.com")).first()
             if existing is not None:
                 return "exists"
+            time.sleep(0.002)  # every thread has checked before any inserts
             w.insert("users", {"email": "a@example.com"})
             return "inserted"
 
@@ -106,6 +110,7 @@ def test_no_phantom_double_insert(open_database: Callable[..., Database]) -> Non
     with ThreadPoolExecutor(THREADS) as pool:
         outcomes = list(pool.map(sign_up, handles))
     assert outcomes.count("inserted") == 1
+    assert sum(h.stats.conflicts for h in handles) > 0, "the mutations never overlapped; the test proved nothing"
     users = handles[0].run_query(lambda r: r.query("users").collect())
     assert len(users) == 1
 
