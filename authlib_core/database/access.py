@@ -61,6 +61,10 @@ class DatabaseReader:
         """Start a query over ``table`` (see :class:`~authlib_core.database.query.Query`)."""
         return QueryInitializer(self._tx, table, self._codec)
 
+    def as_reader(self) -> DatabaseReader:
+        """A reader over the same transaction, without write methods (``ctx.run_query`` in a mutation uses it)."""
+        return DatabaseReader(self._tx, self._codec)
+
     def normalize_id(self, table: str, value: object) -> str | None:
         """``value`` if it is a well-formed id of ``table``, else None. Reads nothing.
 
