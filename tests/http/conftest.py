@@ -20,7 +20,6 @@ from authlib_core.config import Settings
 from authlib_core.http import bearer_token
 from authlib_core.http.app import HttpApp
 from authlib_core.runtime import build_runtime
-from tests.unit.functions.fakes import FakeDatabase
 
 HERE = Path(__file__).parent
 APPS = HERE / "apps"
@@ -114,8 +113,8 @@ def captured_logger() -> tuple[Logger, io.StringIO]:
 
 
 @pytest.fixture
-def wire_runtime():
-    runtime = build_runtime(Settings(functions_dir=APPS / "wireapp"), database=FakeDatabase())
+def wire_runtime(tmp_path):
+    runtime = build_runtime(Settings(functions_dir=APPS / "wireapp", sqlite_path=tmp_path / "wire.sqlite3"))
     yield runtime
     for module in list(sys.modules):
         if module.split(".")[0] == "wireapp":

@@ -22,7 +22,6 @@ from authlib_core.config import Settings
 from authlib_core.dev.server import CorsPolicy, DevServer, request_event
 from authlib_core.http.messages import HttpResponse
 from authlib_core.runtime import build_runtime
-from tests.unit.functions.fakes import FakeDatabase
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -77,7 +76,6 @@ class Auth:
 
 @pytest.fixture
 def dev(functions_dir, tmp_path):
-    database = FakeDatabase()
     static = tmp_path / "dist"
     (static / "assets").mkdir(parents=True)
     (static / "index.html").write_text("<!doctype html><title>app</title>")
@@ -85,7 +83,7 @@ def dev(functions_dir, tmp_path):
     out = io.StringIO()
     auth = Auth()
     server = DevServer(
-        lambda: build_runtime(Settings(functions_dir=functions_dir), database=database),
+        lambda: build_runtime(Settings(functions_dir=functions_dir, sqlite_path=tmp_path / "dev.sqlite3")),
         functions_dir,
         port=0,
         cors=CorsPolicy(("http://localhost:5173",)),
@@ -247,9 +245,6 @@ def test_binary_body_event():
 BOOT = textwrap.dedent(
     """
     import sys
-    import authlib_core.runtime as runtime
-    from tests.unit.functions.fakes import FakeDatabase
-    runtime._connect = lambda settings, schema: FakeDatabase()  # until the SQLite engine lands on this branch
     from authlib_core.cli.main import main
     sys.exit(main(["dev", *sys.argv[1:]]))
     """
@@ -283,9 +278,9 @@ def test_cli_prints_url_serves_and_shuts_down_cleanly(functions_dir, tmp_path, s
     assert "Traceback" not in output
 
 
-def test_shutdown_closes_the_socket_and_stops_threads(functions_dir):
+def test_shutdown_closes_the_socket_and_stops_threads(functions_dir, tmp_path):
     server = DevServer(
-        lambda: build_runtime(Settings(functions_dir=functions_dir), database=FakeDatabase()),
+        lambda: build_runtime(Settings(functions_dir=functions_dir, sqlite_path=tmp_path / "dev.sqlite3")),
         functions_dir,
         port=0,
         out=io.StringIO(),

@@ -22,12 +22,12 @@ SCRIPT = textwrap.dedent(
     """
     import json, sys
     import authlib_core.runtime as runtime
-    from tests.unit.functions.fakes import FakeDatabase
     builds = []
-    def fake_connect(settings, schema):
+    real_connect = runtime.connect_database
+    def counting_connect(settings, schema):
         builds.append(1)
-        return FakeDatabase()
-    runtime._connect = fake_connect
+        return real_connect(settings, schema)
+    runtime.connect_database = counting_connect
     from tests.http.conftest import Context, make_event
     from authlib_core.http import lambda_handler
     out = {}
@@ -44,8 +44,13 @@ SCRIPT = textwrap.dedent(
 )
 
 
-def test_runtime_is_built_once_lazily_and_the_import_path_is_lean():
-    env = {**os.environ, "AUTHLIB_FUNCTIONS_DIR": str(APPS / "wireapp"), "AUTHLIB_ENGINE": "sqlite"}
+def test_runtime_is_built_once_lazily_and_the_import_path_is_lean(tmp_path):
+    env = {
+        **os.environ,
+        "AUTHLIB_FUNCTIONS_DIR": str(APPS / "wireapp"),
+        "AUTHLIB_ENGINE": "sqlite",
+        "AUTHLIB_SQLITE_PATH": str(tmp_path / "lambda.sqlite3"),
+    }
     env["PYTHONPATH"] = str(ROOT)
     proc = subprocess.run(
         [sys.executable, "-c", SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True, timeout=60, check=False

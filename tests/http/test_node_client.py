@@ -17,7 +17,6 @@ from authlib_core.config import Settings
 from authlib_core.dev.server import DevServer
 from authlib_core.runtime import build_runtime
 from tests.http.conftest import APPS, GOOD_TOKEN, USER_ID, FakeResolver
-from tests.unit.functions.fakes import FakeDatabase
 
 CLIENTS = Path(__file__).resolve().parents[1] / "clients"
 
@@ -37,12 +36,11 @@ def ensure_node_modules() -> None:
 
 
 @pytest.fixture
-def server():
+def server(tmp_path):
     ensure_node_modules()
     folder = APPS / "clientapp"
-    database = FakeDatabase()
     dev = DevServer(
-        lambda: build_runtime(Settings(functions_dir=folder), database=database),
+        lambda: build_runtime(Settings(functions_dir=folder, sqlite_path=tmp_path / "client.sqlite3")),
         folder,
         port=0,
         identity=FakeResolver(),
