@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import uuid
-from collections.abc import Callable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from moto import mock_aws
@@ -13,6 +12,9 @@ from moto import mock_aws
 from authlib_core.database.engines.dynamodb import DynamoDBEngine, create_client, create_tables
 from tests.dynamodb.call_counter import CallCounter
 from tests.dynamodb.harness import serialize_moto_calls, start_server
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 REGION = "us-east-1"
 

@@ -23,8 +23,10 @@ import sys
 import threading
 import time
 import urllib.request
-from collections.abc import Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 _MOTO_LOCK = threading.RLock()
 _STATE = threading.local()
@@ -59,7 +61,7 @@ def free_port() -> int:
 def start_server() -> Iterator[str]:
     """A single-threaded moto server subprocess on 127.0.0.1; yields its endpoint URL."""
     port = free_port()
-    process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+    process = subprocess.Popen(
         [sys.executable, "-m", "tests.dynamodb.moto_server", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -69,7 +71,7 @@ def start_server() -> Iterator[str]:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):  # noqa: S310 - loopback
+                with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):
                     break
             except OSError:
                 if process.poll() is not None or time.monotonic() > deadline:

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authlib_core.database.interface import (
     BY_CREATION_TIME,
@@ -17,6 +16,9 @@ from authlib_core.database.interface import (
 )
 from authlib_core.database.keys import document_keys
 from authlib_core.values import new_id, prefix_successor, sort_key
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 _clock = itertools.count()
 
@@ -41,12 +43,20 @@ def update_op(record: DocumentRecord, fields: Mapping[str, Any], indexes: Mappin
     after = {"_id": record.id, "_creationTime": record.value["_creationTime"], **fields}
     specs_list = list(indexes.values())
     return WriteOp(
-        record.table, record.id, record, after, document_keys(record.value, specs_list), document_keys(after, specs_list), indexes
+        record.table,
+        record.id,
+        record,
+        after,
+        document_keys(record.value, specs_list),
+        document_keys(after, specs_list),
+        indexes,
     )
 
 
 def delete_op(record: DocumentRecord, indexes: Mapping[str, IndexSpec]) -> WriteOp:
-    return WriteOp(record.table, record.id, record, None, document_keys(record.value, list(indexes.values())), {}, indexes)
+    return WriteOp(
+        record.table, record.id, record, None, document_keys(record.value, list(indexes.values())), {}, indexes
+    )
 
 
 def insert(engine: StorageEngine, table: str, fields: Mapping[str, Any], indexes: Mapping[str, IndexSpec]) -> str:

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from authlib_core.database.engines.dynamodb.layout import shard_of_value
 from authlib_core.database.interface import BY_CREATION_TIME
 from authlib_core.errors import ConflictError, LimitExceededError
-from tests.dynamodb.conftest import Backend
 from tests.dynamodb.helpers import delete_op, eq_range, full_range, insert, insert_op, specs, update_op
+
+if TYPE_CHECKING:
+    from tests.dynamodb.conftest import Backend
 
 T = "items"
 
@@ -23,7 +25,10 @@ def test_get_is_one_consistent_get_item(backend: Backend) -> None:
     with backend.counter.measure() as calls:
         record = tx.get(doc_id)
     assert calls == {"GetItem": 1}
-    assert record is not None and record.value["n"] == 1.0 and record.version == 1 and record.table == T
+    assert record is not None
+    assert record.value["n"] == 1.0
+    assert record.version == 1
+    assert record.table == T
     with backend.counter.measure() as calls:
         tx.validate()  # one GetItem: a single-item read is atomic, nothing to validate
     assert calls == {}
@@ -45,7 +50,8 @@ def test_one_page_scan_of_one_shard_is_version_get_plus_one_query(backend: Backe
     with backend.counter.measure() as calls:
         rest = tx.scan(eq_range(indexes["by_group"], "g"), "asc", after=result.entries[-1].key, limit=10)
     assert calls == {"Query": 1}  # the shard version is read once per transaction
-    assert [e.document.value["n"] for e in rest.entries] == [3.0, 4.0] and rest.exhausted
+    assert [e.document.value["n"] for e in rest.entries] == [3.0, 4.0]
+    assert rest.exhausted
     with backend.counter.measure() as calls:
         tx.validate()
     assert calls == {"TransactGetItems": 1}
@@ -62,8 +68,12 @@ def test_commit_is_exactly_one_transact_write_items(backend: Backend) -> None:
     assert calls == {"TransactWriteItems": 1}
     check = backend.engine.begin("read")
     moved = check.get(doc_id)
-    assert moved is not None and moved.version == 2 and moved.value["group"] == "h"
-    assert [e.document.id for e in check.scan(eq_range(indexes["by_group"], "h"), "asc", after=None, limit=10).entries] == [doc_id]
+    assert moved is not None
+    assert moved.version == 2
+    assert moved.value["group"] == "h"
+    assert [
+        e.document.id for e in check.scan(eq_range(indexes["by_group"], "h"), "asc", after=None, limit=10).entries
+    ] == [doc_id]
     assert len(check.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=10).entries) == 1
 
 
@@ -87,14 +97,16 @@ def test_update_of_a_document_read_conflicts(backend: Backend) -> None:
     seen = slow.get(doc_id)
     fast = backend.engine.begin("write")
     current = fast.get(doc_id)
-    assert seen is not None and current is not None
+    assert seen is not None
+    assert current is not None
     fast.commit([update_op(current, {"group": "g", "n": 1.0}, indexes)])
     with pytest.raises(ConflictError), backend.counter.measure() as calls:
         slow.commit([update_op(seen, {"group": "g", "n": 2.0}, indexes)])
     assert calls == {"TransactWriteItems": 1}
     reader = backend.engine.begin("read")
     reader_doc = reader.get(doc_id)
-    assert reader_doc is not None and reader_doc.value["n"] == 1.0
+    assert reader_doc is not None
+    assert reader_doc.value["n"] == 1.0
 
 
 def test_a_document_read_but_not_written_is_checked(backend: Backend) -> None:
@@ -174,7 +186,9 @@ def test_range_over_every_shard_merges_in_key_order(backend: Backend) -> None:
         result = tx.scan(full_range(indexes["by_group"]), "asc", after=None, limit=100)
     assert calls == {"BatchGetItem": 1, "Query": 4}
     keys = [entry.key for entry in result.entries]
-    assert keys == sorted(keys) and len(keys) == 20 and result.exhausted
+    assert keys == sorted(keys)
+    assert len(keys) == 20
+    assert result.exhausted
     newest_first = tx.scan(full_range(indexes[BY_CREATION_TIME]), "desc", after=None, limit=5)
     assert [e.document.id for e in newest_first.entries] == ids[::-1][:5]
     with backend.counter.measure() as calls:
@@ -198,7 +212,8 @@ def test_scan_bounds_are_half_open_and_after_is_exclusive(backend: Backend) -> N
     assert [e.document.value["group"] for e in tx.scan(middle, "desc", after=keys[2], limit=10).entries] == ["b"]
     assert [e.document.value["group"] for e in tx.scan(middle, "asc", after=keys[1], limit=10).entries] == ["c"]
     empty = tx.scan(middle, "asc", after=keys[2], limit=10)
-    assert empty.entries == [] and empty.exhausted
+    assert empty.entries == []
+    assert empty.exhausted
 
 
 def test_pages_over_one_megabyte_continue_transparently(backend: Backend) -> None:
@@ -210,15 +225,20 @@ def test_pages_over_one_megabyte_continue_transparently(backend: Backend) -> Non
     reader = backend.engine.begin("read")
     with backend.counter.measure() as calls:
         result = reader.scan(eq_range(indexes["by_group"], "big"), "asc", after=None, limit=100)
-    assert len(result.entries) == 30 and result.exhausted
-    assert calls["GetItem"] == 1 and calls["Query"] >= 3  # 30 x 100 KB = 3 MB: at least three 1 MB pages
+    assert len(result.entries) == 30
+    assert result.exhausted
+    assert calls["GetItem"] == 1
+    assert calls["Query"] >= 3
 
 
 def test_too_many_actions_raise_before_any_call(backend: Backend) -> None:
     indexes = specs()
     ops = [insert_op(T, {"group": f"g{n}"}, indexes) for n in range(40)]  # 40 x (1 + 2) + 2 bumps = 122
     tx = backend.engine.begin("write")
-    with pytest.raises(LimitExceededError, match=r"122 DynamoDB transaction actions .*40 document writes") as info, backend.counter.measure() as calls:
+    with (
+        pytest.raises(LimitExceededError, match=r"122 DynamoDB transaction actions .*40 document writes") as info,
+        backend.counter.measure() as calls,
+    ):
         tx.commit(ops)
     assert calls == {}
     assert "Split the work" in info.value.message
@@ -271,4 +291,6 @@ def test_no_lost_updates_under_threads(backend: Backend) -> None:
     for thread in threads:
         thread.join()
     final = backend.engine.begin("read").get(counter_id)
-    assert final is not None and final.value["value"] == 40.0 and final.version == 41
+    assert final is not None
+    assert final.value["value"] == 40.0
+    assert final.version == 41

@@ -17,12 +17,13 @@ from urllib.parse import urlparse
 import boto3
 from botocore.config import Config
 
-from authlib_core.config import Settings
 from authlib_core.database.engines.dynamodb.engine import DynamoDBEngine, DynamoDBTransaction
 from authlib_core.database.engines.dynamodb.tables import DOCUMENTS, SESSIONS, TABLES, create_tables
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from authlib_core.config import Settings
 
 __all__ = [
     "DOCUMENTS",
@@ -76,16 +77,19 @@ def create_client(
         max_pool_connections=max_pool_connections,
     )
     session = boto3.session.Session()
-    credentials: dict[str, str] = {}
+    key_id: str | None = None
+    secret: str | None = None
     if endpoint_url is not None and _is_loopback(endpoint_url) and session.get_credentials() is None:
-        credentials = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
-    return session.client(
+        key_id, secret = "local", "local"
+    client: DynamoDBClient = session.client(
         "dynamodb",
         endpoint_url=endpoint_url,
         region_name=region or session.region_name or _DEFAULT_REGION,
         config=config,
-        **credentials,  # type: ignore[arg-type]
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
     )
+    return client
 
 
 def engine_from_settings(settings: Settings) -> DynamoDBEngine:

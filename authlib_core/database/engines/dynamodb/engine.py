@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import threading
 import uuid
-from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -53,6 +52,8 @@ from authlib_core.database.interface import (
 from authlib_core.errors import ConflictError, LimitExceededError
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 __all__ = ["DynamoDBEngine", "DynamoDBTransaction"]
@@ -163,9 +164,7 @@ class DynamoDBTransaction(EngineTransaction):
             results = [self._query(partitions[0], spec, lower, upper, order, limit)]
         else:
             results = list(
-                self._engine.executor().map(
-                    lambda pk: self._query(pk, spec, lower, upper, order, limit), partitions
-                )
+                self._engine.executor().map(lambda pk: self._query(pk, spec, lower, upper, order, limit), partitions)
             )
         merged: list[IndexEntry] = [entry for entries, _ in results for entry in entries]
         merged.sort(key=lambda entry: entry.key, reverse=(order == "desc"))
@@ -197,10 +196,10 @@ class DynamoDBTransaction(EngineTransaction):
                     self._table: {"Keys": keys, "ConsistentRead": True, "ProjectionExpression": "pk, ver"}
                 }
                 while request:
-                    response = self._client.batch_get_item(RequestItems=request)
-                    for item in response.get("Responses", {}).get(self._table, []):
-                        found[item["pk"]["S"]] = int(item[ATTR_VERSION]["N"])
-                    request = response.get("UnprocessedKeys") or {}
+                    batch = self._client.batch_get_item(RequestItems=request)
+                    for got in batch.get("Responses", {}).get(self._table, []):
+                        found[str(got["pk"]["S"])] = int(got[ATTR_VERSION]["N"])
+                    request = dict(batch.get("UnprocessedKeys") or {})
             for pk in missing:
                 self._shards[pk] = found.get(pk)
         except ClientError as exc:
@@ -296,8 +295,14 @@ class DynamoDBTransaction(EngineTransaction):
                     if op.after is not None and key_after is not None
                     else None
                 )
-                if pk_before is not None and key_before is not None and (pk_before, key_before) != (pk_after, key_after):
-                    action = _Action("Delete", _key(pk_before, key_before), f"index entry {spec.qualified_name} of {op.id}")
+                if (
+                    pk_before is not None
+                    and key_before is not None
+                    and (pk_before, key_before) != (pk_after, key_after)
+                ):
+                    action = _Action(
+                        "Delete", _key(pk_before, key_before), f"index entry {spec.qualified_name} of {op.id}"
+                    )
                     add(pk_before, key_before, action)
                     bumps[pk_before] = f"index {spec.qualified_name} shard {pk_before.rsplit('#', 1)[1]}"
                 if pk_after is not None and key_after is not None and op.after is not None:
@@ -472,7 +477,8 @@ class DynamoDBEngine(StorageEngine):
 
     Example:
         >>> from authlib_core.database.engines.dynamodb import DynamoDBEngine, create_client
-        >>> engine = DynamoDBEngine(create_client(endpoint_url="http://127.0.0.1:5000"), "authlib-documents")  # doctest: +SKIP
+        >>> client = create_client(endpoint_url="http://127.0.0.1:5000")  # doctest: +SKIP
+        >>> engine = DynamoDBEngine(client, "authlib-documents")  # doctest: +SKIP
     """
 
     name = "dynamodb"

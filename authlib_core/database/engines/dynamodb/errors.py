@@ -13,11 +13,14 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
-
-from botocore.exceptions import BotoCoreError, ClientError
+from typing import TYPE_CHECKING
 
 from authlib_core.errors import AuthlibError, ConflictError, LimitExceededError, StorageUnavailableError
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from botocore.exceptions import BotoCoreError, ClientError
 
 __all__ = ["CONFLICT_REASONS", "cancellation_reasons", "translate_boto_error", "translate_client_error"]
 
@@ -50,9 +53,7 @@ def cancellation_reasons(exc: ClientError) -> list[str]:
     return [part.strip() for part in match.group(1).split(",")]
 
 
-def translate_client_error(
-    exc: ClientError, operation: str, descriptions: Sequence[str] | None = None
-) -> AuthlibError:
+def translate_client_error(exc: ClientError, operation: str, descriptions: Sequence[str] | None = None) -> AuthlibError:
     """The library error for a ``ClientError`` raised by ``operation``.
 
     ``descriptions`` name the actions of a transaction in order ("document <id> of table 'users'", ...), so a
@@ -69,7 +70,9 @@ def translate_client_error(
             if descriptions is not None and conflicted:
                 names = [descriptions[i] for i in conflicted if i < len(descriptions)]
                 what = " Changed concurrently: " + "; ".join(names[:5]) + ("; ..." if len(names) > 5 else "") + "."
-            return ConflictError(f"DynamoDB {operation} was cancelled by a concurrent write ({', '.join(reasons) or message}).{what}")
+            return ConflictError(
+                f"DynamoDB {operation} was cancelled by a concurrent write ({', '.join(reasons) or message}).{what}"
+            )
         if any(reason in ("ProvisionedThroughputExceeded", "ThrottlingError") for reason in reasons):
             return StorageUnavailableError(f"DynamoDB {operation} was throttled ({', '.join(reasons)}); retry later.")
         if "ValidationError" in reasons:
@@ -90,7 +93,9 @@ def translate_client_error(
     if code == "ValidationException" and "size" in message.lower():
         return LimitExceededError(f"DynamoDB rejected {operation}: {message}")
     if code == "IdempotentParameterMismatchException":
-        return StorageUnavailableError(f"DynamoDB {operation}: a request token was reused with another payload ({message}).")
+        return StorageUnavailableError(
+            f"DynamoDB {operation}: a request token was reused with another payload ({message})."
+        )
     return StorageUnavailableError(f"DynamoDB {operation} failed ({code}: {message}).")
 
 

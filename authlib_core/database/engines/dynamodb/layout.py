@@ -17,12 +17,15 @@ every entry of its partition and no key range ever includes it. Table and index 
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from authlib_core.database.interface import IndexSpec
 from authlib_core.database.keys import field_value
 from authlib_core.values import Value, index_key
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from authlib_core.database.interface import IndexSpec
 
 __all__ = [
     "ATTR_CREATION_TIME",

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import BotoCoreError, ClientError
@@ -30,11 +29,13 @@ from authlib_core.database.interface import BY_CREATION_TIME, IndexSpec, deseria
 from authlib_core.database.keys import document_key
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
     from authlib_core.database.engines.dynamodb.engine import DynamoDBEngine
 
 __all__ = ["ensure_indexes", "load_catalog"]
 
-_CATALOG_KEY = {"pk": {"S": layout.CATALOG_PK}, "sk": {"B": layout.VERSION_SK}}
+_CATALOG_KEY: dict[str, Any] = {"pk": {"S": layout.CATALOG_PK}, "sk": {"B": layout.VERSION_SK}}
 
 
 def _spec_json(spec: IndexSpec) -> dict[str, Any]:
@@ -88,7 +89,9 @@ def _ensure(engine: DynamoDBEngine, indexes: Sequence[IndexSpec]) -> None:
         TableName=engine.table_name,
         Item={
             **_CATALOG_KEY,
-            "indexes": {"S": json.dumps({name: _spec_json(spec) for name, spec in sorted(new.items())}, sort_keys=True)},
+            "indexes": {
+                "S": json.dumps({name: _spec_json(spec) for name, spec in sorted(new.items())}, sort_keys=True)
+            },
         },
     )
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, Literal
 
 from botocore.exceptions import ClientError
@@ -25,6 +24,8 @@ from authlib_core.config import Settings
 from authlib_core.database.engines.dynamodb.errors import translate_client_error
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 __all__ = [
@@ -166,6 +167,4 @@ def _enable_ttl(client: DynamoDBClient, name: str, attribute: str) -> None:
     current = client.describe_time_to_live(TableName=name).get("TimeToLiveDescription", {})
     if current.get("TimeToLiveStatus") in ("ENABLED", "ENABLING") and current.get("AttributeName") == attribute:
         return
-    client.update_time_to_live(
-        TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute}
-    )
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": attribute})
