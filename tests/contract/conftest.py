@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
@@ -21,12 +23,39 @@ def make_database(engine: StorageEngine, retry: RetryPolicy | None = None) -> Da
     return database
 
 
-@pytest.fixture(params=["sqlite"])
-def engine_spec(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> EngineSpec:
+@pytest.fixture(params=["sqlite", "dynamodb", "dynamodb-server"])
+def engine_spec(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[EngineSpec]:
     """One engine location per test, fresh and empty."""
     if request.param == "sqlite":
-        return EngineSpec("sqlite", str(tmp_path_factory.mktemp("sqlite") / "contract.sqlite3"))
+        yield EngineSpec("sqlite", str(tmp_path_factory.mktemp("sqlite") / "contract.sqlite3"))
+        return
+    if request.param in ("dynamodb", "dynamodb-server"):
+        from moto import mock_aws
+
+        from authlib_core.database.engines.dynamodb import create_client, create_tables
+
+        for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+            monkeypatch.setenv(name, value)
+        monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+        table = f"contract-{uuid.uuid4().hex[:12]}"
+        in_process = request.param == "dynamodb"
+        with mock_aws() if in_process else contextlib.nullcontext():
+            location = "" if in_process else request.getfixturevalue("moto_server_url")
+            create_tables(create_client(endpoint_url=location or None, region="us-east-1"), {"documents": table})
+            yield EngineSpec(request.param, location, table)
+        return
     raise AssertionError(request.param)
+
+
+@pytest.fixture(scope="session")
+def moto_server_url() -> Iterator[str]:
+    """moto's server on 127.0.0.1, one request at a time (tests/dynamodb/harness.py explains why)."""
+    from tests.dynamodb.harness import start_server
+
+    with start_server() as url:
+        yield url
 
 
 @pytest.fixture

@@ -1,1 +1,98 @@
-"""The DynamoDB engine (boto3 is imported only below this package)."""
+"""The DynamoDB engine (production storage). The only package that imports boto3/botocore.
+
+* :class:`DynamoDBEngine` — the storage engine over one documents table (client injected).
+* :func:`create_client` — a DynamoDB client with botocore's retry mode and timeouts set.
+* :func:`create_tables` — idempotent provisioning from the one table description (:mod:`.tables`).
+* :func:`engine_from_settings` — what ``create_engine(settings)`` calls.
+
+Design and call counts: ``docs/dynamodb.md``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlparse
+
+import boto3
+from botocore.config import Config
+
+from authlib_core.database.engines.dynamodb.engine import DynamoDBEngine, DynamoDBTransaction
+from authlib_core.database.engines.dynamodb.tables import DOCUMENTS, SESSIONS, TABLES, create_tables
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from authlib_core.config import Settings
+
+__all__ = [
+    "DOCUMENTS",
+    "SESSIONS",
+    "TABLES",
+    "DynamoDBEngine",
+    "DynamoDBTransaction",
+    "create_client",
+    "create_tables",
+    "engine_from_settings",
+]
+
+_DEFAULT_REGION = "us-east-1"
+
+
+def _is_loopback(endpoint_url: str) -> bool:
+    host = urlparse(endpoint_url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def create_client(
+    endpoint_url: str | None = None,
+    region: str | None = None,
+    *,
+    retry_mode: Literal["standard", "adaptive"] = "standard",
+    max_attempts: int = 5,
+    connect_timeout: float = 2.0,
+    read_timeout: float = 5.0,
+    max_pool_connections: int = 32,
+) -> DynamoDBClient:
+    """A boto3 DynamoDB client for the engine.
+
+    * ``retry_mode`` "standard" retries throttling, 5xx and timeouts with jittered exponential backoff
+      (``max_attempts`` includes the first call); "adaptive" additionally rate-limits the client when
+      DynamoDB throttles — useful for batch jobs, less so for Lambda, where each instance is one client.
+    * Short timeouts: a Lambda request should fail over to a retry quickly, not hang.
+    * A loopback ``endpoint_url`` (moto server, DynamoDB Local) gets dummy credentials when none are configured.
+
+    Example:
+        >>> client = create_client(endpoint_url="http://127.0.0.1:5000", region="us-east-1")  # doctest: +SKIP
+    """
+    config = Config(
+        retries={"mode": retry_mode, "max_attempts": max_attempts},
+        connect_timeout=connect_timeout,
+        read_timeout=read_timeout,
+        max_pool_connections=max_pool_connections,
+    )
+    session = boto3.session.Session()
+    key_id: str | None = None
+    secret: str | None = None
+    if endpoint_url is not None and _is_loopback(endpoint_url) and session.get_credentials() is None:
+        key_id, secret = "local", "local"
+    client: DynamoDBClient = session.client(
+        "dynamodb",
+        endpoint_url=endpoint_url,
+        region_name=region or session.region_name or _DEFAULT_REGION,
+        config=config,
+        aws_access_key_id=key_id,
+        aws_secret_access_key=secret,
+    )
+    return client
+
+
+def engine_from_settings(settings: Settings) -> DynamoDBEngine:
+    """The engine for ``AUTHLIB_ENGINE=dynamodb``: documents table and endpoint from the settings."""
+    client = create_client(endpoint_url=settings.dynamodb_endpoint_url, region=settings.region)
+    return DynamoDBEngine(client, settings.documents_table)

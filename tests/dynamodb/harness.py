@@ -1,0 +1,86 @@
+"""Make moto a faithful stand-in for DynamoDB's atomicity, and start moto's server for the wire path.
+
+moto 5.2 does not apply a request atomically with respect to requests on other threads: there is no lock
+around request dispatch (the server's lock only guards the backend lookup), ``transact_write_items`` checks
+each condition and applies each write one after the other, and on failure restores a deep copy of the *whole
+table* taken when it started — erasing any write another thread committed meanwhile. Real DynamoDB never shows
+those anomalies, so the harness serialises DynamoDB calls:
+
+* in-process (``mock_aws``): :func:`serialize_moto_calls` holds one process-wide lock from botocore's
+  ``before-call`` to ``after-call`` / ``after-call-error`` of every DynamoDB call;
+* server mode: :func:`start_server` runs moto's WSGI app in a subprocess with ``threaded=False``, so it
+  handles one request at a time (and HTTP/1.0, so an idle keep-alive connection cannot block others).
+
+Only the fake is constrained; the engine code under test is untouched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+_MOTO_LOCK = threading.RLock()
+_STATE = threading.local()
+
+
+def _acquire(**_: Any) -> None:
+    _MOTO_LOCK.acquire()
+    _STATE.depth = getattr(_STATE, "depth", 0) + 1
+
+
+def _release(**_: Any) -> None:
+    if getattr(_STATE, "depth", 0) > 0:
+        _STATE.depth -= 1
+        _MOTO_LOCK.release()
+
+
+def serialize_moto_calls(client: Any) -> Any:
+    """Make every DynamoDB call of ``client`` atomic with respect to other threads (in-process moto only)."""
+    client.meta.events.register("before-call.dynamodb", _acquire, unique_id="moto-serialize-before")
+    client.meta.events.register("after-call.dynamodb", _release, unique_id="moto-serialize-after")
+    client.meta.events.register("after-call-error.dynamodb", _release, unique_id="moto-serialize-error")
+    return client
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextlib.contextmanager
+def start_server() -> Iterator[str]:
+    """A single-threaded moto server subprocess on 127.0.0.1; yields its endpoint URL."""
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.dynamodb.moto_server", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/moto-api/", timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("moto server did not start") from None
+                time.sleep(0.05)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()

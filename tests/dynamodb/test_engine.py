@@ -1,0 +1,296 @@
+"""The DynamoDB engine on moto (in-process and server): call counts, conflicts, limits, pagination."""
+
+from __future__ import annotations
+
+import threading
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from authlib_core.database.engines.dynamodb.layout import shard_of_value
+from authlib_core.database.interface import BY_CREATION_TIME
+from authlib_core.errors import ConflictError, LimitExceededError
+from tests.dynamodb.helpers import delete_op, eq_range, full_range, insert, insert_op, specs, update_op
+
+if TYPE_CHECKING:
+    from tests.dynamodb.conftest import Backend
+
+T = "items"
+
+
+def test_get_is_one_consistent_get_item(backend: Backend) -> None:
+    indexes = specs()
+    doc_id = insert(backend.engine, T, {"group": "g", "n": 1.0}, indexes)
+    tx = backend.engine.begin("read")
+    with backend.counter.measure() as calls:
+        record = tx.get(doc_id)
+    assert calls == {"GetItem": 1}
+    assert record is not None
+    assert record.value["n"] == 1.0
+    assert record.version == 1
+    assert record.table == T
+    with backend.counter.measure() as calls:
+        tx.validate()  # one GetItem: a single-item read is atomic, nothing to validate
+    assert calls == {}
+    with backend.counter.measure() as calls:
+        assert backend.engine.begin("read").get(doc_id[:-1] + ("a" if doc_id[-1] != "a" else "b")) is None
+    assert calls == {"GetItem": 1}
+
+
+def test_one_page_scan_of_one_shard_is_version_get_plus_one_query(backend: Backend) -> None:
+    indexes = specs()
+    for n in range(5):
+        insert(backend.engine, T, {"group": "g", "n": float(n)}, indexes)
+    tx = backend.engine.begin("read")
+    with backend.counter.measure() as calls:
+        result = tx.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=3)
+    assert calls == {"GetItem": 1, "Query": 1}
+    assert [e.document.value["n"] for e in result.entries] == [0.0, 1.0, 2.0]
+    assert not result.exhausted
+    with backend.counter.measure() as calls:
+        rest = tx.scan(eq_range(indexes["by_group"], "g"), "asc", after=result.entries[-1].key, limit=10)
+    assert calls == {"Query": 1}  # the shard version is read once per transaction
+    assert [e.document.value["n"] for e in rest.entries] == [3.0, 4.0]
+    assert rest.exhausted
+    with backend.counter.measure() as calls:
+        tx.validate()
+    assert calls == {"TransactGetItems": 1}
+
+
+def test_commit_is_exactly_one_transact_write_items(backend: Backend) -> None:
+    indexes = specs()
+    doc_id = insert(backend.engine, T, {"group": "g", "n": 1.0}, indexes)
+    tx = backend.engine.begin("write")
+    record = tx.get(doc_id)
+    assert record is not None
+    with backend.counter.measure() as calls:
+        tx.commit([update_op(record, {"group": "h", "n": 2.0}, indexes), insert_op(T, {"group": "g"}, indexes)])
+    assert calls == {"TransactWriteItems": 1}
+    check = backend.engine.begin("read")
+    moved = check.get(doc_id)
+    assert moved is not None
+    assert moved.version == 2
+    assert moved.value["group"] == "h"
+    assert [
+        e.document.id for e in check.scan(eq_range(indexes["by_group"], "h"), "asc", after=None, limit=10).entries
+    ] == [doc_id]
+    assert len(check.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=10).entries) == 1
+
+
+def test_delete_removes_document_and_entries(backend: Backend) -> None:
+    indexes = specs()
+    doc_id = insert(backend.engine, T, {"group": "g"}, indexes)
+    tx = backend.engine.begin("write")
+    record = tx.get(doc_id)
+    assert record is not None
+    tx.commit([delete_op(record, indexes)])
+    check = backend.engine.begin("read")
+    assert check.get(doc_id) is None
+    assert check.scan(full_range(indexes[BY_CREATION_TIME]), "asc", after=None, limit=10).entries == []
+    assert check.scan(full_range(indexes["by_group"]), "asc", after=None, limit=10).entries == []
+
+
+def test_update_of_a_document_read_conflicts(backend: Backend) -> None:
+    indexes = specs()
+    doc_id = insert(backend.engine, T, {"group": "g", "n": 0.0}, indexes)
+    slow = backend.engine.begin("write")
+    seen = slow.get(doc_id)
+    fast = backend.engine.begin("write")
+    current = fast.get(doc_id)
+    assert seen is not None
+    assert current is not None
+    fast.commit([update_op(current, {"group": "g", "n": 1.0}, indexes)])
+    with pytest.raises(ConflictError), backend.counter.measure() as calls:
+        slow.commit([update_op(seen, {"group": "g", "n": 2.0}, indexes)])
+    assert calls == {"TransactWriteItems": 1}
+    reader = backend.engine.begin("read")
+    reader_doc = reader.get(doc_id)
+    assert reader_doc is not None
+    assert reader_doc.value["n"] == 1.0
+
+
+def test_a_document_read_but_not_written_is_checked(backend: Backend) -> None:
+    indexes = specs()
+    doc_id = insert(backend.engine, T, {"group": "g", "n": 0.0}, indexes)
+    tx = backend.engine.begin("write")
+    assert tx.get(doc_id) is not None
+    other = backend.engine.begin("write")
+    record = other.get(doc_id)
+    assert record is not None
+    other.commit([update_op(record, {"group": "g", "n": 5.0}, indexes)])
+    with pytest.raises(ConflictError, match="document"):
+        tx.commit([insert_op(T, {"group": "x"}, indexes)])
+    tx.validate()  # its only read was one GetItem: atomic on its own, nothing to validate
+    two_reads = backend.engine.begin("read")
+    two_reads.get(doc_id)
+    two_reads.get(insert(backend.engine, T, {"group": "y"}, indexes))
+    changer = backend.engine.begin("write")
+    current = changer.get(doc_id)
+    assert current is not None
+    changer.commit([update_op(current, {"group": "g", "n": 6.0}, indexes)])
+    with pytest.raises(ConflictError, match="document"):
+        two_reads.validate()
+
+
+def test_phantom_insert_into_a_scanned_shard_conflicts(backend: Backend) -> None:
+    indexes = specs()
+    by_group = indexes["by_group"]
+    first = backend.engine.begin("write")
+    second = backend.engine.begin("write")
+    assert first.scan(eq_range(by_group, "ann@x"), "asc", after=None, limit=1).entries == []
+    assert second.scan(eq_range(by_group, "ann@x"), "asc", after=None, limit=1).entries == []
+    first.commit([insert_op(T, {"group": "ann@x"}, indexes)])
+    with pytest.raises(ConflictError, match="by_group"):
+        second.commit([insert_op(T, {"group": "ann@x"}, indexes)])
+    reader = backend.engine.begin("read")
+    assert len(reader.scan(eq_range(by_group, "ann@x"), "asc", after=None, limit=10).entries) == 1
+
+
+def test_a_query_that_saw_a_changed_shard_fails_validation(backend: Backend) -> None:
+    indexes = specs()
+    reader = backend.engine.begin("read")
+    reader.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=10)
+    insert(backend.engine, T, {"group": "g"}, indexes)
+    with pytest.raises(ConflictError):
+        reader.validate()
+
+
+def _groups_in_distinct_shards(shards: int) -> tuple[str, str]:
+    from authlib_core.database.interface import IndexSpec
+
+    spec = IndexSpec(T, "by_group", ("group",), shards)
+    names = [f"g{n}" for n in range(100)]
+    a = names[0]
+    b = next(name for name in names if shard_of_value(spec, name) != shard_of_value(spec, a))
+    return a, b
+
+
+def test_writes_to_another_shard_do_not_conflict(backend: Backend) -> None:
+    indexes = specs(shards=8)
+    a, b = _groups_in_distinct_shards(8)
+    tx = backend.engine.begin("write")
+    with backend.counter.measure() as calls:
+        assert tx.scan(eq_range(indexes["by_group"], a), "asc", after=None, limit=1).entries == []
+    assert calls == {"GetItem": 1, "Query": 1}  # eq on the first field: one shard
+    insert(backend.engine, T, {"group": b}, indexes)  # another shard of by_group
+    tx.commit([insert_op(T, {"group": a}, indexes)])  # no conflict
+    reader = backend.engine.begin("read")
+    assert len(reader.scan(full_range(indexes["by_group"]), "asc", after=None, limit=10).entries) == 2
+
+
+def test_range_over_every_shard_merges_in_key_order(backend: Backend) -> None:
+    indexes = specs(shards=4, creation_shards=4)
+    ids = [insert(backend.engine, T, {"group": f"g{n % 7}", "n": float(n)}, indexes) for n in range(20)]
+    tx = backend.engine.begin("read")
+    with backend.counter.measure() as calls:
+        result = tx.scan(full_range(indexes["by_group"]), "asc", after=None, limit=100)
+    assert calls == {"BatchGetItem": 1, "Query": 4}
+    keys = [entry.key for entry in result.entries]
+    assert keys == sorted(keys)
+    assert len(keys) == 20
+    assert result.exhausted
+    newest_first = tx.scan(full_range(indexes[BY_CREATION_TIME]), "desc", after=None, limit=5)
+    assert [e.document.id for e in newest_first.entries] == ids[::-1][:5]
+    with backend.counter.measure() as calls:
+        tx.validate()
+    assert calls == {"TransactGetItems": 1}
+
+
+def test_scan_bounds_are_half_open_and_after_is_exclusive(backend: Backend) -> None:
+    indexes = specs()
+    for group in ["a", "b", "c", "d"]:
+        insert(backend.engine, T, {"group": group}, indexes)
+    spec = indexes["by_group"]
+    tx = backend.engine.begin("read")
+    everything = tx.scan(full_range(spec), "asc", after=None, limit=10).entries
+    keys = [entry.key for entry in everything]
+    from authlib_core.database.interface import KeyRange
+
+    middle = KeyRange(spec, keys[1], keys[3])  # [b, d)
+    assert [e.document.value["group"] for e in tx.scan(middle, "asc", after=None, limit=10).entries] == ["b", "c"]
+    assert [e.document.value["group"] for e in tx.scan(middle, "desc", after=None, limit=10).entries] == ["c", "b"]
+    assert [e.document.value["group"] for e in tx.scan(middle, "desc", after=keys[2], limit=10).entries] == ["b"]
+    assert [e.document.value["group"] for e in tx.scan(middle, "asc", after=keys[1], limit=10).entries] == ["c"]
+    empty = tx.scan(middle, "asc", after=keys[2], limit=10)
+    assert empty.entries == []
+    assert empty.exhausted
+
+
+def test_pages_over_one_megabyte_continue_transparently(backend: Backend) -> None:
+    indexes = specs()
+    blob = "x" * 100_000
+    for _ in range(3):
+        tx = backend.engine.begin("write")
+        tx.commit([insert_op(T, {"group": "big", "blob": blob}, indexes) for _ in range(10)])
+    reader = backend.engine.begin("read")
+    with backend.counter.measure() as calls:
+        result = reader.scan(eq_range(indexes["by_group"], "big"), "asc", after=None, limit=100)
+    assert len(result.entries) == 30
+    assert result.exhausted
+    assert calls["GetItem"] == 1
+    assert calls["Query"] >= 3
+
+
+def test_too_many_actions_raise_before_any_call(backend: Backend) -> None:
+    indexes = specs()
+    ops = [insert_op(T, {"group": f"g{n}"}, indexes) for n in range(40)]  # 40 x (1 + 2) + 2 bumps = 122
+    tx = backend.engine.begin("write")
+    with (
+        pytest.raises(LimitExceededError, match=r"122 DynamoDB transaction actions .*40 document writes") as info,
+        backend.counter.measure() as calls,
+    ):
+        tx.commit(ops)
+    assert calls == {}
+    assert "Split the work" in info.value.message
+
+
+def test_more_than_four_megabytes_raise_before_any_call(backend: Backend) -> None:
+    indexes = specs()
+    blob = "y" * 350_000
+    ops = [insert_op(T, {"group": "g", "blob": blob}, indexes) for _ in range(5)]  # 5 x 3 items x 350 KB
+    tx = backend.engine.begin("write")
+    with pytest.raises(LimitExceededError, match="at most 4194304 bytes") as info, backend.counter.measure() as calls:
+        tx.commit(ops)
+    assert calls == {}
+    assert "copy of its document" in info.value.message
+
+
+def test_oversize_item_and_sort_key_are_named(backend: Backend) -> None:
+    indexes = specs()
+    tx = backend.engine.begin("write")
+    with pytest.raises(LimitExceededError, match="table 'items'"), backend.counter.measure() as calls:
+        tx.commit([insert_op(T, {"group": "g", "blob": "z" * 410_000}, indexes)])
+    with pytest.raises(LimitExceededError, match=r"items\.by_group"):
+        tx.commit([insert_op(T, {"group": "k" * 1100}, indexes)])
+    assert calls == {}
+
+
+def test_no_lost_updates_under_threads(backend: Backend) -> None:
+    indexes = specs()
+    counter_id = insert(backend.engine, T, {"group": "c", "value": 0.0}, indexes)
+    engines = [backend.make_engine() for _ in range(4)]
+    conflicts = 0
+    lock = threading.Lock()
+
+    def work(engine: Any) -> None:
+        nonlocal conflicts
+        for _ in range(10):
+            while True:
+                tx = engine.begin("write")
+                record = tx.get(counter_id)
+                try:
+                    tx.commit([update_op(record, {"group": "c", "value": record.value["value"] + 1.0}, indexes)])
+                    break
+                except ConflictError:
+                    with lock:
+                        conflicts += 1
+
+    threads = [threading.Thread(target=work, args=(engine,)) for engine in engines]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    final = backend.engine.begin("read").get(counter_id)
+    assert final is not None
+    assert final.value["value"] == 40.0
+    assert final.version == 41
