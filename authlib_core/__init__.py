@@ -22,19 +22,27 @@ from authlib_core.functions.decorators import (
     mutation,
     query,
 )
+from authlib_core.schema import define_schema, define_table
+from authlib_core.values import REMOVE, UNDEFINED, Int64, v
 
 __all__ = [
+    "REMOVE",
+    "UNDEFINED",
     "ActionCtx",
     "ConvexError",
+    "Int64",
     "MutationCtx",
     "QueryCtx",
     "UserIdentity",
     "__version__",
     "action",
+    "define_schema",
+    "define_table",
     "get_auth_user_id",
     "internal_action",
     "internal_mutation",
     "internal_query",
     "mutation",
     "query",
+    "v",
 ]

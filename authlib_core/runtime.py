@@ -12,17 +12,20 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import os
+import secrets
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from authlib_core.errors import ConfigError
 from authlib_core.functions import Executor, LoadedApp, load_functions
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from authlib_core.config import Settings
-    from authlib_core.functions import Database
+    from authlib_core.database import Database
+    from authlib_core.schema import Schema
 
-__all__ = ["Runtime", "build_runtime"]
+__all__ = ["Runtime", "build_runtime", "server_secrets"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -43,7 +46,7 @@ class Runtime:
 def build_runtime(settings: Settings, *, database: Database | None = None) -> Runtime:
     """Load ``settings.functions_dir`` and connect to the storage engine ``settings`` names.
 
-    ``database`` replaces the engine-backed database (tests inject one).
+    ``database`` replaces the engine-backed database (tests may inject one over their own engine).
 
     Raises:
         FunctionLoadError: the functions folder cannot be loaded.
@@ -51,14 +54,57 @@ def build_runtime(settings: Settings, *, database: Database | None = None) -> Ru
     """
     app = load_functions(settings.functions_dir)
     if database is None:
-        database = _connect(settings, app.schema)
+        database = connect_database(settings, app.schema)
     return Runtime(settings=settings, app=app, database=database, executor=Executor(app.registry, database))
 
 
-def _connect(settings: Settings, schema: object | None) -> Database:
-    # Imported here: the engine modules (and boto3 for DynamoDB) load only when a runtime is really built.
-    from authlib_core.database import Database as EngineDatabase  # type: ignore[import-not-found]  # until the database layer lands
-    from authlib_core.database.engines import create_engine  # type: ignore[import-not-found]  # until the database layer lands
+def connect_database(settings: Settings, schema: Schema | None) -> Database:
+    """The engine ``settings`` names, wrapped in a :class:`~authlib_core.database.Database` over ``schema``.
 
-    database: Database = EngineDatabase(create_engine(settings, schema), schema)
+    On SQLite the stored index entries are brought in line with the schema at once (a schema edit in development
+    adds or drops indexes); on DynamoDB that is a deployment step (``python -m authlib_core infra``).
+    """
+    # Imported here: the engine modules (and boto3 for DynamoDB) load only when a runtime is really built.
+    from authlib_core.database import Database
+    from authlib_core.database.engines import create_engine
+
+    database = Database(create_engine(settings), schema, cursor_secret=server_secrets(settings)[0].encode())
+    if settings.engine == "sqlite":
+        database.ensure_indexes()
     return database
+
+
+def server_secrets(settings: Settings) -> tuple[str, ...]:
+    """The server secrets: ``AUTHLIB_SECRETS``, or in development one kept in the local state folder.
+
+    The first secret signs (cookies, cursors); every secret verifies, so a new one can be rolled in first.
+
+    Raises:
+        ConfigError: no secret is configured outside development (the DynamoDB engine means production).
+    """
+    if settings.secrets:
+        return settings.secrets
+    if settings.engine != "sqlite":
+        raise ConfigError(
+            "No server secret: set AUTHLIB_SECRETS (comma-separated, at least 32 random characters each). "
+            "template.yaml passes it from SSM Parameter Store; see docs/deploy.md."
+        )
+    return (_dev_secret(settings.sqlite_path.parent / "secret"),)
+
+
+def _dev_secret(path: Path) -> str:
+    """Read the development secret, creating it (0600) on first use."""
+    try:
+        existing = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        existing = ""
+    if existing:
+        return existing
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, secret.encode())
+    finally:
+        os.close(fd)
+    return secret

@@ -33,6 +33,7 @@ from authlib_core.functions._importing import forget_package, install_finder, ow
 from authlib_core.functions.paths import identifier_problem, make_path
 from authlib_core.functions.registry import RegisteredFunction, Registry
 from authlib_core.functions.spec import FunctionDefinition
+from authlib_core.schema import Schema
 
 if TYPE_CHECKING:
     import types
@@ -51,7 +52,7 @@ class LoadedApp:
 
     registry: Registry
     #: The ``schema`` attribute of ``schema.py``, or ``None`` when the folder has no ``schema.py``.
-    schema: object | None
+    schema: Schema | None
     #: Every ``.py`` file of the folder (what a reloader watches).
     source_files: tuple[Path, ...]
 
@@ -154,7 +155,7 @@ def _function_modules(shown_dir: Path, root: Path, package: str, files: tuple[Pa
     return [by_path[key] for key in sorted(by_path)]
 
 
-def _load_schema(shown_dir: Path, root: Path, package: str) -> object | None:
+def _load_schema(shown_dir: Path, root: Path, package: str) -> Schema | None:
     if not (root / "schema.py").is_file():
         return None
     module = _import(shown_dir / "schema.py", f"{package}.schema", root)
@@ -164,6 +165,11 @@ def _load_schema(shown_dir: Path, root: Path, package: str) -> object | None:
             "(or delete the file to run without a schema)"
         )
     schema: object = module.schema
+    if not isinstance(schema, Schema):
+        raise FunctionLoadError(
+            f"{shown_dir / 'schema.py'}: `schema` is a {type(schema).__name__}, not a schema; write "
+            "`schema = define_schema({...})` with define_schema from authlib_core"
+        )
     return schema
 
 

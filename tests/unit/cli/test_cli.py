@@ -15,21 +15,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[3]
 
-# Until the database layer exists on this branch, the CLI runs against the in-memory fake of the function tests.
-BOOT = textwrap.dedent(
-    """
-    import sys
-    from authlib_core.cli.main import main
-    try:
-        from authlib_core.database import Database
-        from authlib_core.database.engines import create_engine
-    except ImportError:
-        import authlib_core.runtime as runtime
-        from tests.unit.functions.fakes import FakeDatabase
-        runtime._connect = lambda settings, schema: FakeDatabase()
-    sys.exit(main(sys.argv[1:]))
-    """
-)
+BOOT = "import sys; from authlib_core.cli.main import main; sys.exit(main(sys.argv[1:]))"
 
 APP = {
     "notes.py": """
@@ -176,10 +162,18 @@ def test_python_dash_m_entry_point() -> None:
     assert "dev" in done.stdout
 
 
-@pytest.mark.skipif(
-    importlib.util.find_spec("authlib_core.dev") is not None, reason="the dev server is part of this build"
-)
-def test_dev_without_the_server_says_so(app: Path) -> None:
-    done = cli(app.parent, "dev")
-    assert done.returncode == 1
-    assert one_error_line(done) == ("error: the dev server is not available in this build; use `run PATH [ARGS_JSON]`")
+def test_run_persists_to_the_local_sqlite_store(tmp_path: Path) -> None:
+    """`run myData:add` writes to .authlib/dev.sqlite3; a later `run` in a new process reads it back."""
+    from authlib_core.values import new_id
+
+    user = new_id("users")
+    functions = ROOT / "functions"
+    added = cli(tmp_path, "run", "myData:add", '{"text": "hi"}', "--functions", str(functions), "--identity", user)
+    assert added.returncode == 0, added.stderr
+    item_id = json.loads(added.stdout)
+    assert (tmp_path / ".authlib" / "dev.sqlite3").is_file()
+    listed = cli(tmp_path, "run", "myData:getMyData", "--functions", str(functions), "--identity", user)
+    assert listed.returncode == 0, listed.stderr
+    assert [(d["_id"], d["text"], d["userId"]) for d in json.loads(listed.stdout)] == [(item_id, "hi", user)]
+    other = cli(tmp_path, "run", "myData:getMyData", "--functions", str(functions), "--identity", new_id("users"))
+    assert json.loads(other.stdout) == []

@@ -29,7 +29,7 @@ from authlib_core.functions import (
     query,
 )
 from authlib_core.values import v
-from tests.unit.functions.fakes import FakeDatabase
+from tests.support.databases import RecordingDatabase, sqlite_database
 
 SEEN: list[Any] = []
 ALICE = StaticAuth(UserIdentity(subject="users|alice", token_identifier="test|users|alice", issuer="test"))
@@ -107,9 +107,18 @@ def echo(ctx: ActionCtx, value: str) -> str:
     return value
 
 
+#: Set by a test: a database handle used to write concurrently, and how many attempts to disturb.
+INTERFERENCE: dict[str, Any] = {}
+
+
 @mutation
-def appends_to_its_argument(ctx: MutationCtx, items: list[str]) -> list[str]:
+def appends_to_its_argument(ctx: MutationCtx, items: list[str], counter: str) -> list[str]:
     items.append("x")
+    doc = ctx.db.get(counter)
+    if INTERFERENCE.get("remaining", 0) > 0:
+        INTERFERENCE["remaining"] -= 1
+        INTERFERENCE["other"].run_mutation(lambda w: w.patch(counter, {"n": doc["n"] + 100.0}))
+    ctx.db.patch(counter, {"n": doc["n"] + 1.0})
     return items
 
 
@@ -139,18 +148,25 @@ FUNCTIONS = {
 
 
 @pytest.fixture
-def database() -> FakeDatabase:
+def database(tmp_path: Any) -> Any:
     SEEN.clear()
-    return FakeDatabase()
+    INTERFERENCE.clear()
+    db = RecordingDatabase(tmp_path / "db.sqlite3")
+    yield db
+    db.close()
+
+
+def _texts(database: Any) -> list[str]:
+    return [d["text"] for d in database.run_query(lambda r: r.query("notes").collect())]
 
 
 @pytest.fixture
-def executor(database: FakeDatabase) -> Executor:
+def executor(database: Any) -> Executor:
     registry = Registry([RegisteredFunction(f"notes:{name}", fn) for name, fn in FUNCTIONS.items()])
     return Executor(registry, database)
 
 
-def test_query_gets_a_read_only_context(executor: Executor, database: FakeDatabase) -> None:
+def test_query_gets_a_read_only_context(executor: Executor, database: Any) -> None:
     assert executor.call("notes:whoami", {}, kind=Kind.QUERY, auth=ALICE) == "users|alice"
     assert executor.call("notes:whoami", None, auth=NoAuth()) is None
     ctx = SEEN[0]
@@ -160,9 +176,10 @@ def test_query_gets_a_read_only_context(executor: Executor, database: FakeDataba
     assert database.log == ["query", "query"]
 
 
-def test_mutation_commits_and_action_has_no_db(executor: Executor, database: FakeDatabase) -> None:
+def test_mutation_commits_and_action_has_no_db(executor: Executor, database: Any) -> None:
     new_id = executor.call("notes:add", {"text": "hello"}, kind=Kind.MUTATION, auth=NoAuth())
-    assert database.docs[new_id]["text"] == "hello"
+    assert database.run_query(lambda r: r.get(new_id))["text"] == "hello"
+    database.log.clear()
     assert isinstance(SEEN[0], MutationCtx)
     executor.call("notes:echo", {"value": "x"}, auth=NoAuth())
     result = executor.call("notes:add_via_action", {"text": "a"}, auth=NoAuth())
@@ -185,7 +202,7 @@ def test_internal_functions_need_public_only_false(executor: Executor) -> None:
     assert executor.call("notes:internal_count", {}, auth=NoAuth(), public_only=False) == 0.0
 
 
-def test_arguments_are_validated_before_anything_runs(executor: Executor, database: FakeDatabase) -> None:
+def test_arguments_are_validated_before_anything_runs(executor: Executor, database: Any) -> None:
     with pytest.raises(ArgumentValidationError, match="`text`"):
         executor.call("notes:add", {"text": 1.0}, auth=NoAuth())
     with pytest.raises(ArgumentValidationError, match="object with string keys"):
@@ -194,9 +211,11 @@ def test_arguments_are_validated_before_anything_runs(executor: Executor, databa
     assert SEEN == []
 
 
-def test_nested_query_in_a_query_shares_the_reader(executor: Executor, database: FakeDatabase) -> None:
-    database.docs["notes|9"] = {"_id": "notes|9", "text": "old"}
-    assert executor.call("notes:nested_reader", {}, auth=NoAuth()) == [{"_id": "notes|9", "text": "old"}]
+def test_nested_query_in_a_query_shares_the_reader(executor: Executor, database: Any) -> None:
+    old = database.run_mutation(lambda w: w.insert("notes", {"text": "old"}))
+    database.log.clear()
+    result = executor.call("notes:nested_reader", {}, auth=NoAuth())
+    assert [(d["_id"], d["text"]) for d in result] == [(old, "old")]  # type: ignore[union-attr]
     outer, inner = SEEN
     assert inner.db is outer.db
     assert database.log == ["query"]
@@ -207,7 +226,7 @@ def test_a_query_cannot_run_a_mutation(executor: Executor) -> None:
         executor.call("notes:query_calls_mutation", {}, auth=NoAuth())
 
 
-def test_nested_query_in_a_mutation_sees_its_writes_read_only(executor: Executor, database: FakeDatabase) -> None:
+def test_nested_query_in_a_mutation_sees_its_writes_read_only(executor: Executor, database: Any) -> None:
     result = executor.call("notes:mutation_reads_own_writes_through_a_query", {}, auth=NoAuth())
     assert [note["text"] for note in result] == ["fresh"]  # type: ignore[union-attr]
     inner = SEEN[0]
@@ -216,24 +235,31 @@ def test_nested_query_in_a_mutation_sees_its_writes_read_only(executor: Executor
     assert database.log == ["mutation"]
 
 
-def test_nested_mutation_failure_undoes_only_its_writes(executor: Executor, database: FakeDatabase) -> None:
+def test_nested_mutation_failure_undoes_only_its_writes(executor: Executor, database: Any) -> None:
     result = executor.call("notes:add_two_with_one_failing", {}, auth=NoAuth())
     assert [note["text"] for note in result] == ["kept"]  # type: ignore[union-attr]
-    assert [doc["text"] for doc in database.docs.values()] == ["kept"]
     assert database.log == ["mutation"]
+    assert _texts(database) == ["kept"]
 
 
-def test_nested_calls_validate_arguments(executor: Executor, database: FakeDatabase) -> None:
+def test_nested_calls_validate_arguments(executor: Executor, database: Any) -> None:
     with pytest.raises(ArgumentValidationError, match=r"notes:add.*`text`"):
         executor.call("notes:bad_nested_args", {}, auth=NoAuth())
-    assert database.docs == {}
+    assert _texts(database) == []
 
 
-def test_conflict_retries_rerun_the_handler_with_fresh_arguments(executor: Executor, database: FakeDatabase) -> None:
-    database.inject_conflicts = 2
-    result = executor.call("notes:appends_to_its_argument", {"items": ["a"]}, auth=NoAuth())
-    assert result == ["a", "x"]
-    assert database.log == ["mutation"] * 3
+def test_conflict_retries_rerun_the_handler_with_fresh_arguments(executor: Executor, database: Any) -> None:
+    counter = database.run_mutation(lambda w: w.insert("notes", {"text": "counter", "n": 0.0}))
+    INTERFERENCE.update(other=sqlite_database(database.engine.path), remaining=2)  # type: ignore[attr-defined]
+    database.log.clear()
+    try:
+        result = executor.call("notes:appends_to_its_argument", {"items": ["a"], "counter": counter}, auth=NoAuth())
+    finally:
+        INTERFERENCE["other"].close()
+    assert result == ["a", "x"]  # each attempt got fresh arguments
+    assert database.log == ["mutation"]
+    assert database.stats.conflicts == 2
+    assert database.run_query(lambda r: r.get(counter))["n"] == 201.0
 
 
 def test_results_become_convex_values(executor: Executor) -> None:

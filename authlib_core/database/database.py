@@ -1,0 +1,172 @@
+"""The database: runs functions in transactions and retries them on conflicts.
+
+* :meth:`Database.run_query` runs a read-only function. On engines whose reads are not one snapshot
+  (DynamoDB), the reads are validated afterwards and the function re-runs if a mutation committed in between —
+  so a query never observes part of a mutation.
+* :meth:`Database.run_mutation` runs a read-write function as one serializable transaction: it commits
+  atomically if nothing it read changed, and otherwise re-runs the whole function after a jittered backoff.
+  After several conflicts it asks the engine for an exclusive transaction where the engine offers one
+  (SQLite), so a mutation cannot starve. When the retries run out it raises
+  :class:`~authlib_core.errors.ConflictError` and nothing was written.
+
+Because a mutation may run several times, it must be deterministic: no side effects besides ``ctx.db``
+(use an action for the rest).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import random
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from authlib_core.database.access import DatabaseReader, DatabaseWriter
+from authlib_core.database.catalog import Catalog
+from authlib_core.database.cursors import CursorCodec
+from authlib_core.database.interface import StorageEngine, TransactionMode
+from authlib_core.database.limits import Limits
+from authlib_core.database.transaction import Transaction
+from authlib_core.errors import ConflictError
+from authlib_core.schema import Schema
+
+__all__ = ["Database", "RetryPolicy", "TransactionStats"]
+
+T = TypeVar("T")
+
+logger = logging.getLogger("authlib_core.database")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """How conflicts are retried: full-jitter exponential backoff, bounded attempts.
+
+    ``exclusive_after``: after this many conflicts, engines that support it run the next attempt holding
+    the write lock for the whole function, which guarantees progress.
+    """
+
+    max_attempts: int = 12
+    initial_backoff_s: float = 0.002
+    max_backoff_s: float = 0.5
+    exclusive_after: int = 4
+
+    def backoff(self, attempt: int, rng: random.Random) -> float:
+        """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 1)."""
+        ceiling = min(self.max_backoff_s, self.initial_backoff_s * (2 ** (attempt - 1)))
+        return rng.uniform(0.0, ceiling)
+
+
+@dataclasses.dataclass(slots=True)
+class TransactionStats:
+    """Counters for monitoring and benchmarks (not exact under threads; good enough for ratios)."""
+
+    commits: int = 0
+    conflicts: int = 0
+    exhausted: int = 0
+
+
+class Database:
+    """A storage engine plus schema, limits, retry policy and cursor keys.
+
+    Example:
+        >>> db = Database(engine, schema, cursor_secret=b"...")  # doctest: +SKIP
+        >>> db.run_mutation(lambda w: w.insert("myData", {"text": "hi"}))  # doctest: +SKIP
+    """
+
+    def __init__(
+        self,
+        engine: StorageEngine,
+        schema: Schema | None = None,
+        *,
+        cursor_secret: bytes,
+        limits: Limits | None = None,
+        retry: RetryPolicy | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.engine = engine
+        self.limits = limits or Limits()
+        self.catalog = Catalog(schema, self.limits)
+        self.retry = retry or RetryPolicy()
+        self.stats = TransactionStats()
+        self._codec = CursorCodec(cursor_secret)
+        self._clock = clock
+        self._sleep = sleep
+        self._rng = random.Random()  # noqa: S311 - jitter, not security
+
+    @property
+    def schema(self) -> Schema | None:
+        """The schema the database validates against, if any."""
+        return self.catalog.schema
+
+    def ensure_indexes(self) -> None:
+        """Build or drop stored index entries so they match the schema (see ``StorageEngine.ensure_indexes``)."""
+        self.engine.ensure_indexes(self.catalog.all_indexes())
+
+    def _transaction(self, mode: TransactionMode) -> Transaction:
+        return Transaction(self.engine.begin(mode), self.catalog, self.limits, writable=mode != "read", clock=self._clock)
+
+    def _wait(self, attempt: int, error: ConflictError) -> None:
+        self.stats.conflicts += 1
+        if attempt >= self.retry.max_attempts:
+            self.stats.exhausted += 1
+            raise ConflictError(
+                f"{error.message} The transaction conflicted with concurrent writes on all "
+                f"{self.retry.max_attempts} attempts and made no change. Another call is writing the same "
+                "documents or index ranges; retry later, or shard the hot document (see docs/database.md)."
+            ) from error
+        self._sleep(self.retry.backoff(attempt, self._rng))
+
+    def run_query(self, fn: Callable[[DatabaseReader], T]) -> T:
+        """Run ``fn`` with a read-only ``db`` in one consistent transaction and return its result."""
+        attempt = 0
+        while True:
+            attempt += 1
+            tx = self._transaction("read")
+            try:
+                try:
+                    result = fn(DatabaseReader(tx, self._codec))
+                except ConflictError:
+                    raise
+                except Exception:
+                    self._validate_before_raising(tx)
+                    raise
+                tx.validate()
+                return result
+            except ConflictError as error:
+                self._wait(attempt, error)
+            finally:
+                tx.close()
+
+    def run_mutation(self, fn: Callable[[DatabaseWriter], T]) -> T:
+        """Run ``fn`` with a read-write ``db`` as one serializable transaction; retry it on conflicts."""
+        attempt = 0
+        while True:
+            attempt += 1
+            exclusive = self.engine.supports_exclusive and attempt > self.retry.exclusive_after
+            tx = self._transaction("exclusive" if exclusive else "write")
+            try:
+                try:
+                    result = fn(DatabaseWriter(tx, self._codec))
+                except ConflictError:
+                    raise
+                except Exception:
+                    self._validate_before_raising(tx)
+                    raise
+                tx.commit()
+                self.stats.commits += 1
+                return result
+            except ConflictError as error:
+                self._wait(attempt, error)
+            finally:
+                tx.close()
+
+    def _validate_before_raising(self, tx: Transaction) -> None:
+        """A function that failed may have failed *because* its reads were inconsistent; if so, retry it."""
+        if not self.engine.snapshot_reads:
+            tx.validate()
+
+    def close(self) -> None:
+        """Close the engine."""
+        self.engine.close()

@@ -1,0 +1,227 @@
+"""``ctx.db.query(table)``: index ranges, order, filters, and the terminal methods.
+
+Query objects are immutable: every builder method returns a new query, and a query can be run any number of
+times. Results come in index order (index fields, then ``_creationTime``); without ``with_index`` the built-in
+``by_creation_time`` index is used.
+
+Example:
+    >>> ctx.db.query("messages").with_index("by_channel", lambda q: q.eq("channel", "general")) \\
+    ...     .order("desc").take(10)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any, TypedDict
+
+from authlib_core.database.cursors import CursorCodec
+from authlib_core.database.filters import MAX_FILTER_OPERATORS, Expression, FilterBuilder
+from authlib_core.database.interface import BY_CREATION_TIME, IndexSpec, Order
+from authlib_core.database.ranges import IndexRangeBuilder, RangeOp, compile_range
+from authlib_core.database.transaction import Scan, Transaction
+from authlib_core.errors import InvalidQueryError
+from authlib_core.values import Value, dumps
+
+__all__ = ["PaginationResult", "Query", "QueryInitializer"]
+
+
+class PaginationResult(TypedDict):
+    """What ``paginate`` returns, with Convex's keys."""
+
+    page: list[dict[str, Value]]
+    isDone: bool
+    continueCursor: str
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Plan:
+    table: str
+    index: IndexSpec
+    ops: tuple[RangeOp, ...] = ()
+    order: Order = "asc"
+    order_set: bool = False
+    filters: tuple[Expression, ...] = ()
+
+
+class Query:
+    """An index range with an order and filters; run it with a terminal method or iterate it."""
+
+    __slots__ = ("_codec", "_plan", "_tx")
+
+    def __init__(self, tx: Transaction, plan: _Plan, codec: CursorCodec) -> None:
+        self._tx = tx
+        self._plan = plan
+        self._codec = codec
+
+    # -- builders --------------------------------------------------------------------------------------
+    def order(self, order: str) -> Query:
+        """``"asc"`` (default) or ``"desc"`` index order. At most once per query."""
+        if order not in ("asc", "desc"):
+            raise InvalidQueryError(f'order() expects "asc" or "desc", got {order!r}.')
+        if self._plan.order_set:
+            raise InvalidQueryError("order() was called twice on the same query; call it once.")
+        return Query(self._tx, dataclasses.replace(self._plan, order=order, order_set=True), self._codec)  # type: ignore[arg-type]
+
+    def filter(self, predicate: Callable[[FilterBuilder], Expression]) -> Query:
+        """Keep documents for which ``predicate(q)`` is true; filtered-out documents still count as read.
+
+        Example:
+            >>> query.filter(lambda q: q.eq(q.field("done"), False))  # doctest: +SKIP
+
+        Common mistake: filtering where an index range would do — a filter reads every document of the range.
+        """
+        expression = predicate(FilterBuilder())
+        if not isinstance(expression, Expression):
+            raise InvalidQueryError(
+                "filter() expects a function returning a filter expression built from q (for example "
+                "lambda q: q.eq(q.field('done'), False)); got "
+                f"{type(expression).__name__}. Python's == and and/or do not build expressions."
+            )
+        filters = (*self._plan.filters, expression)
+        if sum(f.size() for f in filters) > MAX_FILTER_OPERATORS:
+            raise InvalidQueryError(f"A query's filters may use at most {MAX_FILTER_OPERATORS} operators.")
+        return Query(self._tx, dataclasses.replace(self._plan, filters=filters), self._codec)
+
+    # -- execution -------------------------------------------------------------------------------------
+    def _fingerprint(self) -> bytes:
+        plan = self._plan
+        description = {
+            "table": plan.table,
+            "index": plan.index.name,
+            "range": [op.to_json() for op in plan.ops],
+            "order": plan.order,
+            "filters": [f.to_json() for f in plan.filters],
+        }
+        return hashlib.sha256(dumps(description).encode()).digest()
+
+    def _matches(self, document: Mapping[str, Value]) -> bool:
+        return all(f.evaluate(document) is True for f in self._plan.filters)
+
+    def _scan(self, *, after: bytes | None = None, stop: bytes | None = None, batch_hint: int = 100) -> Scan:
+        key_range = compile_range(self._plan.index, self._plan.ops)
+        return self._tx.scan(key_range, self._plan.order, after=after, stop=stop, batch_hint=batch_hint)
+
+    def __iter__(self) -> Iterator[dict[str, Value]]:
+        scan = self._scan()
+        while (item := scan.next()) is not None:
+            if self._matches(item[1]):
+                yield item[1]
+
+    def take(self, n: int) -> list[dict[str, Value]]:
+        """The first ``n`` matching documents."""
+        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+            raise InvalidQueryError(f"take() expects a non-negative integer, got {n!r}.")
+        if n == 0:
+            return []
+        results: list[dict[str, Value]] = []
+        scan = self._scan(batch_hint=n if not self._plan.filters else max(n, 100))
+        while len(results) < n and (item := scan.next()) is not None:
+            if self._matches(item[1]):
+                results.append(item[1])
+        return results
+
+    def collect(self) -> list[dict[str, Value]]:
+        """Every matching document. Prefer ``take`` or ``paginate`` for ranges that can grow large."""
+        return list(self)
+
+    def first(self) -> dict[str, Value] | None:
+        """The first matching document, or None."""
+        found = self.take(1)
+        return found[0] if found else None
+
+    def unique(self) -> dict[str, Value] | None:
+        """The only matching document, or None; an error if there are several."""
+        found = self.take(2)
+        if len(found) > 1:
+            raise InvalidQueryError(
+                f"unique() query returned more than one result from table {self._plan.table!r}: "
+                f"[{found[0]['_id']}, {found[1]['_id']}, ...]"
+            )
+        return found[0] if found else None
+
+    def paginate(self, options: Mapping[str, Any]) -> PaginationResult:
+        """One page: ``{"numItems": n, "cursor": None | str}`` → ``{"page", "isDone", "continueCursor"}``.
+
+        Also accepts Convex's optional ``endCursor`` (end the page at that cursor's position, inclusive) and
+        ``maximumRowsRead`` (stop after scanning that many documents). Pass the returned ``continueCursor`` as
+        ``cursor`` to get the next page; cursors only work with the same query.
+
+        Example:
+            >>> ctx.db.query("messages").order("desc").paginate({"numItems": 20, "cursor": None})  # doctest: +SKIP
+        """
+        if not isinstance(options, Mapping):
+            raise InvalidQueryError('paginate() expects {"numItems": number, "cursor": string | None}.')
+        unknown = set(options) - {"numItems", "cursor", "endCursor", "maximumRowsRead", "maximumBytesRead", "id"}
+        if unknown:
+            raise InvalidQueryError(f"paginate() got unknown options {sorted(unknown)}.")
+        num_items = options.get("numItems")
+        if isinstance(num_items, bool) or not isinstance(num_items, int | float) or num_items != num_items or num_items < 0:
+            raise InvalidQueryError(f"paginate(): numItems must be a non-negative number, got {num_items!r}.")
+        limit = int(num_items)
+        fingerprint = self._fingerprint()
+        cursor = options.get("cursor")
+        position: bytes | None = None
+        if cursor is not None:
+            position = self._codec.open(cursor, fingerprint)
+            if position is None:  # the previous page was the last
+                return {"page": [], "isDone": True, "continueCursor": self._codec.seal(fingerprint, None)}
+        end_cursor = options.get("endCursor")
+        stop = self._codec.open(end_cursor, fingerprint) if end_cursor is not None else None
+        max_rows = options.get("maximumRowsRead")
+        if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, int | float) or max_rows < 1):
+            raise InvalidQueryError(f"paginate(): maximumRowsRead must be a positive number, got {max_rows!r}.")
+        scan = self._scan(after=position, stop=stop, batch_hint=limit + 1 if not self._plan.filters else max(limit + 1, 100))
+        page: list[dict[str, Value]] = []
+        rows = 0
+        while len(page) < limit and (max_rows is None or rows < max_rows):
+            item = scan.next()
+            if item is None:
+                break
+            rows += 1
+            if self._matches(item[1]):
+                page.append(item[1])
+        done = scan.at_end
+        last = scan.last_key
+        continue_cursor = self._codec.seal(fingerprint, None if done else last)
+        return {"page": page, "isDone": done, "continueCursor": continue_cursor}
+
+
+class QueryInitializer(Query):
+    """``db.query(table)``: choose an index with ``with_index``, or use ``by_creation_time``."""
+
+    __slots__ = ()
+
+    def __init__(self, tx: Transaction, table: str, codec: CursorCodec) -> None:
+        table = tx.catalog.check_table_name(table)
+        super().__init__(tx, _Plan(table=table, index=tx.catalog.index(table, BY_CREATION_TIME)), codec)
+
+    def with_index(
+        self, name: str, range_expression: Callable[[IndexRangeBuilder], IndexRangeBuilder] | None = None
+    ) -> Query:
+        """Read the index ``name``, restricted by ``range_expression`` (``q.eq`` ... ``q.gt``/``q.lt``).
+
+        Example:
+            >>> ctx.db.query("myData").with_index("by_user", lambda q: q.eq("userId", user_id))  # doctest: +SKIP
+
+        Common mistake: ``q.gt`` on a field before every earlier index field is fixed by ``q.eq`` — Convex
+        ranges need eq on a prefix of the index fields first.
+        """
+        table = self._plan.table
+        spec = self._tx.catalog.index(table, name)
+        fields = (*spec.fields, "_creationTime")
+        ops: tuple[RangeOp, ...] = ()
+        if range_expression is not None:
+            builder = range_expression(IndexRangeBuilder(spec.qualified_name, fields))
+            if not isinstance(builder, IndexRangeBuilder):
+                raise InvalidQueryError(
+                    f"with_index({name!r}, ...) expects a function returning q with its range calls "
+                    f"(for example lambda q: q.eq('field', value)); got {type(builder).__name__}."
+                )
+            ops = builder.ops
+        return Query(self._tx, dataclasses.replace(self._plan, index=spec, ops=ops), self._codec)
+
+    def full_table_scan(self) -> Query:
+        """Read the whole table in ``_creationTime`` order (same as not choosing an index)."""
+        return Query(self._tx, self._plan, self._codec)

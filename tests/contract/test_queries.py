@@ -1,0 +1,220 @@
+"""Queries: every index-range shape, its rejections, order, filters and terminal methods."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from authlib_core.database import Database
+from authlib_core.errors import InvalidQueryError
+from authlib_core.values import UNDEFINED, Int64
+
+
+@pytest.fixture
+def items(db: Database) -> Database:
+    """Groups a/b/c with ranks 0..4 each, inserted out of order; some labelled."""
+
+    def seed(w: Any) -> None:
+        for rank in (3, 0, 4, 1, 2):
+            for group in ("b", "a", "c"):
+                doc: dict[str, object] = {"group": group, "rank": float(rank)}
+                if rank % 2 == 0:
+                    doc["label"] = f"{group}{rank}"
+                w.insert("items", doc)
+
+    db.run_mutation(seed)
+    return db
+
+
+def ranks(db: Database, build: Callable[[Any], Any]) -> list[tuple[str, float]]:
+    return [(d["group"], d["rank"]) for d in db.run_query(lambda r: build(r.query("items")).collect())]
+
+
+def test_eq_on_first_field(items: Database) -> None:
+    got = ranks(items, lambda q: q.with_index("by_group_rank", lambda r: r.eq("group", "b")))
+    assert got == [("b", float(i)) for i in range(5)]
+
+
+def test_eq_on_every_field(items: Database) -> None:
+    got = ranks(items, lambda q: q.with_index("by_group_rank", lambda r: r.eq("group", "a").eq("rank", 2.0)))
+    assert got == [("a", 2.0)]
+
+
+@pytest.mark.parametrize(
+    ("build", "expected"),
+    [
+        (lambda r: r.eq("group", "a").gt("rank", 1.0), [2.0, 3.0, 4.0]),
+        (lambda r: r.eq("group", "a").gte("rank", 1.0), [1.0, 2.0, 3.0, 4.0]),
+        (lambda r: r.eq("group", "a").lt("rank", 3.0), [0.0, 1.0, 2.0]),
+        (lambda r: r.eq("group", "a").lte("rank", 3.0), [0.0, 1.0, 2.0, 3.0]),
+        (lambda r: r.eq("group", "a").gt("rank", 0.0).lt("rank", 4.0), [1.0, 2.0, 3.0]),
+        (lambda r: r.eq("group", "a").gte("rank", 1.0).lte("rank", 3.0), [1.0, 2.0, 3.0]),
+        (lambda r: r.eq("group", "a").gt("rank", 4.0), []),
+        (lambda r: r.eq("group", "a").gt("rank", 3.0).lt("rank", 2.0), []),
+    ],
+)
+def test_bounds_on_the_field_after_the_eq_prefix(items: Database, build: Any, expected: list[float]) -> None:
+    got = ranks(items, lambda q: q.with_index("by_group_rank", build))
+    assert got == [("a", r) for r in expected]
+
+
+def test_range_on_the_first_field(items: Database) -> None:
+    got = ranks(items, lambda q: q.with_index("by_group_rank", lambda r: r.gt("group", "a").lte("group", "b")))
+    assert got == [("b", float(i)) for i in range(5)]
+
+
+def test_whole_index_in_order_and_desc(items: Database) -> None:
+    asc = ranks(items, lambda q: q.with_index("by_group_rank"))
+    assert asc == [(g, float(i)) for g in "abc" for i in range(5)]
+    desc = ranks(items, lambda q: q.with_index("by_group_rank").order("desc"))
+    assert desc == list(reversed(asc))
+
+
+def test_range_on_creation_time_after_the_eq_fields(items: Database) -> None:
+    all_a = items.run_query(
+        lambda r: r.query("items").with_index("by_group_rank", lambda q: q.eq("group", "a").eq("rank", 2.0)).collect()
+    )
+    created = all_a[0]["_creationTime"]
+    same = items.run_query(
+        lambda r: r.query("items")
+        .with_index("by_group_rank", lambda q: q.eq("group", "a").eq("rank", 2.0).gte("_creationTime", created))
+        .collect()
+    )
+    assert [d["_id"] for d in same] == [all_a[0]["_id"]]
+
+
+def test_default_order_is_creation_time(items: Database) -> None:
+    docs = items.run_query(lambda r: r.query("items").collect())
+    times = [d["_creationTime"] for d in docs]
+    assert times == sorted(times)
+    assert len(docs) == 15
+    desc = items.run_query(lambda r: r.query("items").order("desc").collect())
+    assert [d["_id"] for d in desc] == [d["_id"] for d in reversed(docs)]
+
+
+def test_missing_field_sorts_first_and_eq_undefined_matches_it(items: Database) -> None:
+    docs = items.run_query(lambda r: r.query("items").with_index("by_label").collect())
+    assert ["label" in d for d in docs[:6]] == [False] * 6
+    labels = [d["label"] for d in docs[6:]]
+    assert labels == sorted(labels)
+    missing = items.run_query(
+        lambda r: r.query("items").with_index("by_label", lambda q: q.eq("label", UNDEFINED)).collect()
+    )
+    assert len(missing) == 6
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda r: r.eq("rank", 1.0), "out of order"),
+        (lambda r: r.gt("group", "a").eq("rank", 1.0), "after a range bound"),
+        (lambda r: r.eq("group", "a").gt("rank", 1.0).gte("rank", 2.0), "two lower bounds"),
+        (lambda r: r.eq("group", "a").lt("rank", 1.0).lte("rank", 2.0), "two upper bounds"),
+        (lambda r: r.gt("group", "a").lt("rank", 1.0), "different field"),
+        (lambda r: r.eq("group", "a").eq("rank", 1.0).eq("_creationTime", 1.0).eq("x", 1), "every field"),
+        (lambda r: r.eq("group", "a").eq("_creationTime", 1.0), "out of order"),
+    ],
+)
+def test_invalid_index_ranges_are_rejected(items: Database, build: Any, message: str) -> None:
+    with pytest.raises(InvalidQueryError, match=message):
+        items.run_query(lambda r: r.query("items").with_index("by_group_rank", build).collect())
+
+
+def test_unknown_index_and_by_id_are_rejected(items: Database) -> None:
+    with pytest.raises(InvalidQueryError, match="not found"):
+        items.run_query(lambda r: r.query("items").with_index("by_nothing").collect())
+    with pytest.raises(InvalidQueryError, match="db.get"):
+        items.run_query(lambda r: r.query("items").with_index("by_id").collect())
+
+
+def test_unknown_table_in_a_query_is_rejected(items: Database) -> None:
+    with pytest.raises(InvalidQueryError, match="not declared"):
+        items.run_query(lambda r: r.query("nope").collect())
+
+
+def test_order_twice_and_bad_order_are_rejected(items: Database) -> None:
+    with pytest.raises(InvalidQueryError, match="twice"):
+        items.run_query(lambda r: r.query("items").order("desc").order("asc").collect())
+    with pytest.raises(InvalidQueryError, match='"asc" or "desc"'):
+        items.run_query(lambda r: r.query("items").order("down").collect())
+
+
+def test_filters_with_field_paths_and_boolean_logic(items: Database) -> None:
+    got = ranks(
+        items,
+        lambda q: q.with_index("by_group_rank").filter(
+            lambda f: f.and_(f.or_(f.eq(f.field("group"), "a"), f.eq(f.field("group"), "c")), f.not_(f.lt(f.field("rank"), 3.0)))
+        ),
+    )
+    assert got == [("a", 3.0), ("a", 4.0), ("c", 3.0), ("c", 4.0)]
+    neq = ranks(items, lambda q: q.with_index("by_group_rank").filter(lambda f: f.neq(f.field("group"), "b")))
+    assert len(neq) == 10
+
+
+def test_filters_with_arithmetic(items: Database) -> None:
+    got = ranks(
+        items,
+        lambda q: q.with_index("by_group_rank", lambda r: r.eq("group", "a")).filter(
+            lambda f: f.eq(f.mod(f.add(f.field("rank"), 1.0), 2.0), 0.0)
+        ),
+    )
+    assert got == [("a", 1.0), ("a", 3.0)]
+    got = ranks(
+        items,
+        lambda q: q.with_index("by_group_rank", lambda r: r.eq("group", "b")).filter(
+            lambda f: f.gt(f.mul(f.neg(f.field("rank")), 2.0), f.sub(0.0, 5.0))
+        ),
+    )
+    assert got == [("b", 0.0), ("b", 1.0), ("b", 2.0)]
+
+
+def test_filter_on_missing_field_and_nested_path(db: Database) -> None:
+    db.run_mutation(lambda w: [w.insert("things", d) for d in ({"meta": {"kind": "x"}}, {"meta": {"kind": "y"}}, {"other": 1})])
+    got = db.run_query(lambda r: r.query("things").filter(lambda f: f.eq(f.field("meta.kind"), "y")).collect())
+    assert [d["meta"] for d in got] == [{"kind": "y"}]
+    missing = db.run_query(lambda r: r.query("things").filter(lambda f: f.eq(f.field("meta.kind"), UNDEFINED)).collect())
+    assert len(missing) == 1
+
+
+def test_filter_must_return_an_expression(items: Database) -> None:
+    with pytest.raises(InvalidQueryError, match="filter expression"):
+        items.run_query(lambda r: r.query("items").filter(lambda f: f.field("rank") == 1.0).collect())
+
+
+def test_int64_arithmetic_and_type_mismatch(db: Database) -> None:
+    db.run_mutation(lambda w: w.insert("items", {"group": "g", "rank": 1.0, "n": Int64(7)}))
+    got = db.run_query(
+        lambda r: r.query("items").filter(lambda f: f.eq(f.div(f.field("n"), Int64(2)), Int64(3))).collect()
+    )
+    assert len(got) == 1
+    with pytest.raises(InvalidQueryError, match="two float64 values or two int64"):
+        db.run_query(lambda r: r.query("items").filter(lambda f: f.eq(f.add(f.field("n"), 1.0), 8.0)).collect())
+
+
+def test_take_first_unique(items: Database) -> None:
+    assert len(items.run_query(lambda r: r.query("items").take(4))) == 4
+    assert items.run_query(lambda r: r.query("items").take(0)) == []
+    first = items.run_query(lambda r: r.query("items").with_index("by_group_rank").first())
+    assert first is not None
+    assert (first["group"], first["rank"]) == ("a", 0.0)
+    assert items.run_query(lambda r: r.query("items").with_index("by_group_rank", lambda q: q.eq("group", "z")).first()) is None
+    one = items.run_query(
+        lambda r: r.query("items").with_index("by_group_rank", lambda q: q.eq("group", "c").eq("rank", 4.0)).unique()
+    )
+    assert one is not None
+    assert one["label"] == "c4"
+    with pytest.raises(InvalidQueryError, match="more than one result"):
+        items.run_query(lambda r: r.query("items").with_index("by_group_rank", lambda q: q.eq("group", "c")).unique())
+    with pytest.raises(InvalidQueryError, match="non-negative"):
+        items.run_query(lambda r: r.query("items").take(-1))
+
+
+def test_queries_are_reusable_and_iterable(items: Database) -> None:
+    def twice(r: Any) -> tuple[list[Any], list[Any]]:
+        q = r.query("items").with_index("by_group_rank", lambda b: b.eq("group", "a"))
+        return q.collect(), [d for d in q]
+
+    one, two = items.run_query(twice)
+    assert [d["_id"] for d in one] == [d["_id"] for d in two]
