@@ -91,13 +91,28 @@ def test_reserved_and_private_modules_are_not_function_modules(make_app: MakeApp
 def test_schema_py_provides_the_schema_and_no_functions(make_app: MakeApp) -> None:
     root = make_app(
         {
-            "schema.py": "from authlib_core import query\nschema = {'tables': 1}\n@query\ndef f(ctx):\n    return 0\n",
+            "schema.py": """
+                from authlib_core import define_schema, define_table, query
+                from authlib_core.values import v
+
+                schema = define_schema({"notes": define_table({"text": v.string()})})
+
+                @query
+                def f(ctx):
+                    return 0
+            """,
             "a.py": "from authlib_core import query\n@query\ndef f(ctx):\n    return 0\n",
         }
     )
     app = load_functions(root)
-    assert app.schema == {"tables": 1}
+    assert app.schema is sys.modules["functions.schema"].schema
     assert list(app.registry) == ["a:f"]
+
+
+def test_schema_that_is_not_a_schema_is_an_error(make_app: MakeApp) -> None:
+    root = make_app({"schema.py": "schema = {'tables': 1}\n"})
+    with pytest.raises(FunctionLoadError, match=r"schema\.py: `schema` is a dict, not a schema"):
+        load_functions(root)
 
 
 def test_schema_py_without_schema_is_an_error(make_app: MakeApp) -> None:
