@@ -14,13 +14,14 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from authlib_core.errors import ConfigError
 from authlib_core.functions import Executor, LoadedApp, load_functions
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from authlib_core.config import Settings
     from authlib_core.database import Database
     from authlib_core.schema import Schema

@@ -77,3 +77,17 @@ def open_database(engine_spec: EngineSpec) -> Iterator[Callable[..., Database]]:
 def db(open_database: Callable[..., Database]) -> Database:
     """A Database handle on a fresh store."""
     return open_database()
+
+
+#: Documents per setup mutation: DynamoDB commits one TransactWriteItems of at most 100 items, and an insert into
+#: a contract table writes the document, its index entries and shard versions (docs/dynamodb.md).
+SEED_BATCH = 10
+
+
+def insert_many(db: Database, table: str, documents: list[dict[str, object]]) -> list[str]:
+    """Insert ``documents`` in order, in mutations small enough for every engine; returns their ids."""
+    ids: list[str] = []
+    for start in range(0, len(documents), SEED_BATCH):
+        batch = documents[start : start + SEED_BATCH]
+        ids.extend(db.run_mutation(lambda w, batch=batch: [w.insert(table, doc) for doc in batch]))
+    return ids

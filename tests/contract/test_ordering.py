@@ -7,6 +7,7 @@ import math
 
 from authlib_core.database import Database
 from authlib_core.values import UNDEFINED, Int64, compare
+from tests.contract.conftest import insert_many
 
 # Deliberately shuffled; one value per document under "value".
 VALUES: list[object] = [
@@ -54,7 +55,7 @@ def _same(a: object, b: object) -> bool:
 
 
 def test_index_order_matches_convex_total_order(db: Database) -> None:
-    db.run_mutation(lambda w: [w.insert("things", {"value": value}) for value in VALUES])
+    insert_many(db, "things", [{"value": value} for value in VALUES])
     db.run_mutation(lambda w: w.insert("things", {"other": "no value field"}))
     docs = db.run_query(lambda r: r.query("things").with_index("by_value").collect())
     got = [d.get("value", UNDEFINED) for d in docs]
@@ -72,14 +73,14 @@ def test_index_order_matches_convex_total_order(db: Database) -> None:
 
 
 def test_desc_order_is_the_exact_reverse(db: Database) -> None:
-    db.run_mutation(lambda w: [w.insert("things", {"value": value}) for value in VALUES])
+    insert_many(db, "things", [{"value": value} for value in VALUES])
     asc = db.run_query(lambda r: [d["_id"] for d in r.query("things").with_index("by_value").collect()])
     desc = db.run_query(lambda r: [d["_id"] for d in r.query("things").with_index("by_value").order("desc").collect()])
     assert desc == list(reversed(asc))
 
 
 def test_range_bounds_compare_across_types(db: Database) -> None:
-    db.run_mutation(lambda w: [w.insert("things", {"value": value}) for value in VALUES])
+    insert_many(db, "things", [{"value": value} for value in VALUES])
     # every int64 is below every float64: gt(Int64 max) starts at the smallest float64
     above_ints = db.run_query(
         lambda r: r.query("things").with_index("by_value", lambda q: q.gt("value", Int64(2**63 - 1))).first()
@@ -96,7 +97,7 @@ def test_range_bounds_compare_across_types(db: Database) -> None:
 
 
 def test_filter_comparisons_use_the_same_order(db: Database) -> None:
-    db.run_mutation(lambda w: [w.insert("things", {"value": value}) for value in VALUES])
+    insert_many(db, "things", [{"value": value} for value in VALUES])
     small = db.run_query(lambda r: r.query("things").filter(lambda q: q.lt(q.field("value"), False)).collect())
     assert all(compare(d["value"], False) < 0 for d in small)
     assert len(small) == sum(1 for v in VALUES if compare(v, False) < 0)  # type: ignore[arg-type]
