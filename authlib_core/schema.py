@@ -108,7 +108,9 @@ class TableDefinition:
         """
         if isinstance(fields, Mapping):
             if set(fields) - {"fields", "staged"}:
-                raise SchemaDefinitionError(f"index {name!r}: unknown options {sorted(set(fields) - {'fields', 'staged'})}")
+                raise SchemaDefinitionError(
+                    f"index {name!r}: unknown options {sorted(set(fields) - {'fields', 'staged'})}"
+                )
             if fields.get("staged"):
                 raise SchemaDefinitionError(f"index {name!r}: staged indexes are not supported")
             fields = fields.get("fields", ())
@@ -120,7 +122,9 @@ class TableDefinition:
         if any(existing.name == name for existing in self.indexes):
             raise SchemaDefinitionError(f"index {name!r} is declared twice on the same table.")
         if len(self.indexes) >= MAX_INDEXES_PER_TABLE:
-            raise SchemaDefinitionError(f"a table may have at most {MAX_INDEXES_PER_TABLE} indexes; {name!r} is one too many.")
+            raise SchemaDefinitionError(
+                f"a table may have at most {MAX_INDEXES_PER_TABLE} indexes; {name!r} is one too many."
+            )
         if isinstance(fields, str) or not isinstance(fields, Sequence):
             raise SchemaDefinitionError(f"index {name!r}: fields must be a list of field names, got {fields!r}.")
         field_tuple = tuple(fields)
@@ -208,7 +212,9 @@ def define_table(document: Mapping[str, Validator] | Validator | None = None) ->
                 f"v.any(); got {document!r}."
             )
         return TableDefinition(validator=document if kind != "any" else None)
-    raise SchemaDefinitionError(f"define_table expects a dict of validators or a validator, got {type(document).__name__}.")
+    raise SchemaDefinitionError(
+        f"define_table expects a dict of validators or a validator, got {type(document).__name__}."
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

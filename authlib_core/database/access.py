@@ -6,15 +6,18 @@ take an id alone, or — like Convex's newer API — the table name first: ``db.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from contextlib import AbstractContextManager
-from typing import overload
+from typing import TYPE_CHECKING, overload
 
-from authlib_core.database.cursors import CursorCodec
 from authlib_core.database.query import QueryInitializer
-from authlib_core.database.transaction import Transaction
 from authlib_core.errors import InvalidQueryError
-from authlib_core.values import Value
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from contextlib import AbstractContextManager
+
+    from authlib_core.database.cursors import CursorCodec
+    from authlib_core.database.transaction import Transaction
+    from authlib_core.values import Value
 
 __all__ = ["DatabaseReader", "DatabaseWriter"]
 
@@ -24,7 +27,9 @@ class DatabaseReader:
 
     Example:
         >>> user = ctx.db.get(user_id)  # doctest: +SKIP
-        >>> mine = ctx.db.query("myData").with_index("by_user", lambda q: q.eq("userId", user_id)).collect()  # doctest: +SKIP
+        >>> mine = ctx.db.query("myData").with_index(  # doctest: +SKIP
+        ...     "by_user", lambda q: q.eq("userId", user_id)
+        ... ).collect()
     """
 
     __slots__ = ("_codec", "_tx")
@@ -39,7 +44,9 @@ class DatabaseReader:
         elif len(args) == 2:
             table, document_id = args
             if not isinstance(table, str) or not self._tx.id_belongs_to(table, document_id):
-                raise InvalidQueryError(f"db.{method}({table!r}, {document_id!r}): the id is not an id of table {table!r}.")
+                raise InvalidQueryError(
+                    f"db.{method}({table!r}, {document_id!r}): the id is not an id of table {table!r}."
+                )
         else:
             raise InvalidQueryError(f"db.{method} expects (id) or (table, id).")
         if not isinstance(document_id, str) or not self._tx.is_well_formed_id(document_id):

@@ -6,12 +6,15 @@ Built once from the app's :class:`~authlib_core.schema.Schema` (or from nothing,
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
 from authlib_core.database.interface import BY_CREATION_TIME, BY_ID, IndexSpec
-from authlib_core.database.limits import Limits
 from authlib_core.errors import InvalidQueryError, InvalidValueError, SchemaDefinitionError, SchemaValidationError
 from authlib_core.schema import Schema, validate_identifier
-from authlib_core.values import Value, ValidatorMismatch, decode_id, table_number, to_value
+from authlib_core.values import ValidatorMismatch, Value, decode_id, table_number, to_value
+
+if TYPE_CHECKING:
+    from authlib_core.database.limits import Limits
 
 __all__ = ["SYSTEM_FIELDS", "Catalog"]
 
@@ -124,7 +127,12 @@ class Catalog:
                 )
         definition = self.schema.table(table) if self.schema is not None else None
         try:
-            if definition is not None and definition.validator is not None and self.schema is not None and self.schema.schema_validation:
+            if (
+                definition is not None
+                and definition.validator is not None
+                and self.schema is not None
+                and self.schema.schema_validation
+            ):
                 value = definition.validator.validate(dict(document))
             else:
                 value = to_value(dict(document))

@@ -19,17 +19,20 @@ import dataclasses
 import logging
 import random
 import time
-from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from authlib_core.database.access import DatabaseReader, DatabaseWriter
 from authlib_core.database.catalog import Catalog
 from authlib_core.database.cursors import CursorCodec
-from authlib_core.database.interface import StorageEngine, TransactionMode
 from authlib_core.database.limits import Limits
 from authlib_core.database.transaction import Transaction
 from authlib_core.errors import ConflictError
-from authlib_core.schema import Schema
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from authlib_core.database.interface import StorageEngine, TransactionMode
+    from authlib_core.schema import Schema
 
 __all__ = ["Database", "RetryPolicy", "TransactionStats"]
 
@@ -105,7 +108,9 @@ class Database:
         self.engine.ensure_indexes(self.catalog.all_indexes())
 
     def _transaction(self, mode: TransactionMode) -> Transaction:
-        return Transaction(self.engine.begin(mode), self.catalog, self.limits, writable=mode != "read", clock=self._clock)
+        return Transaction(
+            self.engine.begin(mode), self.catalog, self.limits, writable=mode != "read", clock=self._clock
+        )
 
     def _wait(self, attempt: int, error: ConflictError) -> None:
         self.stats.conflicts += 1

@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from authlib_core.database.keys import field_value
 from authlib_core.errors import InvalidQueryError
 from authlib_core.values import UNDEFINED, Int64, JSONValue, Value, compare, encode, to_value
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
 
 __all__ = ["MAX_FILTER_OPERATORS", "Expression", "FilterBuilder"]
 
@@ -137,7 +139,7 @@ def _number_kind(value: object) -> str | None:
 def _negate(value: object) -> Value:
     kind = _number_kind(value)
     if kind == "float64":
-        return -value  # type: ignore[operator]
+        return -float(value)  # type: ignore[arg-type]
     if kind == "int64":
         return _int64(-int(value), "neg")  # type: ignore[call-overload]
     raise InvalidQueryError(f"q.neg expects a number, got {value!r}.")

@@ -8,9 +8,12 @@ index results. Both engines and the transaction layer call :func:`document_key`;
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
-from authlib_core.database.interface import IndexSpec
 from authlib_core.values import UNDEFINED, Value, index_key
+
+if TYPE_CHECKING:
+    from authlib_core.database.interface import IndexSpec
 
 __all__ = ["document_key", "document_keys", "field_value"]
 
@@ -29,7 +32,7 @@ def field_value(document: Mapping[str, Value], path: str) -> Value | object:
         if not isinstance(current, Mapping) or part not in current:
             return UNDEFINED
         current = current[part]
-    return current  # type: ignore[return-value]  # a Value by construction
+    return current
 
 
 def document_key(document: Mapping[str, Value], index: IndexSpec) -> bytes:

@@ -55,7 +55,8 @@ class TransactionUsage:
         if self.index_ranges + 1 > self.limits.max_index_ranges:
             raise LimitExceededError(
                 f"Too many index ranges read in one transaction: the limit is {self.limits.max_index_ranges} "
-                "db.get/db.query calls. Read fewer documents one by one, or use an index range that returns them together."
+                "db.get/db.query calls. Read fewer documents one by one, or use an index range that returns them "
+                "together."
             )
         self.index_ranges += 1
 

@@ -14,15 +14,17 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 from collections.abc import Callable, Iterator, Mapping
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
-from authlib_core.database.cursors import CursorCodec
 from authlib_core.database.filters import MAX_FILTER_OPERATORS, Expression, FilterBuilder
 from authlib_core.database.interface import BY_CREATION_TIME, IndexSpec, Order
 from authlib_core.database.ranges import IndexRangeBuilder, RangeOp, compile_range
-from authlib_core.database.transaction import Scan, Transaction
 from authlib_core.errors import InvalidQueryError
-from authlib_core.values import Value, dumps
+from authlib_core.values import JSONValue, Value, dumps
+
+if TYPE_CHECKING:
+    from authlib_core.database.cursors import CursorCodec
+    from authlib_core.database.transaction import Scan, Transaction
 
 __all__ = ["PaginationResult", "Query", "QueryInitializer"]
 
@@ -87,7 +89,7 @@ class Query:
     # -- execution -------------------------------------------------------------------------------------
     def _fingerprint(self) -> bytes:
         plan = self._plan
-        description = {
+        description: dict[str, JSONValue] = {
             "table": plan.table,
             "index": plan.index.name,
             "range": [op.to_json() for op in plan.ops],
@@ -137,7 +139,7 @@ class Query:
         if len(found) > 1:
             raise InvalidQueryError(
                 f"unique() query returned more than one result from table {self._plan.table!r}: "
-                f"[{found[0]['_id']}, {found[1]['_id']}, ...]"
+                f"[{found[0]['_id']!s}, {found[1]['_id']!s}, ...]"
             )
         return found[0] if found else None
 
@@ -157,7 +159,12 @@ class Query:
         if unknown:
             raise InvalidQueryError(f"paginate() got unknown options {sorted(unknown)}.")
         num_items = options.get("numItems")
-        if isinstance(num_items, bool) or not isinstance(num_items, int | float) or num_items != num_items or num_items < 0:
+        if (
+            isinstance(num_items, bool)
+            or not isinstance(num_items, int | float)
+            or num_items != num_items
+            or num_items < 0
+        ):
             raise InvalidQueryError(f"paginate(): numItems must be a non-negative number, got {num_items!r}.")
         limit = int(num_items)
         fingerprint = self._fingerprint()
@@ -170,9 +177,13 @@ class Query:
         end_cursor = options.get("endCursor")
         stop = self._codec.open(end_cursor, fingerprint) if end_cursor is not None else None
         max_rows = options.get("maximumRowsRead")
-        if max_rows is not None and (isinstance(max_rows, bool) or not isinstance(max_rows, int | float) or max_rows < 1):
+        if max_rows is not None and (
+            isinstance(max_rows, bool) or not isinstance(max_rows, int | float) or max_rows < 1
+        ):
             raise InvalidQueryError(f"paginate(): maximumRowsRead must be a positive number, got {max_rows!r}.")
-        scan = self._scan(after=position, stop=stop, batch_hint=limit + 1 if not self._plan.filters else max(limit + 1, 100))
+        scan = self._scan(
+            after=position, stop=stop, batch_hint=limit + 1 if not self._plan.filters else max(limit + 1, 100)
+        )
         page: list[dict[str, Value]] = []
         rows = 0
         while len(page) < limit and (max_rows is None or rows < max_rows):

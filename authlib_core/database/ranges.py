@@ -36,7 +36,10 @@ class RangeOp:
 
     def to_json(self) -> JSONValue:
         """Convex's serialized form (``{"type": "Eq", "fieldPath", "value"}``), used in query fingerprints."""
-        value: JSONValue = {"$undefined": None} if self.value is UNDEFINED else encode(self.value, "convex_encoded_json")  # type: ignore[arg-type]
+        if self.value is UNDEFINED:
+            value: JSONValue = {"$undefined": None}
+        else:
+            value = encode(self.value, "convex_encoded_json")  # type: ignore[arg-type]  # a Value once not UNDEFINED
         return {"type": self.op.capitalize(), "fieldPath": self.field, "value": value}
 
 
@@ -94,7 +97,8 @@ class IndexRangeBuilder:
         if other and other[0].field != field:
             raise InvalidQueryError(
                 f"with_index({self._index!r}): q.{op}({field!r}) bounds a different field than "
-                f"q.{other[0].op}({other[0].field!r}); both bounds must be on the same field, the one after the q.eq fields."
+                f"q.{other[0].op}({other[0].field!r}); both bounds must be on the same field, the one after the "
+                "q.eq fields."
             )
         self._check_field(op, field)
         return self._with(RangeOp(op, field, to_value(value, field)))

@@ -13,6 +13,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
+
 from authlib_core.database.catalog import SYSTEM_FIELDS, Catalog
 from authlib_core.database.interface import (
     DocumentRecord,
@@ -375,4 +376,3 @@ class Transaction:
     def id_belongs_to(self, table: str, document_id: object) -> bool:
         """True when ``document_id`` is a well-formed id of ``table``."""
         return is_id_for(table, document_id)
-

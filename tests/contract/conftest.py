@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import uuid
-from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from authlib_core.database import Database, RetryPolicy
-from authlib_core.database.interface import StorageEngine
 from tests.contract.engines import EngineSpec, open_engine
 from tests.contract.schema import contract_schema
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+    from authlib_core.database.interface import StorageEngine
 
 CURSOR_SECRET = b"contract-suite-cursor-secret"
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from authlib_core.database.interface import StorageEngine
+if TYPE_CHECKING:
+    from authlib_core.database.interface import StorageEngine
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import itertools
+from typing import TYPE_CHECKING
+
 import pytest
 
-from authlib_core.database import Database
 from authlib_core.errors import DocumentNotFoundError, InvalidQueryError, SchemaValidationError
 from authlib_core.values import REMOVE, Int64, is_id_for
+
+if TYPE_CHECKING:
+    from authlib_core.database import Database
 
 
 def test_insert_then_get_returns_the_document_with_system_fields(db: Database) -> None:
@@ -133,7 +138,7 @@ def test_normalize_id_checks_table_without_reading(db: Database) -> None:
 def test_creation_times_strictly_increase_within_a_transaction(db: Database) -> None:
     ids = db.run_mutation(lambda w: [w.insert("items", {"group": "g", "rank": float(i)}) for i in range(20)])
     times = [db.run_query(lambda r, i=i: r.get(i))["_creationTime"] for i in ids]  # type: ignore[index,misc]
-    assert all(a < b for a, b in zip(times, times[1:], strict=False))
+    assert all(a < b for a, b in itertools.pairwise(times))
 
 
 def test_documents_survive_reopening_the_store(open_database) -> None:  # type: ignore[no-untyped-def]

@@ -28,7 +28,7 @@ def test_document_size_limit(db: Database) -> None:
 
 
 def test_index_key_size_limit(db: Database) -> None:
-    with pytest.raises(LimitExceededError, match="Index things.by_value"):
+    with pytest.raises(LimitExceededError, match=r"Index things\.by_value"):
         db.run_mutation(lambda w: w.insert("things", {"value": "k" * 2000}))
     assert db.run_query(lambda r: r.query("things").collect()) == []
 

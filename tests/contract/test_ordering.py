@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import TYPE_CHECKING
 
-from authlib_core.database import Database
 from authlib_core.values import UNDEFINED, Int64, compare
 from tests.contract.conftest import insert_many
+
+if TYPE_CHECKING:
+    from authlib_core.database import Database
 
 # Deliberately shuffled; one value per document under "value".
 VALUES: list[object] = [
@@ -89,7 +92,9 @@ def test_range_bounds_compare_across_types(db: Database) -> None:
     assert isinstance(above_ints["value"], float)
     assert math.isnan(above_ints["value"]) or above_ints["value"] == -math.inf
     numbers = db.run_query(
-        lambda r: r.query("things").with_index("by_value", lambda q: q.gte("value", -math.inf).lt("value", False)).collect()
+        lambda r: (
+            r.query("things").with_index("by_value", lambda q: q.gte("value", -math.inf).lt("value", False)).collect()
+        )
     )
     assert all(isinstance(d["value"], float) for d in numbers)
     # the 7 float64 values: -inf, -2.5, -0.0, 0.0, 1.5, inf, and NaN (positive NaN sorts after +inf)

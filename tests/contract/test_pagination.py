@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from authlib_core.database import Database
 from authlib_core.errors import InvalidCursorError
 from tests.contract.conftest import insert_many
+
+if TYPE_CHECKING:
+    from authlib_core.database import Database
 
 
 def _seed(db: Database, n: int, group: str = "g") -> list[str]:
@@ -19,10 +21,12 @@ def _seed(db: Database, n: int, group: str = "g") -> list[str]:
 
 def _page(db: Database, cursor: str | None, n: int = 7, order: str = "asc") -> Any:
     return db.run_query(
-        lambda r: r.query("items")
-        .with_index("by_group_rank", lambda q: q.eq("group", "g"))
-        .order(order)
-        .paginate({"numItems": n, "cursor": cursor})
+        lambda r: (
+            r.query("items")
+            .with_index("by_group_rank", lambda q: q.eq("group", "g"))
+            .order(order)
+            .paginate({"numItems": n, "cursor": cursor})
+        )
     )
 
 
@@ -58,7 +62,11 @@ def test_desc_pagination_and_empty_range(db: Database) -> None:
     first = _page(db, None, n=4, order="desc")
     assert [d["_id"] for d in first["page"]] == list(reversed(ids))[:4]
     empty = db.run_query(
-        lambda r: r.query("items").with_index("by_group_rank", lambda q: q.eq("group", "none")).paginate({"numItems": 5, "cursor": None})
+        lambda r: (
+            r.query("items")
+            .with_index("by_group_rank", lambda q: q.eq("group", "none"))
+            .paginate({"numItems": 5, "cursor": None})
+        )
     )
     assert (empty["page"], empty["isDone"]) == ([], True)
 
@@ -66,10 +74,12 @@ def test_desc_pagination_and_empty_range(db: Database) -> None:
 def test_filtered_pages_are_full_pages_of_matches(db: Database) -> None:
     _seed(db, 40)
     result = db.run_query(
-        lambda r: r.query("items")
-        .with_index("by_group_rank", lambda q: q.eq("group", "g"))
-        .filter(lambda f: f.eq(f.mod(f.field("rank"), 4.0), 0.0))
-        .paginate({"numItems": 3, "cursor": None})
+        lambda r: (
+            r.query("items")
+            .with_index("by_group_rank", lambda q: q.eq("group", "g"))
+            .filter(lambda f: f.eq(f.mod(f.field("rank"), 4.0), 0.0))
+            .paginate({"numItems": 3, "cursor": None})
+        )
     )
     assert [d["rank"] for d in result["page"]] == [0.0, 4.0, 8.0]
     assert not result["isDone"]
@@ -78,18 +88,22 @@ def test_filtered_pages_are_full_pages_of_matches(db: Database) -> None:
 def test_maximum_rows_read_ends_a_page_early(db: Database) -> None:
     _seed(db, 20)
     result = db.run_query(
-        lambda r: r.query("items")
-        .with_index("by_group_rank", lambda q: q.eq("group", "g"))
-        .filter(lambda f: f.gte(f.field("rank"), 15.0))
-        .paginate({"numItems": 5, "cursor": None, "maximumRowsRead": 10})
+        lambda r: (
+            r.query("items")
+            .with_index("by_group_rank", lambda q: q.eq("group", "g"))
+            .filter(lambda f: f.gte(f.field("rank"), 15.0))
+            .paginate({"numItems": 5, "cursor": None, "maximumRowsRead": 10})
+        )
     )
     assert result["page"] == []
     assert not result["isDone"]
     rest = db.run_query(
-        lambda r: r.query("items")
-        .with_index("by_group_rank", lambda q: q.eq("group", "g"))
-        .filter(lambda f: f.gte(f.field("rank"), 15.0))
-        .paginate({"numItems": 5, "cursor": result["continueCursor"]})
+        lambda r: (
+            r.query("items")
+            .with_index("by_group_rank", lambda q: q.eq("group", "g"))
+            .filter(lambda f: f.gte(f.field("rank"), 15.0))
+            .paginate({"numItems": 5, "cursor": result["continueCursor"]})
+        )
     )
     assert [d["rank"] for d in rest["page"]] == [15.0, 16.0, 17.0, 18.0, 19.0]
 
@@ -105,9 +119,11 @@ def test_forged_truncated_and_foreign_cursors_are_rejected(db: Database) -> None
         _page(db, cursor, order="desc")
     with pytest.raises(InvalidCursorError, match="different query"):
         db.run_query(
-            lambda r: r.query("items")
-            .with_index("by_group_rank", lambda q: q.eq("group", "h"))
-            .paginate({"numItems": 7, "cursor": cursor})
+            lambda r: (
+                r.query("items")
+                .with_index("by_group_rank", lambda q: q.eq("group", "h"))
+                .paginate({"numItems": 7, "cursor": cursor})
+            )
         )
 
 
@@ -116,9 +132,7 @@ def test_cursor_does_not_reveal_indexed_values(db: Database) -> None:
     db.run_mutation(lambda w: w.insert("items", {"group": "g", "rank": 2.0, "label": "secret-label-value2"}))
     import base64
 
-    result = db.run_query(
-        lambda r: r.query("items").with_index("by_label").paginate({"numItems": 1, "cursor": None})
-    )
+    result = db.run_query(lambda r: r.query("items").with_index("by_label").paginate({"numItems": 1, "cursor": None}))
     raw = base64.urlsafe_b64decode(result["continueCursor"] + "=" * (-len(result["continueCursor"]) % 4))
     assert b"secret" not in raw
 
@@ -137,7 +151,7 @@ def test_pagination_is_stable_while_others_insert_and_delete(open_database) -> N
             i = 0
             while not stop.is_set() and i < 200:
                 i += 1
-                new_id = writer_db.run_mutation(lambda w: w.insert("items", {"group": "g", "rank": 1000.0 + i}))
+                new_id = writer_db.run_mutation(lambda w, i=i: w.insert("items", {"group": "g", "rank": 1000.0 + i}))
                 volatile_set.add(new_id)
                 if volatile:
                     victim = volatile.pop()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from authlib_core.database import Database, RetryPolicy
 from authlib_core.errors import ConflictError, ConvexError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 THREADS = 8
 INCREMENTS = 50

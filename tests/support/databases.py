@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from authlib_core.database import Database, DatabaseReader, DatabaseWriter
 from authlib_core.database.engines.sqlite import SQLiteEngine
-from authlib_core.schema import Schema
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from authlib_core.schema import Schema
 
 T = TypeVar("T")
 

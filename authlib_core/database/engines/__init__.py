@@ -22,7 +22,8 @@ def create_engine(settings: Settings) -> StorageEngine:
 
     Example:
         >>> from authlib_core.config import Settings
-        >>> engine = create_engine(Settings(engine="sqlite", sqlite_path=Path(".authlib/dev.sqlite3")))  # doctest: +SKIP
+        >>> settings = Settings(engine="sqlite", sqlite_path=Path(".authlib/dev.sqlite3"))
+        >>> engine = create_engine(settings)  # doctest: +SKIP
     """
     if settings.engine == "sqlite":
         from authlib_core.database.engines.sqlite import SQLiteEngine
