@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from authlib_core.database.sessions import RateLimitStore, SessionRecord, SessionStore, ttl_seconds
 from tests.support.sessions import SESSIONS_TABLE, CountingClient, FakeClock, create_sessions_table
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 DAY = 86_400_000
 
@@ -124,11 +126,12 @@ def test_refresh_extends_expiry_and_ttl(stores: Any, clock: FakeClock) -> None:
     now = int(clock() * 1000)
     refreshed = sessions.refresh("u1", record.session_id, expires_at=now + 7 * DAY, updated_at=now)
     assert refreshed is not None
-    assert refreshed.expires_at == now + 7 * DAY and refreshed.updated_at == now
+    assert (refreshed.expires_at, refreshed.updated_at) == (now + 7 * DAY, now)
     assert refreshed.created_at == record.created_at
     assert sessions.get("u1", record.session_id) == refreshed
     after = stored_ttl(sessions, "u1", record.session_id)
-    assert before is not None and after is not None and after == before + 2 * 86_400
+    assert before is not None
+    assert after == before + 2 * 86_400
 
 
 def test_refresh_never_resurrects(stores: Any, clock: FakeClock) -> None:

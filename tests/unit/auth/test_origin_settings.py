@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import stat
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,6 +12,9 @@ from authlib_core.auth.origin import OriginPolicy, origin_of
 from authlib_core.auth.transport import APIError, AuthHttpRequest
 from authlib_core.config import AuthSettings, Settings
 from authlib_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 BASE = "http://127.0.0.1:8787"
 
@@ -26,8 +29,7 @@ def code(policy: OriginPolicy, request: AuthHttpRequest, *, login_form: bool = F
     try:
         policy.check(request, login_form=login_form)
     except APIError as error:
-        assert error.status == 403
-        return error.code
+        return f"{error.status} {error.code}".removeprefix("403 ")
     return None
 
 
@@ -105,7 +107,7 @@ def test_settings_from_env() -> None:
     assert auth.secrets == ("a" * 32, "b" * 32)
     assert auth.absolute_lifetime == 86400
     assert auth.trust_forwarded_for
-    assert auth.expires_in == 604800 and auth.update_age == 86400 and auth.fresh_age == 86400
+    assert (auth.expires_in, auth.update_age, auth.fresh_age) == (604800, 86400, 86400)
 
 
 @pytest.mark.parametrize(

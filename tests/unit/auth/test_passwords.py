@@ -42,7 +42,7 @@ def test_scrypt_vector_from_the_reference_formula(hasher: PasswordHasher) -> Non
 
 def test_scrypt_normalizes_nfkc(hasher: PasswordHasher) -> None:
     salt = "00112233445566778899aabbccddeeff"
-    stored = reference_scrypt("ｐａｓｓｗｏｒｄ１２３", salt)  # fullwidth → NFKC "password123"
+    stored = reference_scrypt("\uff50\uff41\uff53\uff53word123", salt)  # fullwidth "pass" → NFKC "password123"
     assert hasher.verify(stored, "password123")
 
 
