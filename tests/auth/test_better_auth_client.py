@@ -12,18 +12,22 @@ import shutil
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
 from authlib_core.auth.cookies import parse_cookie_header
-from authlib_core.auth.service import AuthService
 from authlib_core.auth.transport import AuthHttpRequest
 from tests.support.auth import auth_service
 from tests.support.sessions import FakeClock
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from authlib_core.auth.service import AuthService
 
 CLIENTS = Path(__file__).resolve().parents[1] / "clients"
 
