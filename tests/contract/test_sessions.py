@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from authlib_core.database.sessions import RateLimitStore, SessionRecord, SessionStore, ttl_seconds
-from tests.support.sessions import SESSIONS_TABLE, CountingClient, FakeClock, create_sessions_table
+from tests.support.sessions import SESSIONS_TABLE, AtomicCallsClient, CountingClient, FakeClock, create_sessions_table
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -47,7 +47,7 @@ def stores(
         client = CountingClient(raw)
         yield (
             DynamoDBSessionStore(client, SESSIONS_TABLE, clock=clock),  # type: ignore[arg-type]
-            DynamoDBRateLimitStore(raw, SESSIONS_TABLE, clock=clock),
+            DynamoDBRateLimitStore(AtomicCallsClient(raw), SESSIONS_TABLE, clock=clock),  # type: ignore[arg-type]
             client,
         )
 

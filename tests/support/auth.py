@@ -13,7 +13,7 @@ from authlib_core.config import AuthSettings
 from authlib_core.database import Database
 from authlib_core.database.sessions import RateLimitStore, SessionRecord, SessionStore
 from authlib_core.schema import define_schema
-from tests.support.sessions import SESSIONS_TABLE, FakeClock, create_sessions_table
+from tests.support.sessions import SESSIONS_TABLE, AtomicCallsClient, FakeClock, create_sessions_table
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -93,8 +93,9 @@ def auth_service(
     from authlib_core.database.engines.dynamodb.sessions import DynamoDBRateLimitStore, DynamoDBSessionStore
 
     with mock_aws():
-        client = boto3.client("dynamodb", region_name="us-east-1")
-        create_sessions_table(client)
+        raw = boto3.client("dynamodb", region_name="us-east-1")
+        create_sessions_table(raw)
+        client = AtomicCallsClient(raw)
         sessions = DynamoDBSessionStore(client, SESSIONS_TABLE, clock=clock)
         limits = DynamoDBRateLimitStore(client, SESSIONS_TABLE, clock=clock)
         counting = CountingSessionStore(sessions)
