@@ -244,8 +244,8 @@ class DynamoDBRateLimitStore(RateLimitStore):
                     raise
             # The window is open and full — unless another request just reopened it; look once more.
             item = self._client.get_item(TableName=self._table, Key=item_key, ConsistentRead=True).get("Item")
-            if item is None:
-                continue
+            if item is None or "windowStart" not in item or "count" not in item:
+                continue  # reopened or being written meanwhile: try again
             start, count = int(item["windowStart"]["N"]), int(item["count"]["N"])
             if start > now - window_ms and count >= limit:
                 return False, max(1, -(-(start + window_ms - now) // 1000))
