@@ -36,6 +36,14 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_TRUSTED_ORIGINS": "comma-separated origins allowed to send cookie-carrying state changes",
     "AUTHLIB_SECURE_COOKIES": "'true' to force __Secure- cookies, 'false' to forbid; default: by request scheme",
     "AWS_REGION": "AWS region (set by Lambda)",
+    # Deployment (template.yaml, docs/deploy.md). POWERTOOLS_* are read by Powertools, not by us.
+    "AUTHLIB_SECRETS_PARAMETER": "SSM SecureString holding the secrets, read at cold start if AUTHLIB_SECRETS is unset",
+    "AUTHLIB_ALLOWED_KINDS": "comma-separated function kinds this deployment serves (e.g. 'query'); default: all",
+    "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "port of the AWS Parameters and Secrets Lambda Extension (default 2773)",
+    "AWS_SESSION_TOKEN": "Lambda's session token; authenticates requests to the secrets extension",
+    "POWERTOOLS_SERVICE_NAME": "service name in every structured log line",
+    "POWERTOOLS_LOG_LEVEL": "log level of the structured logger",
+    "POWERTOOLS_TRACE_DISABLED": "'true' turns the X-Ray tracer off",
 }
 
 
@@ -53,6 +61,7 @@ class Settings:
     secrets: tuple[str, ...] = ()
     trusted_origins: tuple[str, ...] = ()
     secure_cookies: bool | None = None
+    allowed_kinds: frozenset[str] | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -82,10 +91,22 @@ class Settings:
             sessions_table=env.get("AUTHLIB_SESSIONS_TABLE", "authlib-sessions"),
             dynamodb_endpoint_url=env.get("AUTHLIB_DYNAMODB_ENDPOINT_URL") or None,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
-            secrets=_split(env.get("AUTHLIB_SECRETS", "")),
+            secrets=_secrets(env),
             trusted_origins=_split(env.get("AUTHLIB_TRUSTED_ORIGINS", "")),
             secure_cookies=secure_cookies,
+            allowed_kinds=frozenset(_split(env.get("AUTHLIB_ALLOWED_KINDS", ""))) or None,
         )
+
+
+def _secrets(env: Mapping[str, str]) -> tuple[str, ...]:
+    """AUTHLIB_SECRETS, or else the SSM parameter AUTHLIB_SECRETS_PARAMETER names (Lambda, at cold start)."""
+    secrets = _split(env.get("AUTHLIB_SECRETS", ""))
+    parameter = env.get("AUTHLIB_SECRETS_PARAMETER", "").strip()
+    if secrets or not parameter:
+        return secrets
+    from authlib_core.config_secrets import fetch_ssm_parameter  # only on Lambda's cold path
+
+    return _split(fetch_ssm_parameter(parameter, env))
 
 
 def _split(raw: str) -> tuple[str, ...]:

@@ -64,8 +64,8 @@ def expand(template_text: str) -> dict[str, Any]:
         samtranslator.public.exceptions.InvalidDocumentException: the template is invalid SAM.
     """
     os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-    from samtranslator.translator.transform import transform  # noqa: PLC0415  (only in the SAM venv)
-    from samtranslator.yaml_helper import yaml_parse  # noqa: PLC0415
+    from samtranslator.translator.transform import transform
+    from samtranslator.yaml_helper import yaml_parse
 
     template = yaml_parse(template_text)
     _placeholder_code_uris(template)
@@ -77,7 +77,7 @@ def main(argv: list[str]) -> int:
     if len(argv) != 3:
         print(f"usage: {Path(argv[0]).name} TEMPLATE.yaml OUT.json", file=sys.stderr)
         return 2
-    from samtranslator.public.exceptions import InvalidDocumentException  # noqa: PLC0415
+    from samtranslator.public.exceptions import InvalidDocumentException
 
     try:
         expanded = expand(Path(argv[1]).read_text(encoding="utf-8"))
