@@ -127,6 +127,12 @@ for value in list(vars(mod).values()):
             if isinstance(getattr(route, "method", None), str) and id(route) not in seen:
                 seen.add(id(route))
                 routes.append([route.method, route.path, route.rule.pattern])
+if not routes:
+    # HttpApp builds its Powertools router per thread, on first use; build one to list the routes.
+    from authlib_core.http.app import HttpApp
+    resolver = HttpApp(lambda: None)._build_resolver()
+    for route in resolver._static_routes + resolver._dynamic_routes:
+        routes.append([route.method, route.path, route.rule.pattern])
 print(json.dumps({{"callable": callable(fn), "routes": routes}}))
 """
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHLIB_", "AWS_"))}
@@ -200,6 +206,7 @@ def api_gateway_regex(path: str) -> re.Pattern[str]:
 def sample_path(path: str) -> str:
     """A concrete request path for a route path, in either Powertools or API Gateway syntax."""
     path = re.sub(r"<\w+>", "sample", path)
+    path = re.sub(r"\(([^()]*)\)\?", r"\1", path).replace("(", "").replace(")", "")
     path = re.sub(r"\{[^}]+\+\}", "mod/sub:fn", path)
     path = re.sub(r"\{[^}]+\}", "sample", path)
     return path.replace(".+", "mod/sub:fn").replace(".*", "mod/sub:fn").replace("\\", "")
@@ -209,10 +216,17 @@ def covered_by_template(method: str, path: str) -> list[str]:
     return [fn for m, p, fn in template_routes() if m in (method, "ANY") and api_gateway_regex(p).match(path)]
 
 
+#: Methods the router accepts under /api/auth that no Better Auth endpoint uses: API Gateway answers
+#: them 404 itself rather than waking the auth function.
+UNROUTED_AUTH_METHODS = {"PUT", "PATCH", "DELETE"}
+
+
 def test_template_routes_cover_every_served_route(handler_info: dict[str, Any]) -> None:
     assert handler_info["routes"], "found no Powertools routes on the handler module"
     missing = []
     for method, path, rule in handler_info["routes"]:
+        if method in UNROUTED_AUTH_METHODS and path.startswith("/api/auth"):
+            continue
         sample = sample_path(path)
         assert re.match(rule, sample), f"cannot build a sample request for {method} {path} ({rule})"
         if not covered_by_template(method, sample):
@@ -233,6 +247,7 @@ def test_routes_are_split_by_privilege() -> None:
     by_route = {(m, p): fn for m, p, fn in template_routes()}
     assert by_route[("POST", "/api/query")] == "QueryFunction"
     assert by_route[("GET", "/api/query")] == "QueryFunction"
+    assert by_route[("GET", "/api/ok")] == "QueryFunction"
     for path in ("/api/mutation", "/api/action", "/api/run/{proxy+}", "/api/function"):
         assert by_route[("POST", path)] == "MutationFunction", path
     assert by_route[("POST", "/api/auth/{proxy+}")] == "AuthFunction"
@@ -293,7 +308,7 @@ def test_every_variable_the_template_sets_is_read_by_the_code() -> None:
 def test_production_settings_resolve_from_the_template_environment() -> None:
     for name in FUNCTIONS:
         env = resolved_env(name)
-        with fake_extension({env["AUTHLIB_SECRETS_PARAMETER"]: "from-ssm"}) as extension:
+        with fake_extension({env["AUTHLIB_SECRETS_PARAMETER"]: "from-ssm-" + "x" * 32}) as extension:
             settings = Settings.from_env(
                 {
                     **env,
@@ -301,7 +316,7 @@ def test_production_settings_resolve_from_the_template_environment() -> None:
                     "AWS_SESSION_TOKEN": "session-token",
                 }
             )
-        assert settings.secrets == ("from-ssm",), name
+        assert settings.secrets == ("from-ssm-" + "x" * 32,), name
         assert settings.engine == "dynamodb", name
         for role, var in TABLE_ENV_VAR.items():
             assert var in env, f"{name} lacks {var}"
