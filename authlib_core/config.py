@@ -43,6 +43,14 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_SESSION_FRESH_AGE": "seconds after sign-in during which a session is fresh (default 86400; 0 disables)",
     "AUTHLIB_SESSION_ABSOLUTE_LIFETIME": "hard cap on a session's lifetime in seconds (default 2592000 = 30 days)",
     "AWS_REGION": "AWS region (set by Lambda)",
+    # Deployment (template.yaml, docs/deploy.md). POWERTOOLS_* are read by Powertools, not by us.
+    "AUTHLIB_SECRETS_PARAMETER": "SSM SecureString holding the secrets, read at cold start if AUTHLIB_SECRETS is unset",
+    "AUTHLIB_ALLOWED_KINDS": "comma-separated function kinds this deployment serves (e.g. 'query'); default: all",
+    "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "port of the AWS Parameters and Secrets Lambda Extension (default 2773)",
+    "AWS_SESSION_TOKEN": "Lambda's session token; authenticates requests to the secrets extension",
+    "POWERTOOLS_SERVICE_NAME": "service name in every structured log line",
+    "POWERTOOLS_LOG_LEVEL": "log level of the structured logger",
+    "POWERTOOLS_TRACE_DISABLED": "'true' turns the X-Ray tracer off",
 }
 
 
@@ -60,6 +68,7 @@ class Settings:
     secrets: tuple[str, ...] = ()
     trusted_origins: tuple[str, ...] = ()
     secure_cookies: bool | None = None
+    allowed_kinds: frozenset[str] | None = None
     trust_forwarded_for: bool = False
     session_expires_in: int = 604_800
     session_update_age: int = 86_400
@@ -115,7 +124,7 @@ class Settings:
             sessions_table=env.get("AUTHLIB_SESSIONS_TABLE", "authlib-sessions"),
             dynamodb_endpoint_url=env.get("AUTHLIB_DYNAMODB_ENDPOINT_URL") or None,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
-            secrets=_split(env.get("AUTHLIB_SECRETS", "")),
+            secrets=_secrets(env),
             trusted_origins=_split(env.get("AUTHLIB_TRUSTED_ORIGINS", "")),
             secure_cookies=secure_cookies,
             trust_forwarded_for=trust_xff == "true",
@@ -123,6 +132,7 @@ class Settings:
             session_update_age=_seconds(env, "AUTHLIB_SESSION_UPDATE_AGE", 86_400),
             session_fresh_age=_seconds(env, "AUTHLIB_SESSION_FRESH_AGE", 86_400),
             session_absolute_lifetime=_seconds(env, "AUTHLIB_SESSION_ABSOLUTE_LIFETIME", 2_592_000),
+            allowed_kinds=frozenset(_split(env.get("AUTHLIB_ALLOWED_KINDS", ""))) or None,
         )
         settings.auth  # noqa: B018 - validates the session lifetimes together
         return settings
@@ -139,6 +149,17 @@ def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
     if value < 0:
         raise ConfigError(f"{name} is {value}; it must not be negative.")
     return value
+
+
+def _secrets(env: Mapping[str, str]) -> tuple[str, ...]:
+    """AUTHLIB_SECRETS, or else the SSM parameter AUTHLIB_SECRETS_PARAMETER names (Lambda, at cold start)."""
+    secrets = _split(env.get("AUTHLIB_SECRETS", ""))
+    parameter = env.get("AUTHLIB_SECRETS_PARAMETER", "").strip()
+    if secrets or not parameter:
+        return secrets
+    from authlib_core.config_secrets import fetch_ssm_parameter  # only on Lambda's cold path
+
+    return _split(fetch_ssm_parameter(parameter, env))
 
 
 def _split(raw: str) -> tuple[str, ...]:

@@ -1,0 +1,180 @@
+"""The BUILT handler, imported from the artifact directory, answering real API Gateway v2 events.
+
+An x86_64 build of the artifact (same Makefile, same pins) runs under python3.13 with ``-I -S``:
+stdlib + the artifact only, as in /var/task. DynamoDB is moto's server mode on 127.0.0.1, tables
+created from the engine's table description; the secret comes through a fake Parameters and
+Secrets extension, as in production. Flow: sign-up, sign-in (cookie), authenticated query, mutation.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.sam.conftest import ROOT, Build, lambda_python
+from tests.sam.fake_extension import fake_extension
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+pytestmark = pytest.mark.sam
+
+NEEDED = [
+    ROOT / "authlib_core" / "http" / "lambda_handler.py",
+    ROOT / "authlib_core" / "database" / "engines" / "dynamodb" / "tables.py",
+    ROOT / "authlib_core" / "auth" / "service.py",
+    ROOT / "functions" / "myData.py",
+]
+ORIGIN = "https://app.example.com"
+SECRET_PARAMETER = "/authlib-core/test/secrets"
+
+DRIVER = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])          # like /var/task first on sys.path
+from authlib_core.http.lambda_handler import handler
+import botocore
+assert botocore.__file__.startswith(sys.argv[1]), botocore.__file__   # the shipped botocore
+class Ctx:
+    aws_request_id = "req"; function_name = "fn"; memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:fn"
+for line in sys.stdin:
+    print(json.dumps(handler(json.loads(line), Ctx())), flush=True)
+"""
+
+
+def make_event(
+    base: dict[str, Any],
+    method: str,
+    path: str,
+    body: Any = None,
+    cookies: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    event = json.loads(json.dumps(base))
+    event["rawPath"] = path
+    event["rawQueryString"] = ""
+    event.pop("queryStringParameters", None)
+    event.pop("pathParameters", None)
+    event["routeKey"] = "$default"
+    event["requestContext"]["http"].update(method=method, path=path, sourceIp="203.0.113.7")
+    event["headers"] = {
+        "content-type": "application/json",
+        "origin": ORIGIN,
+        "host": "api.example.com",
+        **(headers or {}),
+    }
+    event["cookies"] = cookies or []
+    event["body"] = json.dumps(body) if body is not None else ""
+    event["isBase64Encoded"] = False
+    return event
+
+
+@pytest.fixture(scope="module")
+def lambda_process(x86_64_build: Build) -> Iterator[subprocess.Popen[str]]:
+    for path in NEEDED:
+        if not path.exists():
+            pytest.skip(f"{path.relative_to(ROOT)} is not merged yet")
+    from authlib_core.database.engines.dynamodb import create_client, create_tables
+    from moto.server import ThreadedMotoServer
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    endpoint = f"http://{host}:{port}"
+    names = {"documents": "it-documents", "sessions": "it-sessions"}
+    create_tables(create_client(endpoint_url=endpoint, region="us-east-1"), names)
+    artifact = x86_64_build.function_dir("AuthFunction")
+    with fake_extension({SECRET_PARAMETER: "artifact-test-secret-" + "s" * 32}, token="tok") as extension:
+        env = {
+            "PATH": "/usr/bin:/bin",
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "tok",
+            "AWS_REGION": "us-east-1",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AUTHLIB_ENGINE": "dynamodb",
+            "AUTHLIB_DYNAMODB_ENDPOINT_URL": endpoint,
+            "AUTHLIB_DOCUMENTS_TABLE": names["documents"],
+            "AUTHLIB_SESSIONS_TABLE": names["sessions"],
+            "AUTHLIB_FUNCTIONS_DIR": str(artifact / "functions"),
+            "AUTHLIB_SECRETS_PARAMETER": SECRET_PARAMETER,
+            "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(extension.port),
+            "AUTHLIB_TRUSTED_ORIGINS": ORIGIN,
+            "AUTHLIB_SECURE_COOKIES": "true",
+            "POWERTOOLS_SERVICE_NAME": "it",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+        }
+        process = subprocess.Popen(
+            [lambda_python(), "-I", "-S", "-c", DRIVER, str(artifact)],
+            cwd=artifact,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            yield process
+        finally:
+            process.kill()
+            process.wait()
+            server.stop()
+
+
+def invoke(process: subprocess.Popen[str], event: dict[str, Any]) -> dict[str, Any]:
+    assert process.stdin is not None
+    assert process.stdout is not None
+    process.stdin.write(json.dumps(event) + "\n")
+    process.stdin.flush()
+    line = process.stdout.readline()
+    if not line:
+        raise AssertionError(f"the built handler died:\n{process.stderr.read()[-4000:] if process.stderr else ''}")
+    response: dict[str, Any] = json.loads(line)
+    return response
+
+
+def test_sign_up_sign_in_query_mutation(lambda_process: subprocess.Popen[str]) -> None:
+    base = json.loads((Path(__file__).parents[1] / "events" / "http-api-post-query.json").read_text())
+    email, password = "ada@example.com", "correct horse battery staple"
+    up = invoke(
+        lambda_process,
+        make_event(base, "POST", "/api/auth/sign-up/email", {"email": email, "password": password, "name": "Ada"}),
+    )
+    assert up["statusCode"] == 200, up
+    assert json.loads(up["body"])["user"]["email"] == email
+
+    signed_in = invoke(
+        lambda_process, make_event(base, "POST", "/api/auth/sign-in/email", {"email": email, "password": password})
+    )
+    assert signed_in["statusCode"] == 200, signed_in
+    cookie = next(c for c in signed_in["cookies"] if "session_token=" in c).split(";")[0]
+    assert cookie.startswith("__Secure-better-auth.session_token=")
+
+    query = {"path": "myData:getMyData", "args": {}, "format": "json"}
+    empty = invoke(lambda_process, make_event(base, "POST", "/api/query", query, cookies=[cookie]))
+    assert empty["statusCode"] == 200, empty
+    assert json.loads(empty["body"]) == {"status": "success", "value": [], "logLines": []}
+
+    added = invoke(
+        lambda_process,
+        make_event(
+            base,
+            "POST",
+            "/api/mutation",
+            {"path": "myData:add", "args": {"text": "hello"}, "format": "json"},
+            cookies=[cookie],
+        ),
+    )
+    assert added["statusCode"] == 200, added
+    assert json.loads(added["body"])["status"] == "success", added
+
+    listed = invoke(lambda_process, make_event(base, "POST", "/api/query", query, cookies=[cookie]))
+    value = json.loads(listed["body"])["value"]
+    assert [doc["text"] for doc in value] == ["hello"], listed
+
+    anonymous = invoke(lambda_process, make_event(base, "POST", "/api/query", query))
+    assert json.loads(anonymous["body"])["status"] == "error", anonymous
