@@ -11,6 +11,30 @@ CLI sit behind them and may change without changing user code.
 from __future__ import annotations
 
 from authlib_core._version import __version__
+from authlib_core.auth.identity import UserIdentity, get_auth_user_id
 from authlib_core.errors import ConvexError
+from authlib_core.functions.context import ActionCtx, MutationCtx, QueryCtx
+from authlib_core.functions.decorators import (
+    action,
+    internal_action,
+    internal_mutation,
+    internal_query,
+    mutation,
+    query,
+)
 
-__all__ = ["ConvexError", "__version__"]
+__all__ = [
+    "ActionCtx",
+    "ConvexError",
+    "MutationCtx",
+    "QueryCtx",
+    "UserIdentity",
+    "__version__",
+    "action",
+    "get_auth_user_id",
+    "internal_action",
+    "internal_mutation",
+    "internal_query",
+    "mutation",
+    "query",
+]

@@ -1,0 +1,140 @@
+"""``authlib-core`` / ``python -m authlib_core``: run functions from the shell, start the dev server.
+
+Commands:
+
+- ``run PATH [ARGS_JSON]``: like ``npx convex run``. Loads the functions folder, runs the function (any kind; internal
+  functions too, as Convex's admin CLI can) against the local store and prints the result as JSON.
+- ``dev``: the HTTP dev server (``authlib_core.dev.server``).
+
+Exit status: 0 on success; 1 when the function (or loading the functions folder) failed; 2 for a usage error (bad
+options, ``ARGS_JSON`` that is not a JSON object, invalid settings). Errors are one line on stderr starting with
+``error:``; an exception your code did not expect also prints its traceback first.
+
+Example:
+    $ python -m authlib_core run myData:add '{"text": "hello"}' --identity user123
+    "myData|..."
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import json
+import sys
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from authlib_core.auth import NoAuth, StaticAuth, UserIdentity
+from authlib_core.config import Settings
+from authlib_core.errors import AuthlibError, ConfigError, InvalidValueError
+from authlib_core.runtime import build_runtime
+from authlib_core.values import decode, encode
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from authlib_core.auth import Auth
+
+__all__ = ["CLI_ISSUER", "main"]
+
+#: The ``issuer`` of identities made with ``run --identity``.
+CLI_ISSUER = "authlib-core-cli"
+
+EXIT_OK = 0
+EXIT_FAILED = 1
+EXIT_USAGE = 2
+
+
+class _UsageError(Exception):
+    pass
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="authlib-core", description="Convex-style backend functions with Better-Auth-style sessions."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a function and print its result as JSON (like `npx convex run`)")
+    run.add_argument("path", metavar="PATH", help='function path, for example "myData:getMyData"')
+    run.add_argument("args", metavar="ARGS_JSON", nargs="?", default="{}", help="arguments as a JSON object")
+    run.add_argument("--functions", type=Path, help="functions folder (default: $AUTHLIB_FUNCTIONS_DIR or functions)")
+    run.add_argument("--db", type=Path, help="SQLite file (default: $AUTHLIB_SQLITE_PATH or .authlib/dev.sqlite3)")
+    run.add_argument("--format", choices=("json", "convex_encoded_json"), default="json", help="output encoding")
+    run.add_argument("--identity", metavar="USER_ID", help="run as this signed-in user (identity subject)")
+    run.set_defaults(handler=_run)
+
+    dev = commands.add_parser("dev", help="run the HTTP dev server on the example app", add_help=False)
+    dev.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
+    dev.set_defaults(handler=_dev)
+
+    # Deployment commands (`infra ...`, driving SAM) are registered here as they are written.
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status."""
+    options = _parser().parse_args(argv)
+    handler: Any = options.handler
+    try:
+        status: int = handler(options)
+    except _UsageError as exc:
+        return _fail(str(exc), EXIT_USAGE)
+    except ConfigError as exc:
+        return _fail(exc.message, EXIT_USAGE)
+    except AuthlibError as exc:
+        return _fail(f"{type(exc).__name__}: {exc.message}" if exc.code == "ConvexError" else exc.message, EXIT_FAILED)
+    except Exception as exc:
+        traceback.print_exc()
+        return _fail(f"Uncaught {type(exc).__name__}: {exc}", EXIT_FAILED)
+    return status
+
+
+def _run(options: argparse.Namespace) -> int:
+    args = _parse_args_json(options.args)
+    settings = Settings.from_env()
+    if options.functions is not None:
+        settings = dataclasses.replace(settings, functions_dir=options.functions)
+    if options.db is not None:
+        settings = dataclasses.replace(settings, sqlite_path=options.db)
+    runtime = build_runtime(settings)
+    auth: Auth = NoAuth()
+    if options.identity is not None:
+        identity = UserIdentity(
+            subject=options.identity, token_identifier=f"{CLI_ISSUER}|{options.identity}", issuer=CLI_ISSUER
+        )
+        auth = StaticAuth(identity)
+    result = runtime.executor.call(options.path, args, auth=auth, public_only=False)
+    print(json.dumps(encode(result, options.format), ensure_ascii=False))
+    return EXIT_OK
+
+
+def _parse_args_json(text: str) -> Any:
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _UsageError(f'ARGS_JSON is not valid JSON ({exc}); pass an object like \'{{"text": "hi"}}\'') from exc
+    if not isinstance(parsed, dict):
+        raise _UsageError(f"ARGS_JSON must be a JSON object, got {type(parsed).__name__}; pass {{}} for no arguments")
+    try:
+        return decode(parsed)
+    except InvalidValueError as exc:
+        raise _UsageError(f"ARGS_JSON holds a value that is not a Convex value: {exc.message}") from exc
+
+
+def _dev(options: argparse.Namespace) -> int:
+    try:
+        server: Any = importlib.import_module("authlib_core.dev.server")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("authlib_core.dev", "authlib_core.dev.server"):
+            raise
+        return _fail("the dev server is not available in this build; use `run PATH [ARGS_JSON]`", EXIT_FAILED)
+    status: int = server.main(list(options.rest))
+    return status
+
+
+def _fail(message: str, status: int) -> int:
+    print(f"error: {' '.join(message.splitlines())}", file=sys.stderr)
+    return status

@@ -1,0 +1,212 @@
+"""``load_functions``: import every module of a functions folder and build the :class:`Registry`.
+
+Which files are function modules (their module-level functions get paths):
+
+- every ``*.py`` file in the folder and its sub-folders, named by its path: ``admin/users.py`` is ``admin/users``;
+  ``admin/__init__.py`` is ``admin`` too (so ``admin.py`` beside it is a duplicate and an error);
+- **not** the top-level ``__init__.py`` (the folder may be a package or not), nor ``schema.py`` (its ``schema``
+  attribute is loaded as the app's schema), nor the reserved ``http.py`` and ``crons.py``;
+- **not** files or folders whose name starts with ``_`` (``_helpers.py``, ``_lib/``) or ``.``: put shared helpers
+  there. Function modules may import them (``from functions._helpers import ...`` or relatively).
+
+A function is registered in the module whose body applied its decorator; importing it into another function
+module (to call ``ctx.run_query(getMyData, ...)``) does not register it twice.
+
+Example:
+    >>> from pathlib import Path
+    >>> app = load_functions(Path("functions"))                       # doctest: +SKIP
+    >>> app.registry.lookup("myData:getMyData", public_only=True)     # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import keyword
+import sys
+import traceback
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from authlib_core.errors import FunctionLoadError
+from authlib_core.functions._importing import forget_package, install_finder, owned_by
+from authlib_core.functions.paths import identifier_problem, make_path
+from authlib_core.functions.registry import RegisteredFunction, Registry
+from authlib_core.functions.spec import FunctionDefinition
+
+if TYPE_CHECKING:
+    import types
+
+__all__ = ["RESERVED_MODULES", "LoadedApp", "load_functions"]
+
+#: Top-level module names that are never function modules (``schema`` is loaded for its ``schema`` attribute).
+RESERVED_MODULES = frozenset({"schema", "http", "crons"})
+
+_DEFAULT_PACKAGE = "authlib_user_functions"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LoadedApp:
+    """The result of loading a functions folder."""
+
+    registry: Registry
+    #: The ``schema`` attribute of ``schema.py``, or ``None`` when the folder has no ``schema.py``.
+    schema: object | None
+    #: Every ``.py`` file of the folder (what a reloader watches).
+    source_files: tuple[Path, ...]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Module:
+    file: Path  # as shown in messages
+    module_path: str  # "admin/users"
+    import_name: str  # "functions.admin.users"
+
+
+def load_functions(functions_dir: Path, *, package_name: str | None = None) -> LoadedApp:
+    """Import every function module of ``functions_dir`` and return the registry and schema.
+
+    Calling it again re-imports everything from source, so the result reflects the files as they are now (the dev
+    server reloads this way). Modules are imported as ``<package_name>.<module>``; ``package_name`` defaults to the
+    folder's name (``functions``), so function modules can import each other absolutely
+    (``from functions.myData import getMyData``) as well as relatively.
+
+    Raises:
+        FunctionLoadError: the folder is missing; a module fails to import; a module path or function name is not a
+            valid identifier; two files map to one module path; ``args=`` does not match a handler. The message
+            names the file (and the function).
+
+    Common mistake: a module-level side effect (opening a connection, reading the network) in a function module. It
+    runs on every load and on every cold start; do it lazily inside an action.
+    """
+    root = functions_dir.resolve()
+    if not root.is_dir():
+        raise FunctionLoadError(f"{functions_dir}: the functions folder does not exist (or is not a folder)")
+    package = package_name or (root.name if _is_importable_name(root.name) else _DEFAULT_PACKAGE)
+    if not all(_is_importable_name(part) for part in package.split(".")) or "." in package:
+        raise FunctionLoadError(f"{functions_dir}: package name {package!r} is not a valid Python module name")
+    existing = sys.modules.get(package)
+    if existing is not None and not owned_by(existing, root):
+        raise FunctionLoadError(
+            f"{functions_dir}: the module name {package!r} is already taken by "
+            f"{getattr(existing, '__file__', existing)}; "
+            "pass package_name= (or AUTHLIB_FUNCTIONS_DIR pointing at a differently named folder)"
+        )
+    forget_package(package)
+    install_finder(package, root)
+    try:
+        return _load(functions_dir, root, package)
+    except BaseException:
+        forget_package(package)
+        raise
+
+
+def _load(shown_dir: Path, root: Path, package: str) -> LoadedApp:
+    source_files = tuple(sorted(p for p in root.rglob("*.py") if not _hidden(p.relative_to(root))))
+    modules = _function_modules(shown_dir, root, package, source_files)
+    _import(shown_dir / "__init__.py" if (root / "__init__.py").is_file() else shown_dir, package, root)
+    schema = _load_schema(shown_dir, root, package)
+    imported = {module.import_name: _import(module.file, module.import_name, root) for module in modules}
+    functions: list[RegisteredFunction] = []
+    for module in modules:
+        functions.extend(_definitions(module, imported[module.import_name], set(imported)))
+    return LoadedApp(registry=Registry(functions), schema=schema, source_files=source_files)
+
+
+def _function_modules(shown_dir: Path, root: Path, package: str, files: tuple[Path, ...]) -> list[_Module]:
+    by_path: dict[str, _Module] = {}
+    for file in files:
+        rel = file.relative_to(root)
+        parts = list(rel.with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+            if not parts:
+                continue  # the top-level __init__.py: the package itself, not a function module
+        if any(part.startswith("_") for part in parts):
+            continue
+        if len(parts) == 1 and parts[0] in RESERVED_MODULES:
+            continue
+        shown = shown_dir / rel
+        for part in parts:
+            problem = identifier_problem(part)
+            if problem is not None:
+                raise FunctionLoadError(f"{shown}: module path segment {part!r} {problem}; rename the file or folder")
+            if keyword.iskeyword(part):
+                raise FunctionLoadError(f"{shown}: module path segment {part!r} is a Python keyword; rename it")
+        module_path = "/".join(parts)
+        module = _Module(file=shown, module_path=module_path, import_name=".".join([package, *parts]))
+        other = by_path.get(module_path)
+        if other is not None:
+            raise FunctionLoadError(
+                f"{other.file} and {shown} both define module path {module_path!r}; keep one of them"
+            )
+        by_path[module_path] = module
+    for module_path, module in by_path.items():
+        parts = module_path.split("/")
+        for depth in range(1, len(parts)):
+            prefix = "/".join(parts[:depth])
+            blocker = by_path.get(prefix)
+            if blocker is not None and not blocker.file.name == "__init__.py":
+                raise FunctionLoadError(
+                    f"{blocker.file} hides the folder beside it that holds {module.file}: Python cannot import a "
+                    f"module and a folder both named {parts[depth - 1]!r}; rename one of them"
+                )
+    return [by_path[key] for key in sorted(by_path)]
+
+
+def _load_schema(shown_dir: Path, root: Path, package: str) -> object | None:
+    if not (root / "schema.py").is_file():
+        return None
+    module = _import(shown_dir / "schema.py", f"{package}.schema", root)
+    if not hasattr(module, "schema"):
+        raise FunctionLoadError(
+            f"{shown_dir / 'schema.py'}: defines no `schema`; write `schema = define_schema({{...}})` "
+            "(or delete the file to run without a schema)"
+        )
+    schema: object = module.schema
+    return schema
+
+
+def _import(shown: Path, import_name: str, root: Path) -> types.ModuleType:
+    try:
+        return importlib.import_module(import_name)
+    except FunctionLoadError:
+        raise
+    except SyntaxError as exc:
+        where = f"{exc.filename or shown}:{exc.lineno}" if exc.lineno else str(shown)
+        raise FunctionLoadError(f"{where}: SyntaxError: {exc.msg} (while importing {shown})") from exc
+    except Exception as exc:
+        line = _user_line(exc, root)
+        raise FunctionLoadError(f"{shown}: the module failed to import{line}: {type(exc).__name__}: {exc}") from exc
+
+
+def _user_line(exc: BaseException, root: Path) -> str:
+    """`` (line N of file)`` for the innermost traceback frame inside the functions folder, if any."""
+    found = ""
+    for frame in traceback.extract_tb(exc.__traceback__):
+        path = Path(frame.filename)
+        if path.is_absolute() and (root in path.resolve().parents):
+            found = f" (line {frame.lineno} of {path.name})"
+    return found
+
+
+def _definitions(module: _Module, imported: types.ModuleType, function_modules: set[str]) -> list[RegisteredFunction]:
+    found: list[RegisteredFunction] = []
+    for name, value in vars(imported).items():
+        if not isinstance(value, FunctionDefinition):
+            continue
+        if value.module != module.import_name and value.module in function_modules:
+            continue  # imported from another function module, which registers it
+        problem = identifier_problem(name)
+        if problem is not None:
+            raise FunctionLoadError(f"{module.file}: function name {name!r} {problem}; rename it")
+        found.append(RegisteredFunction(make_path(module.module_path, name), value))
+    return found
+
+
+def _hidden(rel: Path) -> bool:
+    return any(part.startswith(".") or part == "__pycache__" for part in rel.parts)
+
+
+def _is_importable_name(name: str) -> bool:
+    return name.isidentifier() and not keyword.iskeyword(name)

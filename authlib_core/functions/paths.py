@@ -1,0 +1,68 @@
+"""Function paths (``"admin/users:list"``) and Convex's identifier rules.
+
+A function's path is its module path under the functions folder, ``/``-separated, then ``:`` and the attribute
+name: ``functions/admin/users.py`` attribute ``list`` is ``"admin/users:list"``. Lookups also accept Convex's other
+spellings: ``"admin/users.js:list"`` and ``"myData"`` (meaning ``"myData:default"``).
+
+Example:
+    >>> canonicalize_path("myData.js:getMyData"), canonicalize_path("myData")
+    ('myData:getMyData', 'myData:default')
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["MAX_IDENTIFIER_LENGTH", "canonicalize_path", "identifier_problem", "is_valid_identifier", "make_path"]
+
+#: Longest identifier Convex accepts (function names, module path segments).
+MAX_IDENTIFIER_LENGTH = 64
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def identifier_problem(name: str) -> str | None:
+    """Why ``name`` is not a valid Convex identifier, or ``None`` when it is.
+
+    Rules (reference/convex.md §1.3): an ASCII letter or ``_`` first, then ASCII letters, digits or ``_``; at most
+    64 characters; not made only of underscores.
+
+    Example:
+        >>> identifier_problem("getMyData") is None
+        True
+        >>> identifier_problem("9lives")
+        'must start with an ASCII letter or _ and contain only ASCII letters, digits and _'
+    """
+    if not _IDENTIFIER.fullmatch(name):
+        return "must start with an ASCII letter or _ and contain only ASCII letters, digits and _"
+    if len(name) > MAX_IDENTIFIER_LENGTH:
+        return f"is {len(name)} characters long; the limit is {MAX_IDENTIFIER_LENGTH}"
+    if name.strip("_") == "":
+        return "must not consist only of underscores"
+    return None
+
+
+def is_valid_identifier(name: str) -> bool:
+    """``True`` when ``name`` follows Convex's identifier rules (see :func:`identifier_problem`)."""
+    return identifier_problem(name) is None
+
+
+def make_path(module_path: str, name: str) -> str:
+    """Join a ``/``-separated module path and an attribute name: ``make_path("admin/users", "list")``."""
+    return f"{module_path}:{name}"
+
+
+def canonicalize_path(path: str) -> str:
+    """The registry key for a path as a client may spell it.
+
+    Strips a ``.js`` suffix from the module part and adds ``:default`` when no function name is given,
+    like Convex's ``canonicalizeUdfPath``.
+
+    Example:
+        >>> canonicalize_path("admin/users.js:list")
+        'admin/users:list'
+    """
+    module, sep, name = path.partition(":")
+    if module.endswith(".js"):
+        module = module[: -len(".js")]
+    return f"{module}:{name if sep else 'default'}"

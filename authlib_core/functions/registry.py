@@ -1,0 +1,105 @@
+"""The immutable map from function path to definition that the loader builds."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
+from typing import Any
+
+from authlib_core.errors import FunctionNotFoundError
+from authlib_core.functions.paths import canonicalize_path
+from authlib_core.functions.spec import FunctionDefinition
+
+__all__ = ["FunctionRef", "RegisteredFunction", "Registry"]
+
+#: What ``ctx.run_query`` and friends accept: a path string or the definition object itself.
+FunctionRef = str | FunctionDefinition[..., Any]
+
+_NOT_FOUND_HINT = (
+    "Did you forget to run `python -m authlib_core dev`, or is the function missing from the functions folder?"
+)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class RegisteredFunction:
+    """A definition and the path it is registered under (``"admin/users:list"``)."""
+
+    path: str
+    definition: FunctionDefinition[..., Any]
+
+
+class Registry(Mapping[str, RegisteredFunction]):
+    """Immutable mapping ``path -> RegisteredFunction``, built by the loader.
+
+    Example:
+        >>> from authlib_core import query
+        >>> @query
+        ... def ping(ctx):
+        ...     return "pong"
+        >>> registry = Registry([RegisteredFunction("health:ping", ping)])
+        >>> registry.lookup("health.js:ping", public_only=True).definition is ping
+        True
+        >>> registry.path_of(ping)
+        'health:ping'
+    """
+
+    __slots__ = ("_by_definition", "_by_path")
+
+    def __init__(self, functions: list[RegisteredFunction] | tuple[RegisteredFunction, ...] = ()) -> None:
+        by_path: dict[str, RegisteredFunction] = {}
+        by_definition: dict[int, str] = {}
+        for function in functions:
+            if function.path in by_path:
+                raise ValueError(f"duplicate function path {function.path!r}")
+            by_path[function.path] = function
+            by_definition.setdefault(id(function.definition), function.path)
+        self._by_path: Mapping[str, RegisteredFunction] = MappingProxyType(dict(sorted(by_path.items())))
+        self._by_definition: Mapping[int, str] = MappingProxyType(by_definition)
+
+    def __getitem__(self, path: str) -> RegisteredFunction:
+        return self._by_path[path]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._by_path)
+
+    def __len__(self) -> int:
+        return len(self._by_path)
+
+    def __repr__(self) -> str:
+        return f"Registry({list(self._by_path)!r})"
+
+    def lookup(self, path: str, *, public_only: bool) -> RegisteredFunction:
+        """The function at ``path`` (any of Convex's spellings: ``"a:b"``, ``"a.js:b"``, ``"a"`` for ``"a:default"``).
+
+        With ``public_only=True`` internal functions are invisible, exactly as if they did not exist.
+
+        Raises:
+            FunctionNotFoundError: no such function (or it is internal and ``public_only`` is set).
+        """
+        found = self._by_path.get(canonicalize_path(path))
+        if found is None or (public_only and not found.definition.is_public):
+            what = "public function" if public_only else "function"
+            raise FunctionNotFoundError(f"Could not find {what} for '{path}'. {_NOT_FOUND_HINT}")
+        return found
+
+    def path_of(self, definition: FunctionDefinition[..., Any]) -> str:
+        """The path a definition is registered under.
+
+        Raises:
+            FunctionNotFoundError: the definition is not in this registry (not a module-level attribute of a module
+                in the functions folder, or from before a reload).
+        """
+        path = self._by_definition.get(id(definition))
+        if path is None or self._by_path[path].definition is not definition:
+            raise FunctionNotFoundError(
+                f"Function `{definition.name}` is not registered. Functions are found as module-level names of "
+                "modules in the functions folder; define it there, or call it by its path string."
+            )
+        return path
+
+    def resolve(self, ref: FunctionRef, *, public_only: bool) -> RegisteredFunction:
+        """Look up a path string or a definition object (what ``ctx.run_query`` accepts)."""
+        if isinstance(ref, str):
+            return self.lookup(ref, public_only=public_only)
+        return self.lookup(self.path_of(ref), public_only=public_only)

@@ -1,0 +1,302 @@
+"""The router: Convex's public API and ``/api/auth/*`` on a Powertools ``APIGatewayHttpResolver``.
+
+Routes (reference/convex.md §4.1):
+
+=============================  ==================================================================
+``POST /api/query``            a query; body ``{"path", "args", "format"?}``
+``GET  /api/query``            a query; ``?path=&args=<JSON>&format=``
+``POST /api/mutation``         a mutation
+``POST /api/action``           an action
+``POST /api/function``         any kind (``ConvexHttpClient.function``); ``args`` is an object
+``POST /api/run/<mod/path/fn>`` any kind; the last URL segment is the function name
+``* /api/auth/*``              the auth handler (404 until one is configured)
+``GET /api/ok``                health check: ``{"status": "ok"}`` (does not load the functions)
+=============================  ==================================================================
+
+Anything else is 404 ``{"code": "NotFound", ...}``. Internal functions are never callable here. CORS is not this
+module's job: API Gateway (production) and the dev server (locally) own it (docs/http.md).
+
+:class:`HttpApp` is the Lambda handler: ``HttpApp(...)(event, context)``. Both the Lambda entry point and the dev
+server build one; only where the :class:`~authlib_core.runtime.Runtime` comes from differs.
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import threading
+import time
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import parse_qsl
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+
+from authlib_core.functions import Kind
+from authlib_core.http.errors import describe_error, server_error_message
+from authlib_core.http.identity import AnonymousResolver
+from authlib_core.http.messages import HttpRequest
+from authlib_core.http.wire import (
+    JSON,
+    default_format,
+    dump_body,
+    parse_get_query,
+    parse_post_body,
+    parse_run_body,
+    success_body,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from aws_lambda_powertools.shared.cookies import Cookie
+
+    from authlib_core.http.identity import AuthHandler, IdentityResolver
+    from authlib_core.http.messages import HttpResponse
+    from authlib_core.http.wire import FunctionCall
+    from authlib_core.runtime import Runtime
+
+__all__ = ["CallRecord", "HttpApp"]
+
+_JSON_TYPE = "application/json"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CallRecord:
+    """One handled request, as logged: never arguments, cookies, tokens or headers."""
+
+    method: str
+    route: str  # the URL path
+    function: str | None  # "myData:getMyData"; None for auth, health and unmatched routes
+    kind: str | None  # "query", "mutation", "action", "any"
+    status: int
+    outcome: str  # success | error | rejected | unavailable | server_error | auth | not_found | ok
+    duration_ms: float
+    request_id: str
+
+
+class HttpApp:
+    """The HTTP handler over a runtime: call it with an API Gateway v2 event and a Lambda context.
+
+    ``runtime`` is called once per function call and returns the current runtime (built lazily, swapped by the dev
+    server on reload). ``identity`` turns a request into ``ctx.auth`` (default: every call anonymous). ``auth``
+    serves ``/api/auth/*``. ``on_call`` receives a :class:`CallRecord` per request (the dev server prints it).
+
+    Safe to call from several threads: each thread gets its own Powertools resolver (the resolver keeps the
+    current event on itself).
+    """
+
+    def __init__(
+        self,
+        runtime: Callable[[], Runtime],
+        *,
+        identity: IdentityResolver | None = None,
+        auth: AuthHandler | None = None,
+        logger: Logger | None = None,
+        on_call: Callable[[CallRecord], None] | None = None,
+    ) -> None:
+        self._runtime = runtime
+        self.identity: IdentityResolver = identity or AnonymousResolver()
+        self.auth = auth
+        self.logger = logger or Logger(service="authlib-core")
+        self._on_call = on_call
+        self._local = threading.local()
+        self._handle = self.logger.inject_lambda_context(
+            correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False
+        )(self._dispatch)
+
+    def __call__(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        """Handle one API Gateway HTTP API (payload v2) event; returns the v2 response dict."""
+        try:
+            response: dict[str, Any] = self._handle(event, context)
+        except Exception:  # a malformed event or a bug in the router itself; never leak it
+            request_id = _request_id(event)
+            self.logger.exception("the HTTP router failed", extra={"request_id": request_id})
+            return {
+                "statusCode": 500,
+                "headers": {"Content-Type": _JSON_TYPE},
+                "cookies": [],
+                "body": dump_body({"code": "InternalServerError", "message": server_error_message(request_id)}),
+                "isBase64Encoded": False,
+            }
+        return response
+
+    # --- routing -----------------------------------------------------------------------------------------------
+
+    def _dispatch(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        resolver = getattr(self._local, "resolver", None)
+        if resolver is None:
+            resolver = self._local.resolver = self._build_resolver()
+        result: dict[str, Any] = resolver.resolve(dict(event), context)
+        return result
+
+    def _build_resolver(self) -> APIGatewayHttpResolver:
+        app = APIGatewayHttpResolver()
+
+        @app.post("/api/query")
+        def post_query() -> Response[str]:
+            return self._function_call(app, Kind.QUERY, lambda r: parse_post_body(r.body, default=_default(r)))
+
+        @app.get("/api/query")
+        def get_query() -> Response[str]:
+            return self._function_call(app, Kind.QUERY, lambda r: parse_get_query(r.query, default=_default(r)))
+
+        @app.post("/api/mutation")
+        def post_mutation() -> Response[str]:
+            return self._function_call(app, Kind.MUTATION, lambda r: parse_post_body(r.body, default=_default(r)))
+
+        @app.post("/api/action")
+        def post_action() -> Response[str]:
+            return self._function_call(app, Kind.ACTION, lambda r: parse_post_body(r.body, default=_default(r)))
+
+        @app.post("/api/function")
+        def post_function() -> Response[str]:
+            return self._function_call(
+                app, None, lambda r: parse_post_body(r.body, default=_default(r), args_style="named")
+            )
+
+        @app.post("/api/run/.+")
+        def post_run() -> Response[str]:
+            return self._function_call(app, None, lambda r: parse_run_body(r.body, r.path[len("/api/run/") :]))
+
+        @app.route("/api/auth(/.*)?", method=["GET", "POST", "PUT", "PATCH", "DELETE"])
+        def auth_route(*_: str) -> Response[str]:
+            return self._auth_call(app)
+
+        @app.get("/api/ok")
+        def health() -> Response[str]:
+            request = _request(app.current_event.raw_event)
+            self._record(request, None, None, 200, "ok", time.perf_counter())
+            return _json_response(200, {"status": "ok"})
+
+        @app.not_found
+        def not_found(_: Exception) -> Response[str]:
+            request = _request(app.current_event.raw_event)
+            self._record(request, None, None, 404, "not_found", time.perf_counter())
+            return _json_response(404, {"code": "NotFound", "message": f"No route for {request.method} {request.path}"})
+
+        def last_resort(exc: Exception) -> Response[str]:
+            request_id = _request_id(app.current_event.raw_event)
+            self.logger.exception("unhandled exception in a route", extra={"request_id": request_id})
+            return _json_response(500, {"code": "InternalServerError", "message": server_error_message(request_id)})
+
+        app.exception_handler(Exception)(last_resort)
+        return app
+
+    # --- handlers ------------------------------------------------------------------------------------------------
+
+    def _function_call(
+        self, app: APIGatewayHttpResolver, kind: Kind | None, parse: Callable[[HttpRequest], FunctionCall]
+    ) -> Response[str]:
+        started = time.perf_counter()
+        request = _request(app.current_event.raw_event)
+        fmt, path = JSON, None
+        try:
+            call = parse(request)
+            fmt, path = call.format, call.path
+            runtime = self._runtime()
+            auth = self.identity.resolve(request)
+            value = runtime.executor.call(call.path, call.args, kind=kind, auth=auth, request_id=request.request_id)
+            status, body, outcome = 200, success_body(value, fmt), "success"
+        except Exception as exc:
+            error = describe_error(exc, request_id=request.request_id, fmt=fmt, logger=self.logger)
+            status, body, outcome = error.status, error.body, error.outcome
+        self._record(request, path, kind.value if kind else "any", status, outcome, started)
+        return _json_response(status, body)
+
+    def _auth_call(self, app: APIGatewayHttpResolver) -> Response[str]:
+        started = time.perf_counter()
+        request = _request(app.current_event.raw_event)
+        if self.auth is None:
+            self._record(request, None, None, 404, "not_found", started)
+            return _json_response(
+                404, {"code": "NotFound", "message": "Authentication is not configured on this server"}
+            )
+        try:
+            response: HttpResponse = self.auth.handle(request)
+        except Exception:
+            self.logger.exception("the auth handler failed", extra={"request_id": request.request_id})
+            self._record(request, None, None, 500, "server_error", started)
+            message = server_error_message(request.request_id)
+            return _json_response(500, {"code": "InternalServerError", "message": message})
+        self._record(request, None, None, response.status, "auth", started)
+        return Response(
+            status_code=response.status,
+            content_type=_JSON_TYPE,
+            body=dump_body(response.body),
+            headers=dict(response.headers),
+            # Powertools serializes each cookie with str(); complete Set-Cookie strings pass through unchanged.
+            cookies=cast("list[Cookie]", list(response.set_cookies)),
+        )
+
+    def _record(
+        self, request: HttpRequest, function: str | None, kind: str | None, status: int, outcome: str, started: float
+    ) -> None:
+        record = CallRecord(
+            method=request.method,
+            route=request.path,
+            function=function,
+            kind=kind,
+            status=status,
+            outcome=outcome,
+            duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            request_id=request.request_id,
+        )
+        self.logger.info(
+            "request",
+            extra={
+                "method": record.method,
+                "route": record.route,
+                "function": record.function,
+                "kind": record.kind,
+                "status": record.status,
+                "outcome": record.outcome,
+                "duration_ms": record.duration_ms,
+                "request_id": record.request_id,
+            },
+        )
+        if self._on_call is not None:
+            self._on_call(record)
+
+
+def _default(request: HttpRequest) -> str:
+    return default_format(request.header("convex-client"))
+
+
+def _json_response(status: int, body: Any) -> Response[str]:
+    return Response(status_code=status, content_type=_JSON_TYPE, body=dump_body(body))
+
+
+def _request_id(event: Mapping[str, Any]) -> str:
+    context = event.get("requestContext") if isinstance(event, dict) else None
+    request_id = context.get("requestId") if isinstance(context, dict) else None
+    return request_id if isinstance(request_id, str) else "unknown"
+
+
+def _request(event: Mapping[str, Any]) -> HttpRequest:
+    """The neutral request of an API Gateway v2 event."""
+    context = event.get("requestContext") or {}
+    http = context.get("http") or {}
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items()}
+    cookies: dict[str, str] = {}
+    for item in event.get("cookies") or ():
+        name, sep, value = str(item).partition("=")
+        if sep and name.strip() and name.strip() not in cookies:
+            cookies[name.strip()] = value.strip()
+    raw_body = event.get("body") or ""
+    body = base64.b64decode(raw_body) if event.get("isBase64Encoded") else str(raw_body).encode("utf-8")
+    query: dict[str, str] = {}
+    for key, value in parse_qsl(event.get("rawQueryString") or "", keep_blank_values=True):
+        query.setdefault(key, value)
+    return HttpRequest(
+        method=str(http.get("method") or "GET").upper(),
+        path=str(event.get("rawPath") or http.get("path") or "/"),
+        query=query,
+        headers=headers,
+        cookies=cookies,
+        body=body,
+        client_ip=str(http.get("sourceIp") or ""),
+        is_https=headers.get("x-forwarded-proto", "https").lower() != "http",
+        request_id=_request_id(event),
+    )

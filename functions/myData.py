@@ -1,0 +1,33 @@
+"""The signed-in user's notes: function paths ``myData:getMyData``, ``myData:add`` and ``myData:remove``."""
+
+from authlib_core import ConvexError, get_auth_user_id, mutation, query, v
+
+
+@query
+def getMyData(ctx):
+    """Every note of the signed-in user, oldest first."""
+    user_id = get_auth_user_id(ctx)
+    if user_id is None:
+        raise ConvexError("Not authenticated")
+    return ctx.db.query("myData").with_index("by_user", lambda q: q.eq("userId", user_id)).collect()
+
+
+@mutation(args={"text": v.string()}, returns=v.id("myData"))
+def add(ctx, text):
+    """Add a note for the signed-in user; returns its id."""
+    user_id = get_auth_user_id(ctx)
+    if user_id is None:
+        raise ConvexError({"code": "UNAUTHENTICATED"})
+    return ctx.db.insert("myData", {"userId": user_id, "text": text})
+
+
+@mutation(args={"id": v.id("myData")})
+def remove(ctx, id):
+    """Delete one of the signed-in user's notes; someone else's note is reported as not found."""
+    user_id = get_auth_user_id(ctx)
+    if user_id is None:
+        raise ConvexError({"code": "UNAUTHENTICATED"})
+    note = ctx.db.get(id)
+    if note is None or note["userId"] != user_id:
+        raise ConvexError({"code": "NOT_FOUND"})
+    ctx.db.delete(id)

@@ -1,0 +1,11 @@
+"""The example app's tables: the users table that auth owns, and each user's notes in ``myData``."""
+
+from authlib_core import define_schema, define_table, v
+from authlib_core.auth import auth_tables
+
+schema = define_schema(
+    {
+        **auth_tables,
+        "myData": define_table({"userId": v.id("users"), "text": v.string()}).index("by_user", ["userId"]),
+    }
+)

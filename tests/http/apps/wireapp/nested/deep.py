@@ -1,0 +1,6 @@
+from authlib_core import query
+
+
+@query
+def fn(ctx):
+    return "deep"

@@ -1,0 +1,185 @@
+"""The command line, run in a subprocess against temporary functions folders."""
+
+from __future__ import annotations
+
+import base64
+import importlib.util
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+
+# Until the database layer exists on this branch, the CLI runs against the in-memory fake of the function tests.
+BOOT = textwrap.dedent(
+    """
+    import sys
+    from authlib_core.cli.main import main
+    try:
+        from authlib_core.database import Database
+        from authlib_core.database.engines import create_engine
+    except ImportError:
+        import authlib_core.runtime as runtime
+        from tests.unit.functions.fakes import FakeDatabase
+        runtime._connect = lambda settings, schema: FakeDatabase()
+    sys.exit(main(sys.argv[1:]))
+    """
+)
+
+APP = {
+    "notes.py": """
+        from authlib_core import ConvexError, action, get_auth_user_id, internal_query, mutation, query
+        from authlib_core.values import Int64, v
+
+        @query
+        def hello(ctx):
+            return {"n": 1, "s": "x", "list": (1, 2)}
+
+        @mutation(args={"text": v.string()})
+        def shout(ctx, text):
+            return text.upper()
+
+        @query
+        def whoami(ctx):
+            return get_auth_user_id(ctx)
+
+        @internal_query
+        def hidden(ctx, n: int):
+            return n * 2
+
+        @query
+        def refuse(ctx):
+            raise ConvexError({"code": "NOPE"})
+
+        @action
+        def crash(ctx):
+            raise ValueError("boom")
+
+        @query
+        def big(ctx):
+            return Int64(5)
+    """
+}
+
+
+@pytest.fixture
+def app(tmp_path: Path) -> Path:
+    root = tmp_path / "functions"
+    for rel, text in APP.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(textwrap.dedent(text))
+    return root
+
+
+def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("AUTHLIB_FUNCTIONS_DIR", None)
+    return subprocess.run(
+        [sys.executable, "-c", BOOT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def one_error_line(done: subprocess.CompletedProcess[str]) -> str:
+    lines = done.stderr.strip().splitlines()
+    assert lines, done
+    assert lines[-1].startswith("error: ")
+    return lines[-1]
+
+
+def test_run_prints_the_result_as_json(app: Path) -> None:
+    done = cli(app.parent, "run", "notes:hello")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"n": 1, "s": "x", "list": [1, 2]}
+
+
+def test_run_passes_arguments_and_finds_the_folder_by_option(app: Path, tmp_path: Path) -> None:
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    done = cli(elsewhere, "run", "notes:shout", '{"text": "hi"}', "--functions", str(app))
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == "HI"
+
+
+def test_run_as_a_user_and_internal_functions(app: Path) -> None:
+    assert json.loads(cli(app.parent, "run", "notes:whoami").stdout) is None
+    assert json.loads(cli(app.parent, "run", "notes:whoami", "--identity", "users|42").stdout) == "users|42"
+    assert json.loads(cli(app.parent, "run", "notes.js:hidden", '{"n": 4}').stdout) == 8
+
+
+def test_run_formats(app: Path) -> None:
+    assert json.loads(cli(app.parent, "run", "notes:big").stdout) == "5"
+    encoded = cli(app.parent, "run", "notes:big", "--format", "convex_encoded_json")
+    assert json.loads(encoded.stdout) == {"$integer": base64.b64encode((5).to_bytes(8, "little")).decode()}
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "notes:shout", "{not json"], "error: ARGS_JSON is not valid JSON"),
+        (["run", "notes:shout", "[1]"], "error: ARGS_JSON must be a JSON object, got list"),
+    ],
+)
+def test_usage_errors_exit_2(app: Path, args: list[str], expected: str) -> None:
+    done = cli(app.parent, *args)
+    assert done.returncode == 2
+    assert one_error_line(done).startswith(expected)
+    assert done.stdout == ""
+
+
+def test_missing_command_is_a_usage_error(app: Path) -> None:
+    assert cli(app.parent).returncode == 2
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["run", "notes:nope"], "error: Could not find function for 'notes:nope'."),
+        (["run", "notes:shout", '{"text": 3}'], "error: notes:shout: argument `text` is invalid"),
+        (["run", "notes:shout", '{"txt": "a"}'], "error: notes:shout: "),
+        (["run", "notes:refuse"], 'error: ConvexError: {"code": "NOPE"}'),
+    ],
+)
+def test_function_errors_exit_1_with_one_line(app: Path, args: list[str], expected: str) -> None:
+    done = cli(app.parent, *args)
+    assert done.returncode == 1
+    assert done.stderr.strip().count("\n") == 0
+    assert one_error_line(done).startswith(expected)
+
+
+def test_load_errors_exit_1_naming_the_file(app: Path) -> None:
+    (app / "broken.py").write_text("def oops(:\n")
+    done = cli(app.parent, "run", "notes:hello")
+    assert done.returncode == 1
+    line = one_error_line(done)
+    assert "broken.py:1" in line
+    assert "SyntaxError" in line
+
+
+def test_unexpected_exceptions_show_the_traceback_then_one_error_line(app: Path) -> None:
+    done = cli(app.parent, "run", "notes:crash")
+    assert done.returncode == 1
+    assert "Traceback" in done.stderr
+    assert one_error_line(done) == "error: Uncaught ValueError: boom"
+
+
+def test_python_dash_m_entry_point() -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", "authlib_core", "--help"], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0
+    assert "run" in done.stdout
+    assert "dev" in done.stdout
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("authlib_core.dev") is not None, reason="the dev server is part of this build"
+)
+def test_dev_without_the_server_says_so(app: Path) -> None:
+    done = cli(app.parent, "dev")
+    assert done.returncode == 1
+    assert one_error_line(done) == ("error: the dev server is not available in this build; use `run PATH [ARGS_JSON]`")
