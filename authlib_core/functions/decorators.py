@@ -7,14 +7,14 @@ globally. :func:`~authlib_core.functions.loader.load_functions` finds the defini
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar, overload
+from typing import TYPE_CHECKING, Any, ParamSpec, Protocol, TypeVar, overload
 
 from authlib_core.functions.arguments import ModelArguments, build_binder
 from authlib_core.functions.kinds import Kind, Visibility
 from authlib_core.functions.spec import FunctionDefinition
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
     from types import FrameType
 
     from authlib_core.values import Validator
@@ -24,7 +24,11 @@ __all__ = ["action", "internal_action", "internal_mutation", "internal_query", "
 P = ParamSpec("P")
 R = TypeVar("R")
 
-Decorator = Callable[[Callable[P, R]], FunctionDefinition[P, R]]
+
+class Decorator(Protocol):
+    """What ``@query(args=..., returns=...)`` returns: applied to a handler, it gives the definition."""
+
+    def __call__(self, handler: Callable[P, R], /) -> FunctionDefinition[P, R]: ...
 
 
 def _define(
@@ -75,7 +79,7 @@ def query(handler: Callable[P, R], /) -> FunctionDefinition[P, R]: ...
 @overload
 def query(
     *, args: Mapping[str, Validator] | Validator | None = None, returns: Validator | None = None
-) -> Decorator[P, R]: ...
+) -> Decorator: ...
 def query(handler: Any = None, /, *, args: Any = None, returns: Any = None) -> Any:
     """Define a public query: it reads the database in one read-only transaction.
 
@@ -102,7 +106,7 @@ def mutation(handler: Callable[P, R], /) -> FunctionDefinition[P, R]: ...
 @overload
 def mutation(
     *, args: Mapping[str, Validator] | Validator | None = None, returns: Validator | None = None
-) -> Decorator[P, R]: ...
+) -> Decorator: ...
 def mutation(handler: Any = None, /, *, args: Any = None, returns: Any = None) -> Any:
     """Define a public mutation: it reads and writes in one serializable transaction.
 
@@ -124,7 +128,7 @@ def action(handler: Callable[P, R], /) -> FunctionDefinition[P, R]: ...
 @overload
 def action(
     *, args: Mapping[str, Validator] | Validator | None = None, returns: Validator | None = None
-) -> Decorator[P, R]: ...
+) -> Decorator: ...
 def action(handler: Any = None, /, *, args: Any = None, returns: Any = None) -> Any:
     """Define a public action: it runs outside any transaction and may have side effects.
 
@@ -148,7 +152,7 @@ def internal_query(handler: Callable[P, R], /) -> FunctionDefinition[P, R]: ...
 @overload
 def internal_query(
     *, args: Mapping[str, Validator] | Validator | None = None, returns: Validator | None = None
-) -> Decorator[P, R]: ...
+) -> Decorator: ...
 def internal_query(handler: Any = None, /, *, args: Any = None, returns: Any = None) -> Any:
     """Define a query that only other functions (``ctx.run_query``) and the admin CLI can call.
 
@@ -169,7 +173,7 @@ def internal_mutation(handler: Callable[P, R], /) -> FunctionDefinition[P, R]: .
 @overload
 def internal_mutation(
     *, args: Mapping[str, Validator] | Validator | None = None, returns: Validator | None = None
-) -> Decorator[P, R]: ...
+) -> Decorator: ...
 def internal_mutation(handler: Any = None, /, *, args: Any = None, returns: Any = None) -> Any:
     """Define a mutation that only other functions (``ctx.run_mutation``) and the admin CLI can call.
 
@@ -190,7 +194,7 @@ def internal_action(handler: Callable[P, R], /) -> FunctionDefinition[P, R]: ...
 @overload
 def internal_action(
     *, args: Mapping[str, Validator] | Validator | None = None, returns: Validator | None = None
-) -> Decorator[P, R]: ...
+) -> Decorator: ...
 def internal_action(handler: Any = None, /, *, args: Any = None, returns: Any = None) -> Any:
     """Define an action that only other actions (``ctx.run_action``) and the admin CLI can call.
 

@@ -44,6 +44,9 @@ class Executor:
     Example:
         >>> executor = Executor(app.registry, database)                                      # doctest: +SKIP
         >>> executor.call("myData:add", {"text": "hi"}, kind=Kind.MUTATION, auth=NoAuth())  # doctest: +SKIP
+
+    Common mistake: passing ``public_only=False`` for client requests. Only trusted callers (the admin CLI) may
+    reach internal functions; the HTTP layer keeps the default.
     """
 
     __slots__ = ("database", "registry")

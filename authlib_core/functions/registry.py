@@ -42,6 +42,9 @@ class Registry(Mapping[str, RegisteredFunction]):
         True
         >>> registry.path_of(ping)
         'health:ping'
+
+    Common mistake: keeping a registry across a reload and looking up definitions imported from the new code.
+    ``path_of`` matches by identity; use the registry of the same :func:`load_functions` call.
     """
 
     __slots__ = ("_by_definition", "_by_path")
