@@ -14,13 +14,15 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from authlib_core.errors import ConfigError
 
-__all__ = ["ENV_VARS", "EngineName", "Settings"]
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+__all__ = ["ENV_VARS", "AuthSettings", "EngineName", "Settings"]
 
 EngineName = Literal["sqlite", "dynamodb"]
 
@@ -35,6 +37,11 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_SECRETS": "comma-separated server secrets; the first signs, all verify (rotation)",
     "AUTHLIB_TRUSTED_ORIGINS": "comma-separated origins allowed to send cookie-carrying state changes",
     "AUTHLIB_SECURE_COOKIES": "'true' to force __Secure- cookies, 'false' to forbid; default: by request scheme",
+    "AUTHLIB_TRUST_FORWARDED_FOR": "'true' to take the client IP from X-Forwarded-For (only behind your own proxy)",
+    "AUTHLIB_SESSION_EXPIRES_IN": "idle session lifetime in seconds, refreshed by use (default 604800 = 7 days)",
+    "AUTHLIB_SESSION_UPDATE_AGE": "seconds between sliding refreshes of a session (default 86400 = 1 day)",
+    "AUTHLIB_SESSION_FRESH_AGE": "seconds after sign-in during which a session is fresh (default 86400; 0 disables)",
+    "AUTHLIB_SESSION_ABSOLUTE_LIFETIME": "hard cap on a session's lifetime in seconds (default 2592000 = 30 days)",
     "AWS_REGION": "AWS region (set by Lambda)",
 }
 
@@ -53,6 +60,25 @@ class Settings:
     secrets: tuple[str, ...] = ()
     trusted_origins: tuple[str, ...] = ()
     secure_cookies: bool | None = None
+    trust_forwarded_for: bool = False
+    session_expires_in: int = 604_800
+    session_update_age: int = 86_400
+    session_fresh_age: int = 86_400
+    session_absolute_lifetime: int = 2_592_000
+
+    @property
+    def auth(self) -> AuthSettings:
+        """The auth settings these environment settings describe (everything else at its default)."""
+        return AuthSettings(
+            secrets=self.secrets,
+            trusted_origins=self.trusted_origins,
+            secure_cookies=self.secure_cookies,
+            trust_forwarded_for=self.trust_forwarded_for,
+            expires_in=self.session_expires_in,
+            update_age=self.session_update_age,
+            fresh_age=self.session_fresh_age,
+            absolute_lifetime=self.session_absolute_lifetime,
+        )
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -72,9 +98,16 @@ class Settings:
         if secure is not None and secure.strip():
             value = secure.strip().lower()
             if value not in ("true", "false"):
-                raise ConfigError(f"AUTHLIB_SECURE_COOKIES is {secure!r}; set it to 'true' or 'false' or leave it unset.")
+                raise ConfigError(
+                    f"AUTHLIB_SECURE_COOKIES is {secure!r}; set it to 'true' or 'false' or leave it unset."
+                )
             secure_cookies = value == "true"
-        return cls(
+        trust_xff = env.get("AUTHLIB_TRUST_FORWARDED_FOR", "").strip().lower()
+        if trust_xff not in ("", "true", "false"):
+            raise ConfigError(
+                f"AUTHLIB_TRUST_FORWARDED_FOR is {trust_xff!r}; set it to 'true' or 'false' or leave it unset."
+            )
+        settings = cls(
             engine=engine,  # type: ignore[arg-type]  # narrowed by the check above
             functions_dir=Path(env.get("AUTHLIB_FUNCTIONS_DIR", "functions")),
             sqlite_path=Path(env.get("AUTHLIB_SQLITE_PATH", ".authlib/dev.sqlite3")),
@@ -85,8 +118,110 @@ class Settings:
             secrets=_split(env.get("AUTHLIB_SECRETS", "")),
             trusted_origins=_split(env.get("AUTHLIB_TRUSTED_ORIGINS", "")),
             secure_cookies=secure_cookies,
+            trust_forwarded_for=trust_xff == "true",
+            session_expires_in=_seconds(env, "AUTHLIB_SESSION_EXPIRES_IN", 604_800),
+            session_update_age=_seconds(env, "AUTHLIB_SESSION_UPDATE_AGE", 86_400),
+            session_fresh_age=_seconds(env, "AUTHLIB_SESSION_FRESH_AGE", 86_400),
+            session_absolute_lifetime=_seconds(env, "AUTHLIB_SESSION_ABSOLUTE_LIFETIME", 2_592_000),
         )
+        settings.auth  # noqa: B018 - validates the session lifetimes together
+        return settings
+
+
+def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} is {raw!r}; set it to a whole number of seconds.") from None
+    if value < 0:
+        raise ConfigError(f"{name} is {value}; it must not be negative.")
+    return value
 
 
 def _split(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
+
+
+#: OWASP Password Storage Cheat Sheet, argon2id: equally strong (memory KiB, iterations) minimums, p=1.
+OWASP_ARGON2_MINIMUMS: tuple[tuple[int, int], ...] = ((47_104, 1), (19_456, 2), (12_288, 3), (9_216, 4), (7_168, 5))
+#: Shortest server secret accepted (Better Auth warns below 32 characters; we refuse).
+MIN_SECRET_LENGTH = 32
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class AuthSettings:
+    """Everything sessions, cookies, passwords and rate limits are tuned by (docs/auth.md lists each).
+
+    Durations are in seconds. The defaults are Better Auth's where it has one, and stricter where it is weak
+    (absolute lifetime, rate limits always on, argon2id passwords, secret rotation).
+
+    Example:
+        >>> AuthSettings(secrets=("s3cret-value-of-32-characters-or-more",)).expires_in
+        604800
+    """
+
+    secrets: tuple[str, ...] = ()
+    trusted_origins: tuple[str, ...] = ()
+    secure_cookies: bool | None = None
+    trust_forwarded_for: bool = False
+    cookie_prefix: str = "better-auth"
+    expires_in: int = 604_800
+    update_age: int = 86_400
+    fresh_age: int = 86_400
+    absolute_lifetime: int = 2_592_000
+    dont_remember_lifetime: int = 86_400
+    min_password_length: int = 8
+    max_password_length: int = 128
+    #: Per client IP and path, on sign-in, sign-up and change-password (Better Auth's special rule: 3 per 10 s).
+    ip_rate_limit: int = 3
+    ip_rate_window: int = 10
+    #: Per email address (sign-in, sign-up) or user (change-password), whatever the IP: bounds distributed guessing.
+    account_rate_limit: int = 10
+    account_rate_window: int = 600
+    #: What change-password does when the client does not send ``revokeOtherSessions``.
+    revoke_other_sessions_on_password_change: bool = True
+    delete_user_enabled: bool = True
+    argon2_time_cost: int = 2
+    argon2_memory_kib: int = 19_456
+    argon2_parallelism: int = 1
+
+    def __post_init__(self) -> None:
+        for name in (
+            "expires_in",
+            "absolute_lifetime",
+            "dont_remember_lifetime",
+            "ip_rate_window",
+            "account_rate_window",
+        ):
+            if getattr(self, name) <= 0:
+                raise ConfigError(f"AuthSettings.{name} must be positive.")
+        if self.update_age < 0 or self.fresh_age < 0:
+            raise ConfigError("AuthSettings.update_age and fresh_age must not be negative.")
+        if self.absolute_lifetime < self.dont_remember_lifetime:
+            raise ConfigError("AuthSettings.absolute_lifetime must be at least dont_remember_lifetime.")
+        if self.expires_in > 34_560_000:
+            raise ConfigError("AuthSettings.expires_in exceeds 400 days, the longest cookie Max-Age browsers keep.")
+        if not 1 <= self.min_password_length <= self.max_password_length:
+            raise ConfigError("AuthSettings: need 1 <= min_password_length <= max_password_length.")
+        if self.ip_rate_limit < 1 or self.account_rate_limit < 1:
+            raise ConfigError("AuthSettings rate limits must allow at least one request per window.")
+        if not any(
+            self.argon2_memory_kib >= memory and self.argon2_time_cost >= time_cost
+            for memory, time_cost in OWASP_ARGON2_MINIMUMS
+        ):
+            raise ConfigError(
+                "AuthSettings: argon2id parameters below OWASP's minimums (e.g. m=19456 KiB with t=2, or m=47104 KiB "
+                "with t=1) are not allowed."
+            )
+        if self.argon2_parallelism < 1:
+            raise ConfigError("AuthSettings.argon2_parallelism must be at least 1.")
+        if any(len(secret) < MIN_SECRET_LENGTH for secret in self.secrets):
+            raise ConfigError(
+                f"AuthSettings.secrets (AUTHLIB_SECRETS): every secret needs at least {MIN_SECRET_LENGTH} characters; "
+                "generate one with: python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            )
+        if not self.cookie_prefix or any(c in self.cookie_prefix for c in ";,= \t"):
+            raise ConfigError(f"AuthSettings.cookie_prefix {self.cookie_prefix!r} is not a valid cookie name part.")

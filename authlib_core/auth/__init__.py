@@ -1,4 +1,9 @@
-"""Authentication: who is calling (``ctx.auth``). Sessions and passwords live in this package too.
+"""Authentication: who is calling (``ctx.auth``), and Better Auth's sessions, cookies and endpoints.
+
+* :mod:`~authlib_core.auth.identity`: ``ctx.auth``, :class:`UserIdentity`, :func:`get_auth_user_id`.
+* :data:`auth_tables`: the ``users`` and ``authAccounts`` tables to spread into your schema.
+* :class:`AuthService`: ``/api/auth/*`` (:meth:`AuthService.handle`) and the per-request ``ctx.auth``
+  (:meth:`AuthService.auth_for`), over the document database and a session store.
 
 Example:
     >>> from authlib_core.auth import NoAuth
@@ -8,6 +13,46 @@ Example:
 
 from __future__ import annotations
 
-from authlib_core.auth.identity import Auth, HasAuth, NoAuth, StaticAuth, UserIdentity, get_auth_user_id
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["Auth", "HasAuth", "NoAuth", "StaticAuth", "UserIdentity", "get_auth_user_id"]
+from authlib_core.auth.identity import Auth, HasAuth, NoAuth, StaticAuth, UserIdentity, get_auth_user_id
+from authlib_core.auth.tables import auth_tables
+
+if TYPE_CHECKING:
+    from authlib_core.auth.dev_secret import load_or_create_dev_secret
+    from authlib_core.auth.service import AuthService, RequestAuth
+    from authlib_core.auth.transport import AuthHttpRequest, AuthHttpResponse
+
+__all__ = [
+    "Auth",
+    "AuthHttpRequest",
+    "AuthHttpResponse",
+    "AuthService",
+    "HasAuth",
+    "NoAuth",
+    "RequestAuth",
+    "StaticAuth",
+    "UserIdentity",
+    "auth_tables",
+    "get_auth_user_id",
+    "load_or_create_dev_secret",
+]
+
+_LAZY = {
+    "AuthService": "authlib_core.auth.service",
+    "RequestAuth": "authlib_core.auth.service",
+    "AuthHttpRequest": "authlib_core.auth.transport",
+    "AuthHttpResponse": "authlib_core.auth.transport",
+    "load_or_create_dev_secret": "authlib_core.auth.dev_secret",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # The service (and the database layer below it) loads only when a transport asks for it; user code that imports
+    # ``auth_tables`` or ``get_auth_user_id`` does not pay for it.
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'authlib_core.auth' has no attribute {name!r}")
+    import importlib
+
+    return getattr(importlib.import_module(module), name)

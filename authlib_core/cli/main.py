@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import importlib
 import json
 import sys
 import traceback
@@ -28,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 
 from authlib_core.auth import NoAuth, StaticAuth, UserIdentity
 from authlib_core.config import Settings
+from authlib_core.dev.cli import configure_parser as configure_dev
+from authlib_core.dev.cli import run as run_dev
 from authlib_core.errors import AuthlibError, ConfigError, InvalidValueError
 from authlib_core.runtime import build_runtime
 from authlib_core.values import decode, encode
@@ -66,9 +67,9 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--identity", metavar="USER_ID", help="run as this signed-in user (identity subject)")
     run.set_defaults(handler=_run)
 
-    dev = commands.add_parser("dev", help="run the HTTP dev server on the example app", add_help=False)
-    dev.add_argument("rest", nargs=argparse.REMAINDER, help=argparse.SUPPRESS)
-    dev.set_defaults(handler=_dev)
+    dev = commands.add_parser("dev", help="run the HTTP dev server on the example app")
+    configure_dev(dev)
+    dev.set_defaults(handler=run_dev)
 
     # Deployment commands (`infra ...`, driving SAM) are registered here as they are written.
     return parser
@@ -122,17 +123,6 @@ def _parse_args_json(text: str) -> Any:
         return decode(parsed)
     except InvalidValueError as exc:
         raise _UsageError(f"ARGS_JSON holds a value that is not a Convex value: {exc.message}") from exc
-
-
-def _dev(options: argparse.Namespace) -> int:
-    try:
-        server: Any = importlib.import_module("authlib_core.dev.server")
-    except ModuleNotFoundError as exc:
-        if exc.name not in ("authlib_core.dev", "authlib_core.dev.server"):
-            raise
-        return _fail("the dev server is not available in this build; use `run PATH [ARGS_JSON]`", EXIT_FAILED)
-    status: int = server.main(list(options.rest))
-    return status
 
 
 def _fail(message: str, status: int) -> int:

@@ -66,7 +66,9 @@ class ValidatorArguments(ArgumentBinder):
             validated = self.validator.validate(dict(args), "")
         except ValidatorMismatch as exc:
             raise ArgumentValidationError(f"{function}: {_describe_mismatch(exc)}") from exc
-        return dict(validated)
+        if not isinstance(validated, dict):  # an object validator always returns a dict
+            raise TypeError(f"{self.validator!r} returned {type(validated).__name__}, not a dict")
+        return validated
 
 
 class ModelArguments(ArgumentBinder):

@@ -56,6 +56,7 @@ if TYPE_CHECKING:
     from authlib_core.http.messages import HttpResponse
     from authlib_core.http.wire import FunctionCall
     from authlib_core.runtime import Runtime
+    from authlib_core.values import Format
 
 __all__ = ["CallRecord", "HttpApp"]
 
@@ -191,7 +192,8 @@ class HttpApp:
     ) -> Response[str]:
         started = time.perf_counter()
         request = _request(app.current_event.raw_event)
-        fmt, path = JSON, None
+        fmt: Format = JSON
+        path: str | None = None
         try:
             call = parse(request)
             fmt, path = call.format, call.path
@@ -260,7 +262,7 @@ class HttpApp:
             self._on_call(record)
 
 
-def _default(request: HttpRequest) -> str:
+def _default(request: HttpRequest) -> Format:
     return default_format(request.header("convex-client"))
 
 

@@ -36,6 +36,8 @@ from authlib_core.values import to_value
 if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
+    from authlib_core.values import Format
+
 __all__ = ["ErrorOutcome", "describe_error", "server_error_message"]
 
 # Function errors whose message is Convex's own wording, sent without the request-id prefix.
@@ -56,7 +58,7 @@ def server_error_message(request_id: str) -> str:
     return f"[Request ID: {request_id}] Server Error"
 
 
-def describe_error(exc: Exception, *, request_id: str, fmt: str, logger: Logger) -> ErrorOutcome:
+def describe_error(exc: Exception, *, request_id: str, fmt: Format, logger: Logger) -> ErrorOutcome:
     """Map ``exc`` to its response; unexpected exceptions are logged with their stack (call inside ``except``)."""
     if isinstance(exc, BadRequestError):
         return ErrorOutcome(400, {"code": exc.code, "message": exc.message}, "rejected")

@@ -30,7 +30,7 @@ from authlib_core.values import BadFormatError, decode, encode, parse_format
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-    from authlib_core.values import Value
+    from authlib_core.values import Format, Value
 
 __all__ = [
     "ENCODED",
@@ -47,8 +47,8 @@ __all__ = [
     "success_body",
 ]
 
-JSON = "json"
-ENCODED = "convex_encoded_json"
+JSON: Format = "json"
+ENCODED: Format = "convex_encoded_json"
 
 #: Largest request body accepted: Convex's 16 MiB argument limit plus room for the envelope.
 MAX_BODY_BYTES = 16 * 1024 * 1024 + 2000
@@ -72,10 +72,10 @@ class FunctionCall:
 
     path: str
     args: Mapping[str, Value]
-    format: str
+    format: Format
 
 
-def default_format(convex_client: str | None) -> str:
+def default_format(convex_client: str | None) -> Format:
     """The response format when the request names none, from its ``Convex-Client`` header.
 
     Example:
@@ -94,7 +94,7 @@ def default_format(convex_client: str | None) -> str:
     return JSON if version > since else ENCODED
 
 
-def parse_post_body(body: bytes, *, default: str, args_style: str = "positional") -> FunctionCall:
+def parse_post_body(body: bytes, *, default: Format, args_style: str = "positional") -> FunctionCall:
     """Read a ``{"path", "args", "format"}`` body.
 
     ``args_style="positional"`` accepts ``args`` as an object or a one-element array (``/api/query`` and friends);
@@ -134,7 +134,7 @@ def parse_run_body(body: bytes, url_path: str) -> FunctionCall:
     return FunctionCall(path=path, args=_args(envelope.get("args"), named_only=False), format=fmt)
 
 
-def parse_get_query(query: Mapping[str, str], *, default: str) -> FunctionCall:
+def parse_get_query(query: Mapping[str, str], *, default: Format) -> FunctionCall:
     """Read ``GET /api/query?path=...&args=<JSON>&format=...``.
 
     Raises:
@@ -155,12 +155,12 @@ def parse_get_query(query: Mapping[str, str], *, default: str) -> FunctionCall:
     return FunctionCall(path=path, args=_args(args_json, named_only=False), format=fmt)
 
 
-def success_body(value: Value, fmt: str) -> dict[str, Any]:
+def success_body(value: Value, fmt: Format) -> dict[str, Any]:
     """``{"status": "success", "value": <value in fmt>}``."""
     return {"status": "success", "value": encode(value, fmt)}
 
 
-def error_body(message: str, fmt: str, *, data: Value = None, has_data: bool = False) -> dict[str, Any]:
+def error_body(message: str, fmt: Format, *, data: Value = None, has_data: bool = False) -> dict[str, Any]:
     """``{"status": "error", "errorMessage": ..., "errorData"?: <data in fmt>}`` (``errorData`` iff ``has_data``)."""
     body: dict[str, Any] = {"status": "error", "errorMessage": message}
     if has_data:
@@ -204,11 +204,11 @@ def _check_path(path: str) -> None:
         )
 
 
-def _format(raw: Any, default: str) -> str:
+def _format(raw: Any, default: Format) -> Format:
     if raw is not None and not isinstance(raw, str):
         raise BadRequestError("BadFormat", f'"format" must be a string, got {_kind(raw)}')
     try:
-        return str(parse_format(raw, default))
+        return parse_format(raw, default)
     except BadFormatError as exc:
         raise BadRequestError("BadFormat", f"Invalid format {raw!r}; use 'json' or 'convex_encoded_json'") from exc
 
@@ -228,8 +228,8 @@ def _args(raw: Any, *, named_only: bool) -> Mapping[str, Value]:
     # Values Convex cannot represent ($-prefixed keys, bad $integer) raise InvalidValueError: a function error,
     # as in Convex, where argument conversion fails inside the function call.
     decoded = decode(raw)
-    args: Mapping[str, Value] = decoded
-    return args
+    assert isinstance(decoded, dict)  # an object decodes to an object
+    return decoded
 
 
 def _kind(value: Any) -> str:

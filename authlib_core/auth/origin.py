@@ -1,0 +1,117 @@
+"""CSRF defence: Better Auth's origin check and form-CSRF rule (reference §4.1).
+
+* State-changing requests (not GET/HEAD/OPTIONS) that carry cookies must come from a trusted origin: ``Origin``
+  (or ``Referer`` when ``Origin`` is absent) must be the server's own origin or one of the configured trusted
+  origins (``https://*.example.com`` wildcards allowed). Missing or ``null`` → ``403 MISSING_OR_NULL_ORIGIN``, except
+  ``Origin: null`` with ``Sec-Fetch-Site: same-origin``; anything else → ``403 INVALID_ORIGIN``.
+* sign-in/email and sign-up/email also check requests without cookies (login CSRF): a cross-site top-level
+  navigation is refused (``CROSS_SITE_NAVIGATION_LOGIN_BLOCKED``); any ``Sec-Fetch-*``, ``Origin`` or ``Referer``
+  header makes the origin check run; a request with none of them (curl, a server) passes.
+* Bearer calls carry no cookie, so they are not checked (a cross-site page cannot make a browser attach a bearer).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from authlib_core.auth.transport import APIError, AuthHttpRequest
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+__all__ = ["OriginPolicy", "origin_of"]
+
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def origin_of(url: str) -> str | None:
+    """``scheme://host[:port]`` of ``url`` in lower case, default ports dropped; None when it has no host."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return None
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}[parts.scheme]
+    return f"{parts.scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
+
+
+class OriginPolicy:
+    """The trusted origins (configured ones plus each request's own base URL) and the checks over them."""
+
+    def __init__(self, trusted_origins: Iterable[str]) -> None:
+        self._exact: set[str] = set()
+        self._patterns: list[re.Pattern[str]] = []
+        for entry in trusted_origins:
+            entry = entry.strip().rstrip("/")
+            if "*" in entry:
+                pattern = re.escape(entry.lower()).replace(r"\*", r"[A-Za-z0-9.-]*")
+                self._patterns.append(re.compile(f"^{pattern}$"))
+            else:
+                origin = origin_of(entry)
+                if origin is not None:
+                    self._exact.add(origin)
+
+    def is_trusted(self, url: str, request: AuthHttpRequest) -> bool:
+        """True when ``url``'s origin is the server's own or a trusted one."""
+        origin = origin_of(url)
+        if origin is None:
+            return False
+        if origin == origin_of(request.base_url) or origin in self._exact:
+            return True
+        return any(pattern.match(origin) for pattern in self._patterns)
+
+    def is_allowed_callback(self, url: str, request: AuthHttpRequest) -> bool:
+        """A ``callbackURL`` must be a same-site path (``/x``, not ``//x``) or a trusted origin's URL."""
+        if url.startswith("/") and not url.startswith("//") and "\\" not in url:
+            return True
+        return self.is_trusted(url, request)
+
+    def validate_origin(self, request: AuthHttpRequest) -> None:
+        """Require a trusted ``Origin`` (or ``Referer``).
+
+        Raises:
+            APIError: 403 ``MISSING_OR_NULL_ORIGIN`` or ``INVALID_ORIGIN``.
+        """
+        origin = request.header("origin")
+        if origin is None:
+            origin = request.header("referer")
+        if origin is None or origin.strip() in ("", "null"):
+            if origin is not None and origin.strip() == "null" and request.header("sec-fetch-site") == "same-origin":
+                return
+            raise APIError(403, "MISSING_OR_NULL_ORIGIN", "Missing or null Origin")
+        if not self.is_trusted(origin, request):
+            raise APIError(403, "INVALID_ORIGIN", "Invalid origin")
+
+    def check(self, request: AuthHttpRequest, *, login_form: bool) -> None:
+        """Run the rules for ``request`` (``login_form`` for sign-in/email and sign-up/email).
+
+        Raises:
+            APIError: 403 with Better Auth's code.
+        """
+        if request.method.upper() in _SAFE_METHODS:
+            return
+        if request.has_cookie_header:
+            self.validate_origin(request)
+            return
+        if not login_form:
+            return
+        site = request.header("sec-fetch-site")
+        mode = request.header("sec-fetch-mode")
+        if site is not None or mode is not None or request.header("sec-fetch-dest") is not None:
+            if site == "cross-site" and mode == "navigate":
+                raise APIError(
+                    403,
+                    "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED",
+                    "Cross-site navigation login blocked. This request appears to be a CSRF attack.",
+                )
+            self.validate_origin(request)
+            return
+        if request.header("origin") is not None or request.header("referer") is not None:
+            self.validate_origin(request)

@@ -1,0 +1,1 @@
+"""The DynamoDB engine (boto3 is imported only below this package)."""

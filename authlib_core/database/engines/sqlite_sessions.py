@@ -1,0 +1,274 @@
+"""SQLite session and rate-limit stores, in the same database file as the documents.
+
+Tables ``sessions`` (primary key ``(user_id, session_id)``) and ``rate_limits`` (``key``). WAL mode; every thread
+gets its own connection; writes that read first run in ``BEGIN IMMEDIATE`` transactions, so they are atomic across
+threads and processes. Expired rows are filtered on every read and purged opportunistically (a user's expired
+sessions when they sign in again, stale counters when a window reopens).
+
+Example:
+    >>> store = SQLiteSessionStore(tmp_path / "dev.sqlite3")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from authlib_core.database.sessions import RateLimitStore, SessionRecord, SessionStore, ttl_seconds
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+
+__all__ = ["SQLiteRateLimitStore", "SQLiteSessionStore"]
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS sessions (
+    user_id TEXT NOT NULL,
+    session_id TEXT NOT NULL,
+    token_hash TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    expires_at INTEGER NOT NULL,
+    absolute_expires_at INTEGER NOT NULL,
+    ip_address TEXT NOT NULL,
+    user_agent TEXT NOT NULL,
+    dont_remember INTEGER NOT NULL,
+    email TEXT NOT NULL,
+    name TEXT NOT NULL,
+    ttl INTEGER NOT NULL,
+    PRIMARY KEY (user_id, session_id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS rate_limits (
+    key TEXT PRIMARY KEY,
+    window_start INTEGER NOT NULL,
+    count INTEGER NOT NULL,
+    ttl INTEGER NOT NULL
+) WITHOUT ROWID;
+"""
+
+_SELECT_ONE = (
+    "SELECT user_id, session_id, token_hash, created_at, updated_at, expires_at, absolute_expires_at, ip_address, "
+    "user_agent, dont_remember, email, name FROM sessions WHERE user_id = ? AND session_id = ?"
+)
+_SELECT_LIVE = (
+    "SELECT user_id, session_id, token_hash, created_at, updated_at, expires_at, absolute_expires_at, ip_address, "
+    "user_agent, dont_remember, email, name FROM sessions "
+    "WHERE user_id = ? AND expires_at > ? AND absolute_expires_at > ? ORDER BY created_at, session_id"
+)
+_INSERT = (
+    "INSERT INTO sessions (user_id, session_id, token_hash, created_at, updated_at, expires_at, absolute_expires_at, "
+    "ip_address, user_agent, dont_remember, email, name, ttl) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+_OPEN_WINDOW = (
+    "INSERT INTO rate_limits (key, window_start, count, ttl) VALUES (?, ?, 1, ?) ON CONFLICT(key) "
+    "DO UPDATE SET window_start = excluded.window_start, count = 1, ttl = excluded.ttl"
+)
+
+
+class _Connections:
+    """One connection per thread to one file, WAL mode, autocommit (explicit transactions only)."""
+
+    def __init__(self, path: Path, busy_timeout_s: float) -> None:
+        self.path = Path(path)
+        self.busy_timeout_s = busy_timeout_s
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        conn = self.connection()
+        for statement in _SCHEMA.split(";"):
+            if statement.strip():
+                conn.execute(statement)
+
+    def connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(
+                self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False
+            )
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
+            self._local.conn = conn
+            with self._lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        conn = self.connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def close(self) -> None:
+        with self._lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
+
+
+def _record(row: tuple[object, ...]) -> SessionRecord:
+    (user_id, session_id, token_hash, created, updated, expires, absolute, ip, agent, dont_remember, email, name) = row
+    return SessionRecord(
+        user_id=str(user_id),
+        session_id=str(session_id),
+        token_hash=str(token_hash),
+        created_at=int(created),  # type: ignore[call-overload]
+        updated_at=int(updated),  # type: ignore[call-overload]
+        expires_at=int(expires),  # type: ignore[call-overload]
+        absolute_expires_at=int(absolute),  # type: ignore[call-overload]
+        ip_address=str(ip),
+        user_agent=str(agent),
+        dont_remember=bool(dont_remember),
+        email=str(email),
+        name=str(name),
+    )
+
+
+class SQLiteSessionStore(SessionStore):
+    """:class:`SessionStore` on a SQLite file (``clock`` returns epoch seconds; tests inject one)."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time, busy_timeout_s: float = 10.0) -> None:
+        self._db = _Connections(path, busy_timeout_s)
+        self._clock = clock
+
+    def _now(self) -> int:
+        return int(self._clock() * 1000)
+
+    def create(self, record: SessionRecord) -> None:
+        with self._db.transaction() as conn:
+            # Opportunistic clean-up of this user's dead sessions (bounded by the user's partition).
+            conn.execute(
+                "DELETE FROM sessions WHERE user_id = ? AND (expires_at <= ? OR absolute_expires_at <= ?)",
+                (record.user_id, self._now(), self._now()),
+            )
+            conn.execute(
+                _INSERT,
+                (
+                    record.user_id,
+                    record.session_id,
+                    record.token_hash,
+                    record.created_at,
+                    record.updated_at,
+                    record.expires_at,
+                    record.absolute_expires_at,
+                    record.ip_address,
+                    record.user_agent,
+                    int(record.dont_remember),
+                    record.email,
+                    record.name,
+                    ttl_seconds(record),
+                ),
+            )
+
+    def get(self, user_id: str, session_id: str) -> SessionRecord | None:
+        row = self._db.connection().execute(_SELECT_ONE, (user_id, session_id)).fetchone()
+        if row is None:
+            return None
+        record = _record(row)
+        if not record.is_live(self._now()):
+            self.delete(user_id, session_id)
+            return None
+        return record
+
+    def list_for_user(self, user_id: str) -> list[SessionRecord]:
+        now = self._now()
+        rows = (
+            self._db.connection()
+            .execute(
+                _SELECT_LIVE,
+                (user_id, now, now),
+            )
+            .fetchall()
+        )
+        return [_record(row) for row in rows]
+
+    def refresh(self, user_id: str, session_id: str, *, expires_at: int, updated_at: int) -> SessionRecord | None:
+        now = self._now()
+        with self._db.transaction() as conn:
+            row = conn.execute(_SELECT_ONE, (user_id, session_id)).fetchone()
+            if row is None:
+                return None
+            current = _record(row)
+            if not current.is_live(now):
+                return None
+            updated = SessionRecord(
+                **{**_as_dict(current), "expires_at": expires_at, "updated_at": updated_at}  # type: ignore[arg-type]
+            )
+            conn.execute(
+                "UPDATE sessions SET expires_at = ?, updated_at = ?, ttl = ? WHERE user_id = ? AND session_id = ?",
+                (expires_at, updated_at, ttl_seconds(updated), user_id, session_id),
+            )
+        return updated
+
+    def delete(self, user_id: str, session_id: str) -> None:
+        self._db.connection().execute(
+            "DELETE FROM sessions WHERE user_id = ? AND session_id = ?", (user_id, session_id)
+        )
+
+    def delete_for_user(self, user_id: str, *, keep: str | None = None) -> int:
+        cursor = self._db.connection().execute(
+            "DELETE FROM sessions WHERE user_id = ? AND session_id IS NOT ?", (user_id, keep)
+        )
+        return cursor.rowcount
+
+    def update_user_snapshot(self, user_id: str, *, email: str, name: str) -> None:
+        self._db.connection().execute(
+            "UPDATE sessions SET email = ?, name = ? WHERE user_id = ?", (email, name, user_id)
+        )
+
+    def ttl_of(self, user_id: str, session_id: str) -> int | None:
+        """The stored TTL (epoch seconds) of a session, expired or not (for tests and tooling)."""
+        row = (
+            self._db.connection()
+            .execute("SELECT ttl FROM sessions WHERE user_id = ? AND session_id = ?", (user_id, session_id))
+            .fetchone()
+        )
+        return None if row is None else int(row[0])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _as_dict(record: SessionRecord) -> dict[str, object]:
+    return {field: getattr(record, field) for field in SessionRecord.__dataclass_fields__}
+
+
+class SQLiteRateLimitStore(RateLimitStore):
+    """:class:`RateLimitStore` on a SQLite file; each ``hit`` is one ``BEGIN IMMEDIATE`` transaction."""
+
+    def __init__(self, path: Path, *, clock: Callable[[], float] = time.time, busy_timeout_s: float = 10.0) -> None:
+        self._db = _Connections(path, busy_timeout_s)
+        self._clock = clock
+
+    def hit(self, key: str, window_s: int, limit: int) -> tuple[bool, int]:
+        now = int(self._clock() * 1000)
+        window_ms = window_s * 1000
+        with self._db.transaction() as conn:
+            row = conn.execute("SELECT window_start, count FROM rate_limits WHERE key = ?", (key,)).fetchone()
+            if row is None or now >= int(row[0]) + window_ms:
+                conn.execute(
+                    _OPEN_WINDOW,
+                    (key, now, -(-(now + window_ms) // 1000)),
+                )
+                if row is None:
+                    conn.execute("DELETE FROM rate_limits WHERE ttl < ?", (now // 1000 - 60,))
+                return True, 0
+            start, count = int(row[0]), int(row[1])
+            if count < limit:
+                conn.execute("UPDATE rate_limits SET count = count + 1 WHERE key = ?", (key,))
+                return True, 0
+        return False, max(1, -(-(start + window_ms - now) // 1000))
+
+    def close(self) -> None:
+        self._db.close()

@@ -1,0 +1,113 @@
+"""Where sessions and rate-limit counters live: a store beside the document store, with TTL.
+
+Sessions are not documents: they are written on every sign-in and sliding refresh, read on every authenticated
+request, and must expire by themselves. Each engine offers a :class:`SessionStore` and a :class:`RateLimitStore`:
+
+* SQLite (:mod:`authlib_core.database.engines.sqlite_sessions`): tables ``sessions`` and ``rate_limits`` in the
+  same database file as the documents.
+* DynamoDB (:mod:`authlib_core.database.engines.dynamodb.sessions`): the dedicated sessions table
+  (``pk``/``sk``, TTL attribute ``expiresAt`` in epoch seconds).
+
+Contract (tested against both, ``tests/contract/test_sessions.py``):
+
+* Sessions are addressed by ``(user_id, session_id)``; the user id is the partition, so listing and revoking a
+  user's sessions are strongly consistent (no secondary index, no lag).
+* **Every read checks expiry itself**: a record whose ``expires_at`` or ``absolute_expires_at`` has passed is never
+  returned, even while it is still stored (DynamoDB's TTL deletes days late; moto never does). ``get`` also
+  deletes such a record.
+* ``refresh`` only updates a record that exists and has not expired: it never resurrects a deleted session.
+* Times are integer milliseconds since the epoch (what the auth API returns), read from the store's ``clock``.
+"""
+
+from __future__ import annotations
+
+import abc
+import dataclasses
+
+__all__ = ["RateLimitStore", "SessionRecord", "SessionStore", "ttl_seconds"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SessionRecord:
+    """One session. ``token_hash`` is the hex SHA-256 of the raw token; the raw token is never stored.
+
+    ``email`` and ``name`` are a snapshot of the user, kept current by ``update_user_snapshot``, so one read yields
+    the caller's identity.
+    """
+
+    user_id: str
+    session_id: str
+    token_hash: str
+    created_at: int
+    updated_at: int
+    expires_at: int
+    absolute_expires_at: int
+    ip_address: str = ""
+    user_agent: str = ""
+    dont_remember: bool = False
+    email: str = ""
+    name: str = ""
+
+    def ends_at(self) -> int:
+        """When the session stops being valid (ms): the idle expiry, capped by the absolute one."""
+        return min(self.expires_at, self.absolute_expires_at)
+
+    def is_live(self, now_ms: int) -> bool:
+        """True while neither the idle nor the absolute expiry has passed."""
+        return now_ms < self.ends_at()
+
+
+def ttl_seconds(record: SessionRecord) -> int:
+    """The TTL attribute for ``record``: the epoch second at which it stops being valid (rounded up)."""
+    return -(-record.ends_at() // 1000)
+
+
+class SessionStore(abc.ABC):
+    """Sessions keyed by ``(user_id, session_id)``. Implementations are safe to share between threads."""
+
+    @abc.abstractmethod
+    def create(self, record: SessionRecord) -> None:
+        """Store a new session."""
+
+    @abc.abstractmethod
+    def get(self, user_id: str, session_id: str) -> SessionRecord | None:
+        """The live session, or None (missing or expired; an expired record is deleted). One consistent read."""
+
+    @abc.abstractmethod
+    def list_for_user(self, user_id: str) -> list[SessionRecord]:
+        """The user's live sessions, oldest first. Strongly consistent."""
+
+    @abc.abstractmethod
+    def refresh(self, user_id: str, session_id: str, *, expires_at: int, updated_at: int) -> SessionRecord | None:
+        """Move the idle expiry (and the TTL) of a live session; None when it no longer exists or has expired."""
+
+    @abc.abstractmethod
+    def delete(self, user_id: str, session_id: str) -> None:
+        """Delete one session (no error when it does not exist)."""
+
+    @abc.abstractmethod
+    def delete_for_user(self, user_id: str, *, keep: str | None = None) -> int:
+        """Delete every session of the user except ``keep``; returns how many were deleted."""
+
+    @abc.abstractmethod
+    def update_user_snapshot(self, user_id: str, *, email: str, name: str) -> None:
+        """Rewrite the user snapshot (email, name) on every session of the user."""
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""
+
+
+class RateLimitStore(abc.ABC):
+    """Fixed-window request counters that expire by themselves."""
+
+    @abc.abstractmethod
+    def hit(self, key: str, window_s: int, limit: int) -> tuple[bool, int]:
+        """Count one request for ``key``, atomically; ``(allowed, retry_after_s)``.
+
+        The first request opens a window of ``window_s`` seconds; up to ``limit`` requests are allowed in it. A
+        blocked request is not counted and learns how many seconds remain (at least 1). Safe across threads,
+        processes and (DynamoDB) Lambda instances.
+        """
+
+    def close(self) -> None:  # noqa: B027 - optional hook
+        """Release connections."""

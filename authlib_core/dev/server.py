@@ -1,0 +1,287 @@
+"""The dev server: a real HTTP server on 127.0.0.1 that plays API Gateway for the Lambda handler.
+
+Each request becomes an API Gateway HTTP API (payload v2) event and goes through the same
+:class:`~authlib_core.http.app.HttpApp` the Lambda entry point uses; only the runtime differs (the embedded SQLite
+store by default, rebuilt when the functions folder changes). Like API Gateway, the server owns CORS
+(``--cors-origin``); the handler never emits CORS headers.
+
+Start it with ``python -m authlib_core dev`` (options in :mod:`authlib_core.dev.cli`).
+"""
+
+from __future__ import annotations
+
+import base64
+import dataclasses
+import sys
+import threading
+import time
+import uuid
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import TYPE_CHECKING, Any, TextIO
+
+from aws_lambda_powertools import Logger
+
+from authlib_core.dev.reload import Reloader
+from authlib_core.dev.static import StaticFiles
+from authlib_core.http.app import HttpApp
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+    from pathlib import Path
+
+    from authlib_core.http.app import CallRecord
+    from authlib_core.http.identity import AuthHandler, IdentityResolver
+    from authlib_core.runtime import Runtime
+
+__all__ = ["CORS_ALLOW_HEADERS", "CorsPolicy", "DevContext", "DevServer", "request_event"]
+
+CORS_ALLOW_HEADERS = "content-type, authorization, convex-client"
+CORS_EXPOSE_HEADERS = "set-auth-token"
+CORS_ALLOW_METHODS = "GET, POST, PUT, PATCH, DELETE, OPTIONS"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CorsPolicy:
+    """API Gateway's ``CorsConfiguration``, played locally: exact origins, with credentials."""
+
+    origins: tuple[str, ...] = ()
+
+    def headers_for(self, origin: str | None) -> dict[str, str]:
+        """The CORS headers of a response to a request from ``origin`` (none for an origin not in the list)."""
+        if not origin or origin not in self.origins:
+            return {}
+        return {
+            "Access-Control-Allow-Origin": origin,
+            "Access-Control-Allow-Credentials": "true",
+            "Access-Control-Expose-Headers": CORS_EXPOSE_HEADERS,
+        }
+
+    def preflight_headers(self, origin: str | None) -> dict[str, str]:
+        """The headers of a 204 preflight answer (none for an origin not in the list)."""
+        base = self.headers_for(origin)
+        if not base:
+            return {}
+        return {
+            **base,
+            "Access-Control-Allow-Methods": CORS_ALLOW_METHODS,
+            "Access-Control-Allow-Headers": CORS_ALLOW_HEADERS,
+            "Access-Control-Max-Age": "600",
+        }
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class DevContext:
+    """A stand-in for the Lambda context object (what Powertools Logger reads from it)."""
+
+    aws_request_id: str
+    function_name: str = "authlib-core-dev"
+    memory_limit_in_mb: int = 1024
+    invoked_function_arn: str = "arn:aws:lambda:local:000000000000:function:authlib-core-dev"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30_000
+
+
+def request_event(
+    method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes, client_ip: str, host: str
+) -> dict[str, Any]:
+    """The API Gateway HTTP API (payload v2) event for one HTTP request.
+
+    Headers are lower-cased (repeated ones joined with ``,``); the ``Cookie`` header moves to ``cookies``; a body
+    that is not UTF-8 text is base64-encoded.
+    """
+    path, _, query = target.partition("?")
+    merged: dict[str, str] = {}
+    cookies: list[str] = []
+    for name, value in headers:
+        key = name.lower()
+        if key == "cookie":
+            cookies.extend(part.strip() for part in value.split(";") if part.strip())
+            continue
+        merged[key] = f"{merged[key]},{value}" if key in merged else value
+    merged.setdefault("x-forwarded-proto", "http")
+    merged.setdefault("x-forwarded-for", client_ip)
+    try:
+        text, encoded = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, encoded = base64.b64encode(body).decode("ascii"), True
+    now = time.time()
+    event: dict[str, Any] = {
+        "version": "2.0",
+        "routeKey": "$default",
+        "rawPath": path or "/",
+        "rawQueryString": query,
+        "headers": merged,
+        "requestContext": {
+            "accountId": "000000000000",
+            "apiId": "local",
+            "domainName": host,
+            "domainPrefix": host.split(".")[0],
+            "http": {
+                "method": method,
+                "path": path or "/",
+                "protocol": "HTTP/1.1",
+                "sourceIp": client_ip,
+                "userAgent": merged.get("user-agent", ""),
+            },
+            "requestId": uuid.uuid4().hex,
+            "routeKey": "$default",
+            "stage": "$default",
+            "time": formatdate(now, usegmt=True),
+            "timeEpoch": int(now * 1000),
+        },
+        "isBase64Encoded": encoded,
+    }
+    if cookies:
+        event["cookies"] = cookies
+    if body:
+        event["body"] = text
+    return event
+
+
+class DevServer:
+    """The HTTP server, the reloader and the app, wired together.
+
+    Example:
+        >>> server = DevServer(lambda: build_runtime(settings), settings.functions_dir, port=0)  # doctest: +SKIP
+        >>> server.start_background(); server.url                                                # doctest: +SKIP
+        'http://127.0.0.1:53211'
+    """
+
+    def __init__(
+        self,
+        build: Callable[[], Runtime],
+        functions_dir: Path,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 3210,
+        cors: CorsPolicy | None = None,
+        static_dir: Path | None = None,
+        identity: IdentityResolver | None = None,
+        auth: AuthHandler | None = None,
+        out: TextIO | None = None,
+        reload_interval: float = 0.3,
+    ) -> None:
+        self.out = out or sys.stdout
+        self.cors = cors or CorsPolicy()
+        self.static = StaticFiles(static_dir) if static_dir is not None else None
+        self.reloader = Reloader(build, functions_dir, interval=reload_interval, out=self.out)
+        # Structured request lines are for CloudWatch; locally the server prints one readable line per call.
+        logger = Logger(service="authlib-core", level="WARNING")
+        self.app = HttpApp(self.reloader.current, identity=identity, auth=auth, logger=logger, on_call=self._print)
+        self.httpd = ThreadingHTTPServer((host, port), _handler_class(self))
+        self.httpd.daemon_threads = True
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        """``http://host:port`` the server listens on."""
+        host, port = self.httpd.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def start(self) -> None:
+        """Load the functions (a failure is printed; the server still starts) and start the reloader."""
+        self.reloader.load()
+        self.reloader.start()
+        print(f"authlib-core dev server listening on {self.url}", file=self.out, flush=True)
+
+    def serve_forever(self) -> None:
+        """Serve until :meth:`shutdown` is called from another thread."""
+        self.httpd.serve_forever(poll_interval=0.2)
+
+    def start_background(self) -> None:
+        """:meth:`start` and serve on a background thread (tests)."""
+        self.start()
+        self._thread = threading.Thread(target=self.serve_forever, name="authlib-dev-server", daemon=True)
+        self._thread.start()
+
+    def shutdown(self) -> None:
+        """Stop serving (from another thread than :meth:`serve_forever`), stop the reloader, close the socket."""
+        self.httpd.shutdown()
+        self.close()
+
+    def close(self) -> None:
+        """Stop the reloader and close the listening socket."""
+        self.reloader.stop()
+        self.httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+
+    def _print(self, record: CallRecord) -> None:
+        name = f" {record.function}" if record.function else ""
+        line = f"{record.method} {record.route}{name} {record.status} {record.outcome} {record.duration_ms:.1f}ms"
+        print(line, file=self.out, flush=True)
+
+
+def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        server_version = "authlib-core-dev"
+
+        def do_GET(self) -> None:
+            path = self.path.split("?", 1)[0]
+            if server.static is not None and not path.startswith("/api/") and path != "/api":
+                self._static(path)
+            else:
+                self._lambda()
+
+        def do_OPTIONS(self) -> None:
+            headers = server.cors.preflight_headers(self.headers.get("origin"))
+            self._send(204, {**headers, "Vary": "Origin"}, [], b"")
+
+        def do_POST(self) -> None:
+            self._lambda()
+
+        def do_PUT(self) -> None:
+            self._lambda()
+
+        def do_PATCH(self) -> None:
+            self._lambda()
+
+        def do_DELETE(self) -> None:
+            self._lambda()
+
+        def _lambda(self) -> None:
+            length = int(self.headers.get("content-length") or 0)
+            body = self.rfile.read(length) if length > 0 else b""
+            host = self.headers.get("host", "localhost")
+            event = request_event(self.command, self.path, self.headers.items(), body, self.client_address[0], host)
+            response = server.app(event, DevContext(aws_request_id=event["requestContext"]["requestId"]))
+            raw = response.get("body") or ""
+            payload = base64.b64decode(raw) if response.get("isBase64Encoded") else str(raw).encode("utf-8")
+            headers = {**response.get("headers", {}), **server.cors.headers_for(self.headers.get("origin"))}
+            headers["Vary"] = "Origin"
+            self._send(int(response["statusCode"]), headers, list(response.get("cookies") or []), payload)
+
+        def _static(self, path: str) -> None:
+            assert server.static is not None
+            found = server.static.find(path)
+            if found is None:
+                self._send(404, {"Content-Type": "text/plain; charset=utf-8"}, [], b"Not Found")
+                return
+            self._send(200, {"Content-Type": server.static.content_type(found)}, [], found.read_bytes())
+
+        def _send(self, status: int, headers: dict[str, str], cookies: list[str], body: bytes) -> None:
+            self.send_response(status)
+            for name, value in headers.items():
+                if name.lower() not in ("content-length", "connection"):
+                    self.send_header(name, value)
+            for cookie in cookies:
+                self.send_header("Set-Cookie", cookie)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        def log_message(self, format: str, *args: Any) -> None:
+            pass  # the app prints one line per call
+
+    return Handler
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m authlib_core dev`` (the CLI calls this with the remaining arguments)."""
+    from authlib_core.dev.cli import main as cli_main
+
+    return cli_main(argv)
