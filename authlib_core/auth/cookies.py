@@ -128,6 +128,7 @@ def parse_cookie_header(header: str) -> dict[str, str]:
     cookies: dict[str, str] = {}
     for part in header.split(";"):
         name, eq, value = part.strip().partition("=")
+        name = name.strip()
         if eq and name and name not in cookies:
             cookies[name] = value.strip()
     return cookies

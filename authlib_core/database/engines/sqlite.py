@@ -100,7 +100,8 @@ _SCHEMA: Final = (
     " PRIMARY KEY (tbl, idx)) WITHOUT ROWID",
 )
 
-_TABLES: Final = frozenset({"meta", "documents", "index_entries", "index_catalog"})
+# "sessions" and "rate_limits" belong to the session stores in the same file (engines/sqlite_sessions.py).
+_TABLES: Final = frozenset({"meta", "documents", "index_entries", "index_catalog", "sessions", "rate_limits"})
 
 _SELECT_ENTRIES: Final = (
     "SELECT e.key, d.id, d.tbl, d.creation_time, d.version, d.value"

@@ -1,0 +1,139 @@
+"""Origin (CSRF) rules of reference §4.1, settings validation, and the dev secret."""
+
+from __future__ import annotations
+
+import stat
+from typing import TYPE_CHECKING
+
+import pytest
+
+from authlib_core.auth.dev_secret import load_or_create_dev_secret
+from authlib_core.auth.origin import OriginPolicy, origin_of
+from authlib_core.auth.transport import APIError, AuthHttpRequest
+from authlib_core.config import AuthSettings, Settings
+from authlib_core.errors import ConfigError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+BASE = "http://127.0.0.1:8787"
+
+
+def req(method: str = "POST", **headers: str) -> AuthHttpRequest:
+    return AuthHttpRequest(
+        method, "/sign-out", base_url=BASE, headers={k.replace("_", "-"): v for k, v in headers.items()}
+    )
+
+
+def code(policy: OriginPolicy, request: AuthHttpRequest, *, login_form: bool = False) -> str | None:
+    try:
+        policy.check(request, login_form=login_form)
+    except APIError as error:
+        return f"{error.status} {error.code}".removeprefix("403 ")
+    return None
+
+
+policy = OriginPolicy(["https://app.example.com", "https://*.preview.example.com"])
+
+
+def test_origin_of() -> None:
+    assert origin_of("HTTPS://App.Example.com:443/x?y") == "https://app.example.com"
+    assert origin_of("http://127.0.0.1:8787") == BASE
+    assert origin_of("javascript:alert(1)") is None
+    assert origin_of("null") is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({"cookie": "a=b", "origin": BASE}, None),
+        ({"cookie": "a=b", "origin": "https://app.example.com"}, None),
+        ({"cookie": "a=b", "origin": "https://pr-1.preview.example.com"}, None),
+        ({"cookie": "a=b", "origin": "https://evil.example"}, "INVALID_ORIGIN"),
+        ({"cookie": "a=b", "origin": "https://app.example.com.evil.example"}, "INVALID_ORIGIN"),
+        ({"cookie": "a=b"}, "MISSING_OR_NULL_ORIGIN"),
+        ({"cookie": "a=b", "origin": "null"}, "MISSING_OR_NULL_ORIGIN"),
+        ({"cookie": "a=b", "origin": "null", "sec-fetch-site": "same-origin"}, None),
+        ({"cookie": "a=b", "referer": f"{BASE}/page"}, None),
+        ({"cookie": "a=b", "referer": "https://evil.example/page"}, "INVALID_ORIGIN"),
+        ({}, None),  # no cookie: bearer or anonymous, not checked
+        ({"origin": "https://evil.example"}, None),
+    ],
+)
+def test_cookie_carrying_state_changes(headers: dict[str, str], expected: str | None) -> None:
+    assert code(policy, AuthHttpRequest("POST", "/sign-out", base_url=BASE, headers=headers)) == expected
+
+
+def test_safe_methods_are_not_checked() -> None:
+    request = AuthHttpRequest(
+        "GET", "/get-session", base_url=BASE, headers={"cookie": "a=b", "origin": "https://evil.example"}
+    )
+    assert code(policy, request) is None
+
+
+@pytest.mark.parametrize(
+    ("headers", "expected"),
+    [
+        ({}, None),  # curl / server-to-server
+        ({"sec-fetch-site": "cross-site", "sec-fetch-mode": "navigate"}, "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED"),
+        ({"sec-fetch-mode": "cors"}, "MISSING_OR_NULL_ORIGIN"),  # Node fetch without Origin
+        ({"sec-fetch-mode": "cors", "origin": BASE}, None),
+        ({"origin": "https://evil.example"}, "INVALID_ORIGIN"),
+        ({"referer": f"{BASE}/login"}, None),
+    ],
+)
+def test_login_form_csrf(headers: dict[str, str], expected: str | None) -> None:
+    request = AuthHttpRequest("POST", "/sign-in/email", base_url=BASE, headers=headers)
+    assert code(policy, request, login_form=True) == expected
+
+
+def test_callback_urls() -> None:
+    request = AuthHttpRequest("POST", "/sign-in/email", base_url=BASE)
+    assert policy.is_allowed_callback("/dashboard", request)
+    assert policy.is_allowed_callback("https://app.example.com/x", request)
+    assert not policy.is_allowed_callback("//evil.example/x", request)
+    assert not policy.is_allowed_callback("https://evil.example/x", request)
+
+
+def test_settings_from_env() -> None:
+    settings = Settings.from_env(
+        {
+            "AUTHLIB_SECRETS": "a" * 32 + ",b" + "b" * 31,
+            "AUTHLIB_SESSION_ABSOLUTE_LIFETIME": "86400",
+            "AUTHLIB_TRUST_FORWARDED_FOR": "true",
+        }
+    )
+    auth = settings.auth
+    assert auth.secrets == ("a" * 32, "b" * 32)
+    assert auth.absolute_lifetime == 86400
+    assert auth.trust_forwarded_for
+    assert (auth.expires_in, auth.update_age, auth.fresh_age) == (604800, 86400, 86400)
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"AUTHLIB_SECRETS": "short"},
+        {"AUTHLIB_SESSION_EXPIRES_IN": "soon"},
+        {"AUTHLIB_SESSION_EXPIRES_IN": "-1"},
+        {"AUTHLIB_TRUST_FORWARDED_FOR": "yes"},
+        {"AUTHLIB_SESSION_ABSOLUTE_LIFETIME": "60"},
+    ],
+)
+def test_bad_settings_are_refused(env: dict[str, str]) -> None:
+    with pytest.raises(ConfigError):
+        Settings.from_env(env)
+
+
+def test_weak_argon2_parameters_are_refused() -> None:
+    with pytest.raises(ConfigError):
+        AuthSettings(argon2_memory_kib=8192, argon2_time_cost=2)
+    AuthSettings(argon2_memory_kib=47104, argon2_time_cost=1)
+
+
+def test_dev_secret_is_created_once_with_mode_0600(tmp_path: Path) -> None:
+    path = tmp_path / ".authlib" / "secret"
+    first = load_or_create_dev_secret(path)
+    assert len(first) >= 32
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_or_create_dev_secret(path) == first
