@@ -1,0 +1,119 @@
+"""Helpers shared by the values modules: paths in messages, short value descriptions, field names."""
+
+from __future__ import annotations
+
+import json
+import re
+import reprlib
+from typing import Final
+
+from authlib_core.errors import InvalidValueError
+
+#: Containers nested deeper than this are rejected with a clear error (instead of a RecursionError).
+MAX_DEPTH: Final = 64
+#: Longest object key (field name) Convex accepts inside a value.
+MAX_KEY_LENGTH: Final = 1024
+
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
+_PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*\Z")
+
+_short = reprlib.Repr()
+_short.maxlevel = 3
+_short.maxstring = 60
+_short.maxother = 60
+_short.maxlist = _short.maxtuple = _short.maxdict = _short.maxset = 6
+_MAX_DESCRIPTION = 120
+
+
+def key_path(path: str, key: object) -> str:
+    """``path`` extended by an object key: ``.items`` + ``"text"`` → ``.items.text``."""
+    if isinstance(key, str) and _IDENTIFIER.match(key):
+        return f"{path}.{key}"
+    if isinstance(key, str):
+        return f"{path}[{json.dumps(key)}]"
+    return f"{path}[{key!r}]"
+
+
+def index_path(path: str, index: int) -> str:
+    """``path`` extended by an array index: ``.items`` + 2 → ``.items[2]``."""
+    return f"{path}[{index}]"
+
+
+def at(path: str) -> str:
+    """Where a problem is, for messages: ``at .items[2]`` or ``at the top level``."""
+    return f"at {path}" if path else "at the top level"
+
+
+def describe(value: object) -> str:
+    """A short, truncated ``repr`` for error messages; never raises."""
+    try:
+        text = _short.repr(value)
+    except Exception:
+        text = f"<{type(value).__name__} object>"
+    return text if len(text) <= _MAX_DESCRIPTION else text[: _MAX_DESCRIPTION - 3] + "..."
+
+
+def type_name(value: object) -> str:
+    """``int``, ``datetime.datetime``, ``myapp.models.User``: the type as a user recognises it."""
+    cls = type(value)
+    if cls.__module__ == "builtins":
+        return cls.__qualname__
+    return f"{cls.__module__}.{cls.__qualname__}"
+
+
+def field_name_problem(key: str) -> str | None:
+    """Why ``key`` cannot be an object key in a Convex value, or ``None`` if it can.
+
+    Convex's rule (``convexToJson``): at most 1024 characters, printable ASCII only, no leading ``$``.
+    """
+    if key.startswith("$"):
+        return "starts with '$', which Convex reserves for its encoding ($integer, $bytes, ...)"
+    if len(key) > MAX_KEY_LENGTH:
+        return f"is {len(key)} characters long; the limit is {MAX_KEY_LENGTH}"
+    if not _PRINTABLE_ASCII.match(key):
+        bad = next(ch for ch in key if not " " <= ch <= "~")
+        return f"contains {bad!r}; field names may only contain printable ASCII characters"
+    return None
+
+
+def check_depth(depth: int, path: str) -> None:
+    """Raise if a value nests deeper than :data:`MAX_DEPTH`."""
+    if depth > MAX_DEPTH:
+        raise InvalidValueError(
+            f"Value is nested more than {MAX_DEPTH} levels deep {at(path)}. "
+            "Flatten it (or check for a list or dict that contains itself)."
+        )
+
+
+def lone_surrogate_problem(text: str) -> str | None:
+    """Why ``text`` is not valid Unicode (a lone surrogate), or ``None`` if it is."""
+    if text.isascii():
+        return None
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        return (
+            f"contains a lone surrogate {text[exc.start]!r} at index {exc.start}; Convex strings must be valid Unicode"
+        )
+    return None
+
+
+def exact_float(number: int) -> float | None:
+    """``float(number)`` if a double holds ``number`` exactly, else ``None``."""
+    try:
+        result = float(number)
+    except OverflowError:
+        return None
+    return result if result == number else None
+
+
+def int_to_float(number: int, path: str) -> float:
+    """A plain ``int`` as the float64 it stands for; raise if the double cannot hold it exactly."""
+    result = exact_float(number)
+    if result is None:
+        raise InvalidValueError(
+            f"The int {number} {at(path)} cannot be represented exactly as a float64 (a plain Python int "
+            "is a Convex number). Use Int64(...) for a 64-bit integer (validator v.int64()), "
+            "or pass a float if rounding is acceptable."
+        )
+    return result
