@@ -22,11 +22,12 @@ from authlib_core.functions import Executor, LoadedApp, load_functions
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from authlib_core.auth.service import AuthService
     from authlib_core.config import Settings
     from authlib_core.database import Database
     from authlib_core.schema import Schema
 
-__all__ = ["Runtime", "build_runtime", "server_secrets"]
+__all__ = ["Runtime", "build_auth_service", "build_runtime", "connect_database", "server_secrets"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -37,6 +38,8 @@ class Runtime:
     app: LoadedApp
     database: Database
     executor: Executor
+    #: Sessions and ``/api/auth/*``; None when the app's schema does not include ``auth_tables``.
+    auth: AuthService | None = None
 
     @property
     def source_files(self) -> tuple[Path, ...]:
@@ -54,9 +57,44 @@ def build_runtime(settings: Settings, *, database: Database | None = None) -> Ru
         ConfigError: the settings cannot be used.
     """
     app = load_functions(settings.functions_dir)
+    settings = dataclasses.replace(settings, secrets=server_secrets(settings))
     if database is None:
         database = connect_database(settings, app.schema)
-    return Runtime(settings=settings, app=app, database=database, executor=Executor(app.registry, database))
+    return Runtime(
+        settings=settings,
+        app=app,
+        database=database,
+        executor=Executor(app.registry, database),
+        auth=build_auth_service(settings, app.schema, database),
+    )
+
+
+def build_auth_service(settings: Settings, schema: Schema | None, database: Database) -> AuthService | None:
+    """The auth service over ``database`` and the engine's session store, when ``schema`` has the auth tables."""
+    from authlib_core.auth.tables import ACCOUNTS_TABLE, USERS_TABLE
+
+    if schema is None or USERS_TABLE not in schema.tables or ACCOUNTS_TABLE not in schema.tables:
+        return None
+    from authlib_core.auth.service import AuthService
+
+    if settings.engine == "sqlite":
+        from authlib_core.database.engines.sqlite_sessions import SQLiteRateLimitStore, SQLiteSessionStore
+
+        return AuthService(
+            settings.auth, database, SQLiteSessionStore(settings.sqlite_path), SQLiteRateLimitStore(settings.sqlite_path)
+        )
+    from authlib_core.database.engines.dynamodb import DynamoDBEngine
+    from authlib_core.database.engines.dynamodb.sessions import DynamoDBRateLimitStore, DynamoDBSessionStore
+
+    engine = database.engine
+    if not isinstance(engine, DynamoDBEngine):
+        raise ConfigError("the DynamoDB session store needs the DynamoDB engine (AUTHLIB_ENGINE=dynamodb).")
+    return AuthService(
+        settings.auth,
+        database,
+        DynamoDBSessionStore(engine.client, settings.sessions_table),
+        DynamoDBRateLimitStore(engine.client, settings.sessions_table),
+    )
 
 
 def connect_database(settings: Settings, schema: Schema | None) -> Database:

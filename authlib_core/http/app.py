@@ -35,7 +35,7 @@ from aws_lambda_powertools.logging import correlation_paths
 
 from authlib_core.functions import Kind
 from authlib_core.http.errors import describe_error, server_error_message
-from authlib_core.http.identity import AnonymousResolver
+from authlib_core.http.auth_bridge import RuntimeAuthBridge
 from authlib_core.http.messages import HttpRequest
 from authlib_core.http.wire import (
     JSON,
@@ -81,8 +81,9 @@ class HttpApp:
     """The HTTP handler over a runtime: call it with an API Gateway v2 event and a Lambda context.
 
     ``runtime`` is called once per function call and returns the current runtime (built lazily, swapped by the dev
-    server on reload). ``identity`` turns a request into ``ctx.auth`` (default: every call anonymous). ``auth``
-    serves ``/api/auth/*``. ``on_call`` receives a :class:`CallRecord` per request (the dev server prints it).
+    server on reload). ``identity`` turns a request into ``ctx.auth`` and ``auth`` serves ``/api/auth/*``; both
+    default to the runtime's auth service (:class:`~authlib_core.http.auth_bridge.RuntimeAuthBridge`), which makes
+    calls anonymous and answers 404 when the app has no auth tables. ``on_call`` receives a :class:`CallRecord` per request (the dev server prints it).
 
     Safe to call from several threads: each thread gets its own Powertools resolver (the resolver keeps the
     current event on itself).
@@ -98,8 +99,9 @@ class HttpApp:
         on_call: Callable[[CallRecord], None] | None = None,
     ) -> None:
         self._runtime = runtime
-        self.identity: IdentityResolver = identity or AnonymousResolver()
-        self.auth = auth
+        bridge = RuntimeAuthBridge(runtime)
+        self.identity: IdentityResolver = identity or bridge
+        self.auth: AuthHandler | None = auth or bridge
         self.logger = logger or Logger(service="authlib-core")
         self._on_call = on_call
         self._local = threading.local()
@@ -226,7 +228,7 @@ class HttpApp:
         return Response(
             status_code=response.status,
             content_type=_JSON_TYPE,
-            body=dump_body(response.body),
+            body="" if response.empty else dump_body(response.body),
             headers=dict(response.headers),
             # Powertools serializes each cookie with str(); complete Set-Cookie strings pass through unchanged.
             cookies=cast("list[Cookie]", list(response.set_cookies)),

@@ -50,3 +50,5 @@ class HttpResponse:
     body: Any = None
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
     set_cookies: tuple[str, ...] = ()
+    #: Send no body at all (Better Auth answers an unknown path with an empty 404).
+    empty: bool = False
