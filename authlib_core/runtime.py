@@ -81,7 +81,10 @@ def build_auth_service(settings: Settings, schema: Schema | None, database: Data
         from authlib_core.database.engines.sqlite_sessions import SQLiteRateLimitStore, SQLiteSessionStore
 
         return AuthService(
-            settings.auth, database, SQLiteSessionStore(settings.sqlite_path), SQLiteRateLimitStore(settings.sqlite_path)
+            settings.auth,
+            database,
+            SQLiteSessionStore(settings.sqlite_path),
+            SQLiteRateLimitStore(settings.sqlite_path),
         )
     from authlib_core.database.engines.dynamodb import DynamoDBEngine
     from authlib_core.database.engines.dynamodb.sessions import DynamoDBRateLimitStore, DynamoDBSessionStore

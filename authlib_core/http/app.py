@@ -34,8 +34,8 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
 from authlib_core.functions import Kind
-from authlib_core.http.errors import describe_error, server_error_message
 from authlib_core.http.auth_bridge import RuntimeAuthBridge
+from authlib_core.http.errors import describe_error, server_error_message
 from authlib_core.http.messages import HttpRequest
 from authlib_core.http.wire import (
     JSON,
@@ -83,7 +83,8 @@ class HttpApp:
     ``runtime`` is called once per function call and returns the current runtime (built lazily, swapped by the dev
     server on reload). ``identity`` turns a request into ``ctx.auth`` and ``auth`` serves ``/api/auth/*``; both
     default to the runtime's auth service (:class:`~authlib_core.http.auth_bridge.RuntimeAuthBridge`), which makes
-    calls anonymous and answers 404 when the app has no auth tables. ``on_call`` receives a :class:`CallRecord` per request (the dev server prints it).
+    calls anonymous and answers 404 when the app has no auth tables. ``on_call`` receives a :class:`CallRecord`
+    per request (the dev server prints it).
 
     Safe to call from several threads: each thread gets its own Powertools resolver (the resolver keeps the
     current event on itself).
@@ -229,7 +230,8 @@ class HttpApp:
             status_code=response.status,
             content_type=_JSON_TYPE,
             body="" if response.empty else dump_body(response.body),
-            headers=dict(response.headers),
+            # content_type above is the one Content-Type; a second spelling would reach the client as a duplicate
+            headers={k: v for k, v in response.headers.items() if k.lower() != "content-type"},
             # Powertools serializes each cookie with str(); complete Set-Cookie strings pass through unchanged.
             cookies=cast("list[Cookie]", list(response.set_cookies)),
         )

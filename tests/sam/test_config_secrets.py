@@ -46,13 +46,14 @@ def test_unreachable_extension_is_a_config_error() -> None:
 
 
 def test_settings_take_secrets_from_the_parameter_when_unset() -> None:
-    with fake_extension({NAME: "first, second"}) as ext:
+    first, second, explicit = "first-" + "a" * 32, "second-" + "b" * 32, "explicit-" + "c" * 32
+    with fake_extension({NAME: f"{first}, {second}"}) as ext:
         settings = Settings.from_env(env_for(ext.port, AUTHLIB_SECRETS_PARAMETER=NAME))
-        assert settings.secrets == ("first", "second")
+        assert settings.secrets == (first, second)
         # An explicit AUTHLIB_SECRETS wins and no request is made.
-        assert Settings.from_env(env_for(ext.port, AUTHLIB_SECRETS_PARAMETER=NAME, AUTHLIB_SECRETS="x")).secrets == (
-            "x",
-        )
+        assert Settings.from_env(
+            env_for(ext.port, AUTHLIB_SECRETS_PARAMETER=NAME, AUTHLIB_SECRETS=explicit)
+        ).secrets == (explicit,)
         assert len(ext.requests) == 1
 
 
