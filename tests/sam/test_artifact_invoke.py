@@ -122,7 +122,7 @@ def lambda_process(x86_64_build: Build) -> Iterator[subprocess.Popen[str]]:
             yield process
         finally:
             process.kill()
-            process.wait()
+            process.communicate()  # reaps the process and closes its pipes
             server.stop()
 
 
