@@ -76,6 +76,12 @@ def owned_by(module: types.ModuleType, root: Path) -> bool:
     return any(Path(location).resolve() == root or root in Path(location).resolve().parents for location in locations)
 
 
+def loaded_by_us(module: types.ModuleType) -> bool:
+    """``True`` when ``module`` was imported by this package's finder (a functions folder loaded earlier)."""
+    spec = getattr(module, "__spec__", None)
+    return isinstance(getattr(spec, "loader", None), _FolderLoader)
+
+
 def forget_package(package: str) -> None:
     """Remove ``package`` and its submodules from ``sys.modules`` so the next import runs the new code."""
     for name in [name for name in sys.modules if name == package or name.startswith(package + ".")]:

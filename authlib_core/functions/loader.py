@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from authlib_core.errors import FunctionLoadError
-from authlib_core.functions._importing import forget_package, install_finder, owned_by
+from authlib_core.functions._importing import forget_package, install_finder, loaded_by_us, owned_by
 from authlib_core.functions.paths import identifier_problem, make_path
 from authlib_core.functions.registry import RegisteredFunction, Registry
 from authlib_core.functions.spec import FunctionDefinition
@@ -87,7 +87,8 @@ def load_functions(functions_dir: Path, *, package_name: str | None = None) -> L
     if not all(_is_importable_name(part) for part in package.split(".")) or "." in package:
         raise FunctionLoadError(f"{functions_dir}: package name {package!r} is not a valid Python module name")
     existing = sys.modules.get(package)
-    if existing is not None and not owned_by(existing, root):
+    # A package this loader imported earlier (from any folder) may be replaced; anything else is someone's module.
+    if existing is not None and not owned_by(existing, root) and not loaded_by_us(existing):
         raise FunctionLoadError(
             f"{functions_dir}: the module name {package!r} is already taken by "
             f"{getattr(existing, '__file__', existing)}; "
