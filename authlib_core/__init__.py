@@ -26,13 +26,13 @@ from authlib_core.schema import define_schema, define_table
 from authlib_core.values import REMOVE, UNDEFINED, Int64, v
 
 __all__ = [
-    "REMOVE",
-    "UNDEFINED",
     "ActionCtx",
     "ConvexError",
     "Int64",
     "MutationCtx",
     "QueryCtx",
+    "REMOVE",
+    "UNDEFINED",
     "UserIdentity",
     "__version__",
     "action",
