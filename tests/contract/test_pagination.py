@@ -145,20 +145,27 @@ def test_pagination_is_stable_while_others_insert_and_delete(open_database) -> N
     volatile_set = set(volatile)
     stop = threading.Event()
     errors: list[BaseException] = []
+    rounds = [0]  # writer iterations completed
 
     def churn() -> None:
         try:
             i = 0
             while not stop.is_set() and i < 200:
                 i += 1
+                started = time.monotonic()
                 new_id = writer_db.run_mutation(lambda w, i=i: w.insert("items", {"group": "g", "rank": 1000.0 + i}))
                 volatile_set.add(new_id)
                 if volatile:
                     victim = volatile.pop()
                     writer_db.run_mutation(lambda w, v=victim: w.delete(v))
-                # Paced: on DynamoDB a query re-runs when a write lands in a shard it read (docs/dynamodb.md), and an
-                # unpaced writer on the same shard would starve it; the property under test is page stability.
-                time.sleep(0.01)
+                # Half the store's capacity, not a fixed delay: wait as long as the writes took. The moto fakes serve
+                # one request at a time, so an unpaced writer queues a commit to the reader's index shard between any
+                # two of the reader's requests: a shard written at 100 % of the store's capacity. A query's validation
+                # then needs that shard quiet for one Query + one TransactGetItems when a write landed in the same
+                # shard outside the pages it read (docs/dynamodb.md, section 4), and never gets it. On DynamoDB a
+                # partition's write ceiling bounds that rate; here the writer's duty cycle does.
+                rounds[0] += 1
+                time.sleep(time.monotonic() - started)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -173,6 +180,10 @@ def test_pagination_is_stable_while_others_insert_and_delete(open_database) -> N
             if result["isDone"]:
                 break
             cursor = result["continueCursor"]
+            # Let at least one insert and one delete land between every two pages (and during the next one).
+            target = rounds[0] + 1
+            while rounds[0] < target and thread.is_alive():
+                time.sleep(0.001)
     finally:
         stop.set()
         thread.join()

@@ -155,6 +155,135 @@ def test_a_query_that_saw_a_changed_shard_fails_validation(backend: Backend) -> 
         reader.validate()
 
 
+def test_a_write_to_the_shard_outside_what_a_query_covered_passes_validation(backend: Backend) -> None:
+    indexes = specs()
+    for group in ["a", "g", "g", "g", "g", "g", "m"]:
+        insert(backend.engine, T, {"group": group}, indexes)
+    reader = backend.engine.begin("read")
+    exhausted = reader.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=10)
+    assert len(exhausted.entries) == 5
+    assert exhausted.exhausted  # covers the whole range of "g" (with no entry of "a" or "m")
+    first_three = reader.scan(full_range(indexes["by_group"]), "desc", after=None, limit=3)
+    assert [e.document.value["group"] for e in first_three.entries] == ["m", "g", "g"]  # covers [3rd "g", end)
+    insert(backend.make_engine(), T, {"group": "b"}, indexes)  # same shard, outside both intervals
+    with backend.counter.measure() as calls:
+        reader.validate()
+    # check, re-read the moved shard (the two intervals overlap: one Query), confirm
+    assert calls == {"TransactGetItems": 2, "Query": 1}
+
+
+def test_one_query_per_moved_shard_when_writes_miss_the_covered_intervals(backend: Backend) -> None:
+    indexes = specs(shards=4, creation_shards=4)
+    for n in range(12):
+        insert(backend.engine, T, {"group": f"g{n % 5}", "n": float(n)}, indexes)
+    reader = backend.engine.begin("read")
+    oldest = reader.scan(full_range(indexes[BY_CREATION_TIME]), "asc", after=None, limit=3)
+    assert not oldest.exhausted
+    rest = reader.scan(full_range(indexes[BY_CREATION_TIME]), "asc", after=oldest.entries[-1].key, limit=3)
+    assert not rest.exhausted  # two batches of one range: their intervals touch and merge
+    newer = [insert(backend.engine, T, {"group": "z"}, indexes) for _ in range(3)]  # keys after what was covered
+    lookup = backend.engine.begin("read")
+    created = [record.value["_creationTime"] for record in map(lookup.get, newer) if record is not None]
+    moved = {shard_of_value(indexes[BY_CREATION_TIME], creation_time) for creation_time in created}
+    assert len(created) == 3
+    with backend.counter.measure() as calls:
+        reader.validate()
+    assert calls == {"TransactGetItems": 2, "Query": len(moved)}
+
+
+@pytest.mark.parametrize("change", ["insert", "delete", "update", "move_in"])
+def test_a_write_inside_the_covered_interval_fails_validation(backend: Backend, change: str) -> None:
+    indexes = specs()
+    ids = {group: insert(backend.engine, T, {"group": group}, indexes) for group in ["a", "g", "h", "i"]}
+    ids["g2"] = insert(backend.engine, T, {"group": "g"}, indexes)
+    ids["g3"] = insert(backend.engine, T, {"group": "g"}, indexes)
+    ids["m"] = insert(backend.engine, T, {"group": "m"}, indexes)
+    reader = backend.engine.begin("read")
+    seen = reader.scan(eq_range(indexes["by_group"], "g"), "desc", after=None, limit=2)
+    assert [e.document.id for e in seen.entries] == [ids["g3"], ids["g2"]]
+    assert not seen.exhausted  # covers the two newest "g" entries up to the end of "g"; the oldest "g" is outside
+    writer = backend.engine.begin("write")
+    if change == "insert":
+        writer.commit([insert_op(T, {"group": "g"}, indexes)])  # the newest "g": inside
+    else:
+        record = writer.get(ids["m"] if change == "move_in" else ids["g2"])
+        assert record is not None
+        if change == "delete":
+            writer.commit([delete_op(record, indexes)])
+        else:  # "update" keeps the key (new version); "move_in" moves "m" to ("g", newest creation time)
+            writer.commit([update_op(record, {"group": "g", "n": 1.0}, indexes)])
+    with pytest.raises(ConflictError, match=r"index entries .*by_group"), backend.counter.measure() as calls:
+        reader.validate()
+    assert calls == {"TransactGetItems": 1, "Query": 1}  # the re-read differs: no confirmation needed
+
+
+def test_a_write_to_the_range_outside_the_covered_interval_passes_validation(backend: Backend) -> None:
+    indexes = specs()
+    ids = [insert(backend.engine, T, {"group": "g", "n": float(n)}, indexes) for n in range(4)]
+    reader = backend.engine.begin("read")
+    seen = reader.scan(eq_range(indexes["by_group"], "g"), "desc", after=None, limit=2)
+    assert not seen.exhausted
+    writer = backend.engine.begin("write")
+    oldest = writer.get(ids[0])
+    assert oldest is not None
+    writer.commit([update_op(oldest, {"group": "g", "n": 9.0}, indexes)])  # same range, not covered
+    with backend.counter.measure() as calls:
+        reader.validate()
+    assert calls == {"TransactGetItems": 2, "Query": 1}
+
+
+def test_a_phantom_inside_the_covered_interval_fails_validation(backend: Backend) -> None:
+    indexes = specs()
+    for group in ["a", "m"]:
+        insert(backend.engine, T, {"group": group}, indexes)
+    reader = backend.engine.begin("read")
+    assert reader.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=5).entries == []
+    insert(backend.engine, T, {"group": "g"}, indexes)
+    with pytest.raises(ConflictError, match=r"index entries .*by_group"):
+        reader.validate()
+
+
+def _inject_before_confirmation(backend: Backend, write: Any) -> None:
+    """Run ``write`` once, just before the second TransactGetItems of the engine's client (after the re-read)."""
+    seen = [0]
+
+    def hook(**_: Any) -> None:
+        seen[0] += 1
+        if seen[0] == 2:
+            write()
+
+    backend.engine.client.meta.events.register("before-call.dynamodb.TransactGetItems", hook)
+
+
+def test_a_write_between_the_re_read_and_the_confirmation_is_caught(backend: Backend) -> None:
+    indexes = specs()
+    for group in ["a", "g", "m"]:
+        insert(backend.engine, T, {"group": group}, indexes)
+    reader = backend.engine.begin("read")
+    assert len(reader.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=5).entries) == 1
+    other = backend.make_engine()
+    insert(other, T, {"group": "b"}, indexes)  # outside: moves the shard version
+    _inject_before_confirmation(backend, lambda: insert(other, T, {"group": "g"}, indexes))  # inside, after re-read
+    with pytest.raises(ConflictError, match=r"index entries .*by_group"), backend.counter.measure() as calls:
+        reader.validate()
+    # check (moved) + re-read (equal) + confirmation (moved again) + re-read (differs)
+    assert calls == {"TransactGetItems": 2, "Query": 2}
+
+
+def test_a_shard_that_keeps_moving_outside_the_interval_is_confirmed_in_another_round(backend: Backend) -> None:
+    indexes = specs()
+    for group in ["a", "g", "m"]:
+        insert(backend.engine, T, {"group": group}, indexes)
+    reader = backend.engine.begin("read")
+    assert len(reader.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=5).entries) == 1
+    other = backend.make_engine()
+    insert(other, T, {"group": "b"}, indexes)
+    _inject_before_confirmation(backend, lambda: insert(other, T, {"group": "c"}, indexes))  # outside again
+    with backend.counter.measure() as calls:
+        reader.validate()
+    assert calls == {"TransactGetItems": 3, "Query": 2}
+
+
 def _groups_in_distinct_shards(shards: int) -> tuple[str, str]:
     from authlib_core.database.interface import IndexSpec
 

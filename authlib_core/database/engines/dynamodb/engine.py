@@ -9,10 +9,13 @@ See ``docs/dynamodb.md`` for the layout, the conflict detection and the call cou
 * ``commit`` — exactly 1 ``TransactWriteItems``: conditional document ``Put``/``Delete`` (version read), index
   entry ``Put``/``Delete``, shard version bumps (``ADD ver 1``), and conditions on every version read.
 * ``validate`` — 1 ``TransactGetItems`` of every version read (0 when the transaction made a single ``GetItem``).
+  A shard whose version moved is not a conflict by itself: its covered intervals are re-read (1 ``Query`` each)
+  and compared with what was seen, then a second ``TransactGetItems`` confirms the versions (a seqlock).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -62,6 +65,9 @@ __all__ = ["DynamoDBEngine", "DynamoDBTransaction"]
 _BATCH_WRITE = 25
 #: Keys per BatchGetItem (DynamoDB's maximum).
 _BATCH_GET = 100
+#: Re-read-and-confirm rounds of ``validate`` when shard versions keep moving without the read intervals changing
+#: (each round: 1 Query per covered interval of each moved shard + 1 TransactGetItems).
+_CONFIRM_ROUNDS = 4
 
 
 def _key(pk: str, sk: bytes) -> dict[str, Any]:
@@ -113,6 +119,27 @@ class _Action:
         return {self.kind: body}
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Covered:
+    """One interval ``[start, end)`` of one index shard covered by a scan, and the entries the scan saw there."""
+
+    start: bytes
+    end: bytes
+    #: (key, document version) of every entry of the shard inside the interval, in ascending key order.
+    entries: tuple[tuple[bytes, int], ...]
+
+
+def _merge_intervals(covered: Sequence[_Covered]) -> list[tuple[bytes, bytes]]:
+    """The union of the covered intervals as disjoint ``[start, end)`` intervals (touching ones merge)."""
+    merged: list[list[bytes]] = []
+    for interval in sorted(covered, key=lambda c: c.start):
+        if merged and interval.start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], interval.end)
+        else:
+            merged.append([interval.start, interval.end])
+    return [(start, end) for start, end in merged]
+
+
 class DynamoDBTransaction(EngineTransaction):
     """One transaction's reads (with the versions they saw) and its commit. Not shared between threads."""
 
@@ -126,6 +153,8 @@ class DynamoDBTransaction(EngineTransaction):
         #: shard partition key -> version of its version item when first read (None: no item yet).
         self._shards: dict[str, int | None] = {}
         self._shard_names: dict[str, str] = {}
+        #: shard partition key -> the intervals scanned in it, with what each scan saw there.
+        self._covered: dict[str, list[_Covered]] = {}
         self._closed = False
 
     # -- reads ---------------------------------------------------------------------------------------------
@@ -169,7 +198,38 @@ class DynamoDBTransaction(EngineTransaction):
         merged: list[IndexEntry] = [entry for entries, _ in results for entry in entries]
         merged.sort(key=lambda entry: entry.key, reverse=(order == "desc"))
         exhausted = all(done for _, done in results) and len(merged) <= limit
-        return ScanResult(entries=merged[:limit], exhausted=exhausted)
+        returned = merged[:limit]
+        self._record_coverage(partitions, results, lower, upper, order, returned, exhausted=exhausted)
+        return ScanResult(entries=returned, exhausted=exhausted)
+
+    def _record_coverage(
+        self,
+        partitions: Sequence[str],
+        results: Sequence[tuple[list[IndexEntry], bool]],
+        lower: bytes,
+        upper: bytes,
+        order: Order,
+        returned: Sequence[IndexEntry],
+        *,
+        exhausted: bool,
+    ) -> None:
+        """Remember, per shard, the interval this scan covered and the (key, version) of every entry in it.
+
+        The interval runs from where the scan started to the last entry returned (or to the end of the range
+        when exhausted), as :meth:`EngineTransaction.scan` defines it; entries a shard's ``Query`` fetched past
+        the last returned key are not part of the read. Every entry of a shard inside the interval was fetched
+        (a shard whose own results stop early filled the whole batch with smaller keys), so the recorded list is
+        the shard's complete content of the interval as this scan saw it.
+        """
+        if exhausted or not returned:
+            start, end = lower, upper
+        elif order == "asc":
+            start, end = lower, returned[-1].key + b"\x00"  # up to and including the last key returned
+        else:
+            start, end = returned[-1].key, upper
+        for pk, (entries, _) in zip(partitions, results, strict=True):
+            seen = sorted((e.key, e.document.version) for e in entries if start <= e.key < end)
+            self._covered.setdefault(pk, []).append(_Covered(start, end, tuple(seen)))
 
     def _read_shard_versions(self, partitions: Sequence[str], spec: IndexSpec) -> None:
         """Read (once per transaction) the version item of every shard about to be queried — before the Query."""
@@ -418,15 +478,44 @@ class DynamoDBTransaction(EngineTransaction):
 
     # -- validation ----------------------------------------------------------------------------------------
     def validate(self) -> None:
-        expected: list[tuple[dict[str, Any], int | None, str]] = [
+        """Check that this transaction's reads equal the state at one instant (docs/dynamodb.md, section 4).
+
+        1. One ``TransactGetItems`` of every version read. A document at another version fails at once; if every
+           shard version is the one read, done.
+        2. For each shard whose version moved: remember its new version *v2* (just read), then re-read every
+           interval this transaction covered there with a consistent ``Query`` and compare the (key, version)
+           lists with what the scans saw. Any difference fails.
+        3. A second ``TransactGetItems`` of every version, expecting the documents and unmoved shards at the
+           versions read and the moved shards at *v2*: the re-read ran while those shards did not change, so the
+           reads equal the state at that check. If a shard moved again, the check's value is the next *v2*:
+           steps 2-3 repeat, at most ``_CONFIRM_ROUNDS`` times (entries that did change fail in step 2 at once).
+        """
+        documents = [
             (layout.document_item_key(document_id), version, f"document {document_id}")
             for document_id, version in self._documents.items()
         ]
-        expected += [
-            (_key(pk, VERSION_SK), version, self._shard_names.get(pk, pk)) for pk, version in self._shards.items()
-        ]
-        if not expected or (len(expected) == 1 and not self._shards):
+        if not self._shards and len(documents) <= 1:
             return  # nothing read, or one GetItem: a single-item read is atomic by itself
+        shards = dict(self._shards)
+        moved = self._moved_shards(documents, shards)
+        for _ in range(_CONFIRM_ROUNDS):
+            if not moved:
+                return
+            for pk in moved:
+                self._reread_shard(pk)
+            shards.update(moved)
+            moved = self._moved_shards(documents, shards)
+        names = ", ".join(self._shard_names.get(pk, pk) for pk in moved)
+        raise ConflictError(f"Index shards this query read kept changing while it was validated ({names}).")
+
+    def _moved_shards(
+        self, documents: Sequence[tuple[dict[str, Any], int | None, str]], shards: Mapping[str, int | None]
+    ) -> dict[str, int | None]:
+        """``TransactGetItems`` of every version: raises if a document changed; returns moved shards' new versions."""
+        expected = list(documents)
+        expected += [(_key(pk, VERSION_SK), version, self._shard_names.get(pk, pk)) for pk, version in shards.items()]
+        pks: list[str | None] = [None] * len(documents) + list(shards)
+        moved: dict[str, int | None] = {}
         for start in range(0, len(expected), MAX_TRANSACTION_ACTIONS):
             chunk = expected[start : start + MAX_TRANSACTION_ACTIONS]
             try:
@@ -440,11 +529,58 @@ class DynamoDBTransaction(EngineTransaction):
                 raise translate_client_error(exc, "TransactGetItems", [name for _, _, name in chunk]) from exc
             except BotoCoreError as exc:
                 raise translate_boto_error(exc, "TransactGetItems") from exc
-            for (_, version, name), got in zip(chunk, response.get("Responses", []), strict=True):
+            for pk, (_, version, name), got in zip(
+                pks[start : start + MAX_TRANSACTION_ACTIONS], chunk, response.get("Responses", []), strict=True
+            ):
                 item = got.get("Item")
                 current = None if not item or ATTR_VERSION not in item else int(item[ATTR_VERSION]["N"])
-                if current != version:
+                if current == version:
+                    continue
+                if pk is None:
                     raise ConflictError(f"A concurrent mutation changed what this query read ({name}).")
+                moved[pk] = current
+        return moved
+
+    def _reread_shard(self, pk: str) -> None:
+        """Re-read every interval covered in shard ``pk`` and raise ConflictError if any differs from what was seen."""
+        covered = self._covered.get(pk, [])
+        for start, end in _merge_intervals(covered):
+            current = self._query_versions(pk, start, end)
+            for interval in covered:
+                if not (start <= interval.start and interval.end <= end):
+                    continue
+                now = tuple((key, version) for key, version in current if interval.start <= key < interval.end)
+                if now != interval.entries:
+                    name = self._shard_names.get(pk, pk)
+                    raise ConflictError(f"A concurrent mutation changed index entries this query read ({name}).")
+
+    def _query_versions(self, pk: str, start: bytes, end: bytes) -> list[tuple[bytes, int]]:
+        """(key, document version) of every entry of shard ``pk`` in ``[start, end)``, by consistent ``Query``."""
+        found: list[tuple[bytes, int]] = []
+        start_key: dict[str, Any] | None = None
+        while True:
+            params: dict[str, Any] = {
+                "TableName": self._table,
+                "KeyConditionExpression": "pk = :p AND sk BETWEEN :lo AND :hi",
+                "ExpressionAttributeValues": {":p": {"S": pk}, ":lo": {"B": start}, ":hi": {"B": end}},
+                "ProjectionExpression": "sk, ver",
+                "ConsistentRead": True,
+            }
+            if start_key is not None:
+                params["ExclusiveStartKey"] = start_key
+            try:
+                response = self._client.query(**params)
+            except ClientError as exc:
+                raise translate_client_error(exc, "Query") from exc
+            except BotoCoreError as exc:
+                raise translate_boto_error(exc, "Query") from exc
+            for item in response.get("Items", []):
+                key = bytes(item["sk"]["B"])
+                if key != end:  # BETWEEN is inclusive; the interval is not
+                    found.append((key, int(item[ATTR_VERSION]["N"])))
+            start_key = response.get("LastEvaluatedKey")
+            if start_key is None:
+                return found
 
     def close(self) -> None:
         self._closed = True
