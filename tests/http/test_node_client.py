@@ -1,65 +1,43 @@
-"""The published ``convex`` npm package's ConvexHttpClient against the dev server (no code generation)."""
+"""The published ``convex`` npm package's ConvexHttpClient against the real dev server (no code generation).
+
+Two ``python -m authlib_core dev`` subprocesses: tests/http/apps/clientapp for value encoding and errors, and the
+example app (``functions/``, with the auth tables) for ``setAuth(token)`` with a session token from the published
+better-auth client, and for a ConvexHttpClient whose fetch carries that client's session cookie.
+"""
 
 from __future__ import annotations
 
-import fcntl
-import io
 import json
-import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
-from authlib_core.config import Settings
-from authlib_core.dev.server import DevServer
-from authlib_core.runtime import build_runtime
-from tests.http.conftest import APPS, GOOD_TOKEN, USER_ID, FakeResolver
+from tests.http.conftest import APPS
+from tests.support.node_clients import EXAMPLE_FUNCTIONS, dev_server, ensure_node_modules, run_node
 
-CLIENTS = Path(__file__).resolve().parents[1] / "clients"
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from tests.support.node_clients import RunningServer
 
 pytestmark = pytest.mark.node
 
 
-def ensure_node_modules() -> None:
-    """``npm ci`` once; a file lock keeps parallel test runs from installing over each other."""
-    if shutil.which("node") is None or shutil.which("npm") is None:
-        pytest.skip("node and npm are needed for the client tests")
-    with (CLIENTS / ".install.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (CLIENTS / "node_modules" / "convex" / "package.json").is_file():
-            subprocess.run(
-                ["npm", "ci", "--no-audit", "--no-fund"], cwd=CLIENTS, check=True, capture_output=True, timeout=600
-            )
-
-
 @pytest.fixture
-def server(tmp_path):
+def servers(tmp_path: Path) -> Iterator[tuple[RunningServer, RunningServer]]:
     ensure_node_modules()
-    folder = APPS / "clientapp"
-    dev = DevServer(
-        lambda: build_runtime(Settings(functions_dir=folder, sqlite_path=tmp_path / "client.sqlite3")),
-        folder,
-        port=0,
-        identity=FakeResolver(),
-        out=io.StringIO(),
-    )
-    dev.start_background()
-    yield dev
-    dev.shutdown()
-    for module in list(sys.modules):
-        if module.split(".")[0] == "clientapp":
-            del sys.modules[module]
+    with (
+        dev_server(tmp_path / "values", APPS / "clientapp") as values,
+        dev_server(tmp_path / "example", EXAMPLE_FUNCTIONS) as example,
+    ):
+        yield values, example
 
 
-def test_convex_http_client(server):
-    env = {**os.environ, "CONVEX_URL": server.url, "TEST_TOKEN": GOOD_TOKEN}
-    proc = subprocess.run(
-        ["node", "convex-http.mjs"], cwd=CLIENTS, env=env, capture_output=True, text=True, timeout=120, check=False
-    )
-    assert proc.returncode == 0, proc.stderr + proc.stdout
+def test_convex_http_client(servers: tuple[RunningServer, RunningServer]) -> None:
+    values, example = servers
+    proc = run_node("convex-http.mjs", {"CONVEX_URL": values.url, "APP_URL": example.url})
+    assert proc.returncode == 0, proc.stderr + proc.stdout + values.output() + example.output()
     result = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))[7:])
     assert result["echo"] == {"n": True, "neg": True, "bytes": True, "f": True, "nested": True}
     assert result["special"] == {"big": True, "bytes": True, "nested": {"list": [1, [2, {"x": None}]]}}
@@ -68,8 +46,19 @@ def test_convex_http_client(server):
     assert result["convexError"] == {"isConvexError": True, "code": "TOO_LONG", "max": True}
     assert result["argError"] == {"isConvexError": False, "mentionsField": True, "validation": True}
     assert result["notFound"] is True
-    # setAuth: extend with a real session token when the sessions layer lands (see the TODO in convex-http.mjs).
-    assert result["anonymous"] is None
-    assert result["signedIn"] == USER_ID
-    assert result["afterClear"] is None
-    assert "POST /api/query values:echo 200 success" in server.out.getvalue()
+    assert "POST /api/query values:echo 200 success" in values.output()
+
+    not_authenticated = {"convexError": "Not authenticated"}
+    assert result["anonymous"] == not_authenticated
+    # setAuth(sign-up's token): the example app's functions see the user.
+    assert result["signedIn"] == {"added": True, "notes": ["from node"], "ownNotes": True}
+    # A ConvexHttpClient whose fetch is the better-auth client's cookie jar: the same user.
+    assert result["cookie"] == {"notes": ["from node", "via cookie"], "sameUser": True}
+    # clearAuth() → anonymous; setAuth again → the user again.
+    assert result["afterClear"] == not_authenticated
+    assert result["afterClearMutation"] == {"convexError": {"code": "UNAUTHENTICATED"}}
+    assert result["authAgain"] == 2
+    # Sign-out revokes the session: the same bearer client is now refused, the cookie client is anonymous.
+    assert result["signOut"] == {"success": True}
+    assert result["afterSignOut"] == not_authenticated
+    assert result["cookieAfterSignOut"] == not_authenticated

@@ -1,6 +1,6 @@
 """Functions the Node ConvexHttpClient test calls (tests/clients/convex-http.mjs)."""
 
-from authlib_core import ConvexError, action, get_auth_user_id, mutation, query
+from authlib_core import ConvexError, action, mutation, query
 from authlib_core.values import Int64, v
 
 
@@ -27,8 +27,3 @@ def fail(ctx):
 @action
 def ping(ctx):
     return "pong"
-
-
-@query
-def whoami(ctx):
-    return get_auth_user_id(ctx)
