@@ -1,8 +1,10 @@
 """Who is calling: the seam between an HTTP request and ``ctx.auth``.
 
 The HTTP layer asks an :class:`IdentityResolver` for the :class:`~authlib_core.auth.Auth` of every function call.
-The default, :class:`AnonymousResolver`, makes every call anonymous; the sessions layer provides one that looks up
-the session named by the request's session cookie or ``Authorization: Bearer`` token. Tests inject their own::
+:class:`~authlib_core.http.app.HttpApp` uses the runtime's auth service by default
+(:class:`~authlib_core.http.auth_bridge.RuntimeAuthBridge`), which looks up the session named by the request's
+session cookie or ``Authorization: Bearer`` token; :class:`AnonymousResolver` makes every call anonymous. Tests
+inject their own::
 
     class FakeResolver:
         def resolve(self, request):
