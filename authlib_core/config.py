@@ -13,16 +13,18 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlparse
 
 from authlib_core.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["ENV_VARS", "AuthSettings", "EngineName", "Settings"]
+__all__ = ["ENV_VARS", "AuthSettings", "EngineName", "Settings", "is_loopback_url"]
 
 EngineName = Literal["sqlite", "dynamodb"]
 
@@ -160,6 +162,25 @@ def _secrets(env: Mapping[str, str]) -> tuple[str, ...]:
     from authlib_core.config_secrets import fetch_ssm_parameter  # only on Lambda's cold path
 
     return _split(fetch_ssm_parameter(parameter, env))
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` points at this machine (``localhost``, ``127.0.0.0/8``, ``::1``): a local emulator.
+
+    Example:
+        >>> is_loopback_url("http://127.0.0.1:8000"), is_loopback_url("https://dynamodb.eu-west-1.amazonaws.com")
+        (True, False)
+    """
+    try:
+        host = urlparse(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 #: The function kinds ``AUTHLIB_ALLOWED_KINDS`` may name.
