@@ -13,16 +13,18 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlparse
 
 from authlib_core.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["ENV_VARS", "AuthSettings", "EngineName", "Settings"]
+__all__ = ["ENV_VARS", "AuthSettings", "EngineName", "Settings", "is_loopback_url"]
 
 EngineName = Literal["sqlite", "dynamodb"]
 
@@ -132,7 +134,7 @@ class Settings:
             session_update_age=_seconds(env, "AUTHLIB_SESSION_UPDATE_AGE", 86_400),
             session_fresh_age=_seconds(env, "AUTHLIB_SESSION_FRESH_AGE", 86_400),
             session_absolute_lifetime=_seconds(env, "AUTHLIB_SESSION_ABSOLUTE_LIFETIME", 2_592_000),
-            allowed_kinds=frozenset(_split(env.get("AUTHLIB_ALLOWED_KINDS", ""))) or None,
+            allowed_kinds=_allowed_kinds(env.get("AUTHLIB_ALLOWED_KINDS", "")),
         )
         settings.auth  # noqa: B018 - validates the session lifetimes together
         return settings
@@ -160,6 +162,40 @@ def _secrets(env: Mapping[str, str]) -> tuple[str, ...]:
     from authlib_core.config_secrets import fetch_ssm_parameter  # only on Lambda's cold path
 
     return _split(fetch_ssm_parameter(parameter, env))
+
+
+def is_loopback_url(url: str) -> bool:
+    """Whether ``url`` points at this machine (``localhost``, ``127.0.0.0/8``, ``::1``): a local emulator.
+
+    Example:
+        >>> is_loopback_url("http://127.0.0.1:8000"), is_loopback_url("https://dynamodb.eu-west-1.amazonaws.com")
+        (True, False)
+    """
+    try:
+        host = urlparse(url).hostname or ""
+    except ValueError:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+#: The function kinds ``AUTHLIB_ALLOWED_KINDS`` may name.
+FUNCTION_KINDS = ("query", "mutation", "action")
+
+
+def _allowed_kinds(raw: str) -> frozenset[str] | None:
+    kinds = frozenset(kind.lower() for kind in _split(raw))
+    unknown = sorted(kinds - set(FUNCTION_KINDS))
+    if unknown:
+        raise ConfigError(
+            f"AUTHLIB_ALLOWED_KINDS names {', '.join(map(repr, unknown))}, which is not a function kind; "
+            f"list some of {', '.join(FUNCTION_KINDS)} (comma-separated), or leave it unset to serve all."
+        )
+    return kinds or None
 
 
 def _split(raw: str) -> tuple[str, ...]:

@@ -16,6 +16,7 @@ import os
 import secrets
 from typing import TYPE_CHECKING
 
+from authlib_core.config import is_loopback_url
 from authlib_core.errors import ConfigError
 from authlib_core.functions import Executor, LoadedApp, load_functions
 
@@ -27,7 +28,14 @@ if TYPE_CHECKING:
     from authlib_core.database import Database
     from authlib_core.schema import Schema
 
-__all__ = ["Runtime", "build_auth_service", "build_runtime", "connect_database", "server_secrets"]
+__all__ = [
+    "Runtime",
+    "build_auth_service",
+    "build_runtime",
+    "connect_database",
+    "server_secrets",
+    "with_local_dev_secret",
+]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -129,9 +137,28 @@ def server_secrets(settings: Settings) -> tuple[str, ...]:
     if settings.engine != "sqlite":
         raise ConfigError(
             "No server secret: set AUTHLIB_SECRETS (comma-separated, at least 32 random characters each). "
-            "template.yaml passes it from SSM Parameter Store; see docs/deploy.md."
+            "template.yaml passes it from SSM Parameter Store; see docs/deploy.md. (The dev server and `run` "
+            "supply a development secret only for a DynamoDB endpoint on this machine, such as --endpoint-url "
+            "http://127.0.0.1:8000.)"
         )
     return (_dev_secret(settings.sqlite_path.parent / "secret"),)
+
+
+def with_local_dev_secret(settings: Settings) -> Settings:
+    """``settings`` with the development secret when they name DynamoDB on a loopback endpoint and no secret.
+
+    What the dev server and ``run`` do so that local DynamoDB (moto server, DynamoDB Local) works without
+    ``AUTHLIB_SECRETS``. The secret is the SQLite development one (``.authlib/secret`` beside the SQLite file).
+    Never for an endpoint elsewhere or for AWS itself (no endpoint): there :func:`server_secrets` refuses to start.
+    """
+    if (
+        settings.engine == "dynamodb"
+        and not settings.secrets
+        and settings.dynamodb_endpoint_url is not None
+        and is_loopback_url(settings.dynamodb_endpoint_url)
+    ):
+        return dataclasses.replace(settings, secrets=(_dev_secret(settings.sqlite_path.parent / "secret"),))
+    return settings
 
 
 def _dev_secret(path: Path) -> str:

@@ -5,6 +5,11 @@ Commands:
 - ``run PATH [ARGS_JSON]``: like ``npx convex run``. Loads the functions folder, runs the function (any kind; internal
   functions too, as Convex's admin CLI can) against the local store and prints the result as JSON.
 - ``dev``: the HTTP dev server (``authlib_core.dev.server``).
+- ``infra create-tables`` / ``infra migrate``: provision the DynamoDB tables and bring the stored indexes in line with
+  the app's schema (``authlib_core.cli.infra``).
+
+``run`` and ``dev`` take ``--engine sqlite|dynamodb`` (default ``$AUTHLIB_ENGINE`` or sqlite), ``--endpoint-url URL``
+(DynamoDB only) and ``--db PATH`` (SQLite only); see ``authlib_core.dev.cli``.
 
 Exit status: 0 on success; 1 when the function (or loading the functions folder) failed; 2 for a usage error (bad
 options, ``ARGS_JSON`` that is not a JSON object, invalid settings). Errors are one line on stderr starting with
@@ -13,6 +18,9 @@ options, ``ARGS_JSON`` that is not a JSON object, invalid settings). Errors are 
 Example:
     $ python -m authlib_core run myData:add '{"text": "hello"}' --identity user123
     "myData|..."
+    $ python -m authlib_core infra create-tables --endpoint-url http://127.0.0.1:8000
+    $ python -m authlib_core run myData:getMyData --identity user123 --engine dynamodb \\
+          --endpoint-url http://127.0.0.1:8000
 """
 
 from __future__ import annotations
@@ -26,11 +34,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from authlib_core.auth import NoAuth, StaticAuth, UserIdentity
+from authlib_core.cli.infra import configure_parser as configure_infra
 from authlib_core.config import Settings
+from authlib_core.dev.cli import add_engine_options, build_local_runtime, settings_with_engine
 from authlib_core.dev.cli import configure_parser as configure_dev
 from authlib_core.dev.cli import run as run_dev
 from authlib_core.errors import AuthlibError, ConfigError, InvalidValueError
-from authlib_core.runtime import build_runtime
 from authlib_core.values import decode, encode
 
 if TYPE_CHECKING:
@@ -62,7 +71,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("path", metavar="PATH", help='function path, for example "myData:getMyData"')
     run.add_argument("args", metavar="ARGS_JSON", nargs="?", default="{}", help="arguments as a JSON object")
     run.add_argument("--functions", type=Path, help="functions folder (default: $AUTHLIB_FUNCTIONS_DIR or functions)")
-    run.add_argument("--db", type=Path, help="SQLite file (default: $AUTHLIB_SQLITE_PATH or .authlib/dev.sqlite3)")
+    add_engine_options(run)
     run.add_argument("--format", choices=("json", "convex_encoded_json"), default="json", help="output encoding")
     run.add_argument("--identity", metavar="USER_ID", help="run as this signed-in user (identity subject)")
     run.set_defaults(handler=_run)
@@ -71,7 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     configure_dev(dev)
     dev.set_defaults(handler=run_dev)
 
-    # Deployment commands (`infra ...`, driving SAM) are registered here as they are written.
+    infra = commands.add_parser("infra", help="provision DynamoDB: create the tables, migrate the indexes")
+    configure_infra(infra)
     return parser
 
 
@@ -95,12 +105,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(options: argparse.Namespace) -> int:
     args = _parse_args_json(options.args)
-    settings = Settings.from_env()
+    settings = settings_with_engine(Settings.from_env(), options)
     if options.functions is not None:
         settings = dataclasses.replace(settings, functions_dir=options.functions)
-    if options.db is not None:
-        settings = dataclasses.replace(settings, sqlite_path=options.db)
-    runtime = build_runtime(settings)
+    runtime = build_local_runtime(settings)
     auth: Auth = NoAuth()
     if options.identity is not None:
         identity = UserIdentity(

@@ -4,6 +4,12 @@ Options: ``--functions DIR`` (default ``functions``), ``--host`` (``127.0.0.1``)
 (``.authlib/dev.sqlite3``), ``--cors-origin ORIGIN`` (repeatable or comma-separated), ``--static DIR`` (default
 ``examples/web/dist`` when it exists; ``--no-static`` turns it off).
 
+Storage (here and on ``run``, see :func:`add_engine_options`): ``--engine sqlite|dynamodb`` (default
+``$AUTHLIB_ENGINE`` or ``sqlite``), ``--endpoint-url URL`` (DynamoDB only: moto server, DynamoDB Local), ``--db PATH``
+(SQLite only). With DynamoDB on a loopback endpoint the development secret is supplied and the stored indexes are
+brought in line with the schema on every (re)load, as on SQLite; anywhere else ``AUTHLIB_SECRETS`` is required and
+indexes are a deployment step (``infra migrate``).
+
 Ctrl-C (SIGINT) and SIGTERM stop the server cleanly; the exit status is then 0.
 """
 
@@ -17,14 +23,24 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from authlib_core.config import Settings
+from authlib_core.config import Settings, is_loopback_url
+from authlib_core.errors import ConfigError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from authlib_core.runtime import Runtime
 
-__all__ = ["DEFAULT_STATIC", "configure_parser", "main", "run"]
+__all__ = [
+    "DEFAULT_STATIC",
+    "add_engine_options",
+    "build_local_runtime",
+    "configure_parser",
+    "describe_storage",
+    "main",
+    "run",
+    "settings_with_engine",
+]
 
 DEFAULT_STATIC = Path("examples/web/dist")
 
@@ -34,7 +50,7 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--functions", type=Path, default=None, help="functions folder (default: functions)")
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=3210, help="port to listen on (default: 3210; 0 picks one)")
-    parser.add_argument("--db", type=Path, default=None, help="SQLite file (default: .authlib/dev.sqlite3)")
+    add_engine_options(parser)
     parser.add_argument(
         "--cors-origin",
         action="append",
@@ -47,26 +63,111 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     static.add_argument("--no-static", action="store_true", help="serve no frontend")
 
 
+def add_engine_options(parser: argparse.ArgumentParser) -> None:
+    """``--engine``, ``--endpoint-url`` and ``--db`` (shared by ``dev`` and ``run``)."""
+    parser.add_argument(
+        "--engine",
+        choices=("sqlite", "dynamodb"),
+        default=None,
+        help="storage engine (default: $AUTHLIB_ENGINE or sqlite)",
+    )
+    parser.add_argument(
+        "--endpoint-url",
+        metavar="URL",
+        default=None,
+        help="DynamoDB endpoint, e.g. moto server or DynamoDB Local (--engine dynamodb only; "
+        "default: $AUTHLIB_DYNAMODB_ENDPOINT_URL, else AWS itself)",
+    )
+    parser.add_argument(
+        "--db", type=Path, default=None, help="SQLite file (--engine sqlite only; default: .authlib/dev.sqlite3)"
+    )
+
+
+def settings_with_engine(settings: Settings, args: argparse.Namespace) -> Settings:
+    """``settings`` with the storage options of :func:`add_engine_options` applied.
+
+    Raises:
+        ConfigError: the options do not fit together (``--db`` with DynamoDB, ``--endpoint-url`` with SQLite, an
+            endpoint that is not an http(s) URL).
+    """
+    engine = args.engine or settings.engine
+    if engine == "dynamodb" and args.db is not None:
+        raise ConfigError(
+            "--db names a SQLite file and cannot be combined with --engine dynamodb; "
+            "point DynamoDB at an endpoint with --endpoint-url URL instead."
+        )
+    if engine == "sqlite" and args.endpoint_url is not None:
+        raise ConfigError(
+            "--endpoint-url is a DynamoDB endpoint and needs --engine dynamodb (the engine is sqlite here)."
+        )
+    endpoint = args.endpoint_url if args.endpoint_url is not None else settings.dynamodb_endpoint_url
+    if engine == "dynamodb" and endpoint is not None:
+        check_endpoint_url(endpoint)
+    return dataclasses.replace(
+        settings,
+        engine=engine,
+        sqlite_path=args.db or settings.sqlite_path,
+        dynamodb_endpoint_url=endpoint if engine == "dynamodb" else settings.dynamodb_endpoint_url,
+    )
+
+
+def check_endpoint_url(url: str) -> None:
+    """Refuse an endpoint that is not ``http(s)://host[:port]`` (botocore's own error is obscure)."""
+    from urllib.parse import urlparse
+
+    try:
+        parsed = urlparse(url)
+        parsed.port  # noqa: B018 - raises ValueError on a port that is not a number
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise ConfigError(f"--endpoint-url {url!r} is not an http(s) URL; for example http://127.0.0.1:8000")
+
+
+def build_local_runtime(settings: Settings) -> Runtime:
+    """The runtime of a local command: the dev secret and index upkeep for a loopback DynamoDB endpoint.
+
+    On SQLite (always local) the runtime already brings the indexes in line; on DynamoDB it is done here only when
+    the endpoint is on this machine, never against AWS (``python -m authlib_core infra migrate`` does that).
+    """
+    from authlib_core.runtime import build_runtime, with_local_dev_secret
+
+    runtime = build_runtime(with_local_dev_secret(settings))
+    if _local_dynamodb(settings):
+        runtime.database.ensure_indexes()
+    return runtime
+
+
+def describe_storage(settings: Settings) -> str:
+    """One line naming where the data lives, for the dev server's banner."""
+    if settings.engine == "sqlite":
+        return f"database: {settings.sqlite_path}"
+    where = settings.dynamodb_endpoint_url or f"AWS ({settings.region or 'default region'})"
+    return f"database: DynamoDB at {where}, tables {settings.documents_table}, {settings.sessions_table}"
+
+
+def _local_dynamodb(settings: Settings) -> bool:
+    url = settings.dynamodb_endpoint_url
+    return settings.engine == "dynamodb" and url is not None and is_loopback_url(url)
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the dev server until SIGINT or SIGTERM; returns the exit status."""
     from authlib_core.dev.server import CorsPolicy, DevServer
-    from authlib_core.runtime import build_runtime
 
-    settings = Settings.from_env()
-    settings = dataclasses.replace(
-        settings,
-        engine="sqlite",
-        functions_dir=args.functions or settings.functions_dir,
-        sqlite_path=args.db or settings.sqlite_path,
-    )
+    settings = settings_with_engine(Settings.from_env(), args)
+    settings = dataclasses.replace(settings, functions_dir=args.functions or settings.functions_dir)
     settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+    from authlib_core.runtime import server_secrets, with_local_dev_secret
+
+    server_secrets(with_local_dev_secret(settings))  # no secret for a remote DynamoDB: refuse now, not per request
     origins = tuple(o.strip().rstrip("/") for item in args.cors_origin for o in item.split(",") if o.strip())
     static_dir = None if args.no_static else args.static
     if static_dir is None and not args.no_static and DEFAULT_STATIC.is_dir():
         static_dir = DEFAULT_STATIC
 
     def build() -> Runtime:
-        return build_runtime(settings)
+        return build_local_runtime(settings)
 
     server = DevServer(
         build, settings.functions_dir, host=args.host, port=args.port, cors=CorsPolicy(origins), static_dir=static_dir
@@ -81,7 +182,7 @@ def run(args: argparse.Namespace) -> int:
     previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         server.start()
-        print(f"functions: {settings.functions_dir}  database: {settings.sqlite_path}", file=server.out, flush=True)
+        print(f"functions: {settings.functions_dir}  {describe_storage(settings)}", file=server.out, flush=True)
         if static_dir is not None:
             print(f"frontend: {static_dir}", file=server.out, flush=True)
         server.serve_forever()

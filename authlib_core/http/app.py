@@ -33,9 +33,10 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
+from authlib_core.errors import FunctionNotFoundError
 from authlib_core.functions import Kind
 from authlib_core.http.auth_bridge import RuntimeAuthBridge
-from authlib_core.http.errors import describe_error, server_error_message
+from authlib_core.http.errors import KindNotAllowedError, describe_error, server_error_message
 from authlib_core.http.messages import HttpRequest
 from authlib_core.http.wire import (
     JSON,
@@ -201,6 +202,7 @@ class HttpApp:
             call = parse(request)
             fmt, path = call.format, call.path
             runtime = self._runtime()
+            _check_allowed_kind(runtime, call.path, kind)
             auth = self.identity.resolve(request)
             value = runtime.executor.call(call.path, call.args, kind=kind, auth=auth, request_id=request.request_id)
             status, body, outcome = 200, success_body(value, fmt), "success"
@@ -264,6 +266,24 @@ class HttpApp:
         )
         if self._on_call is not None:
             self._on_call(record)
+
+
+def _check_allowed_kind(runtime: Runtime, path: str, kind: Kind | None) -> None:
+    """Refuse, before anything runs, a call of a kind the deployment does not serve (``AUTHLIB_ALLOWED_KINDS``).
+
+    The kind is the route's (``/api/mutation``), or for ``/api/run`` and ``/api/function`` the function's own; an
+    unknown function is left to the executor, which answers "Could not find public function".
+    """
+    allowed = runtime.settings.allowed_kinds
+    if allowed is None:
+        return
+    if kind is None:
+        try:
+            kind = runtime.executor.registry.lookup(path, public_only=True).definition.kind
+        except FunctionNotFoundError:
+            return
+    if kind.value not in allowed:
+        raise KindNotAllowedError(path, kind.value, allowed)
 
 
 def _default(request: HttpRequest) -> Format:

@@ -9,6 +9,8 @@ Exception                               Status  Body
 kind, argument validation, limits...)
 ``BadRequestError`` (malformed body,    400     ``{"code","message"}`` (``BadJsonBody``, ``BadFormat``, ...)
 bad format, oversized body)
+``KindNotAllowedError`` (a kind this    403     ``{"code":"Forbidden","message"}``
+deployment does not serve)
 ``ConflictError``                       503     ``{"code":"OptimisticConcurrencyControlFailure","message"}``
 ``StorageUnavailableError``             503     ``{"code":"StorageUnavailable","message"}``
 anything else                           200     ``{"status":"error","errorMessage":"[Request ID: <id>] Server
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from authlib_core.errors import (
     ArgumentValidationError,
+    AuthlibError,
     ConflictError,
     ConvexError,
     FunctionError,
@@ -38,10 +41,22 @@ if TYPE_CHECKING:
 
     from authlib_core.values import Format
 
-__all__ = ["ErrorOutcome", "describe_error", "server_error_message"]
+__all__ = ["ErrorOutcome", "KindNotAllowedError", "describe_error", "server_error_message"]
 
 # Function errors whose message is Convex's own wording, sent without the request-id prefix.
 _VERBATIM = (FunctionNotFoundError, WrongFunctionKindError)
+
+
+class KindNotAllowedError(AuthlibError):
+    """A call of a function kind this deployment refuses (``AUTHLIB_ALLOWED_KINDS``): HTTP 403, nothing runs."""
+
+    code = "Forbidden"
+
+    def __init__(self, path: str, kind: str, allowed: frozenset[str]) -> None:
+        super().__init__(
+            f"{path} is a {kind}, and this deployment serves only {', '.join(sorted(allowed))} functions "
+            f"(AUTHLIB_ALLOWED_KINDS={','.join(sorted(allowed))}); send {kind}s to the endpoint that serves them."
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -62,6 +77,8 @@ def describe_error(exc: Exception, *, request_id: str, fmt: Format, logger: Logg
     """Map ``exc`` to its response; unexpected exceptions are logged with their stack (call inside ``except``)."""
     if isinstance(exc, BadRequestError):
         return ErrorOutcome(400, {"code": exc.code, "message": exc.message}, "rejected")
+    if isinstance(exc, KindNotAllowedError):
+        return ErrorOutcome(403, {"code": "Forbidden", "message": exc.message}, "rejected")
     if isinstance(exc, ConflictError | StorageUnavailableError):
         logger.warning("storage unavailable or conflicting", extra={"error_code": exc.code})
         return ErrorOutcome(503, {"code": exc.code, "message": exc.message}, "unavailable")

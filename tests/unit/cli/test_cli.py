@@ -159,20 +159,42 @@ def test_python_dash_m_entry_point() -> None:
     assert done.returncode == 0
     assert "run" in done.stdout
     assert "dev" in done.stdout
+    assert "infra" in done.stdout
 
 
-def test_run_persists_to_the_local_sqlite_store(tmp_path: Path) -> None:
-    """`run myData:add` writes to .authlib/dev.sqlite3; a later `run` in a new process reads it back."""
-    from authlib_core.values import new_id
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:8000", True),
+        ("http://127.9.9.9", True),
+        ("http://localhost:4566", True),
+        ("http://[::1]:8000", True),
+        ("https://dynamodb.eu-west-1.amazonaws.com", False),
+        ("http://10.0.0.5:8000", False),
+        ("http://localhost.example.com", False),
+        ("not a url", False),
+    ],
+)
+def test_loopback_endpoints(url: str, loopback: bool) -> None:
+    from authlib_core.config import is_loopback_url
 
-    user = new_id("users")
-    functions = ROOT / "functions"
-    added = cli(tmp_path, "run", "myData:add", '{"text": "hi"}', "--functions", str(functions), "--identity", user)
-    assert added.returncode == 0, added.stderr
-    item_id = json.loads(added.stdout)
-    assert (tmp_path / ".authlib" / "dev.sqlite3").is_file()
-    listed = cli(tmp_path, "run", "myData:getMyData", "--functions", str(functions), "--identity", user)
-    assert listed.returncode == 0, listed.stderr
-    assert [(d["_id"], d["text"], d["userId"]) for d in json.loads(listed.stdout)] == [(item_id, "hi", user)]
-    other = cli(tmp_path, "run", "myData:getMyData", "--functions", str(functions), "--identity", new_id("users"))
-    assert json.loads(other.stdout) == []
+    assert is_loopback_url(url) is loopback
+
+
+def test_the_dev_secret_is_supplied_only_for_a_loopback_dynamodb_endpoint(tmp_path: Path) -> None:
+    from dataclasses import replace
+
+    from authlib_core.config import Settings
+    from authlib_core.runtime import with_local_dev_secret
+
+    base = Settings(engine="dynamodb", sqlite_path=tmp_path / ".authlib" / "dev.sqlite3")
+    local = with_local_dev_secret(replace(base, dynamodb_endpoint_url="http://127.0.0.1:1"))
+    assert len(local.secrets) == 1
+    assert len(local.secrets[0]) >= 32
+    assert (tmp_path / ".authlib" / "secret").read_text() == local.secrets[0]
+    for endpoint in (None, "http://10.0.0.5:8000", "https://dynamodb.us-east-1.amazonaws.com"):
+        assert with_local_dev_secret(replace(base, dynamodb_endpoint_url=endpoint)).secrets == ()
+    configured = replace(base, dynamodb_endpoint_url="http://127.0.0.1:1", secrets=("x" * 40,))
+    assert with_local_dev_secret(configured).secrets == ("x" * 40,)
+    sqlite = Settings(sqlite_path=tmp_path / "other" / "dev.sqlite3", dynamodb_endpoint_url="http://127.0.0.1:1")
+    assert with_local_dev_secret(sqlite).secrets == ()  # SQLite gets its secret from the runtime itself

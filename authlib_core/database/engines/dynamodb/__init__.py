@@ -10,13 +10,12 @@ Design and call counts: ``docs/dynamodb.md``.
 
 from __future__ import annotations
 
-import ipaddress
 from typing import TYPE_CHECKING, Literal
-from urllib.parse import urlparse
 
 import boto3
 from botocore.config import Config
 
+from authlib_core.config import is_loopback_url
 from authlib_core.database.engines.dynamodb.engine import DynamoDBEngine, DynamoDBTransaction
 from authlib_core.database.engines.dynamodb.tables import DOCUMENTS, SESSIONS, TABLES, create_tables
 
@@ -31,22 +30,13 @@ __all__ = [
     "TABLES",
     "DynamoDBEngine",
     "DynamoDBTransaction",
+    "configured_region",
     "create_client",
     "create_tables",
     "engine_from_settings",
 ]
 
 _DEFAULT_REGION = "us-east-1"
-
-
-def _is_loopback(endpoint_url: str) -> bool:
-    host = urlparse(endpoint_url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def create_client(
@@ -79,7 +69,7 @@ def create_client(
     session = boto3.session.Session()
     key_id: str | None = None
     secret: str | None = None
-    if endpoint_url is not None and _is_loopback(endpoint_url) and session.get_credentials() is None:
+    if endpoint_url is not None and is_loopback_url(endpoint_url) and session.get_credentials() is None:
         key_id, secret = "local", "local"
     client: DynamoDBClient = session.client(
         "dynamodb",
@@ -90,6 +80,11 @@ def create_client(
         aws_secret_access_key=secret,
     )
     return client
+
+
+def configured_region(region: str | None = None) -> str | None:
+    """``region``, else the region boto3 finds (``AWS_DEFAULT_REGION``, the profile's config), else None."""
+    return region or boto3.session.Session().region_name
 
 
 def engine_from_settings(settings: Settings) -> DynamoDBEngine:

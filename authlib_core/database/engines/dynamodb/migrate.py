@@ -17,6 +17,7 @@ is idempotent: puts of identical entries and deletes of absent ones are no-ops.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import time
 from typing import TYPE_CHECKING, Any
@@ -33,7 +34,17 @@ if TYPE_CHECKING:
 
     from authlib_core.database.engines.dynamodb.engine import DynamoDBEngine
 
-__all__ = ["ensure_indexes", "load_catalog"]
+__all__ = ["IndexChanges", "ensure_indexes", "load_catalog"]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class IndexChanges:
+    """What :func:`ensure_indexes` did, by qualified index name (``"users.by_email"``)."""
+
+    built: tuple[str, ...] = ()  # new, or rebuilt because its fields or shard count changed
+    dropped: tuple[str, ...] = ()  # gone from the schema
+    unchanged: tuple[str, ...] = ()
+
 
 _CATALOG_KEY: dict[str, Any] = {"pk": {"S": layout.CATALOG_PK}, "sk": {"B": layout.VERSION_SK}}
 
@@ -54,21 +65,30 @@ def load_catalog(engine: DynamoDBEngine) -> dict[str, IndexSpec]:
     return {name: _spec_from_json(data) for name, data in json.loads(item["indexes"]["S"]).items()}
 
 
-def ensure_indexes(engine: DynamoDBEngine, indexes: Sequence[IndexSpec]) -> None:
-    """Make the stored index entries match ``indexes``; see the module docstring."""
+def ensure_indexes(engine: DynamoDBEngine, indexes: Sequence[IndexSpec]) -> IndexChanges:
+    """Make the stored index entries match ``indexes``; see the module docstring. Returns what changed.
+
+    Raises:
+        StorageUnavailableError: DynamoDB could not be reached, or the documents table does not exist.
+    """
     try:
-        _ensure(engine, indexes)
+        return _ensure(engine, indexes)
     except ClientError as exc:
         raise translate_client_error(exc, "ensure_indexes") from exc
     except BotoCoreError as exc:
         raise translate_boto_error(exc, "ensure_indexes") from exc
 
 
-def _ensure(engine: DynamoDBEngine, indexes: Sequence[IndexSpec]) -> None:
+def _ensure(engine: DynamoDBEngine, indexes: Sequence[IndexSpec]) -> IndexChanges:
     old = load_catalog(engine)
     new = {spec.qualified_name: spec for spec in indexes}
+    changes = IndexChanges(
+        built=tuple(sorted(name for name, spec in new.items() if old.get(name) != spec)),
+        dropped=tuple(sorted(name for name in old if name not in new)),
+        unchanged=tuple(sorted(name for name, spec in new.items() if old.get(name) == spec)),
+    )
     if old == new:
-        return
+        return changes
     tables = sorted({spec.table for spec in old.values()} | {spec.table for spec in new.values()})
     for table in tables:
         old_specs = {spec.name: spec for spec in old.values() if spec.table == table}
@@ -94,6 +114,7 @@ def _ensure(engine: DynamoDBEngine, indexes: Sequence[IndexSpec]) -> None:
             },
         },
     )
+    return changes
 
 
 def _documents(engine: DynamoDBEngine, source: IndexSpec) -> list[tuple[str, int, str]]:

@@ -18,10 +18,11 @@ import dataclasses
 import time
 from typing import TYPE_CHECKING, Any, Literal
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import BotoCoreError, ClientError
 
 from authlib_core.config import Settings
-from authlib_core.database.engines.dynamodb.errors import translate_client_error
+from authlib_core.database.engines.dynamodb.errors import translate_boto_error, translate_client_error
+from authlib_core.errors import StorageUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -118,20 +119,22 @@ def create_tables(
 ) -> list[str]:
     """Create the tables that do not exist yet, wait until they are active, and enable TTL. Idempotent.
 
-    Returns the names of the tables it created (empty when everything already existed).
+        Returns the names of the tables it created (empty when everything already existed).
 
-    Example (what ``python -m authlib_core infra create-tables --endpoint-url URL`` runs)::
+        Example (what ``python -m authlib_core infra create-tables --endpoint-url URL`` runs)::
 
-        from authlib_core.config import Settings
-        from authlib_core.database.engines.dynamodb import create_client, create_tables
+            from authlib_core.config import Settings
+    from authlib_core.errors import StorageUnavailableError
+            from authlib_core.database.engines.dynamodb import create_client, create_tables
 
-        settings = Settings.from_env()
-        client = create_client(endpoint_url="http://127.0.0.1:5000", region="us-east-1")
-        create_tables(client, settings)        # -> ["authlib-documents", "authlib-sessions"]
-        create_tables(client, settings)        # -> [] (already there)
+            settings = Settings.from_env()
+            client = create_client(endpoint_url="http://127.0.0.1:5000", region="us-east-1")
+            create_tables(client, settings)        # -> ["authlib-documents", "authlib-sessions"]
+            create_tables(client, settings)        # -> [] (already there)
 
-    Raises:
-        StorageUnavailableError: DynamoDB could not be reached or refused the request.
+        Raises:
+            StorageUnavailableError: DynamoDB could not be reached (no endpoint, no credentials), refused the request,
+                or a table did not become active within ``wait_seconds``.
     """
     names = table_names(settings_or_names)
     created: list[str] = []
@@ -149,6 +152,10 @@ def create_tables(
                 _enable_ttl(client, name, description.ttl_attribute)
     except ClientError as exc:
         raise translate_client_error(exc, "create_tables") from exc
+    except BotoCoreError as exc:
+        raise translate_boto_error(exc, "create_tables") from exc
+    except TimeoutError as exc:
+        raise StorageUnavailableError(f"DynamoDB create_tables: {exc}") from exc
     return created
 
 
