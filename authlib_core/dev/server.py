@@ -218,6 +218,9 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "authlib-core-dev"
+        # TCP_NODELAY: the headers and the body leave in two writes; with Nagle on, the body waits for the client's
+        # delayed ACK of the headers (~40 ms per keep-alive request on Linux). bench/throughput.py measures it.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
