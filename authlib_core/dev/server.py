@@ -170,7 +170,7 @@ class DevServer:
         # Structured request lines are for CloudWatch; locally the server prints one readable line per call.
         logger = Logger(service="authlib-core", level="WARNING")
         self.app = HttpApp(self.reloader.current, identity=identity, auth=auth, logger=logger, on_call=self._print)
-        self.httpd = ThreadingHTTPServer((host, port), _handler_class(self))
+        self.httpd = _Server((host, port), _handler_class(self))
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -212,6 +212,12 @@ class DevServer:
         name = f" {record.function}" if record.function else ""
         line = f"{record.method} {record.route}{name} {record.status} {record.outcome} {record.duration_ms:.1f}ms"
         print(line, file=self.out, flush=True)
+
+
+class _Server(ThreadingHTTPServer):
+    # listen() backlog: the stdlib's 5 drops SYNs when a browser or a load test opens more connections at once,
+    # and each dropped SYN costs the client a 1 s retransmission.
+    request_queue_size = 128
 
 
 def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
