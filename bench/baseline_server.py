@@ -73,7 +73,10 @@ def serve(db: str, secret: str, lower: bytes, upper: bytes) -> None:
         def log_message(self, format: str, *args: object) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 128  # as the dev server
+
+    httpd = Server(("127.0.0.1", 0), Handler)
     httpd.daemon_threads = True
     print(httpd.server_address[1], flush=True)
     httpd.serve_forever()

@@ -2,7 +2,7 @@
 
 Each side runs in its own fresh process (``python -m bench.memory child ours|baseline N``): the warm-bench setup
 (bench/warm.py: our handler on DynamoDB with botocore ``Stubber`` answers, or the bare Powertools route), then
-invocations of the authenticated query; ``ru_maxrss`` (peak RSS) is read after 10 invocations and after N.
+invocations of the authenticated query; the peak RSS (``VmHWM``) is read after 10 invocations and after N.
 Responses are queued one invocation at a time, so the Stubber's queue never grows.
 """
 
@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import json
-import resource
 import subprocess
 import sys
 from typing import Any
@@ -30,17 +29,22 @@ def child(mode: str, total: int) -> dict[str, float]:
         fn()
         if i in (10, total):
             gc.collect()
-            marks[str(i)] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB -> MiB on Linux
-            marks[f"current_{i}"] = _current_rss_mib()
+            marks[str(i)] = _status_mib("VmHWM")
+            marks[f"current_{i}"] = _status_mib("VmRSS")
     return marks
 
 
-def _current_rss_mib() -> float:
-    """Resident set size now (the peak can hide growth below a setup-time peak)."""
-    import os
+def _status_mib(field: str) -> float:
+    """``VmHWM`` (peak RSS) or ``VmRSS`` (RSS now) of this process, in MiB.
 
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    Not ``getrusage().ru_maxrss``: Linux carries it across ``execve``, so a child started by a big parent reports
+    the parent's peak. The current RSS is reported too, because a setup-time peak could hide later growth.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no {field} in /proc/self/status")
 
 
 def run(quick: bool = False) -> tuple[list[Row], dict[str, Any]]:
