@@ -2,7 +2,7 @@
 
 Usage (from the repository root, project venv active or ``PYTHONPATH=.``)::
 
-    python -m bench                 # everything (about 5 minutes on 2 cores)
+    python -m bench                 # everything (about 3 minutes on 2 cores)
     python -m bench --quick         # smallest sizes, for a smoke run (what tests/bench runs)
     python -m bench --only warm,throughput
     python -m bench --compare docs/performance-reference.json   # adds the reference run's ratios
