@@ -1,16 +1,20 @@
 """Cold start of the BUILT Lambda handler vs a bare Powertools + boto3 baseline, in fresh processes.
 
 Each run starts a fresh ``python3.13 -I -S`` (stdlib + the artifact only, like /var/task), imports the
-handler and answers one ``POST /api/query`` (``myData:getMyData``) against DynamoDB served by moto's
-server mode on 127.0.0.1 (no network). The baseline, in the same run and interpreter: a bare
-``APIGatewayHttpResolver`` with one route that does one ``GetItem`` through a boto3 client.
-Figures: import time, first response (import + first invocation), medians over ``--runs`` with the
-spread (min-max). Prints a table (target: ours <= 1.25x baseline) and writes JSON to bench/results/.
-Never fails on timing. ``--importtime`` adds the top ``-X importtime`` offenders of our handler.
+handler and answers one *authenticated* ``POST /api/query`` (``myData:getMyData`` with a signed session cookie;
+a user and three notes were seeded beforehand) against DynamoDB served by moto's server mode on 127.0.0.1.
+The baseline, in the same run and interpreter: a bare ``APIGatewayHttpResolver`` + ``boto3.client("dynamodb")``
+whose one route makes the same DynamoDB calls with the same parameters (recorded from ours) and returns the same
+JSON. Figures: import time, first response (import + first invocation), medians over ``--runs`` with the spread.
+``--importtime`` adds the top ``-X importtime`` offenders of our handler.
 
-Usage:  AUTHLIB_BUILD_ARCH=x86_64 .venv-sam/bin/sam build --build-in-source --build-dir .aws-sam/ci/build-x86_64 \\
+Without a built artifact (a fresh clone that has not run ``sam build``) it falls back to the worktree's sources
+and the current interpreter (``-I``, with site-packages), and says so.
+
+Usage:  source scripts/lib/sam.sh && ensure_sam_venv
+        AUTHLIB_BUILD_ARCH=x86_64 .venv-sam/bin/sam build --build-in-source --build-dir .aws-sam/ci/build-x86_64 \\
             --parameter-overrides Architecture=x86_64
-        .venv/bin/python bench/cold_start.py [--artifact .aws-sam/ci/build-x86_64/QueryFunction] [--runs 15]
+        PYTHONPATH=. python -m bench.cold_start [--artifact .aws-sam/ci/build-x86_64/QueryFunction] [--runs 15]
 """
 
 from __future__ import annotations
@@ -18,15 +22,19 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import pickle
 import platform
-import statistics
+import shutil
 import subprocess
 import sys
-import time
+import tempfile
 from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from bench.common import ROOT, SECRET, Recorder, Row, dynamodb_stack, fmt, median_spread, query_event
+
+SECTION = "1 cold start"
+DEFAULT_ARTIFACT = ROOT / ".aws-sam/ci/build-x86_64/QueryFunction"
 
 PROBE = r"""
 import json, sys, time
@@ -37,14 +45,26 @@ event = json.loads(sys.argv[3])
 if mode == "ours":
     from authlib_core.http.lambda_handler import handler
 else:
-    import boto3, os
-    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
-    client = boto3.client("dynamodb", endpoint_url=os.environ["AUTHLIB_DYNAMODB_ENDPOINT_URL"])
+    import os, pickle
+    import boto3
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+    from botocore import xform_name
+    with open(sys.argv[4], "rb") as f:
+        calls = pickle.load(f)
+    client = boto3.client("dynamodb", endpoint_url=os.environ["AUTHLIB_DYNAMODB_ENDPOINT_URL"], region_name="us-east-1")
+    plan = [(getattr(client, xform_name(name)), params) for name, params in calls]
     app = APIGatewayHttpResolver()
     @app.post("/api/query")
     def q():
-        client.get_item(TableName=os.environ["AUTHLIB_DOCUMENTS_TABLE"], Key={"pk": {"S": "x"}, "sk": {"B": b"x"}})
-        return {"status": "success", "value": []}
+        body = json.loads(app.current_event.body or "{}")
+        if not app.current_event.cookies or body.get("path") != "myData:getMyData":
+            return Response(401, "application/json", "{}")
+        items = []
+        for method, params in plan:
+            items = method(**params).get("Items", items)
+        value = [json.loads(item["doc"]["S"]) for item in items]
+        return Response(200, "application/json",
+                        json.dumps({"status": "success", "value": value}, separators=(",", ":"), sort_keys=True))
     def handler(e, c):
         return app.resolve(e, c)
 t1 = time.perf_counter()
@@ -53,54 +73,51 @@ class Ctx:
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:bench"
 response = handler(event, Ctx())
 t2 = time.perf_counter()
+body = json.loads(response["body"])
 result = {"import_ms": (t1 - t0) * 1e3, "first_response_ms": (t2 - t0) * 1e3}
-print(json.dumps({**result, "status": response["statusCode"]}))
+print(json.dumps({**result, "status": response["statusCode"], "items": len(body.get("value") or [])}))
 """
 
 
-def event() -> dict[str, object]:
-    body = json.dumps({"path": "myData:getMyData", "args": {}, "format": "json"})
-    return {
-        "version": "2.0",
-        "routeKey": "$default",
-        "rawPath": "/api/query",
-        "rawQueryString": "",
-        "headers": {"content-type": "application/json", "host": "bench.local"},
-        "requestContext": {
-            "accountId": "123456789012",
-            "apiId": "bench",
-            "domainName": "bench.local",
-            "http": {
-                "method": "POST",
-                "path": "/api/query",
-                "protocol": "HTTP/1.1",
-                "sourceIp": "127.0.0.1",
-                "userAgent": "bench",
-            },
-            "requestId": "bench",
-            "routeKey": "$default",
-            "stage": "$default",
-            "time": "01/Jan/2026:00:00:00 +0000",
-            "timeEpoch": 0,
-        },
-        "body": body,
-        "isBase64Encoded": False,
-    }
+def _lambda_python() -> str | None:
+    pyenv = Path(os.environ.get("PYENV_ROOT", Path.home() / ".pyenv")) / "versions"
+    found = sorted(str(p) for p in pyenv.glob("3.13*/bin/python3.13"))
+    for candidate in (os.environ.get("AUTHLIB_LAMBDA_PYTHON"), "python3.13", *found):
+        if candidate and shutil.which(candidate):
+            out = subprocess.run(
+                [candidate, "-c", "import sys; print(sys.version_info[:2] == (3, 13))"],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if out.stdout.strip() == "True":
+                return candidate
+    return None
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--artifact", default=str(ROOT / ".aws-sam/ci/build-x86_64/QueryFunction"))
-    parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--python", default=os.environ.get("AUTHLIB_LAMBDA_PYTHON", "python3.13"))
-    parser.add_argument("--importtime", action="store_true")
-    args = parser.parse_args()
-    artifact = Path(args.artifact)
-    if not (artifact / "authlib_core" / "http" / "lambda_handler.py").exists():
-        print(f"no built handler in {artifact}; build the x86_64 artifact first (see --help)")
-        return 0
+def run(
+    quick: bool = False, *, runs: int | None = None, artifact: Path = DEFAULT_ARTIFACT, importtime: bool | None = None
+) -> tuple[list[Row], dict[str, Any]]:
+    runs = runs or (1 if quick else 11)
+    importtime = not quick if importtime is None else importtime
+    python = _lambda_python()
+    built = (artifact / "authlib_core" / "http" / "lambda_handler.py").exists() and python is not None
+    if built:
+        code_dir, interpreter, flags, source = (
+            artifact,
+            python,
+            ["-I", "-S"],
+            f"SAM artifact ({artifact.name}), python3.13 -I -S",
+        )
+    else:
+        code_dir, interpreter, flags = ROOT, sys.executable, ["-I"]
+        source = f"worktree sources, {Path(sys.executable).name} -I (no SAM artifact)"
+
+    import logging
 
     from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
 
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
@@ -116,73 +133,66 @@ def main() -> int:
         "AUTHLIB_DYNAMODB_ENDPOINT_URL": endpoint,
         "AUTHLIB_DOCUMENTS_TABLE": "bench-documents",
         "AUTHLIB_SESSIONS_TABLE": "bench-sessions",
-        "AUTHLIB_FUNCTIONS_DIR": str(artifact / "functions"),
-        "AUTHLIB_SECRETS": "bench-secret-" + "x" * 40,
+        "AUTHLIB_FUNCTIONS_DIR": str(code_dir / "functions"),
+        "AUTHLIB_SECRETS": SECRET,
         "POWERTOOLS_SERVICE_NAME": "bench",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "AUTHLIB_ALLOWED_KINDS": "query",
     }
-    try:
-        from authlib_core.database.engines.dynamodb import create_client, create_tables
-
-        create_tables(
-            create_client(endpoint_url=endpoint, region="us-east-1"),
-            {"documents": "bench-documents", "sessions": "bench-sessions"},
-        )
-        samples: dict[str, list[dict[str, float]]] = {"ours": [], "baseline": []}
-        for _ in range(args.runs):
-            for mode in ("ours", "baseline"):
-                out = subprocess.run(
-                    [args.python, "-I", "-S", "-c", PROBE, str(artifact), mode, json.dumps(event())],
-                    cwd=artifact,
-                    env=env,
-                    capture_output=True,
-                    text=True,
-                    check=False,
-                )
-                if out.returncode != 0:
-                    print(f"{mode} failed:\n{out.stderr[-2000:]}")
-                    return 0
-                samples[mode].append(json.loads(out.stdout.strip().splitlines()[-1]))
-    finally:
-        server.stop()
+    samples: dict[str, list[dict[str, float]]] = {"ours": [], "baseline": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            # seed a user and three notes through our own stack, and record the calls of the query
+            stack = dynamodb_stack(code_dir / "functions", endpoint_url=endpoint, tables="bench")
+            cookie = stack.sign_up()
+            for i in range(3):
+                stack.run("mutation", "myData:add", {"text": f"note {i}"}, cookie)
+            recorder = Recorder(stack.client)
+            event = query_event("myData:getMyData", cookie=cookie)
+            with recorder.recording() as calls:
+                stack.call(event)
+            calls_file = Path(tmp) / "calls.pickle"
+            calls_file.write_bytes(pickle.dumps([(name, params) for name, params, _ in calls]))
+            for _ in range(runs + 1):  # the first pair warms the page cache and .pyc files; not counted
+                for mode in ("ours", "baseline"):
+                    out = subprocess.run(
+                        [interpreter, *flags, "-c", PROBE, str(code_dir), mode, json.dumps(event), str(calls_file)],
+                        cwd=code_dir,
+                        env=env,
+                        capture_output=True,
+                        text=True,
+                        check=False,
+                    )
+                    if out.returncode != 0:
+                        raise RuntimeError(f"cold start probe ({mode}) failed:\n{out.stderr[-3000:]}")
+                    sample = json.loads(out.stdout.strip().splitlines()[-1])
+                    if sample["status"] != 200 or sample["items"] != 3:
+                        raise RuntimeError(f"cold start probe ({mode}) answered {sample}")
+                    samples[mode].append(sample)
+        finally:
+            server.stop()
+    for mode in samples:
+        samples[mode] = samples[mode][1:]
 
     rows = []
-    print(f"\ncold start, {args.runs} fresh python3.13 processes each ({platform.machine()}, moto server)")
-    print(f"{'figure':<22}{'ours ms':>22}{'baseline ms':>22}{'ratio':>8}  target <= 1.25x")
-    for figure in ("import_ms", "first_response_ms"):
-        ours = [s[figure] for s in samples["ours"]]
-        base = [s[figure] for s in samples["baseline"]]
-        mo, mb = statistics.median(ours), statistics.median(base)
+    for figure, label in (("import_ms", "import handler"), ("first_response_ms", "import + first authenticated query")):
+        ours, ours_spread = median_spread([s[figure] for s in samples["ours"]])
+        base, base_spread = median_spread([s[figure] for s in samples["baseline"]])
         rows.append(
-            {
-                "figure": figure,
-                "ours_median": mo,
-                "ours_min": min(ours),
-                "ours_max": max(ours),
-                "baseline_median": mb,
-                "baseline_min": min(base),
-                "baseline_max": max(base),
-                "ratio": mo / mb,
-            }
+            Row(SECTION, label, "ms", ours, base, ours_spread, base_spread, "<= 1.25x", "max", 1.25, note=source)
         )
-        print(
-            f"{figure:<22}{f'{mo:.1f} ({min(ours):.0f}-{max(ours):.0f})':>22}"
-            f"{f'{mb:.1f} ({min(base):.0f}-{max(base):.0f})':>22}{mo / mb:>7.2f}x"
-        )
-    offenders: list[tuple[int, str]] = []
-    if args.importtime:
+    offenders: list[tuple[int, int, str]] = []
+    if importtime:
         out = subprocess.run(
             [
-                args.python,
-                "-I",
-                "-S",
+                interpreter,
+                *flags,
                 "-X",
                 "importtime",
                 "-c",
-                f"import sys; sys.path.insert(0, {str(artifact)!r}); import authlib_core.http.lambda_handler",
+                f"import sys; sys.path.insert(0, {str(code_dir)!r}); import authlib_core.http.lambda_handler",
             ],
-            cwd=artifact,
+            cwd=code_dir,
             env=env,
             capture_output=True,
             text=True,
@@ -191,19 +201,31 @@ def main() -> int:
         for line in out.stderr.splitlines():
             parts = line.split("|")
             if len(parts) == 3 and parts[1].strip().isdigit():
-                offenders.append((int(parts[1]), parts[2].rstrip()))
+                offenders.append((int(parts[1]), int(parts[0].split(":")[-1]), parts[2].rstrip()))
         offenders.sort(reverse=True)
-        print("\n-X importtime, top cumulative (us):")
-        for cumulative, name in offenders[:15]:
-            print(f"{cumulative:>10}  {name}")
-    results = ROOT / "bench" / "results"
-    results.mkdir(parents=True, exist_ok=True)
-    path = results / f"cold_start-{time.strftime('%Y%m%dT%H%M%S')}.json"
-    path.write_text(
-        json.dumps({"runs": args.runs, "rows": rows, "samples": samples, "importtime_top": offenders[:15]}, indent=1),
-        encoding="utf-8",
-    )
-    print(f"\nwrote {path.relative_to(ROOT)}")
+    return rows, {
+        "source": source,
+        "runs": runs,
+        "samples": samples,
+        "importtime_top_cumulative_us": [{"cumulative_us": c, "self_us": s, "module": m} for c, s, m in offenders[:15]],
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--artifact", type=Path, default=DEFAULT_ARTIFACT)
+    parser.add_argument("--runs", type=int, default=11)
+    parser.add_argument("--no-importtime", action="store_true")
+    args = parser.parse_args()
+    rows, extra = run(runs=args.runs, artifact=args.artifact, importtime=not args.no_importtime)
+    print(f"cold start: {extra['source']}, {extra['runs']} fresh processes each ({platform.machine()}, moto server)")
+    for row in rows:
+        print(
+            f"{row.figure:<38}{fmt(row.ours, row.ours_spread):>24}{fmt(row.baseline, row.baseline_spread):>24}"
+            f"{row.ratio or 0:>7.2f}x  {row.target}"
+        )
+    for item in extra["importtime_top_cumulative_us"]:
+        print(f"{item['cumulative_us']:>10}  {item['module']}")
     return 0
 
 

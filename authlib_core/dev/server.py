@@ -170,7 +170,7 @@ class DevServer:
         # Structured request lines are for CloudWatch; locally the server prints one readable line per call.
         logger = Logger(service="authlib-core", level="WARNING")
         self.app = HttpApp(self.reloader.current, identity=identity, auth=auth, logger=logger, on_call=self._print)
-        self.httpd = ThreadingHTTPServer((host, port), _handler_class(self))
+        self.httpd = _Server((host, port), _handler_class(self))
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
 
@@ -214,10 +214,19 @@ class DevServer:
         print(line, file=self.out, flush=True)
 
 
+class _Server(ThreadingHTTPServer):
+    # listen() backlog: the stdlib's 5 drops SYNs when a browser or a load test opens more connections at once,
+    # and each dropped SYN costs the client a 1 s retransmission.
+    request_queue_size = 128
+
+
 def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "authlib-core-dev"
+        # TCP_NODELAY: the headers and the body leave in two writes; with Nagle on, the body waits for the client's
+        # delayed ACK of the headers (~40 ms per keep-alive request on Linux). bench/throughput.py measures it.
+        disable_nagle_algorithm = True
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]

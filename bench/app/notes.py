@@ -1,0 +1,41 @@
+"""Functions the benchmarks call: one of each DynamoDB-relevant shape (index page, get, insert, read-modify-write)."""
+
+from authlib_core import ConvexError, get_auth_user_id, mutation, query, v
+
+
+@query
+def myNotes(ctx):
+    """The signed-in user's notes: one index page (the same shape as the example app's ``myData:getMyData``)."""
+    user_id = get_auth_user_id(ctx)
+    if user_id is None:
+        raise ConvexError("Not authenticated")
+    return ctx.db.query("notes").with_index("by_user", lambda q: q.eq("userId", user_id)).take(20)
+
+
+@query(args={"id": v.id("notes")})
+def getNote(ctx, id):
+    """One note by id; does not look at the session."""
+    return ctx.db.get(id)
+
+
+@mutation(args={"text": v.string()})
+def addNote(ctx, text):
+    """Insert a note for the signed-in user."""
+    user_id = get_auth_user_id(ctx)
+    if user_id is None:
+        raise ConvexError("Not authenticated")
+    return ctx.db.insert("notes", {"userId": user_id, "text": text})
+
+
+@mutation(args={"id": v.id("counters")})
+def bump(ctx, id):
+    """Read a counter and write it back plus one (read-modify-write)."""
+    counter = ctx.db.get(id)
+    ctx.db.patch(id, {"n": counter["n"] + 1})
+    return counter["n"] + 1
+
+
+@mutation
+def newCounter(ctx):
+    """A fresh counter at zero."""
+    return ctx.db.insert("counters", {"name": "c", "n": 0.0})
