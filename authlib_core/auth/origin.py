@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -26,6 +27,7 @@ __all__ = ["OriginPolicy", "origin_of"]
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+@functools.lru_cache(maxsize=256)  # a pure function of a few recurring URLs (the base URL, the Origin header)
 def origin_of(url: str) -> str | None:
     """``scheme://host[:port]`` of ``url`` in lower case, default ports dropped; None when it has no host."""
     try:

@@ -126,6 +126,7 @@ class _Call:
         self.resolved = False
         self.current: _Current | None = None
         self.presented = False  # a session cookie or bearer was sent (valid or not)
+        self.token: tuple[str | None, bool] | None = None  # _presented_token's answer, verified once per request
 
 
 class AuthService:
@@ -212,6 +213,11 @@ class AuthService:
 
     def _presented_token(self, call: _Call) -> tuple[str | None, bool]:
         """``(token, via_cookie)`` from the bearer header or the signed cookie, verified without any store read."""
+        if call.token is None:
+            call.token = self._verify_presented_token(call)
+        return call.token
+
+    def _verify_presented_token(self, call: _Call) -> tuple[str | None, bool]:
         authorization = call.request.header("authorization")
         if authorization is not None and authorization[:7].lower() == "bearer ":
             value = authorization[7:].strip()

@@ -46,6 +46,7 @@ __all__ = [
     "WriteOp",
     "deserialize_document",
     "serialize_document",
+    "stored_size",
 ]
 
 Order = Literal["asc", "desc"]
@@ -106,6 +107,9 @@ class DocumentRecord:
     creation_time: float
     value: dict[str, Value]
     version: int
+    #: ``len(serialize_document(value))`` when the engine knows it (the stored text's length), so reads are
+    #: counted against the limits without encoding the document again; ``None``: computed when needed.
+    size: int | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -221,6 +225,11 @@ def serialize_document(value: Mapping[str, Value]) -> str:
         '{"a":{"$bytes":"eA=="},"b":1}'
     """
     return dumps(encode(dict(value), "convex_encoded_json"))
+
+
+def stored_size(record: DocumentRecord) -> int:
+    """``len(serialize_document(record.value))``, from the stored text's length when the engine recorded it."""
+    return record.size if record.size is not None else len(serialize_document(record.value))
 
 
 def deserialize_document(text: str | bytes) -> dict[str, Value]:

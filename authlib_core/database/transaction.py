@@ -23,6 +23,7 @@ from authlib_core.database.interface import (
     Order,
     WriteOp,
     serialize_document,
+    stored_size,
 )
 from authlib_core.database.keys import document_key, document_keys
 from authlib_core.database.limits import Limits, TransactionUsage
@@ -111,7 +112,7 @@ class Scan:
             assert engine_head is not None
             self._engine_buffer.pop()
             key, document = engine_head.key, engine_head.document.value
-            self._tx._usage.add_read(len(serialize_document(document)))
+            self._tx._usage.add_read(stored_size(engine_head.document))
         if self._past_stop(key):
             self._pending.clear()
             self._engine_buffer.clear()
@@ -163,7 +164,7 @@ class Transaction:
         record = self._engine.get(document_id)
         self._read[document_id] = record
         if record is not None:
-            self._usage.add_read(len(serialize_document(record.value)))
+            self._usage.add_read(stored_size(record))
         return record
 
     def get(self, document_id: str) -> dict[str, Value] | None:

@@ -14,6 +14,9 @@ MAX_DEPTH: Final = 64
 #: Longest object key (field name) Convex accepts inside a value.
 MAX_KEY_LENGTH: Final = 1024
 
+#: Exact types whose values are canonical Convex values as they are (an ASCII ``str`` is too).
+PLAIN_LEAF_TYPES: Final = frozenset({float, bool, type(None)})
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*\Z")
 
@@ -61,11 +64,27 @@ def type_name(value: object) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
+#: Field names already found valid (a bounded memo: the same few names recur in every document).
+_VALID_FIELD_NAMES: set[str] = set()
+_MAX_REMEMBERED_FIELD_NAMES: Final = 4096
+
+
 def field_name_problem(key: str) -> str | None:
     """Why ``key`` cannot be an object key in a Convex value, or ``None`` if it can.
 
     Convex's rule (``convexToJson``): at most 1024 characters, printable ASCII only, no leading ``$``.
     """
+    if key in _VALID_FIELD_NAMES:
+        return None
+    problem = _field_name_problem(key)
+    if problem is None and len(key) <= 64:
+        if len(_VALID_FIELD_NAMES) >= _MAX_REMEMBERED_FIELD_NAMES:
+            _VALID_FIELD_NAMES.clear()
+        _VALID_FIELD_NAMES.add(key)
+    return problem
+
+
+def _field_name_problem(key: str) -> str | None:
     if key.startswith("$"):
         return "starts with '$', which Convex reserves for its encoding ($integer, $bytes, ...)"
     if len(key) > MAX_KEY_LENGTH:

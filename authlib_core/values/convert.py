@@ -12,6 +12,7 @@ from collections.abc import Mapping
 
 from authlib_core.errors import InvalidValueError
 from authlib_core.values._common import (
+    PLAIN_LEAF_TYPES,
     at,
     check_depth,
     describe,
@@ -84,7 +85,11 @@ def _convert(obj: object, path: str, depth: int) -> Value:
             problem = field_name_problem(key)
             if problem is not None:
                 raise InvalidValueError(f"Invalid field name {key!r} {at(path)}: it {problem}.")
-            result[key] = _convert(item, key_path(path, key), depth + 1)
+            # the commonest leaves, which can never fail, skip building their path
+            if type(item) in PLAIN_LEAF_TYPES or (type(item) is str and item.isascii()):
+                result[key] = item
+            else:
+                result[key] = _convert(item, key_path(path, key), depth + 1)
         return result
     raise InvalidValueError(_unsupported_message(obj, path))
 

@@ -29,6 +29,7 @@ from typing import Final, Literal, NoReturn, cast
 
 from authlib_core.errors import InvalidValueError
 from authlib_core.values._common import (
+    PLAIN_LEAF_TYPES,
     at,
     check_depth,
     describe,
@@ -128,7 +129,16 @@ def _encode(value: object, tagged: bool, path: str, depth: int) -> JSONValue:
         check_depth(depth + 1, path)
         result: dict[str, JSONValue] = {}
         for key in sorted(_checked_keys(value, path)):
-            result[key] = _encode(value[key], tagged, key_path(path, key), depth + 1)
+            item = value[key]
+            # the commonest leaves, which can never fail, skip building their path
+            if type(item) is str and item.isascii():
+                result[key] = item
+            elif type(item) is float:
+                result[key] = _encode_float(item, tagged)
+            elif item is None or item is True or item is False:
+                result[key] = item
+            else:
+                result[key] = _encode(item, tagged, key_path(path, key), depth + 1)
         return result
     raise InvalidValueError(
         f"Cannot encode {type_name(value)} ({describe(value)}) {at(path)}: it is not a Convex value. "
@@ -214,7 +224,12 @@ def _decode(obj: object, path: str, depth: int) -> Value:
         check_depth(depth + 1, path)
         result: dict[str, Value] = {}
         for key in _checked_keys(obj, path):
-            result[key] = _decode(obj[key], key_path(path, key), depth + 1)
+            item = obj[key]
+            # the commonest leaves, which can never fail, skip building their path
+            if type(item) in PLAIN_LEAF_TYPES or (type(item) is str and item.isascii()):
+                result[key] = item
+            else:
+                result[key] = _decode(item, key_path(path, key), depth + 1)
         return result
     raise InvalidValueError(f"Cannot decode {type_name(obj)} ({describe(obj)}) {at(path)}: it is not JSON.")
 

@@ -309,6 +309,7 @@ class SQLiteTransaction(EngineTransaction):
                 creation_time=creation_time,
                 value=deserialize_document(text),
                 version=version,
+                size=len(text) if isinstance(text, str) else None,
             )
         if self.mode == "write":
             self._gets.setdefault(document_id, (record.table, record.version) if record else (None, None))
@@ -341,6 +342,7 @@ class SQLiteTransaction(EngineTransaction):
                     creation_time=creation_time,
                     value=deserialize_document(text),
                     version=version,
+                    size=len(text) if isinstance(text, str) else None,
                 ),
             )
             for key, doc_id, doc_table, creation_time, version, text in rows[:limit]

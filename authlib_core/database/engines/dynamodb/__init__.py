@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Literal
 
-import boto3
+import botocore.session
 from botocore.config import Config
 
 from authlib_core.config import is_loopback_url
@@ -49,7 +49,8 @@ def create_client(
     read_timeout: float = 5.0,
     max_pool_connections: int = 32,
 ) -> DynamoDBClient:
-    """A boto3 DynamoDB client for the engine.
+    """A boto3 DynamoDB client for the engine (built by botocore directly: ``boto3`` and the ``s3transfer`` it
+    imports are ~55 ms of a cold start the client does not need).
 
     * ``retry_mode`` "standard" retries throttling, 5xx and timeouts with jittered exponential backoff
       (``max_attempts`` includes the first call); "adaptive" additionally rate-limits the client when
@@ -66,15 +67,15 @@ def create_client(
         read_timeout=read_timeout,
         max_pool_connections=max_pool_connections,
     )
-    session = boto3.session.Session()
+    session = botocore.session.Session()
     key_id: str | None = None
     secret: str | None = None
     if endpoint_url is not None and is_loopback_url(endpoint_url) and session.get_credentials() is None:
         key_id, secret = "local", "local"
-    client: DynamoDBClient = session.client(
+    client: DynamoDBClient = session.create_client(  # type: ignore[assignment]
         "dynamodb",
         endpoint_url=endpoint_url,
-        region_name=region or session.region_name or _DEFAULT_REGION,
+        region_name=region or _session_region(session) or _DEFAULT_REGION,
         config=config,
         aws_access_key_id=key_id,
         aws_secret_access_key=secret,
@@ -84,7 +85,13 @@ def create_client(
 
 def configured_region(region: str | None = None) -> str | None:
     """``region``, else the region boto3 finds (``AWS_DEFAULT_REGION``, the profile's config), else None."""
-    return region or boto3.session.Session().region_name
+    return region or _session_region(botocore.session.Session())
+
+
+def _session_region(session: botocore.session.Session) -> str | None:
+    """The region the session's configuration names (what ``boto3.session.Session().region_name`` reads)."""
+    region: str | None = session.get_config_variable("region")
+    return region
 
 
 def engine_from_settings(settings: Settings) -> DynamoDBEngine:

@@ -587,24 +587,28 @@ class DynamoDBTransaction(EngineTransaction):
 
 
 def _document_record(item: Mapping[str, Any], document_id: str) -> DocumentRecord:
-    value = deserialize_document(item[ATTR_DOC]["S"])
+    text = item[ATTR_DOC]["S"]
+    value = deserialize_document(text)
     return DocumentRecord(
         table=item[ATTR_TABLE]["S"],
         id=document_id,
         creation_time=float(value["_creationTime"]),  # type: ignore[arg-type]
         value=value,
         version=int(item[ATTR_VERSION]["N"]),
+        size=len(text),
     )
 
 
 def _entry_record(item: Mapping[str, Any], table: str) -> DocumentRecord:
-    value = deserialize_document(item[ATTR_DOC]["S"])
+    text = item[ATTR_DOC]["S"]
+    value = deserialize_document(text)
     return DocumentRecord(
         table=table,
         id=item[ATTR_ID]["S"],
         creation_time=float(value["_creationTime"]),  # type: ignore[arg-type]
         value=value,
         version=int(item[ATTR_VERSION]["N"]),
+        size=len(text),
     )
 
 
