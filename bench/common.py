@@ -165,13 +165,14 @@ class _DiscardStream:
 def discard_logger() -> Any:
     """A Powertools Logger that formats every line (as in Lambda) and writes it nowhere.
 
-    One per process: a second Powertools Logger of the same service with its own handler is left without a
-    registered formatter (Powertools configures a service's logger once).
+    Powertools configures one stdlib logger per service name, once: a second Logger of the same service with its own
+    handler is left without a registered formatter. The bench's logger therefore has a service name of its own, so
+    it neither breaks nor is broken by an app logger ("authlib-core") built earlier in the same process (tests).
     """
     from aws_lambda_powertools import Logger
 
     stream = sys.stderr if os.environ.get("BENCH_LOG") else _DiscardStream()  # BENCH_LOG=1 shows the app's logs
-    return Logger(service="authlib-core", logger_handler=logging.StreamHandler(stream))
+    return Logger(service="authlib-core-bench", logger_handler=logging.StreamHandler(stream))
 
 
 # --- apps ---------------------------------------------------------------------------------------------------
