@@ -267,37 +267,44 @@ class DynamoDBTransaction(EngineTransaction):
         except BotoCoreError as exc:
             raise translate_boto_error(exc, "reading index shard versions") from exc
 
+    def _range_page(
+        self, pk: str, lower: bytes, upper: bytes, start_key: dict[str, Any] | None, **options: Any
+    ) -> tuple[list[tuple[bytes, dict[str, Any]]], dict[str, Any] | None]:
+        """One consistent ``Query`` page of ``[lower, upper)`` in shard ``pk``: (key, item) pairs, next start key.
+
+        ``BETWEEN`` is inclusive and the interval is not, so an item whose key equals ``upper`` is dropped here.
+        """
+        params: dict[str, Any] = {
+            "TableName": self._table,
+            "KeyConditionExpression": "pk = :p AND sk BETWEEN :lo AND :hi",
+            "ExpressionAttributeValues": {":p": {"S": pk}, ":lo": {"B": lower}, ":hi": {"B": upper}},
+            "ConsistentRead": True,
+            **options,
+        }
+        if start_key is not None:
+            params["ExclusiveStartKey"] = start_key
+        try:
+            response = self._client.query(**params)
+        except ClientError as exc:
+            raise translate_client_error(exc, "Query") from exc
+        except BotoCoreError as exc:
+            raise translate_boto_error(exc, "Query") from exc
+        pairs = [(bytes(item["sk"]["B"]), item) for item in response.get("Items", [])]
+        return [(key, item) for key, item in pairs if key != upper], response.get("LastEvaluatedKey")
+
     def _query(
         self, pk: str, spec: IndexSpec, lower: bytes, upper: bytes, order: Order, limit: int
     ) -> tuple[list[IndexEntry], bool]:
         """Up to ``limit`` entries of ``[lower, upper)`` in one shard; (entries, exhausted)."""
         entries: list[IndexEntry] = []
         start_key: dict[str, Any] | None = None
-        # BETWEEN is inclusive; an item whose key equals `upper` is dropped. Ask for one more than needed, so
-        # "exhausted" is usually known without another round trip.
+        # Ask for one more than needed (the extra one may also be the dropped `upper`), so "exhausted" is usually
+        # known without another round trip.
         while True:
-            params: dict[str, Any] = {
-                "TableName": self._table,
-                "KeyConditionExpression": "pk = :p AND sk BETWEEN :lo AND :hi",
-                "ExpressionAttributeValues": {":p": {"S": pk}, ":lo": {"B": lower}, ":hi": {"B": upper}},
-                "ConsistentRead": True,
-                "ScanIndexForward": order == "asc",
-                "Limit": limit - len(entries) + 1,
-            }
-            if start_key is not None:
-                params["ExclusiveStartKey"] = start_key
-            try:
-                response = self._client.query(**params)
-            except ClientError as exc:
-                raise translate_client_error(exc, "Query") from exc
-            except BotoCoreError as exc:
-                raise translate_boto_error(exc, "Query") from exc
-            for item in response.get("Items", []):
-                key = bytes(item["sk"]["B"])
-                if key == upper:
-                    continue
-                entries.append(IndexEntry(key=key, document=_entry_record(item, spec.table)))
-            start_key = response.get("LastEvaluatedKey")
+            page, start_key = self._range_page(
+                pk, lower, upper, start_key, ScanIndexForward=order == "asc", Limit=limit - len(entries) + 1
+            )
+            entries.extend(IndexEntry(key=key, document=_entry_record(item, spec.table)) for key, item in page)
             if len(entries) > limit:
                 return entries[:limit], False
             if start_key is None:
@@ -559,26 +566,8 @@ class DynamoDBTransaction(EngineTransaction):
         found: list[tuple[bytes, int]] = []
         start_key: dict[str, Any] | None = None
         while True:
-            params: dict[str, Any] = {
-                "TableName": self._table,
-                "KeyConditionExpression": "pk = :p AND sk BETWEEN :lo AND :hi",
-                "ExpressionAttributeValues": {":p": {"S": pk}, ":lo": {"B": start}, ":hi": {"B": end}},
-                "ProjectionExpression": "sk, ver",
-                "ConsistentRead": True,
-            }
-            if start_key is not None:
-                params["ExclusiveStartKey"] = start_key
-            try:
-                response = self._client.query(**params)
-            except ClientError as exc:
-                raise translate_client_error(exc, "Query") from exc
-            except BotoCoreError as exc:
-                raise translate_boto_error(exc, "Query") from exc
-            for item in response.get("Items", []):
-                key = bytes(item["sk"]["B"])
-                if key != end:  # BETWEEN is inclusive; the interval is not
-                    found.append((key, int(item[ATTR_VERSION]["N"])))
-            start_key = response.get("LastEvaluatedKey")
+            page, start_key = self._range_page(pk, start, end, start_key, ProjectionExpression="sk, ver")
+            found.extend((key, int(item[ATTR_VERSION]["N"])) for key, item in page)
             if start_key is None:
                 return found
 
