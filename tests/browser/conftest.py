@@ -20,6 +20,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.processes import stop_process
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -109,12 +111,7 @@ def dev_server(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             _wait_until_serving(url, process, log_path)
             yield DevServer(url=url, log=log_path)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+            stop_process(process)
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:

@@ -25,6 +25,8 @@ import time
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
+from tests.support.processes import stop_process
+
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
@@ -79,8 +81,4 @@ def start_server() -> Iterator[str]:
                 time.sleep(0.05)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        stop_process(process)

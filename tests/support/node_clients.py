@@ -21,6 +21,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.processes import stop_process
+
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping
 
@@ -85,12 +87,7 @@ def dev_server(workdir: Path, functions: Path, env: Mapping[str, str] | None = N
         server = RunningServer(_wait_for_url(process, log), log)
         yield server
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
+        stop_process(process)
 
 
 def _wait_for_url(process: subprocess.Popen[bytes], log: Path) -> str:
