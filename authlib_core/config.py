@@ -76,6 +76,9 @@ class Settings:
     session_update_age: int = 86_400
     session_fresh_age: int = 86_400
     session_absolute_lifetime: int = 2_592_000
+    #: Tell callers what an uncaught exception was (type, message, the functions' own frames), as a Convex dev
+    #: deployment does. Only the dev server turns it on; no environment variable does, so Lambda stays opaque.
+    expose_errors: bool = False
 
     @property
     def auth(self) -> AuthSettings:

@@ -39,8 +39,9 @@ Example:
 
 from __future__ import annotations
 
-import json
 from typing import Any
+
+from authlib_core.display import display_value
 
 __all__ = [
     "ArgumentValidationError",
@@ -83,7 +84,9 @@ class AuthlibError(Exception):
 class ConvexError(AuthlibError):
     """The error your functions raise on purpose; its ``data`` reaches the client as ``errorData``.
 
-    ``data`` may be any Convex value: a string, a number, a dict, a list, ...
+    ``data`` may be any Convex value: a string, a number, a dict, a list, ... The message is ``data`` itself when
+    it is a string, else its JSON as Convex prints it (``{"code":"TOO_LONG","max":"128n"}`` for
+    ``{"code": "TOO_LONG", "max": Int64(128)}``).
 
     Example:
         >>> from authlib_core import ConvexError, mutation
@@ -100,14 +103,7 @@ class ConvexError(AuthlibError):
 
     def __init__(self, data: Any) -> None:
         self.data = data
-        super().__init__(data if isinstance(data, str) else _describe(data))
-
-
-def _describe(data: Any) -> str:
-    try:
-        return json.dumps(data, sort_keys=True, default=repr)
-    except (TypeError, ValueError):
-        return repr(data)
+        super().__init__(data if isinstance(data, str) else display_value(data))
 
 
 class FunctionError(AuthlibError):
@@ -129,9 +125,25 @@ class ReturnsValidationError(FunctionError):
 
 
 class FunctionNotFoundError(FunctionError):
-    """No public function exists at the requested path."""
+    """No public function exists at the requested path.
+
+    ``hint`` says what to try instead (close matches, the module's functions). ``message`` includes it;
+    ``public_message`` is Convex's bare sentence, what a production deployment tells any client.
+    """
 
     code = "FunctionNotFound"
+
+    def __init__(self, message: str, *, hint: str = "") -> None:
+        super().__init__(f"{message} {hint}" if hint else message)
+        self.public_message = message
+        self.hint = hint
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_rebuild_not_found, (self.public_message, self.hint))
+
+
+def _rebuild_not_found(message: str, hint: str) -> FunctionNotFoundError:
+    return FunctionNotFoundError(message, hint=hint)
 
 
 class WrongFunctionKindError(FunctionError):

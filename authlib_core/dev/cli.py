@@ -156,7 +156,8 @@ def run(args: argparse.Namespace) -> int:
     from authlib_core.dev.server import CorsPolicy, DevServer
 
     settings = settings_with_engine(Settings.from_env(), args)
-    settings = dataclasses.replace(settings, functions_dir=args.functions or settings.functions_dir)
+    # The dev server tells the caller what an uncaught exception was, as a Convex dev deployment does.
+    settings = dataclasses.replace(settings, functions_dir=args.functions or settings.functions_dir, expose_errors=True)
     settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     from authlib_core.runtime import server_secrets, with_local_dev_secret
 

@@ -211,6 +211,8 @@ class DevServer:
     def _print(self, record: CallRecord) -> None:
         name = f" {record.function}" if record.function else ""
         line = f"{record.method} {record.route}{name} {record.status} {record.outcome} {record.duration_ms:.1f}ms"
+        if record.trace:
+            line += "\n" + record.trace
         print(line, file=self.out, flush=True)
 
 

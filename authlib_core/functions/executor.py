@@ -158,9 +158,8 @@ class Executor:
 def _check_kind(function: RegisteredFunction, kind: Kind) -> None:
     actual = function.definition.kind
     if actual is not kind:
-        module, _, name = function.path.partition(":")
         raise WrongFunctionKindError(
-            f"Trying to execute {module}.js:{name} as {kind.label}, but it is defined as {actual.label}."
+            f"Trying to execute {function.path} as {kind.label}, but it is defined as {actual.label}."
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -16,9 +17,9 @@ __all__ = ["FunctionRef", "RegisteredFunction", "Registry"]
 #: What ``ctx.run_query`` and friends accept: a path string or the definition object itself.
 FunctionRef = str | FunctionDefinition[..., Any]
 
-_NOT_FOUND_HINT = (
-    "Did you forget to run `python -m authlib_core dev`, or is the function missing from the functions folder?"
-)
+#: How many close matches a "not found" hint suggests, and how many functions of a module it lists.
+_MAX_SUGGESTIONS = 3
+_MAX_LISTED = 20
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -83,8 +84,42 @@ class Registry(Mapping[str, RegisteredFunction]):
         found = self._by_path.get(canonicalize_path(path))
         if found is None or (public_only and not found.definition.is_public):
             what = "public function" if public_only else "function"
-            raise FunctionNotFoundError(f"Could not find {what} for '{path}'. {_NOT_FOUND_HINT}")
+            raise FunctionNotFoundError(
+                f"Could not find {what} for '{path}'.", hint=self.not_found_hint(path, public_only=public_only)
+            )
         return found
+
+    def not_found_hint(self, path: str, *, public_only: bool) -> str:
+        """What to try instead of the missing ``path``: close matches, then the functions of its module.
+
+        Only functions a caller could reach are named (public ones when ``public_only``).
+
+        Example:
+            >>> from authlib_core import query
+            >>> ping = query(lambda ctx: "pong")
+            >>> Registry([RegisteredFunction("health:ping", ping)]).not_found_hint("health:pong", public_only=True)
+            "Did you mean 'health:ping'? Public functions in module 'health': ping."
+        """
+        reachable = [p for p, f in self._by_path.items() if f.definition.is_public or not public_only]
+        canonical = canonicalize_path(path)
+        module = canonical.partition(":")[0]
+        what = "Public functions" if public_only else "Functions"
+        in_module = [p.partition(":")[2] for p in reachable if p.partition(":")[0] == module]
+        if in_module:  # a misspelt function name: compare names within the module
+            name = canonical.partition(":")[2]
+            close = [f"{module}:{n}" for n in difflib.get_close_matches(name, in_module, n=_MAX_SUGGESTIONS)]
+        else:  # a misspelt module: compare whole paths
+            close = difflib.get_close_matches(canonical, reachable, n=_MAX_SUGGESTIONS, cutoff=0.75)
+        parts: list[str] = []
+        if close:
+            parts.append("Did you mean " + " or ".join(f"'{p}'" for p in close) + "?")
+        if in_module:
+            parts.append(f"{what} in module '{module}': {_listing(in_module)}.")
+        else:
+            modules = sorted({p.partition(":")[0] for p in reachable})
+            listing = f"modules with {what.lower()}: {_listing(modules)}" if modules else f"there are no {what.lower()}"
+            parts.append(f"The functions folder has no module '{module}' ({listing}).")
+        return " ".join(parts)
 
     def path_of(self, definition: FunctionDefinition[..., Any]) -> str:
         """The path a definition is registered under.
@@ -106,3 +141,8 @@ class Registry(Mapping[str, RegisteredFunction]):
         if isinstance(ref, str):
             return self.lookup(ref, public_only=public_only)
         return self.lookup(self.path_of(ref), public_only=public_only)
+
+
+def _listing(names: list[str]) -> str:
+    shown = ", ".join(names[:_MAX_LISTED])
+    return shown if len(names) <= _MAX_LISTED else f"{shown} and {len(names) - _MAX_LISTED} more"

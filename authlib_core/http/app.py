@@ -50,6 +50,7 @@ from authlib_core.http.wire import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+    from pathlib import Path
 
     from aws_lambda_powertools.shared.cookies import Cookie
 
@@ -76,6 +77,8 @@ class CallRecord:
     outcome: str  # success | error | rejected | unavailable | server_error | auth | not_found | ok
     duration_ms: float
     request_id: str
+    #: The readable traceback of an uncaught exception, only when errors are exposed (the dev server prints it).
+    trace: str | None = None
 
 
 class HttpApp:
@@ -198,18 +201,21 @@ class HttpApp:
         request = _request(app.current_event.raw_event)
         fmt: Format = JSON
         path: str | None = None
+        source: Path | None = None
+        trace: str | None = None
         try:
             call = parse(request)
             fmt, path = call.format, call.path
             runtime = self._runtime()
+            source = runtime.settings.functions_dir if runtime.settings.expose_errors else None
             _check_allowed_kind(runtime, call.path, kind)
             auth = self.identity.resolve(request)
             value = runtime.executor.call(call.path, call.args, kind=kind, auth=auth, request_id=request.request_id)
             status, body, outcome = 200, success_body(value, fmt), "success"
         except Exception as exc:
-            error = describe_error(exc, request_id=request.request_id, fmt=fmt, logger=self.logger)
-            status, body, outcome = error.status, error.body, error.outcome
-        self._record(request, path, kind.value if kind else "any", status, outcome, started)
+            error = describe_error(exc, request_id=request.request_id, fmt=fmt, logger=self.logger, source=source)
+            status, body, outcome, trace = error.status, error.body, error.outcome, error.trace
+        self._record(request, path, kind.value if kind else "any", status, outcome, started, trace)
         return _json_response(status, body)
 
     def _auth_call(self, app: APIGatewayHttpResolver) -> Response[str]:
@@ -239,7 +245,14 @@ class HttpApp:
         )
 
     def _record(
-        self, request: HttpRequest, function: str | None, kind: str | None, status: int, outcome: str, started: float
+        self,
+        request: HttpRequest,
+        function: str | None,
+        kind: str | None,
+        status: int,
+        outcome: str,
+        started: float,
+        trace: str | None = None,
     ) -> None:
         record = CallRecord(
             method=request.method,
@@ -250,6 +263,7 @@ class HttpApp:
             outcome=outcome,
             duration_ms=round((time.perf_counter() - started) * 1000, 2),
             request_id=request.request_id,
+            trace=trace,
         )
         self.logger.info(
             "request",

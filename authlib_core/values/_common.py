@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 import re
-import reprlib
 from typing import Final
 
+from authlib_core.display import display_value
 from authlib_core.errors import InvalidValueError
 
 #: Containers nested deeper than this are rejected with a clear error (instead of a RecursionError).
@@ -20,11 +20,6 @@ PLAIN_LEAF_TYPES: Final = frozenset({float, bool, type(None)})
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PRINTABLE_ASCII = re.compile(r"[\x20-\x7e]*\Z")
 
-_short = reprlib.Repr()
-_short.maxlevel = 3
-_short.maxstring = 60
-_short.maxother = 60
-_short.maxlist = _short.maxtuple = _short.maxdict = _short.maxset = 6
 _MAX_DESCRIPTION = 120
 
 
@@ -48,12 +43,10 @@ def at(path: str) -> str:
 
 
 def describe(value: object) -> str:
-    """A short, truncated ``repr`` for error messages; never raises."""
-    try:
-        text = _short.repr(value)
-    except Exception:
-        text = f"<{type(value).__name__} object>"
-    return text if len(text) <= _MAX_DESCRIPTION else text[: _MAX_DESCRIPTION - 3] + "..."
+    """A short text of ``value`` for error messages: its JSON as Convex shows values (``5``, ``null``,
+    ``{"done":false}``, ``"5n"``), or the ``repr`` of something that is not a value; never raises.
+    """
+    return display_value(value, limit=_MAX_DESCRIPTION)
 
 
 def type_name(value: object) -> str:

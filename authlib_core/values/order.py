@@ -80,6 +80,10 @@ class _Undefined(enum.Enum):
     def __repr__(self) -> str:
         return "UNDEFINED"
 
+    def __convex_display__(self) -> str:
+        """How messages show it: ``"undefined"``, as Convex prints ``undefined``."""
+        return '"undefined"'
+
 
 #: A missing field (Convex's ``undefined``), which sorts before every value. Not a value itself.
 UNDEFINED: Final = _Undefined.UNDEFINED

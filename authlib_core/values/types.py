@@ -62,6 +62,10 @@ class Int64(int):
     def __str__(self) -> str:
         return int.__repr__(self)
 
+    def __convex_display__(self) -> str:
+        """How messages show it: ``"5n"``, as Convex prints a ``bigint`` (see :mod:`authlib_core.display`)."""
+        return f'"{int.__repr__(self)}n"'
+
 
 class _Remove(enum.Enum):
     """Type of :data:`REMOVE`; there is exactly one instance."""
@@ -70,6 +74,10 @@ class _Remove(enum.Enum):
 
     def __repr__(self) -> str:
         return "REMOVE"
+
+    def __convex_display__(self) -> str:
+        """How messages show it: ``"undefined"``, as Convex prints ``undefined``."""
+        return '"undefined"'
 
 
 #: In ``ctx.db.patch(id, {"field": REMOVE})``, deletes ``field`` (Convex's ``undefined`` in a patch).

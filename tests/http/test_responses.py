@@ -133,7 +133,7 @@ def test_wrong_kind(client):
     assert status == 200
     assert body == {
         "status": "error",
-        "errorMessage": "Trying to execute calls.js:echo as Mutation, but it is defined as Query.",
+        "errorMessage": "Trying to execute calls:echo as Mutation, but it is defined as Query.",
     }
 
 

@@ -126,7 +126,7 @@ def test_missing_command_is_a_usage_error(app: Path) -> None:
         (["run", "notes:nope"], "error: Could not find function for 'notes:nope'."),
         (["run", "notes:shout", '{"text": 3}'], "error: notes:shout: argument `text` is invalid"),
         (["run", "notes:shout", '{"txt": "a"}'], "error: notes:shout: "),
-        (["run", "notes:refuse"], 'error: ConvexError: {"code": "NOPE"}'),
+        (["run", "notes:refuse"], 'error: ConvexError: {"code":"NOPE"}'),
     ],
 )
 def test_function_errors_exit_1_with_one_line(app: Path, args: list[str], expected: str) -> None:

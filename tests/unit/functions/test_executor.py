@@ -193,7 +193,7 @@ def test_mutation_commits_and_action_has_no_db(executor: Executor, database: Any
 def test_wrong_kind_uses_convex_wording(executor: Executor) -> None:
     with pytest.raises(WrongFunctionKindError) as info:
         executor.call("notes:whoami", {}, kind=Kind.MUTATION, auth=NoAuth())
-    assert info.value.message == "Trying to execute notes.js:whoami as Mutation, but it is defined as Query."
+    assert info.value.message == "Trying to execute notes:whoami as Mutation, but it is defined as Query."
 
 
 def test_internal_functions_need_public_only_false(executor: Executor) -> None:
@@ -222,7 +222,7 @@ def test_nested_query_in_a_query_shares_the_reader(executor: Executor, database:
 
 
 def test_a_query_cannot_run_a_mutation(executor: Executor) -> None:
-    with pytest.raises(WrongFunctionKindError, match=r"notes\.js:add as Query, but it is defined as Mutation"):
+    with pytest.raises(WrongFunctionKindError, match=r"notes:add as Query, but it is defined as Mutation"):
         executor.call("notes:query_calls_mutation", {}, auth=NoAuth())
 
 

@@ -47,14 +47,38 @@ def test_module_path_alone_means_default(path: str) -> None:
     assert REGISTRY.lookup(path, public_only=True).definition is default
 
 
-def test_unknown_path_uses_convex_wording() -> None:
-    with pytest.raises(FunctionNotFoundError, match=r"^Could not find public function for 'myData:lis'\. Did you"):
-        REGISTRY.lookup("myData:lis", public_only=True)
+def test_unknown_path_uses_convex_wording_and_a_hint() -> None:
+    with pytest.raises(FunctionNotFoundError) as info:
+        REGISTRY.lookup("myData:getMyDta", public_only=True)
+    assert info.value.public_message == "Could not find public function for 'myData:getMyDta'."
+    assert info.value.hint == (
+        "Did you mean 'myData:getMyData'? Public functions in module 'myData': default, getMyData."
+    )
+    assert info.value.message == f"{info.value.public_message} {info.value.hint}"
+
+
+def test_unknown_module_lists_the_modules() -> None:
+    with pytest.raises(FunctionNotFoundError) as info:
+        REGISTRY.lookup("myDta:getMyData", public_only=True)
+    assert info.value.message == (
+        "Could not find public function for 'myDta:getMyData'. Did you mean 'myData:getMyData'? "
+        "The functions folder has no module 'myDta' (modules with public functions: myData)."
+    )
 
 
 def test_internal_functions_are_invisible_to_public_lookups() -> None:
-    with pytest.raises(FunctionNotFoundError, match="Could not find public function for 'admin/users:secret'"):
+    with pytest.raises(FunctionNotFoundError) as info:
         REGISTRY.lookup("admin/users:secret", public_only=True)
+    assert info.value.message == (
+        "Could not find public function for 'admin/users:secret'. "
+        "The functions folder has no module 'admin/users' (modules with public functions: myData)."
+    )
+    with pytest.raises(FunctionNotFoundError) as info:
+        REGISTRY.lookup("admin/users:secrt", public_only=False)
+    assert info.value.message == (
+        "Could not find function for 'admin/users:secrt'. Did you mean 'admin/users:secret'? "
+        "Functions in module 'admin/users': secret."
+    )
     assert REGISTRY.lookup("admin/users:secret", public_only=False).definition is secret
 
 
