@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import errno
 import signal
 import sys
 import threading
@@ -152,16 +153,20 @@ def _local_dynamodb(settings: Settings) -> bool:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Run the dev server until SIGINT or SIGTERM; returns the exit status."""
+    """Run the dev server until SIGINT or SIGTERM; returns the exit status.
+
+    Nothing is created (no ``.authlib/`` folder, no secret, no database) before the functions folder is found and the
+    port is bound, so a mistyped folder or a busy port leaves the current folder as it was.
+
+    Raises:
+        ConfigError: the functions folder does not exist, the port cannot be bound, or the options do not fit.
+    """
     from authlib_core.dev.server import CorsPolicy, DevServer
 
     settings = settings_with_engine(Settings.from_env(), args)
     # The dev server tells the caller what an uncaught exception was, as a Convex dev deployment does.
     settings = dataclasses.replace(settings, functions_dir=args.functions or settings.functions_dir, expose_errors=True)
-    settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
-    from authlib_core.runtime import server_secrets, with_local_dev_secret
-
-    server_secrets(with_local_dev_secret(settings))  # no secret for a remote DynamoDB: refuse now, not per request
+    check_functions_dir(settings.functions_dir, given=args.functions is not None)
     origins = tuple(o.strip().rstrip("/") for item in args.cors_origin for o in item.split(",") if o.strip())
     static_dir = None if args.no_static else args.static
     if static_dir is None and not args.no_static and DEFAULT_STATIC.is_dir():
@@ -170,9 +175,25 @@ def run(args: argparse.Namespace) -> int:
     def build() -> Runtime:
         return build_local_runtime(settings)
 
-    server = DevServer(
-        build, settings.functions_dir, host=args.host, port=args.port, cors=CorsPolicy(origins), static_dir=static_dir
-    )
+    try:
+        server = DevServer(
+            build,
+            settings.functions_dir,
+            host=args.host,
+            port=args.port,
+            cors=CorsPolicy(origins),
+            static_dir=static_dir,
+        )
+    except OSError as exc:
+        raise ConfigError(port_problem(args.host, args.port, exc)) from None
+    try:
+        from authlib_core.runtime import server_secrets, with_local_dev_secret
+
+        settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
+        server_secrets(with_local_dev_secret(settings))  # no secret for a remote DynamoDB: refuse now, not per request
+    except BaseException:
+        server.close()
+        raise
     stopping = threading.Event()
 
     def stop(signum: int, frame: Any) -> None:
@@ -193,6 +214,36 @@ def run(args: argparse.Namespace) -> int:
         server.close()
     print("stopped", file=server.out, flush=True)
     return 0
+
+
+def check_functions_dir(folder: Path, *, given: bool) -> None:
+    """Refuse a functions folder that does not exist (or is not a folder), before anything is created.
+
+    Raises:
+        ConfigError: naming the folder, where it was looked for, and how to point at the right one.
+    """
+    if folder.is_dir():
+        return
+    what = "is not a folder" if folder.exists() else "does not exist"
+    where = f"{folder} ({folder.resolve()})" if not folder.is_absolute() else str(folder)
+    source = "--functions" if given else "the functions folder (AUTHLIB_FUNCTIONS_DIR, default: functions)"
+    raise ConfigError(
+        f"{source} {where} {what}. Run the dev server from your project's folder (the one holding functions/), "
+        "or pass --functions DIR."
+    )
+
+
+def port_problem(host: str, port: int, exc: OSError) -> str:
+    """One line saying why ``host:port`` cannot be bound and what to do (``--port``)."""
+    if exc.errno == errno.EADDRINUSE:
+        other = port + 1 if 0 < port < 65535 else 3211
+        return (
+            f"port {port} on {host} is already in use (another dev server?). Stop the other process, or pick "
+            f"another port with --port, e.g. --port {other} (--port 0 picks a free one)."
+        )
+    if exc.errno == errno.EACCES:
+        return f"no permission to listen on port {port} of {host}; pick a port above 1023 with --port."
+    return f"cannot listen on {host}:{port}: {exc.strerror or exc}. Check --host, or pick another port with --port."
 
 
 def main(argv: Sequence[str] | None = None) -> int:
