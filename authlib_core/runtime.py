@@ -21,6 +21,7 @@ from authlib_core.errors import ConfigError
 from authlib_core.functions import Executor, LoadedApp, load_functions
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from pathlib import Path
 
     from authlib_core.auth.service import AuthService
@@ -55,10 +56,14 @@ class Runtime:
         return self.app.source_files
 
 
-def build_runtime(settings: Settings, *, database: Database | None = None) -> Runtime:
+def build_runtime(
+    settings: Settings, *, database: Database | None = None, check: Callable[[Database], object] | None = None
+) -> Runtime:
     """Load ``settings.functions_dir`` and connect to the storage engine ``settings`` names.
 
-    ``database`` replaces the engine-backed database (tests may inject one over their own engine).
+    ``database`` replaces the engine-backed database (tests may inject one over their own engine). ``check`` runs
+    on the new database before its stored indexes are changed and may refuse it by raising (the dev server checks
+    the schema against the stored documents, see :mod:`authlib_core.database.stored_check`).
 
     Raises:
         FunctionLoadError: the functions folder cannot be loaded.
@@ -67,7 +72,7 @@ def build_runtime(settings: Settings, *, database: Database | None = None) -> Ru
     app = load_functions(settings.functions_dir)
     settings = dataclasses.replace(settings, secrets=server_secrets(settings))
     if database is None:
-        database = connect_database(settings, app.schema)
+        database = connect_database(settings, app.schema, check=check)
     return Runtime(
         settings=settings,
         app=app,
@@ -108,17 +113,26 @@ def build_auth_service(settings: Settings, schema: Schema | None, database: Data
     )
 
 
-def connect_database(settings: Settings, schema: Schema | None) -> Database:
+def connect_database(
+    settings: Settings, schema: Schema | None, *, check: Callable[[Database], object] | None = None
+) -> Database:
     """The engine ``settings`` names, wrapped in a :class:`~authlib_core.database.Database` over ``schema``.
 
-    On SQLite the stored index entries are brought in line with the schema at once (a schema edit in development
-    adds or drops indexes); on DynamoDB that is a deployment step (``python -m authlib_core infra``).
+    ``check`` (if given) runs first and may refuse the database by raising; then, on SQLite, the stored index
+    entries are brought in line with the schema (a schema edit in development adds or drops indexes); on DynamoDB
+    that is a deployment step (``python -m authlib_core infra``).
     """
     # Imported here: the engine modules (and boto3 for DynamoDB) load only when a runtime is really built.
     from authlib_core.database import Database
     from authlib_core.database.engines import create_engine
 
     database = Database(create_engine(settings), schema, cursor_secret=server_secrets(settings)[0].encode())
+    if check is not None:
+        try:
+            check(database)
+        except BaseException:
+            database.close()
+            raise
     if settings.engine == "sqlite":
         database.ensure_indexes()
     return database

@@ -23,8 +23,10 @@ from typing import Any
 
 from authlib_core.errors import SchemaDefinitionError
 from authlib_core.values import JSONValue, Validator, as_object_validator
+from authlib_core.values.compound_validators import VObject, VOptional, VUnion
 
 __all__ = [
+    "can_contain_field",
     "MAX_FIELDS_PER_INDEX",
     "MAX_INDEXES_PER_TABLE",
     "MAX_TABLES",
@@ -267,8 +269,51 @@ def define_schema(
                 f"table {name!r}: expected define_table(...), got {type(definition).__name__}. "
                 "Common mistake: passing the dict of fields directly; wrap it in define_table()."
             )
+    if schema_validation:
+        for name, definition in tables.items():
+            _check_index_fields(name, definition)
     return Schema(
         tables=dict(tables),
         schema_validation=schema_validation,
         strict_table_name_types=strict_table_name_types,
     )
+
+
+def _check_index_fields(table: str, definition: TableDefinition) -> None:
+    """Refuse an index over a field no document of the table can have (Convex's ``check_index_references``)."""
+    if definition.validator is None:
+        return
+    for index in definition.indexes:
+        for field in index.fields:
+            if not can_contain_field(definition.validator, field.split(".")):
+                raise SchemaDefinitionError(
+                    f'In table "{table}" the index "{index.name}" is invalid because it references the field {field} '
+                    "that does not exist. Add the field to the table's validator (v.optional(...) if stored "
+                    "documents lack it) or remove it from the index."
+                )
+
+
+def can_contain_field(validator: Validator, path: Sequence[str]) -> bool:
+    """Whether a value ``validator`` accepts can have a field at ``path`` (``["a", "b"]`` for ``a.b``).
+
+    Convex's rule: ``v.any()`` can have any field; a union can when one of its members can; an object can when it
+    declares the first part (optional or not) and that field's validator can have the rest; nothing else (a record,
+    a scalar, an array) can.
+
+    Example:
+        >>> from authlib_core import v
+        >>> can_contain_field(v.object({"a": v.optional(v.object({"b": v.string()}))}), ["a", "b"])
+        True
+        >>> can_contain_field(v.object({"a": v.record(v.string(), v.string())}), ["a", "b"])
+        False
+    """
+    if not path or validator.kind == "any":
+        return True
+    if isinstance(validator, VOptional):
+        return can_contain_field(validator.inner, path)
+    if isinstance(validator, VUnion):
+        return any(can_contain_field(member, path) for member in validator.members)
+    if isinstance(validator, VObject):
+        field = validator.fields.get(path[0])
+        return field is not None and can_contain_field(field, path[1:])
+    return False

@@ -28,8 +28,9 @@ from authlib_core.config import Settings, is_loopback_url
 from authlib_core.errors import ConfigError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
+    from authlib_core.database import Database
     from authlib_core.runtime import Runtime
 
 __all__ = [
@@ -125,15 +126,16 @@ def check_endpoint_url(url: str) -> None:
         raise ConfigError(f"--endpoint-url {url!r} is not an http(s) URL; for example http://127.0.0.1:8000")
 
 
-def build_local_runtime(settings: Settings) -> Runtime:
+def build_local_runtime(settings: Settings, *, check: Callable[[Database], object] | None = None) -> Runtime:
     """The runtime of a local command: the dev secret and index upkeep for a loopback DynamoDB endpoint.
 
     On SQLite (always local) the runtime already brings the indexes in line; on DynamoDB it is done here only when
     the endpoint is on this machine, never against AWS (``python -m authlib_core infra migrate`` does that).
+    ``check`` runs on the database before any index changes and may refuse it (see :func:`build_runtime`).
     """
     from authlib_core.runtime import build_runtime, with_local_dev_secret
 
-    runtime = build_runtime(with_local_dev_secret(settings))
+    runtime = build_runtime(with_local_dev_secret(settings), check=check)
     if _local_dynamodb(settings):
         runtime.database.ensure_indexes()
     return runtime
@@ -161,6 +163,7 @@ def run(args: argparse.Namespace) -> int:
     Raises:
         ConfigError: the functions folder does not exist, the port cannot be bound, or the options do not fit.
     """
+    from authlib_core.database.stored_check import StoredDocumentsCheck
     from authlib_core.dev.server import CorsPolicy, DevServer
 
     settings = settings_with_engine(Settings.from_env(), args)
@@ -172,8 +175,17 @@ def run(args: argparse.Namespace) -> int:
     if static_dir is None and not args.no_static and DEFAULT_STATIC.is_dir():
         static_dir = DEFAULT_STATIC
 
+    # A schema that stored documents do not match is refused and the last good one stays, as `npx convex dev` does.
+    stored_check = StoredDocumentsCheck()
+
+    def check(database: Database) -> None:
+        report = stored_check(database)
+        if report.checked:
+            tables = ", ".join(report.tables)
+            print(f"schema: {report.checked} stored documents of {tables} match it", file=server.out, flush=True)
+
     def build() -> Runtime:
-        return build_local_runtime(settings)
+        return build_local_runtime(settings, check=check)
 
     try:
         server = DevServer(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import textwrap
 import threading
 from typing import TYPE_CHECKING, TextIO
 
@@ -66,7 +67,8 @@ class Reloader:
             with self._lock:
                 self._seen, self._error = seen, exc
             keeping = " (still serving the last good version)" if self._runtime is not None else ""
-            print(f"error: could not load {self._folder}{keeping}:\n  {type(exc).__name__}: {exc}", file=self._out)
+            detail = textwrap.indent(f"{type(exc).__name__}: {exc}", "  ")
+            print(f"error: could not load {self._folder}{keeping}:\n{detail}", file=self._out, flush=True)
             return False
         with self._lock:
             self._seen, self._runtime, self._error = seen, runtime, None

@@ -24,9 +24,9 @@ SCRIPT = textwrap.dedent(
     import authlib_core.runtime as runtime
     builds = []
     real_connect = runtime.connect_database
-    def counting_connect(settings, schema):
+    def counting_connect(settings, schema, **options):
         builds.append(1)
-        return real_connect(settings, schema)
+        return real_connect(settings, schema, **options)
     runtime.connect_database = counting_connect
     from tests.http.conftest import Context, make_event
     from authlib_core.http import lambda_handler
