@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import os
 import re
-import subprocess
 import sys
 import textwrap
 import urllib.request
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,9 +16,11 @@ from authlib_core.config import Settings
 from authlib_core.http.app import HttpApp
 from authlib_core.runtime import build_runtime
 from tests.http.conftest import Client, captured_logger
+from tests.support.dev_cli import start_dev
 from tests.support.processes import stop_process
 
-ROOT = Path(__file__).resolve().parents[2]
+if TYPE_CHECKING:
+    from pathlib import Path
 
 SCHEMA = """
 from authlib_core import define_schema, define_table, v
@@ -165,16 +165,7 @@ def test_messages_speak_python_and_json(functions_dir, tmp_path):
 
 
 def test_dev_cli_exposes_errors_and_prints_a_readable_traceback(functions_dir, tmp_path):
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "authlib_core", "dev", "--functions", str(functions_dir), "--port", "0"]
-    with subprocess.Popen(
-        [*command, "--db", str(tmp_path / "d.db"), "--no-static"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    ) as proc:
+    with start_dev(functions_dir, tmp_path) as proc:
         try:
             line = proc.stdout.readline()
             assert "listening on http://127.0.0.1:" in line, line

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
-from pathlib import Path
+from typing import TYPE_CHECKING
 
+from tests.support.dev_cli import start_dev
 from tests.support.processes import stop_process
 
-ROOT = Path(__file__).resolve().parents[2]
+if TYPE_CHECKING:
+    from pathlib import Path
 
 TODOS = """
 from authlib_core import mutation, query
@@ -79,16 +79,7 @@ def test_schema_changes_are_checked_against_stored_documents(tmp_path):
     folder.mkdir()
     (folder / "todos.py").write_text(TODOS)
     write_schema(folder, '{"text": v.string()}')
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "authlib_core", "dev", "--functions", str(folder), "--port", "0", "--no-static"]
-    with subprocess.Popen(
-        [*command, "--db", str(tmp_path / "d.db")],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    ) as proc:
+    with start_dev(folder, tmp_path) as proc:
         try:
             out = Output(proc.stdout)
             url = out.lines[out.wait_for("listening on")].split("listening on ")[1].strip()

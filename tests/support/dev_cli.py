@@ -1,0 +1,27 @@
+"""Starting ``python -m authlib_core dev`` in a subprocess, as a user does."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_dev(functions_dir: Path, cwd: Path) -> subprocess.Popen[str]:
+    """``dev --functions functions_dir --port 0 --no-static`` with its database in ``cwd``; stdout and stderr merged.
+
+    Use it as a context manager and stop it with :func:`tests.support.processes.stop_process`.
+    """
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PYTHONUNBUFFERED": "1"}
+    command = [sys.executable, "-m", "authlib_core", "dev", "--functions", str(functions_dir), "--port", "0"]
+    return subprocess.Popen(
+        [*command, "--no-static", "--db", str(cwd / "d.db")],
+        cwd=cwd,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
