@@ -24,6 +24,7 @@ import hashlib
 import hmac
 import secrets
 
+from authlib_core.display import display_value
 from authlib_core.errors import InvalidCursorError
 
 __all__ = ["CursorCodec"]
@@ -72,7 +73,8 @@ class CursorCodec:
             InvalidCursorError: the cursor is malformed, forged, or was made by a different query.
         """
         if not isinstance(cursor, str) or not cursor:
-            raise InvalidCursorError(f"Invalid pagination cursor {cursor!r}: expected a cursor string or null.")
+            shown = display_value(cursor, limit=120)
+            raise InvalidCursorError(f"Invalid pagination cursor {shown}: expected a cursor string or null.")
         try:
             raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         except (binascii.Error, ValueError):

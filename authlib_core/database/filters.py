@@ -18,6 +18,7 @@ from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar
 
 from authlib_core.database.keys import field_value
+from authlib_core.display import display_value
 from authlib_core.errors import InvalidQueryError
 from authlib_core.values import UNDEFINED, Int64, JSONValue, Value, compare, encode, to_value
 
@@ -142,7 +143,7 @@ def _negate(value: object) -> Value:
         return -float(value)  # type: ignore[arg-type]
     if kind == "int64":
         return _int64(-int(value), "neg")  # type: ignore[call-overload]
-    raise InvalidQueryError(f"q.neg expects a number, got {value!r}.")
+    raise InvalidQueryError(f"q.neg expects a number, got {display_value(value)}.")
 
 
 def _int64(result: int, op: str) -> Int64:
@@ -155,7 +156,8 @@ def _arithmetic(name: str, left: object, right: object) -> Value:
     kinds = (_number_kind(left), _number_kind(right))
     if kinds[0] is None or kinds[0] != kinds[1]:
         raise InvalidQueryError(
-            f"q.{name} needs two float64 values or two int64 values, got {left!r} and {right!r}. "
+            f"q.{name} needs two float64 values or two int64 values, got {display_value(left)} and "
+            f"{display_value(right)}. "
             "Common mistake: comparing an Int64 field with a plain Python int (a plain int is a float64)."
         )
     if kinds[0] == "float64":

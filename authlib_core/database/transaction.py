@@ -27,6 +27,7 @@ from authlib_core.database.interface import (
 )
 from authlib_core.database.keys import document_key, document_keys
 from authlib_core.database.limits import Limits, TransactionUsage
+from authlib_core.display import display_value
 from authlib_core.errors import DocumentNotFoundError, InvalidQueryError, LimitExceededError, SchemaValidationError
 from authlib_core.values import REMOVE, Value, decode_id, is_id_for, new_id
 
@@ -265,8 +266,8 @@ class Transaction:
         for name in SYSTEM_FIELDS:
             if name in given and given[name] != current[name]:
                 raise SchemaValidationError(
-                    f"Failed to write to table {table!r}: {name} cannot be changed (got {given[name]!r}, the "
-                    f"document has {current[name]!r})."
+                    f"Failed to write to table {table!r}: {name} cannot be changed (got "
+                    f"{display_value(given[name])}, the document has {display_value(current[name])})."
                 )
 
     def patch(self, document_id: str, fields: Mapping[str, object]) -> None:

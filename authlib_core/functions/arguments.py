@@ -19,6 +19,7 @@ import typing
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from authlib_core.display import display_value
 from authlib_core.errors import ArgumentValidationError, FunctionLoadError
 from authlib_core.values import ValidatorMismatch, as_object_validator
 
@@ -230,4 +231,4 @@ def _describe_pydantic(exc: Any) -> str:
         return f"argument `{field}` is required but missing{at}"
     if error.get("type") == "extra_forbidden":
         return f"unexpected argument `{field}`; the handler has no parameter of that name"
-    return f"argument `{field}` is invalid{at}: {error.get('msg')}; got {error.get('input')!r}"
+    return f"argument `{field}` is invalid{at}: {error.get('msg')}; got {display_value(error.get('input'), limit=120)}"

@@ -110,3 +110,21 @@ def test_validator_messages_show_json_not_python() -> None:
 
 def test_docstring_examples_run() -> None:
     assert doctest.testmod(authlib_core.display).failed == 0
+
+
+def test_type_hinted_arguments_show_json_too() -> None:
+    from authlib_core import mutation
+    from authlib_core.errors import ArgumentValidationError
+
+    @mutation
+    def add(ctx: object, text: str, tags: list[str] | None = None) -> None:
+        return None
+
+    with pytest.raises(ArgumentValidationError) as info:
+        add.bind_arguments({"text": 5.0}, "todos:add")
+    assert info.value.message == "todos:add: argument `text` is invalid: Input should be a valid string; got 5"
+    with pytest.raises(ArgumentValidationError) as info:
+        add.bind_arguments({"text": "a", "tags": [None]}, "todos:add")
+    assert info.value.message == (
+        "todos:add: argument `tags` is invalid (at `tags.0`): Input should be a valid string; got null"
+    )
