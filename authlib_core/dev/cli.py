@@ -195,6 +195,7 @@ def run(args: argparse.Namespace) -> int:
             port=args.port,
             cors=CorsPolicy(origins),
             static_dir=static_dir,
+            expose_load_errors=settings.expose_errors,
         )
     except OSError as exc:
         raise ConfigError(port_problem(args.host, args.port, exc)) from None

@@ -162,6 +162,7 @@ class DevServer:
         auth: AuthHandler | None = None,
         out: TextIO | None = None,
         reload_interval: float = 0.3,
+        expose_load_errors: bool = False,
     ) -> None:
         self.out = out or sys.stdout
         self.cors = cors or CorsPolicy()
@@ -169,7 +170,14 @@ class DevServer:
         self.reloader = Reloader(build, functions_dir, interval=reload_interval, out=self.out)
         # Structured request lines are for CloudWatch; locally the server prints one readable line per call.
         logger = Logger(service="authlib-core", level="WARNING")
-        self.app = HttpApp(self.reloader.current, identity=identity, auth=auth, logger=logger, on_call=self._print)
+        self.app = HttpApp(
+            self.reloader.current,
+            identity=identity,
+            auth=auth,
+            logger=logger,
+            on_call=self._print,
+            load_error_source=functions_dir if expose_load_errors else None,
+        )
         self.httpd = _Server((host, port), _handler_class(self))
         self.httpd.daemon_threads = True
         self._thread: threading.Thread | None = None

@@ -88,7 +88,9 @@ class HttpApp:
     server on reload). ``identity`` turns a request into ``ctx.auth`` and ``auth`` serves ``/api/auth/*``; both
     default to the runtime's auth service (:class:`~authlib_core.http.auth_bridge.RuntimeAuthBridge`), which makes
     calls anonymous and answers 404 when the app has no auth tables. ``on_call`` receives a :class:`CallRecord`
-    per request (the dev server prints it).
+    per request (the dev server prints it). ``load_error_source`` (the dev server's functions folder) exposes an
+    error raised while the runtime is obtained (a functions folder that does not load) as ``expose_errors`` does;
+    once a runtime is obtained, its ``settings.expose_errors`` decides.
 
     Safe to call from several threads: each thread gets its own Powertools resolver (the resolver keeps the
     current event on itself).
@@ -102,8 +104,10 @@ class HttpApp:
         auth: AuthHandler | None = None,
         logger: Logger | None = None,
         on_call: Callable[[CallRecord], None] | None = None,
+        load_error_source: Path | None = None,
     ) -> None:
         self._runtime = runtime
+        self._load_error_source = load_error_source
         bridge = RuntimeAuthBridge(runtime)
         self.identity: IdentityResolver = identity or bridge
         self.auth: AuthHandler | None = auth or bridge
@@ -201,7 +205,7 @@ class HttpApp:
         request = _request(app.current_event.raw_event)
         fmt: Format = JSON
         path: str | None = None
-        source: Path | None = None
+        source: Path | None = self._load_error_source  # until the runtime says otherwise
         trace: str | None = None
         try:
             call = parse(request)

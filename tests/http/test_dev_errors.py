@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import io
 import json
 import re
 import sys
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 import pytest
 
 from authlib_core.config import Settings
+from authlib_core.dev.server import DevServer
 from authlib_core.http.app import HttpApp
 from authlib_core.runtime import build_runtime
 from tests.http.conftest import Client, captured_logger
@@ -200,3 +202,27 @@ def test_dev_cli_exposes_errors_and_prints_a_readable_traceback(functions_dir, t
 def test_settings_field_is_off_by_default() -> None:
     assert Settings().expose_errors is False
     assert dataclasses.replace(Settings(), expose_errors=True).expose_errors is True
+
+
+def test_a_folder_that_does_not_load_is_explained_to_the_caller(functions_dir, tmp_path):
+    (functions_dir / "todos.py").write_text("from authlib_core import query\n\n@query\ndef list(ctx:\n    return []\n")
+    settings = Settings(functions_dir=functions_dir, sqlite_path=tmp_path / "dev.sqlite3", expose_errors=True)
+    for expose in (True, False):
+        server = DevServer(
+            lambda: build_runtime(settings), functions_dir, port=0, out=io.StringIO(), expose_load_errors=expose
+        )
+        server.start_background()
+        try:
+            body = json.dumps({"path": "todos:list", "args": {}}).encode()
+            request = urllib.request.Request(f"{server.url}/api/query", data=body, method="POST")
+            with urllib.request.urlopen(request, timeout=10) as response:
+                message = json.loads(response.read())["errorMessage"]
+        finally:
+            server.shutdown()
+        if expose:
+            assert re.fullmatch(
+                r"\[Request ID: [0-9a-f]+\] Server Error\nUncaught FunctionLoadError: .*todos\.py.*", message, re.S
+            ), message
+            assert "SyntaxError" in message
+        else:
+            assert re.fullmatch(r"\[Request ID: [0-9a-f]+\] Server Error", message), message
