@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from aws_lambda_powertools import Logger
 
+from authlib_core.dev.console import ConsoleFormatter
 from authlib_core.dev.reload import Reloader
 from authlib_core.dev.static import StaticFiles
 from authlib_core.http.app import HttpApp
@@ -169,7 +170,7 @@ class DevServer:
         self.static = StaticFiles(static_dir) if static_dir is not None else None
         self.reloader = Reloader(build, functions_dir, interval=reload_interval, out=self.out)
         # Structured request lines are for CloudWatch; locally the server prints one readable line per call.
-        logger = Logger(service="authlib-core", level="WARNING")
+        logger = Logger(service="authlib-core", level="WARNING", logger_formatter=ConsoleFormatter())
         self.app = HttpApp(
             self.reloader.current,
             identity=identity,

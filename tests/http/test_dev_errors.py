@@ -226,3 +226,27 @@ def test_a_folder_that_does_not_load_is_explained_to_the_caller(functions_dir, t
             assert "SyntaxError" in message
         else:
             assert re.fullmatch(r"\[Request ID: [0-9a-f]+\] Server Error", message), message
+
+
+def test_the_dev_console_logs_readable_text_not_json():
+    import logging
+
+    from aws_lambda_powertools import Logger
+
+    from authlib_core.dev.console import ConsoleFormatter
+
+    stream = io.StringIO()
+    logger = Logger(
+        service="dev-console-test",
+        level="WARNING",
+        logger_formatter=ConsoleFormatter(),
+        logger_handler=logging.StreamHandler(stream),
+    )
+    try:
+        raise KeyError("token")
+    except KeyError:
+        logger.exception("the auth handler failed", extra={"request_id": "rid-1"})
+    lines = stream.getvalue().splitlines()
+    assert lines[0] == "error: the auth handler failed"
+    assert lines[1] == "Traceback (most recent call last):"
+    assert lines[-1] == "KeyError: 'token'"
