@@ -117,12 +117,14 @@ def describe_error(
     if source is None:
         logger.exception("unexpected exception in a function call")
         return ErrorOutcome(200, error_body(prefix, fmt), "server_error")
+    # Convex's JsError text: the message line, then one line per frame, each ending with a newline.
     text = str(exc)
-    lines = [f"{prefix}\nUncaught {type(exc).__name__}{': ' + text if text else ''}"]
+    lines = [prefix, f"Uncaught {type(exc).__name__}{': ' + text if text else ''}"]
     root = source.resolve().parent
     for frame in _user_frames(exc.__traceback__, source):
         lines.append(f"    at {frame.name} ({_relative(Path(frame.filename), root)}:{frame.lineno})")
-    return ErrorOutcome(200, error_body("\n".join(lines), fmt), "server_error", trace=user_traceback(exc, source))
+    message = "\n".join(lines) + "\n"
+    return ErrorOutcome(200, error_body(message, fmt), "server_error", trace=user_traceback(exc, source))
 
 
 def user_traceback(exc: BaseException, source: Path) -> str:

@@ -103,7 +103,7 @@ def test_uncaught_exception_names_type_message_and_the_users_frames(functions_di
         "[Request ID: rid-1] Server Error\n"
         "Uncaught ValueError: the list has 0 items on fire\n"
         "    at explode (devloopfns/todos.py:27)\n"
-        "    at check (devloopfns/todos.py:22)"
+        "    at check (devloopfns/todos.py:22)\n"  # each frame line ends with a newline, as in Convex
     )
 
 
@@ -184,7 +184,7 @@ def test_dev_cli_exposes_errors_and_prints_a_readable_traceback(functions_dir, t
         r"\[Request ID: [0-9a-f]+\] Server Error\n"
         r"Uncaught ValueError: the list has 0 items on fire\n"
         r"    at explode \(devloopfns/todos\.py:27\)\n"
-        r"    at check \(devloopfns/todos\.py:22\)",
+        r"    at check \(devloopfns/todos\.py:22\)\n",
         body["errorMessage"],
     ), body["errorMessage"]
     todos = functions_dir / "todos.py"
@@ -221,7 +221,7 @@ def test_a_folder_that_does_not_load_is_explained_to_the_caller(functions_dir, t
             server.shutdown()
         if expose:
             assert re.fullmatch(
-                r"\[Request ID: [0-9a-f]+\] Server Error\nUncaught FunctionLoadError: .*todos\.py.*", message, re.S
+                r"\[Request ID: [0-9a-f]+\] Server Error\nUncaught FunctionLoadError: .*todos\.py.*\n", message, re.S
             ), message
             assert "SyntaxError" in message
         else:

@@ -100,3 +100,16 @@ def test_registry_is_an_immutable_sorted_mapping() -> None:
 def test_duplicate_paths_are_refused() -> None:
     with pytest.raises(ValueError, match="duplicate"):
         Registry([RegisteredFunction("a:b", getMyData), RegisteredFunction("a:b", secret)])
+
+
+def test_not_found_errors_survive_pickle_with_their_hint() -> None:
+    import pickle
+
+    with pytest.raises(FunctionNotFoundError) as info:
+        REGISTRY.lookup("myData:getMyDta", public_only=True)
+    clone = pickle.loads(pickle.dumps(info.value))
+    assert (clone.message, clone.public_message, clone.hint) == (
+        info.value.message,
+        info.value.public_message,
+        info.value.hint,
+    )
