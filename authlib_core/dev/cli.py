@@ -10,6 +10,11 @@ Storage (here and on ``run``, see :func:`add_engine_options`): ``--engine sqlite
 brought in line with the schema on every (re)load, as on SQLite; anywhere else ``AUTHLIB_SECRETS`` is required and
 indexes are a deployment step (``infra migrate``).
 
+The dev server explains failures (``Settings.expose_errors``: an uncaught exception's type, message and frames reach
+the caller, a readable traceback the console) and checks every schema it loads against the documents already
+stored, refusing one they do not match (:mod:`authlib_core.database.stored_check`). A missing functions folder or a
+port in use stops it at once with one ``error:`` line (exit status 2), before anything is created.
+
 Ctrl-C (SIGINT) and SIGTERM stop the server cleanly; the exit status is then 0.
 """
 
