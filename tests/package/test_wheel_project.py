@@ -118,7 +118,7 @@ def test_the_generated_project_tests_pass(installed: Installed) -> None:
     started = time.perf_counter()
     out = _run([installed.bin("pytest"), "-q", "-p", "no:cacheprovider"], installed.project, timeout=300)
     installed.timings["the project's pytest"] = time.perf_counter() - started
-    assert re.search(r"\b4 passed\b", out), out
+    assert re.search(r"\b5 passed\b", out), out
 
 
 def test_dev_serves_the_project_functions_over_http(installed: Installed) -> None:

@@ -106,7 +106,7 @@ def test_the_generated_tests_pass_with_plain_pytest(tmp_path: Path) -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "4 passed" in result.stdout
+    assert "5 passed" in result.stdout
 
 
 def test_init_never_overwrites_and_writes_nothing_when_a_file_is_in_the_way(tmp_path: Path) -> None:
