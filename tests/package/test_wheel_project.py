@@ -193,6 +193,18 @@ def test_sam_validates_and_builds_the_project(installed: Installed) -> None:
         (dist_info,) = artifact.glob("authlib_core-*.dist-info")
         assert dist_info.name == installed.wheel.name.split("-py3")[0] + ".dist-info"
 
+    # The artifact alone (stdlib + /var/task, as on Lambda) imports the handler and loads the project's functions.
+    driver = (
+        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "from pathlib import Path\n"
+        "import authlib_core.http.lambda_handler\n"
+        "from authlib_core.functions import load_functions\n"
+        "print(' '.join(sorted(load_functions(Path(sys.argv[1]) / 'functions').registry)))\n"
+    )
+    artifact = installed.project / ".aws-sam" / "build" / "QueryFunction"
+    loaded = _run([env["AUTHLIB_LAMBDA_PYTHON"], "-I", "-S", "-c", driver, str(artifact)], installed.project, env=env)
+    assert loaded.split() == ["tasks:add", "tasks:complete", "tasks:mine", "tasks:purge_done"]
+
 
 def test_timings(installed: Installed) -> None:
     """Prints what each step took (not asserted)."""
