@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,7 +18,8 @@ from authlib_core.errors import (
 )
 from authlib_core.testing import TEST_ISSUER, TestBackend
 
-REPO_FUNCTIONS = Path(__file__).resolve().parents[3] / "functions"
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -126,18 +127,6 @@ def test_create_user_needs_the_auth_tables(tmp_path: Path) -> None:
 def test_a_missing_functions_folder_is_a_load_error(tmp_path: Path) -> None:
     with pytest.raises(FunctionLoadError, match="does not exist"):
         TestBackend(tmp_path / "nope")
-
-
-def test_the_repository_example_through_the_helper() -> None:
-    with TestBackend(REPO_FUNCTIONS) as t:
-        alice, bob = t.create_user(email="alice@example.com"), t.create_user(email="bob@example.com")
-        note = alice.mutation("myData:add", text="hello")
-        assert [n["text"] for n in alice.query("myData:getMyData")] == ["hello"]
-        with pytest.raises(ConvexError) as raised:
-            bob.mutation("myData:remove", id=note)
-        assert raised.value.data == {"code": "NOT_FOUND"}
-        alice.mutation("myData:remove", id=note)
-        assert t.table("myData") == []
 
 
 def test_per_test_cost_is_measured(functions_dir: Path) -> None:
