@@ -3,7 +3,7 @@
 cfn-lint >= 1.54 validates SAM templates against SAM schemas and no longer runs the SAM
 translator, so a bad ``!Ref`` inside a policy or an unknown runtime in ``Globals`` passes both
 ``cfn-lint`` and ``sam validate --lint``. Expanding with ``aws-sam-translator`` first and linting
-the CloudFormation it produces catches them (reference/aws.md section 1.2).
+the CloudFormation it produces catches them (tests/sam/test_lint.py).
 
 Run it with the SAM CLI virtualenv's interpreter (it has aws-sam-translator)::
 

@@ -5,6 +5,7 @@ Commands:
 - ``run PATH [ARGS_JSON]``: like ``npx convex run``. Loads the functions folder, runs the function (any kind; internal
   functions too, as Convex's admin CLI can) against the local store and prints the result as JSON.
 - ``dev``: the HTTP dev server (``authlib_core.dev.server``).
+- ``init DIR``: a new project in ``DIR`` (``authlib_core.cli.init``; never overwrites a file).
 - ``infra create-tables`` / ``infra migrate``: provision the DynamoDB tables and bring the stored indexes in line with
   the app's schema (``authlib_core.cli.infra``).
 
@@ -35,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 from authlib_core.auth import NoAuth, StaticAuth, UserIdentity
 from authlib_core.cli.infra import configure_parser as configure_infra
+from authlib_core.cli.init import configure_parser as configure_init
 from authlib_core.config import Settings
 from authlib_core.dev.cli import add_engine_options, build_local_runtime, settings_with_engine
 from authlib_core.dev.cli import configure_parser as configure_dev
@@ -79,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     dev = commands.add_parser("dev", help="run the HTTP dev server on the example app")
     configure_dev(dev)
     dev.set_defaults(handler=run_dev)
+
+    init = commands.add_parser("init", help="create a new project: functions, tests, SAM template, build files")
+    configure_init(init)
 
     infra = commands.add_parser("infra", help="provision DynamoDB: create the tables, migrate the indexes")
     configure_infra(infra)

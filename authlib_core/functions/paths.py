@@ -24,7 +24,7 @@ _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 def identifier_problem(name: str) -> str | None:
     """Why ``name`` is not a valid Convex identifier, or ``None`` when it is.
 
-    Rules (reference/convex.md §1.3): an ASCII letter or ``_`` first, then ASCII letters, digits or ``_``; at most
+    Rules: an ASCII letter or ``_`` first, then ASCII letters, digits or ``_``; at most
     64 characters; not made only of underscores.
 
     Example:

@@ -1,6 +1,6 @@
 """The router: Convex's public API and ``/api/auth/*`` on a Powertools ``APIGatewayHttpResolver``.
 
-Routes (reference/convex.md §4.1):
+Routes:
 
 =============================  ==================================================================
 ``POST /api/query``            a query; body ``{"path", "args", "format"?}``

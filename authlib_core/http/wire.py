@@ -1,4 +1,4 @@
-"""Convex's public HTTP wire format: request bodies in, ``UdfResponse`` bodies out (reference/convex.md §4).
+"""Convex's public HTTP wire format: request bodies in, ``UdfResponse`` bodies out.
 
 Requests:
 

@@ -1,4 +1,4 @@
-"""The two JSON wire formats of Convex values (reference/convex.md §4.1, §4.4), and strict JSON text I/O.
+"""The two JSON wire formats of Convex values, and strict JSON text I/O.
 
 - ``convex_encoded_json`` (alias ``convex_json``) is lossless: int64, bytes and the special floats become
   single-key objects ``{"$integer": ...}``, ``{"$bytes": ...}``, ``{"$float": ...}``.

@@ -1,4 +1,4 @@
-"""Document ids that carry their table, in Convex's id format (reference/convex.md §2.6).
+"""Document ids that carry their table, in Convex's id format.
 
 An id is the lowercase base32 (alphabet ``0123456789abcdefghjkmnpqrstvwxyz``, no padding) of::
 

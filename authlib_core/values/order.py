@@ -1,4 +1,4 @@
-"""Convex's total order of values, and byte strings that sort the same way (reference/convex.md §2.5).
+"""Convex's total order of values, and byte strings that sort the same way.
 
 The order across types is ``undefined < null < int64 < float64 < boolean < string < bytes < array <
 object``. Int64 and float64 are different types (``Int64(5) < 1.0``); floats follow the IEEE 754 total

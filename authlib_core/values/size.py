@@ -1,4 +1,4 @@
-"""The size of values and documents in bytes, by Convex's formula (reference/convex.md §2.6).
+"""The size of values and documents in bytes, by Convex's formula.
 
 null and booleans count 1 byte; int64 and float64 9; a string or bytes 2 + its length (UTF-8 bytes for a
 string); an array 2 + the sizes of its elements; an object 2 + for each field ``len(key) + 1 + size``.

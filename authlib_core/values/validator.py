@@ -1,9 +1,8 @@
 """The validator base class :class:`Validator` and the error it raises, :class:`ValidatorMismatch`.
 
-Each validator has a ``kind`` tag, ``to_json()`` (exactly Convex's validator JSON, reference/convex.md
-§1.2), ``validate(value, path)`` (returns the *normalised* value or raises :class:`ValidatorMismatch`)
-and a ``repr`` that reads as the builder call. Dispatch on ``kind``; the ABC is shared code, not a type
-hierarchy to ``isinstance`` against.
+Each validator has a ``kind`` tag, ``to_json()`` (exactly Convex's validator JSON), ``validate(value, path)``
+(returns the *normalised* value or raises :class:`ValidatorMismatch`) and a ``repr`` that reads as the builder
+call. Dispatch on ``kind``; the ABC is shared code, not a type hierarchy to ``isinstance`` against.
 
 Example:
     >>> from authlib_core.values import v

@@ -1,5 +1,5 @@
 # SAM CLI in its own virtualenv (.venv-sam), never in the project venv: aws-sam-cli pins boto3[crt]
-# and cfn-lint, and sharing a venv makes pip backtrack to an old SAM CLI (reference/aws.md section 1).
+# and cfn-lint, and sharing a venv makes pip backtrack to an old SAM CLI.
 # Installs once; re-installs only when the pins below change (stamp file).
 # Usage: source scripts/lib/sam.sh && ensure_sam_venv
 # shellcheck shell=bash

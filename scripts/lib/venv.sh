@@ -1,5 +1,6 @@
 # Shared bootstrap for scripts/dev and scripts/test: a project virtualenv in .venv with the package
-# installed in editable mode. Re-installs only when pyproject.toml changed (stamp file).
+# installed in editable mode (scripts/dev: runtime dependencies only; scripts/test: plus the [dev] tool
+# chain). Re-installs only when pyproject.toml changed (stamp file).
 # shellcheck shell=bash
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
@@ -18,21 +19,28 @@ find_python() {
   return 1
 }
 
+# ensure_venv [EXTRAS]: "dev" (scripts/test: the test tool chain) or "" (scripts/dev: the runtime package only).
+# A venv that already has the dev extras also serves a runtime-only request (they are a superset).
 ensure_venv() {
-  local extras="${1:-dev}"
+  local extras="${1-dev}"
   local stamp="$VENV/.authlib-stamp"
-  local want
-  want="$(cat "$ROOT/pyproject.toml" | sha256sum | cut -d' ' -f1)-$extras"
+  local hash want have=""
+  hash="$(sha256sum "$ROOT/pyproject.toml" | cut -d' ' -f1)"
+  want="$hash-$extras"
   if [ ! -x "$PY" ]; then
     local base
     base="$(find_python)"
     echo "==> creating virtualenv .venv with $base"
     "$base" -m venv "$VENV"
   fi
-  if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-    echo "==> installing authlib-core[$extras] into .venv"
-    "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
-    "$PY" -m pip install --quiet --disable-pip-version-check -e "$ROOT[$extras]"
-    echo "$want" > "$stamp"
+  [ -f "$stamp" ] && have="$(cat "$stamp")"
+  if [ "$have" = "$want" ] || { [ -z "$extras" ] && [ "${have%-*}" = "$hash" ]; }; then
+    return 0
   fi
+  local spec="$ROOT"
+  [ -n "$extras" ] && spec="$ROOT[$extras]"
+  echo "==> installing authlib-core${extras:+[$extras]} into .venv"
+  "$PY" -m pip install --quiet --disable-pip-version-check --upgrade pip >/dev/null
+  "$PY" -m pip install --quiet --disable-pip-version-check -e "$spec"
+  echo "$want" > "$stamp"
 }

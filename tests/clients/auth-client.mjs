@@ -1,5 +1,5 @@
-// A browser-less better-auth client: createAuthClient over a fetch that keeps a cookie jar (reference/better-auth.md
-// §6, "Cookie jar"). The same fetch can be handed to ConvexHttpClient ({ fetch }) so that its calls carry the cookie.
+// A browser-less better-auth client: createAuthClient over a fetch that keeps a cookie jar. The same fetch
+// can be handed to ConvexHttpClient ({ fetch }) so that its calls carry the cookie.
 import { createAuthClient } from "better-auth/client";
 
 /**

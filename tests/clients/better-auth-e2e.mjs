@@ -1,5 +1,5 @@
 // The published better-auth client (createAuthClient) against the dev server's /api/auth, in the spirit of
-// reference/better-auth.md §6.1: sign-up, sign-out, bad sign-in, sign-in, get-session, list-sessions,
+// Better Auth's flows: sign-up, sign-out, bad sign-in, sign-in, get-session, list-sessions,
 // revoke-other-sessions, change-password, sign-out. Exits non-zero on the first surprise.
 // Usage: AUTH_BASE_URL=http://127.0.0.1:PORT node better-auth-e2e.mjs
 import { makeAuthClient } from "./auth-client.mjs";

@@ -1,7 +1,7 @@
 """Offline template checks: `sam validate --lint`, and cfn-lint on the SAM-expanded template.
 
 cfn-lint >= 1.54 no longer expands SAM, so `sam validate --lint` passes a template with an unknown
-runtime or a policy that points at a resource that does not exist (reference/aws.md section 1.2).
+runtime or a policy that points at a resource that does not exist.
 The expansion step (infra/sam_to_cfn.py) closes that gap; the broken-template tests prove it does.
 """
 

@@ -22,6 +22,7 @@ PUBLIC_API = [
     "internal_mutation",
     "internal_query",
     "mutation",
+    "pagination_opts_validator",
     "query",
     "v",
 ]

@@ -13,7 +13,7 @@ from authlib_core.auth.passwords import PasswordHasher, better_auth_scrypt, js_l
 
 
 def reference_scrypt(password: str, salt_hex: str) -> str:
-    """reference/better-auth.md §4.3, verbatim."""
+    """Better Auth's own values, verbatim."""
     key = hashlib.scrypt(
         unicodedata.normalize("NFKC", password).encode(),
         salt=salt_hex.encode(),

@@ -54,7 +54,7 @@ class TestParseFormat:
 
 
 class TestReferenceEncodings:
-    """The exact strings from reference/convex.md §4.4."""
+    """The exact strings Convex's published client produces."""
 
     @pytest.mark.parametrize(
         ("value", "expected"),

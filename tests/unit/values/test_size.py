@@ -37,7 +37,7 @@ def test_formula(value: object, size: int) -> None:
 
 
 def test_system_fields_match_the_reference() -> None:
-    # reference/convex.md §2.6: _id ≈ 38 bytes, _creationTime 23 bytes (field name included).
+    # Convex's size formula: _id ≈ 38 bytes, _creationTime 23 bytes (field name included).
     assert document_size({"_creationTime": 1699931054642.111}) - 2 == 23
     assert document_size({"_id": new_id("users")}) - 2 == 3 + 1 + 2 + 36  # 42: our ids are 36 characters
 

@@ -35,7 +35,7 @@ def test_round_trip(validator: Validator) -> None:
 
 
 def test_reference_example() -> None:
-    # reference/convex.md §2.7: the documentType of a schema export.
+    # Convex: the documentType of a schema export.
     exported = loads(
         '{"type":"object","value":{"body":{"fieldType":{"type":"string"},"optional":false},'
         '"channel":{"fieldType":{"type":"id","tableName":"channels"},"optional":false}}}'
@@ -44,7 +44,7 @@ def test_reference_example() -> None:
 
 
 def test_pagination_opts_validator_json() -> None:
-    # paginationOptsValidator from reference/convex.md §1.2.
+    # Convex's paginationOptsValidator.
     validator = v.object(
         {
             "numItems": v.number(),

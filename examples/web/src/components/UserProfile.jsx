@@ -1,4 +1,4 @@
-// The seed's UserProfile, unchanged in substance: three states from Better Auth's useSession.
+// The signed-in user's profile: three states from Better Auth's useSession.
 import { authClient } from "../lib/clients.js";
 
 export default function UserProfile() {
