@@ -55,7 +55,8 @@ class Scan:
     """A lazy, ordered walk over one index range, merging buffered writes into the engine's entries.
 
     Pulls entries from the engine in growing batches; :attr:`at_end` tells whether the range is exhausted
-    (so pagination knows ``isDone`` without reading one entry too many).
+    (so pagination knows ``isDone`` without reading one entry too many). :attr:`rows` and :attr:`bytes` count
+    what this scan has returned (filtered-out documents included), for ``paginate``'s per-page read options.
     """
 
     def __init__(
@@ -78,6 +79,8 @@ class Scan:
         self._engine_done = False
         self._pending = tx._pending_in_range(key_range, order, after)
         self.last_key: bytes | None = after
+        self.rows = 0
+        self.bytes = 0
 
     def _before(self, a: bytes, b: bytes) -> bool:
         return a < b if self._order == "asc" else a > b
@@ -107,19 +110,30 @@ class Scan:
         if engine_head is None and pending_head is None:
             return None
         if pending_head is not None and (engine_head is None or self._before(pending_head[0], engine_head.key)):
-            key, document = self._pending.pop()
+            key, document = pending_head
+            if self._past_stop(key):
+                self._stop_here()
+                return None
+            self._pending.pop()
+            size = len(serialize_document(document).encode())
         else:
             assert engine_head is not None
-            self._engine_buffer.pop()
             key, document = engine_head.key, engine_head.document.value
-            self._tx._usage.add_read(stored_size(engine_head.document))
-        if self._past_stop(key):
-            self._pending.clear()
-            self._engine_buffer.clear()
-            self._engine_done = True
-            return None
+            if self._past_stop(key):
+                self._stop_here()
+                return None
+            size = stored_size(engine_head.document)
+            self._tx._usage.add_read(size)  # raises at a limit; the entry then stays unread
+            self._engine_buffer.pop()
         self.last_key = key
+        self.rows += 1
+        self.bytes += size
         return key, copy_value(document)  # type: ignore[return-value]
+
+    def _stop_here(self) -> None:
+        self._pending.clear()
+        self._engine_buffer.clear()
+        self._engine_done = True
 
     @property
     def at_end(self) -> bool:
@@ -153,6 +167,11 @@ class Transaction:
         self._read: dict[str, DocumentRecord | None] = {}
         self._pending: dict[str, _Pending] = {}
         self._last_creation_time = 0.0
+
+    @property
+    def limits(self) -> Limits:
+        """The limits this transaction enforces."""
+        return self._limits
 
     # -- reads -----------------------------------------------------------------------------------------
     def _remember(self, record: DocumentRecord) -> None:
