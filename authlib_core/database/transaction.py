@@ -188,7 +188,7 @@ class Transaction:
 
     def get(self, document_id: str) -> dict[str, Value] | None:
         """The document with this id (this transaction's own writes included), or None."""
-        self._usage.add_range()
+        self._usage.add_range(document_id, "get")
         pending = self._pending.get(document_id)
         if pending is not None:
             return copy_value(pending.after) if pending.after is not None else None  # type: ignore[return-value]
@@ -204,8 +204,8 @@ class Transaction:
         stop: bytes | None = None,
         batch_hint: int = 100,
     ) -> Scan:
-        """Start a lazy scan of ``key_range`` (see :class:`Scan`). Counts one index range."""
-        self._usage.add_range()
+        """Start a lazy scan of ``key_range`` (see :class:`Scan`). Counts one index range (once per distinct range)."""
+        self._usage.add_range((key_range.index.qualified_name, key_range.lower, key_range.upper, after, stop), "query")
         return Scan(self, key_range, order, after=after, stop=stop, batch_hint=batch_hint)
 
     def _pending_ids(self, table: str) -> set[str]:
@@ -263,7 +263,7 @@ class Transaction:
             if pending.after is None:
                 raise DocumentNotFoundError(f"{method} on nonexistent document ID {document_id}")
             return pending.table, pending.after, pending.before
-        self._usage.add_range()
+        self._usage.add_range(document_id, "write")  # Convex's delete_inner / patch_inner read the document by id
         record = self._committed(document_id)
         if record is None:
             raise DocumentNotFoundError(f"{method} on nonexistent document ID {document_id}")
