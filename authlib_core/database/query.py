@@ -26,7 +26,7 @@ from authlib_core.database.pagination import (
     whole_number,
 )
 from authlib_core.database.ranges import IndexRangeBuilder, RangeOp, compile_range
-from authlib_core.errors import InvalidQueryError
+from authlib_core.errors import InvalidQueryError, LimitExceededError
 from authlib_core.values import JSONValue, Value, dumps
 
 if TYPE_CHECKING:
@@ -174,7 +174,15 @@ class Query:
             continue_at = end if bounded else None
             return self._page_result(fingerprint, [], continue_at, done=continue_at is None, split=None, status=None)
         batch = opts.num_items + 1 if not self._plan.filters and not bounded else max(opts.num_items + 1, 100)
-        scan = self._scan(after=start, stop=end, batch_hint=batch)
+        try:
+            scan = self._scan(after=start, stop=end, batch_hint=batch)
+        except LimitExceededError:  # the index-range limit: as in Convex, a page that has a position ends there
+            if start is None:
+                raise
+            at = end if bounded else start
+            return self._page_result(
+                fingerprint, [], at, done=bounded and end is None, split=None, status="SplitRequired"
+            )
         page, exhausted, split, status = read_page(
             scan,
             self._matches,

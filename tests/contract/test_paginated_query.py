@@ -206,6 +206,23 @@ def test_transaction_read_limit_ends_the_page_instead_of_failing(limited: Callab
     assert _ranks(_fetch(db, {"numItems": 2, "cursor": stuck["continueCursor"]}, even_only=True)) == [10.0, 12.0]
 
 
+def test_index_range_limit_ends_a_continued_page(limited: Callable[..., Database]) -> None:
+    db = limited(max_index_ranges=2)
+    ids = _seed(db, [float(i) for i in range(6)])
+    first = _fetch(db, {"numItems": 2, "cursor": None})
+
+    def after_gets(r: Any, cursor: str | None) -> Any:
+        assert r.get(ids[0]) is not None
+        assert r.get(ids[1]) is not None
+        return _query(r).paginate({"numItems": 2, "cursor": cursor})
+
+    with pytest.raises(LimitExceededError, match="Too many reads"):
+        db.run_query(lambda r: after_gets(r, None))
+    stuck = db.run_query(lambda r: after_gets(r, first["continueCursor"]))
+    assert (stuck["page"], stuck["isDone"], stuck["pageStatus"]) == ([], False, "SplitRequired")
+    assert _ranks(_fetch(db, {"numItems": 2, "cursor": stuck["continueCursor"]})) == [2.0, 3.0]
+
+
 def test_split_recommended_near_the_read_limit(limited: Callable[..., Database]) -> None:
     db = limited(max_documents_read=8)
     _seed(db, [float(i) for i in range(20)])
