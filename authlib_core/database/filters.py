@@ -127,10 +127,6 @@ class Expression(ABC):
     def to_json(self) -> JSONValue:
         """Convex's serialized filter form (``{"$eq": [...]}``...)."""
 
-    @abstractmethod
-    def size(self) -> int:
-        """Number of operators in the expression."""
-
 
 class _Field(Expression):
     __slots__ = ("path",)
@@ -146,9 +142,6 @@ class _Field(Expression):
     def to_json(self) -> JSONValue:
         return {"$field": self.path}
 
-    def size(self) -> int:
-        return 0
-
 
 class _Literal(Expression):
     __slots__ = ("value",)
@@ -163,9 +156,6 @@ class _Literal(Expression):
         if self.value is UNDEFINED:
             return {"$literal": {"$undefined": None}}
         return {"$literal": encode(self.value, "convex_encoded_json")}  # type: ignore[arg-type]
-
-    def size(self) -> int:
-        return 0
 
 
 class _Operator(Expression):
@@ -204,9 +194,6 @@ class _Operator(Expression):
         if self.name in ("not", "neg"):
             return {f"${self.name}": self.args[0].to_json()}
         return {f"${self.name}": [arg.to_json() for arg in self.args]}
-
-    def size(self) -> int:
-        return 1 + sum(arg.size() for arg in self.args)
 
 
 def _number_kind(value: object) -> str | None:

@@ -318,3 +318,22 @@ def test_undefined_bounds_select_documents_that_have_the_field(items: Database) 
     assert not any("label" in d for d in unlabelled)
     filtered = items.run_query(lambda r: r.query("items").filter(lambda f: f.gt(f.field("label"), UNDEFINED)).collect())
     assert sorted(d["_id"] for d in filtered) == sorted(d["_id"] for d in labelled)
+
+
+def test_operator_limit_counts_filter_calls_like_convex(items: Database) -> None:
+    """Convex limits a query to 256 operators (``.filter`` calls); one filter expression may be large."""
+
+    def chained(r: Any, calls: int) -> Any:
+        query = r.query("items")
+        for _ in range(calls):
+            query = query.filter(lambda f: f.neq(f.field("group"), "z"))
+        return query.collect()
+
+    assert len(items.run_query(lambda r: chained(r, 256))) == 15
+    with pytest.raises(InvalidQueryError, match="more than 256 operators"):
+        items.run_query(lambda r: chained(r, 257))
+
+    def wide(f: Any) -> Any:
+        return f.or_(*(f.eq(f.field("rank"), float(i)) for i in range(300)))
+
+    assert len(items.run_query(lambda r: r.query("items").filter(wide).collect())) == 15
