@@ -128,21 +128,20 @@ class PaginationOptions:
         ]
         return cls(
             num_items=num_items,
-            cursor=_cursor_option(mapping, "cursor", required=True),
-            end_cursor=_cursor_option(mapping, "endCursor", required=False),
+            cursor=_cursor_option(mapping, "cursor"),  # missing = null, as Convex's syscall reads it
+            end_cursor=_cursor_option(mapping, "endCursor"),
             maximum_rows_read=checked[0],
             maximum_bytes_read=checked[1],
         )
 
 
-def _cursor_option(options: Mapping[str, Any], name: str, *, required: bool) -> str | None:
-    if required and name not in options:
-        raise InvalidQueryError(
-            f'paginate() needs "{name}": null for the first page, then the previous page\'s continueCursor.'
-        )
+def _cursor_option(options: Mapping[str, Any], name: str) -> str | None:
     value = options.get(name)
     if value is not None and not isinstance(value, str):
-        raise InvalidQueryError(f"paginate(): {name} must be a cursor string or None, got {describe(value)}.")
+        raise InvalidQueryError(
+            f"paginate(): {name} must be a cursor string or None (None for the first page, then the previous "
+            f"page's continueCursor), got {describe(value)}."
+        )
     return value
 
 
