@@ -146,6 +146,14 @@ class Scan:
         return True
 
 
+def _through(key_range: KeyRange, order: Order, stop: bytes) -> KeyRange:
+    """``key_range`` cut after ``stop`` in scan order. Keys are prefix-free, so ``stop + 0x00`` is above ``stop``
+    and below every greater key."""
+    if order == "asc":
+        return dataclasses.replace(key_range, upper=min(key_range.upper, stop + b"\x00"))
+    return dataclasses.replace(key_range, lower=max(key_range.lower, stop))
+
+
 class Transaction:
     """Engine-neutral transaction state shared by ``DatabaseReader`` and ``DatabaseWriter``."""
 
@@ -204,8 +212,14 @@ class Transaction:
         stop: bytes | None = None,
         batch_hint: int = 100,
     ) -> Scan:
-        """Start a lazy scan of ``key_range`` (see :class:`Scan`). Counts one index range (once per distinct range)."""
+        """Start a lazy scan of ``key_range`` (see :class:`Scan`). Counts one index range (once per distinct range).
+
+        ``stop`` (inclusive) narrows the range the engine reads, so a page that ends at an end cursor neither
+        reads nor depends on entries past it.
+        """
         self._usage.add_range((key_range.index.qualified_name, key_range.lower, key_range.upper, after, stop), "query")
+        if stop is not None:
+            key_range = _through(key_range, order, stop)
         return Scan(self, key_range, order, after=after, stop=stop, batch_hint=batch_hint)
 
     def _pending_ids(self, table: str) -> set[str]:
