@@ -127,3 +127,27 @@ def test_inserts_and_writes_to_new_documents_do_not_count(engine_spec: EngineSpe
         assert len(db.run_query(lambda r: r.query("items").collect())) == 5
     finally:
         db.close()
+
+
+def test_bulk_delete_at_the_default_limits(engine_spec: EngineSpec, db: Database) -> None:
+    """With Convex's default 4,096 ranges: collecting a table and deleting 4,000 of its documents in one mutation
+    works; deleting 4,096 (plus the query range) does not, and the error says what was counted."""
+    if engine_spec.kind != "sqlite":
+        pytest.skip("a DynamoDB commit holds at most 100 items (docs/dynamodb.md); the limited tests above cover it")
+    db.run_mutation(lambda w: [w.insert("pairs", {"side": "a", "n": float(i)}) for i in range(8_200)])
+
+    def delete_first(count: int) -> Any:
+        def run(w: Any) -> int:
+            docs = w.query("pairs").collect()
+            for doc in docs[:count]:
+                w.delete(doc["_id"])
+            return len(docs)
+
+        return run
+
+    assert db.run_mutation(delete_first(4_000)) == 8_200
+    with pytest.raises(LimitExceededError, match="the limit is 4,096 distinct index ranges") as caught:
+        db.run_mutation(delete_first(4_096))
+    assert "4,095 documents read by id by db.patch / db.replace / db.delete" in caught.value.message
+    assert "1 query index ranges" in caught.value.message
+    assert len(db.run_query(lambda r: r.query("pairs").collect())) == 4_200
