@@ -12,7 +12,8 @@ from authlib_core.database.database import Database, RetryPolicy, TransactionSta
 from authlib_core.database.filters import Expression, FilterBuilder
 from authlib_core.database.interface import StorageEngine
 from authlib_core.database.limits import Limits
-from authlib_core.database.query import PaginationResult, Query, QueryInitializer
+from authlib_core.database.pagination import PaginationResult
+from authlib_core.database.query import Query, QueryInitializer
 from authlib_core.database.ranges import IndexRangeBuilder
 
 __all__ = [

@@ -1,12 +1,14 @@
 """``ctx.db``: :class:`DatabaseReader` in queries, :class:`DatabaseWriter` in mutations.
 
-The reader has no write methods at all, so a query that tries to write fails at once (and in mypy). Methods
-take an id alone, or — like Convex's newer API — the table name first: ``db.get("users", user_id)``.
+The reader has no write methods, so a query that tries to write fails at once (and in mypy): at run time
+``ctx.db.insert`` in a query raises :class:`~authlib_core.errors.InvalidQueryError` saying queries are
+read-only (it is also an ``AttributeError``, so ``hasattr(ctx.db, "insert")`` stays False). Methods take an
+id alone, or — like Convex's newer API — the table name first: ``db.get("users", user_id)``.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, overload
+from typing import TYPE_CHECKING, NoReturn, overload
 
 from authlib_core.database.query import QueryInitializer
 from authlib_core.errors import InvalidQueryError
@@ -20,6 +22,21 @@ if TYPE_CHECKING:
     from authlib_core.values import Value
 
 __all__ = ["DatabaseReader", "DatabaseWriter"]
+
+#: What only a ``DatabaseWriter`` has.
+_WRITE_METHODS = frozenset({"insert", "patch", "replace", "delete", "savepoint"})
+
+
+class _ReadOnlyDatabaseError(InvalidQueryError, AttributeError):
+    """A write method was used on a read-only ``ctx.db`` (an ``AttributeError`` too, for ``hasattr``)."""
+
+
+def _read_only(method: str) -> NoReturn:
+    raise _ReadOnlyDatabaseError(
+        f"ctx.db.{method} is not available in a query: queries are read-only (Convex: db.{method} is not a "
+        "function in a query). Write in a mutation — call it from the client, from an action with "
+        "ctx.run_mutation, or from another mutation."
+    )
 
 
 class DatabaseReader:
@@ -67,6 +84,13 @@ class DatabaseReader:
     def query(self, table: str) -> QueryInitializer:
         """Start a query over ``table`` (see :class:`~authlib_core.database.query.Query`)."""
         return QueryInitializer(self._tx, table, self._codec)
+
+    if not TYPE_CHECKING:  # invisible to mypy, so that writing through a reader stays a type error
+
+        def __getattr__(self, name: str) -> object:
+            if name in _WRITE_METHODS and not isinstance(self, DatabaseWriter):
+                _read_only(name)
+            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
 
     def as_reader(self) -> DatabaseReader:
         """A reader over the same transaction, without write methods (``ctx.run_query`` in a mutation uses it)."""

@@ -1,8 +1,10 @@
 """Filter expressions: the ``q`` passed to ``.filter(lambda q: ...)``.
 
 Comparisons use Convex's total order across types (a missing field is ``undefined``, which sorts first);
-arithmetic works on two float64s or two int64s. Python keywords rename three operators: ``and_``, ``or_``,
-``not_``.
+arithmetic works on two float64s or two int64s; ``and_``, ``or_`` and ``not_`` (Python keywords rename
+Convex's ``and``, ``or``, ``not``) take booleans only. As in Convex, a non-boolean operand of a boolean
+operator, or a filter whose value is not a boolean, raises ``InvalidQueryError`` ("Cannot use value ... as a
+Boolean") instead of silently dropping the document.
 
 Example:
     >>> q = FilterBuilder()
@@ -21,21 +23,102 @@ from authlib_core.database.keys import field_value
 from authlib_core.display import display_value
 from authlib_core.errors import InvalidQueryError
 from authlib_core.values import UNDEFINED, Int64, JSONValue, Value, compare, encode, to_value
+from authlib_core.values._common import describe as describe_value
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
-__all__ = ["MAX_FILTER_OPERATORS", "Expression", "FilterBuilder"]
+__all__ = ["MAX_FILTER_OPERATORS", "Expression", "FilterBuilder", "as_boolean", "convex_type_name", "as_predicate"]
 
-#: Convex allows at most 256 operators in one query's filters.
+#: Convex allows at most 256 operators (``.filter`` calls) in one query.
 MAX_FILTER_OPERATORS = 256
+
+#: Convex's type names, used in evaluation errors ("... (type Float64) ...").
+_CONVEX_TYPE_NAMES: dict[type, str] = {
+    type(None): "Null",
+    Int64: "Int64",
+    float: "Float64",
+    bool: "Boolean",
+    str: "String",
+    bytes: "Bytes",
+    list: "Array",
+    dict: "Object",
+}
+
+
+def convex_type_name(value: object) -> str:
+    """Convex's name for the type of ``value`` (``"Float64"``, ``"String"``, ``"undefined"`` ...).
+
+    Example:
+        >>> convex_type_name(1.0), convex_type_name(Int64(1)), convex_type_name(UNDEFINED)
+        ('Float64', 'Int64', 'undefined')
+    """
+    if value is UNDEFINED:
+        return "undefined"
+    return _CONVEX_TYPE_NAMES.get(type(value), type(value).__name__)
+
+
+def as_boolean(value: object) -> bool:
+    """``value`` if it is a boolean; otherwise Convex's evaluation error.
+
+    Example:
+        >>> as_boolean(True)
+        True
+        >>> as_boolean(1.0)
+        Traceback (most recent call last):
+        ...
+        authlib_core.errors.InvalidQueryError: Cannot use value 1.0 (type Float64) as a Boolean. ...
+    """
+    if isinstance(value, bool):
+        return value
+    shown = "undefined" if value is UNDEFINED else describe_value(value)
+    raise InvalidQueryError(
+        f"Cannot use value {shown} (type {convex_type_name(value)}) as a Boolean. A filter, and every operand of "
+        "q.and_, q.or_ and q.not_, must be a boolean: compare a field with q.eq / q.gt / ... "
+        "(for example q.eq(q.field('done'), True)) instead of using the field itself."
+    )
+
 
 _INT64_MIN = -(2**63)
 _INT64_MAX = 2**63 - 1
 
 
 class Expression(ABC):
-    """A filter expression node."""
+    """A filter expression node.
+
+    Python's comparison operators and ``bool()`` are refused on expressions: ``q.field("a") == 1.0`` or
+    ``q.eq(...) and q.eq(...)`` would otherwise quietly compute a Python value instead of a filter.
+    """
+
+    __slots__ = ()
+    __hash__ = object.__hash__
+
+    def _refuse(self, operator: str, builder: str) -> InvalidQueryError:
+        return InvalidQueryError(
+            f"Python's {operator} does not build a filter expression; use {builder} inside the filter function "
+            "(for example lambda q: q.eq(q.field('done'), False))."
+        )
+
+    def __eq__(self, other: object) -> bool:
+        raise self._refuse("==", "q.eq(a, b)")
+
+    def __ne__(self, other: object) -> bool:
+        raise self._refuse("!=", "q.neq(a, b)")
+
+    def __lt__(self, other: object) -> bool:
+        raise self._refuse("<", "q.lt(a, b)")
+
+    def __le__(self, other: object) -> bool:
+        raise self._refuse("<=", "q.lte(a, b)")
+
+    def __gt__(self, other: object) -> bool:
+        raise self._refuse(">", "q.gt(a, b)")
+
+    def __ge__(self, other: object) -> bool:
+        raise self._refuse(">=", "q.gte(a, b)")
+
+    def __bool__(self) -> bool:
+        raise self._refuse("and / or / not (truth value)", "q.and_(...), q.or_(...), q.not_(x)")
 
     @abstractmethod
     def evaluate(self, document: Mapping[str, Value]) -> Value | object:
@@ -44,10 +127,6 @@ class Expression(ABC):
     @abstractmethod
     def to_json(self) -> JSONValue:
         """Convex's serialized filter form (``{"$eq": [...]}``...)."""
-
-    @abstractmethod
-    def size(self) -> int:
-        """Number of operators in the expression."""
 
 
 class _Field(Expression):
@@ -64,9 +143,6 @@ class _Field(Expression):
     def to_json(self) -> JSONValue:
         return {"$field": self.path}
 
-    def size(self) -> int:
-        return 0
-
 
 class _Literal(Expression):
     __slots__ = ("value",)
@@ -81,9 +157,6 @@ class _Literal(Expression):
         if self.value is UNDEFINED:
             return {"$literal": {"$undefined": None}}
         return {"$literal": encode(self.value, "convex_encoded_json")}  # type: ignore[arg-type]
-
-    def size(self) -> int:
-        return 0
 
 
 class _Operator(Expression):
@@ -107,12 +180,12 @@ class _Operator(Expression):
         if name in self._comparisons:
             left, right = (arg.evaluate(document) for arg in self.args)
             return self._comparisons[name](compare(left, right))  # type: ignore[arg-type]
-        if name == "and":
-            return all(arg.evaluate(document) is True for arg in self.args)
+        if name == "and":  # short-circuits like Convex: later operands are not evaluated (nor checked)
+            return all(as_boolean(arg.evaluate(document)) for arg in self.args)
         if name == "or":
-            return any(arg.evaluate(document) is True for arg in self.args)
+            return any(as_boolean(arg.evaluate(document)) for arg in self.args)
         if name == "not":
-            return self.args[0].evaluate(document) is not True
+            return not as_boolean(self.args[0].evaluate(document))
         if name == "neg":
             return _negate(self.args[0].evaluate(document))
         left, right = (arg.evaluate(document) for arg in self.args)
@@ -122,9 +195,6 @@ class _Operator(Expression):
         if self.name in ("not", "neg"):
             return {f"${self.name}": self.args[0].to_json()}
         return {f"${self.name}": [arg.to_json() for arg in self.args]}
-
-    def size(self) -> int:
-        return 1 + sum(arg.size() for arg in self.args)
 
 
 def _number_kind(value: object) -> str | None:
@@ -194,6 +264,26 @@ def _expr(value: object) -> Expression:
     if value is UNDEFINED:
         return _Literal(UNDEFINED)
     return _Literal(to_value(value))
+
+
+def as_predicate(result: object) -> Expression:
+    """What a ``filter`` function returned, as an expression: an expression, or a literal value (Convex accepts
+    ``filter(q => true)``). The literal must still be a boolean when the filter runs.
+
+    Example:
+        >>> as_predicate(True).evaluate({})
+        True
+
+    Raises:
+        InvalidQueryError: the function returned ``None`` (a missing ``return``).
+    """
+    if result is None:
+        raise InvalidQueryError(
+            "filter() expects a function returning a filter expression built from q (for example "
+            "lambda q: q.eq(q.field('done'), False)) or a boolean; it returned None. Did the function forget "
+            "`return`?"
+        )
+    return _expr(result)
 
 
 class FilterBuilder:

@@ -13,10 +13,16 @@ with the limit, the amount used and what to do.
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING, Literal
 
 from authlib_core.errors import LimitExceededError
 
-__all__ = ["Limits", "TransactionUsage"]
+if TYPE_CHECKING:
+    from collections.abc import Hashable
+
+__all__ = ["Limits", "RangeKind", "TransactionUsage"]
+
+_RANGE_NOUNS = {"get": "db.get", "write": "write (which reads its document by id)", "query": "query range"}
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -33,12 +39,24 @@ class Limits:
     max_documents_read: int = 32_000
     #: Bytes of documents scanned per transaction.
     max_bytes_read: int = 16 * 1024 * 1024
-    #: ``db.get`` calls plus ``db.query`` ranges per transaction.
+    #: Distinct index ranges read per transaction: each document read by id (``db.get``, and the read behind
+    #: every ``db.patch`` / ``db.replace`` / ``db.delete`` of a stored document, as in Convex) and each query
+    #: range. Reading the same document or the same range again does not count again.
     max_index_ranges: int = 4_096
     #: Documents inserted, patched, replaced or deleted per transaction.
     max_documents_written: int = 16_000
     #: Bytes of documents written per transaction.
     max_bytes_written: int = 16 * 1024 * 1024
+
+
+#: What a read range was for, in the limit's message.
+RangeKind = Literal["get", "write", "query"]
+
+_RANGE_KINDS: tuple[tuple[RangeKind, str], ...] = (
+    ("get", "documents read by id with db.get"),
+    ("write", "documents read by id by db.patch / db.replace / db.delete (each reads the document it changes)"),
+    ("query", "query index ranges"),
+)
 
 
 @dataclasses.dataclass(slots=True)
@@ -49,16 +67,29 @@ class TransactionUsage:
     documents_read: int = 0
     bytes_read: int = 0
     index_ranges: int = 0
+    ranges_by_kind: dict[RangeKind, int] = dataclasses.field(default_factory=dict)
+    _seen_ranges: set[Hashable] = dataclasses.field(default_factory=set)
 
-    def add_range(self) -> None:
-        """Count one ``get`` or one query range."""
+    def add_range(self, key: Hashable, kind: RangeKind) -> None:
+        """Count the index range ``key`` (a document id, or a query's index and bounds) unless already read.
+
+        Convex keeps a transaction's reads as a set of index intervals and limits how many distinct intervals
+        it holds; reading the same document or range twice adds nothing.
+        """
+        if key in self._seen_ranges:
+            return
         if self.index_ranges + 1 > self.limits.max_index_ranges:
+            counted = ", ".join(f"{self.ranges_by_kind.get(name, 0):,} {label}" for name, label in _RANGE_KINDS)
             raise LimitExceededError(
-                f"Too many index ranges read in one transaction: the limit is {self.limits.max_index_ranges} "
-                "db.get/db.query calls. Read fewer documents one by one, or use an index range that returns them "
-                "together."
+                f"Too many reads in one transaction: the limit is {self.limits.max_index_ranges:,} distinct index "
+                f"ranges, and this {_RANGE_NOUNS[kind]} would be one more. Counted so far: {counted}; reading the "
+                "same document or range again does not count again. Split the work over several mutations (for "
+                "example paginate the table and handle one page per mutation), or read documents together "
+                "through one index range instead of one by one."
             )
+        self._seen_ranges.add(key)
         self.index_ranges += 1
+        self.ranges_by_kind[kind] = self.ranges_by_kind.get(kind, 0) + 1
 
     def add_read(self, size: int) -> None:
         """Count one scanned document of ``size`` bytes."""

@@ -13,28 +13,29 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import TYPE_CHECKING, Any
 
-from authlib_core.database.filters import MAX_FILTER_OPERATORS, Expression, FilterBuilder
+from authlib_core.database.filters import MAX_FILTER_OPERATORS, Expression, FilterBuilder, as_boolean, as_predicate
 from authlib_core.database.interface import BY_CREATION_TIME, IndexSpec, Order
+from authlib_core.database.pagination import (
+    PageLimits,
+    PageStatus,
+    PaginationOptions,
+    PaginationResult,
+    read_page,
+    whole_number,
+)
 from authlib_core.database.ranges import IndexRangeBuilder, RangeOp, compile_range
-from authlib_core.errors import InvalidQueryError
+from authlib_core.errors import InvalidQueryError, LimitExceededError
 from authlib_core.values import JSONValue, Value, dumps
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator, Mapping
+
     from authlib_core.database.cursors import CursorCodec
     from authlib_core.database.transaction import Scan, Transaction
 
 __all__ = ["PaginationResult", "Query", "QueryInitializer"]
-
-
-class PaginationResult(TypedDict):
-    """What ``paginate`` returns, with Convex's keys."""
-
-    page: list[dict[str, Value]]
-    isDone: bool
-    continueCursor: str
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -74,16 +75,18 @@ class Query:
 
         Common mistake: filtering where an index range would do — a filter reads every document of the range.
         """
-        expression = predicate(FilterBuilder())
-        if not isinstance(expression, Expression):
+        if not callable(predicate):
             raise InvalidQueryError(
-                "filter() expects a function returning a filter expression built from q (for example "
-                "lambda q: q.eq(q.field('done'), False)); got "
-                f"{type(expression).__name__}. Python's == and and/or do not build expressions."
+                f"filter() expects a function of q (for example lambda q: q.eq(q.field('done'), False)), got "
+                f"{type(predicate).__name__}."
             )
+        expression = as_predicate(predicate(FilterBuilder()))
         filters = (*self._plan.filters, expression)
-        if sum(f.size() for f in filters) > MAX_FILTER_OPERATORS:
-            raise InvalidQueryError(f"A query's filters may use at most {MAX_FILTER_OPERATORS} operators.")
+        if len(filters) > MAX_FILTER_OPERATORS:
+            raise InvalidQueryError(
+                f"Can't construct query with more than {MAX_FILTER_OPERATORS} operators: this query calls "
+                "filter() too many times. Combine the conditions with q.and_(...) in one filter."
+            )
         return Query(self._tx, dataclasses.replace(self._plan, filters=filters), self._codec)
 
     # -- execution -------------------------------------------------------------------------------------
@@ -99,7 +102,7 @@ class Query:
         return hashlib.sha256(dumps(description).encode()).digest()
 
     def _matches(self, document: Mapping[str, Value]) -> bool:
-        return all(f.evaluate(document) is True for f in self._plan.filters)
+        return all(as_boolean(f.evaluate(document)) for f in self._plan.filters)
 
     def _scan(self, *, after: bytes | None = None, stop: bytes | None = None, batch_hint: int = 100) -> Scan:
         key_range = compile_range(self._plan.index, self._plan.ops)
@@ -111,10 +114,16 @@ class Query:
             if self._matches(item[1]):
                 yield item[1]
 
-    def take(self, n: int) -> list[dict[str, Value]]:
-        """The first ``n`` matching documents."""
-        if not isinstance(n, int) or isinstance(n, bool) or n < 0:
-            raise InvalidQueryError(f"take() expects a non-negative integer, got {n!r}.")
+    def take(self, n: float) -> list[dict[str, Value]]:
+        """The first ``n`` matching documents.
+
+        ``n`` is a non-negative whole number; a float with no fractional part (``3.0``, what a JSON number
+        argument such as ``v.number()`` arrives as) counts as that integer, as in Convex.
+
+        Example:
+            >>> ctx.db.query("messages").order("desc").take(args["limit"])  # doctest: +SKIP
+        """
+        n = whole_number(n, "take()", "n")
         if n == 0:
             return []
         results: list[dict[str, Value]] = []
@@ -144,59 +153,65 @@ class Query:
         return found[0] if found else None
 
     def paginate(self, options: Mapping[str, Any]) -> PaginationResult:
-        """One page: ``{"numItems": n, "cursor": None | str}`` → ``{"page", "isDone", "continueCursor"}``.
+        """One page: ``{"numItems": n, "cursor": None | str}`` →
+        ``{"page", "isDone", "continueCursor", "splitCursor", "pageStatus"}``.
 
-        Also accepts Convex's optional ``endCursor`` (end the page at that cursor's position, inclusive) and
-        ``maximumRowsRead`` (stop after scanning that many documents). Pass the returned ``continueCursor`` as
-        ``cursor`` to get the next page; cursors only work with the same query.
+        Pass the returned ``continueCursor`` as ``cursor`` to get the next page; cursors only work with the same
+        query. Convex's optional ``endCursor`` (the page is everything up to that position, inclusive, and
+        continues from there), ``maximumRowsRead`` and ``maximumBytesRead`` (end the page early with
+        ``pageStatus: "SplitRequired"``) work as in Convex; see :mod:`authlib_core.database.pagination`.
 
         Example:
             >>> ctx.db.query("messages").order("desc").paginate({"numItems": 20, "cursor": None})  # doctest: +SKIP
         """
-        if not isinstance(options, Mapping):
-            raise InvalidQueryError('paginate() expects {"numItems": number, "cursor": string | None}.')
-        unknown = set(options) - {"numItems", "cursor", "endCursor", "maximumRowsRead", "maximumBytesRead", "id"}
-        if unknown:
-            raise InvalidQueryError(f"paginate() got unknown options {sorted(unknown)}.")
-        num_items = options.get("numItems")
-        if (
-            isinstance(num_items, bool)
-            or not isinstance(num_items, int | float)
-            or num_items != num_items
-            or num_items < 0
-        ):
-            raise InvalidQueryError(f"paginate(): numItems must be a non-negative number, got {num_items!r}.")
-        limit = int(num_items)
+        limits = self._tx.limits
+        opts = PaginationOptions.parse(options, max_items=limits.max_documents_read)
         fingerprint = self._fingerprint()
-        cursor = options.get("cursor")
-        position: bytes | None = None
-        if cursor is not None:
-            position = self._codec.open(cursor, fingerprint)
-            if position is None:  # the previous page was the last
-                return {"page": [], "isDone": True, "continueCursor": self._codec.seal(fingerprint, None)}
-        end_cursor = options.get("endCursor")
-        stop = self._codec.open(end_cursor, fingerprint) if end_cursor is not None else None
-        max_rows = options.get("maximumRowsRead")
-        if max_rows is not None and (
-            isinstance(max_rows, bool) or not isinstance(max_rows, int | float) or max_rows < 1
-        ):
-            raise InvalidQueryError(f"paginate(): maximumRowsRead must be a positive number, got {max_rows!r}.")
-        scan = self._scan(
-            after=position, stop=stop, batch_hint=limit + 1 if not self._plan.filters else max(limit + 1, 100)
+        start = self._codec.open(opts.cursor, fingerprint) if opts.cursor is not None else None
+        end = self._codec.open(opts.end_cursor, fingerprint) if opts.end_cursor is not None else None
+        bounded = opts.end_cursor is not None
+        if opts.cursor is not None and start is None:  # the cursor is "end": nothing is left after it
+            continue_at = end if bounded else None
+            return self._page_result(fingerprint, [], continue_at, done=continue_at is None, split=None, status=None)
+        batch = opts.num_items + 1 if not self._plan.filters and not bounded else max(opts.num_items + 1, 100)
+        try:
+            scan = self._scan(after=start, stop=end, batch_hint=batch)
+        except LimitExceededError:  # the index-range limit: as in Convex, a page that has a position ends there
+            if start is None:
+                raise
+            at = end if bounded else start
+            return self._page_result(
+                fingerprint, [], at, done=bounded and end is None, split=None, status="SplitRequired"
+            )
+        page, exhausted, split, status = read_page(
+            scan,
+            self._matches,
+            opts,
+            bounded=bounded,
+            limits=PageLimits(documents_read=limits.max_documents_read, bytes_read=limits.max_bytes_read),
         )
-        page: list[dict[str, Value]] = []
-        rows = 0
-        while len(page) < limit and (max_rows is None or rows < max_rows):
-            item = scan.next()
-            if item is None:
-                break
-            rows += 1
-            if self._matches(item[1]):
-                page.append(item[1])
-        done = scan.at_end
-        last = scan.last_key
-        continue_cursor = self._codec.seal(fingerprint, None if done else last)
-        return {"page": page, "isDone": done, "continueCursor": continue_cursor}
+        if bounded:  # the page ends at endCursor whatever was read: the next page starts there
+            return self._page_result(fingerprint, page, end, done=end is None, split=split, status=status)
+        continue_at = None if exhausted else scan.last_key
+        return self._page_result(fingerprint, page, continue_at, done=exhausted, split=split, status=status)
+
+    def _page_result(
+        self,
+        fingerprint: bytes,
+        page: list[dict[str, Value]],
+        continue_at: bytes | None,
+        *,
+        done: bool,
+        split: bytes | None,
+        status: PageStatus | None,
+    ) -> PaginationResult:
+        return {
+            "page": page,
+            "isDone": done,
+            "continueCursor": self._codec.seal(fingerprint, continue_at),
+            "splitCursor": self._codec.seal(fingerprint, split) if split is not None else None,
+            "pageStatus": status,
+        }
 
 
 class QueryInitializer(Query):

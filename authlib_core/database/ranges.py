@@ -32,7 +32,7 @@ class RangeOp:
 
     op: Op
     field: str
-    value: Value | object  # UNDEFINED allowed for eq
+    value: Value | object  # UNDEFINED allowed: it sorts first (a missing field)
 
     def to_json(self) -> JSONValue:
         """Convex's serialized form (``{"type": "Eq", "fieldPath", "value"}``), used in query fingerprints."""
@@ -101,10 +101,11 @@ class IndexRangeBuilder:
                 "q.eq fields."
             )
         self._check_field(op, field)
-        return self._with(RangeOp(op, field, to_value(value, field)))
+        return self._with(RangeOp(op, field, value if value is UNDEFINED else to_value(value, field)))
 
     def gt(self, field: str, value: object) -> IndexRangeBuilder:
-        """Lower bound, exclusive."""
+        """Lower bound, exclusive. ``q.gt(field, UNDEFINED)``: the documents that have the field (``undefined``
+        sorts before every value)."""
         return self._bound("gt", field, value)
 
     def gte(self, field: str, value: object) -> IndexRangeBuilder:

@@ -56,7 +56,8 @@ class Scan:
     """A lazy, ordered walk over one index range, merging buffered writes into the engine's entries.
 
     Pulls entries from the engine in growing batches; :attr:`at_end` tells whether the range is exhausted
-    (so pagination knows ``isDone`` without reading one entry too many).
+    (so pagination knows ``isDone`` without reading one entry too many). :attr:`rows` and :attr:`bytes` count
+    what this scan has returned (filtered-out documents included), for ``paginate``'s per-page read options.
     """
 
     def __init__(
@@ -79,6 +80,8 @@ class Scan:
         self._engine_done = False
         self._pending = tx._pending_in_range(key_range, order, after)
         self.last_key: bytes | None = after
+        self.rows = 0
+        self.bytes = 0
 
     def _before(self, a: bytes, b: bytes) -> bool:
         return a < b if self._order == "asc" else a > b
@@ -108,19 +111,30 @@ class Scan:
         if engine_head is None and pending_head is None:
             return None
         if pending_head is not None and (engine_head is None or self._before(pending_head[0], engine_head.key)):
-            key, document = self._pending.pop()
+            key, document = pending_head
+            if self._past_stop(key):
+                self._stop_here()
+                return None
+            self._pending.pop()
+            size = len(serialize_document(document).encode())
         else:
             assert engine_head is not None
-            self._engine_buffer.pop()
             key, document = engine_head.key, engine_head.document.value
-            self._tx._usage.add_read(stored_size(engine_head.document))
-        if self._past_stop(key):
-            self._pending.clear()
-            self._engine_buffer.clear()
-            self._engine_done = True
-            return None
+            if self._past_stop(key):
+                self._stop_here()
+                return None
+            size = stored_size(engine_head.document)
+            self._tx._usage.add_read(size)  # raises at a limit; the entry then stays unread
+            self._engine_buffer.pop()
         self.last_key = key
+        self.rows += 1
+        self.bytes += size
         return key, copy_value(document)  # type: ignore[return-value]
+
+    def _stop_here(self) -> None:
+        self._pending.clear()
+        self._engine_buffer.clear()
+        self._engine_done = True
 
     @property
     def at_end(self) -> bool:
@@ -131,6 +145,14 @@ class Scan:
         if self._pending:
             return self._past_stop(self._pending[-1][0])
         return True
+
+
+def _through(key_range: KeyRange, order: Order, stop: bytes) -> KeyRange:
+    """``key_range`` cut after ``stop`` in scan order. Keys are prefix-free, so ``stop + 0x00`` is above ``stop``
+    and below every greater key."""
+    if order == "asc":
+        return dataclasses.replace(key_range, upper=min(key_range.upper, stop + b"\x00"))
+    return dataclasses.replace(key_range, lower=max(key_range.lower, stop))
 
 
 class Transaction:
@@ -155,6 +177,11 @@ class Transaction:
         self._pending: dict[str, _Pending] = {}
         self._last_creation_time = 0.0
 
+    @property
+    def limits(self) -> Limits:
+        """The limits this transaction enforces."""
+        return self._limits
+
     # -- reads -----------------------------------------------------------------------------------------
     def _remember(self, record: DocumentRecord) -> None:
         self._read.setdefault(record.id, record)
@@ -170,7 +197,7 @@ class Transaction:
 
     def get(self, document_id: str) -> dict[str, Value] | None:
         """The document with this id (this transaction's own writes included), or None."""
-        self._usage.add_range()
+        self._usage.add_range(document_id, "get")
         pending = self._pending.get(document_id)
         if pending is not None:
             return copy_value(pending.after) if pending.after is not None else None  # type: ignore[return-value]
@@ -186,8 +213,14 @@ class Transaction:
         stop: bytes | None = None,
         batch_hint: int = 100,
     ) -> Scan:
-        """Start a lazy scan of ``key_range`` (see :class:`Scan`). Counts one index range."""
-        self._usage.add_range()
+        """Start a lazy scan of ``key_range`` (see :class:`Scan`). Counts one index range (once per distinct range).
+
+        ``stop`` (inclusive) narrows the range the engine reads, so a page that ends at an end cursor neither
+        reads nor depends on entries past it.
+        """
+        self._usage.add_range((key_range.index.qualified_name, key_range.lower, key_range.upper, after, stop), "query")
+        if stop is not None:
+            key_range = _through(key_range, order, stop)
         return Scan(self, key_range, order, after=after, stop=stop, batch_hint=batch_hint)
 
     def _pending_ids(self, table: str) -> set[str]:
@@ -245,7 +278,7 @@ class Transaction:
             if pending.after is None:
                 raise DocumentNotFoundError(f"{method} on nonexistent document ID {document_id}")
             return pending.table, pending.after, pending.before
-        self._usage.add_range()
+        self._usage.add_range(document_id, "write")  # Convex's delete_inner / patch_inner read the document by id
         record = self._committed(document_id)
         if record is None:
             raise DocumentNotFoundError(f"{method} on nonexistent document ID {document_id}")

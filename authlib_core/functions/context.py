@@ -5,13 +5,17 @@
   (a sub-transaction of this one);
 - ``ActionCtx``: no ``db``; ``auth``, ``run_query`` / ``run_mutation`` (each its own transaction), ``run_action``.
 
-A member a kind does not have is absent, not ``None``: ``ctx.run_mutation`` in a query is an ``AttributeError``.
+A member a kind does not have is absent, not ``None``, and using it says why: ``ctx.run_mutation`` in a query
+raises :class:`~authlib_core.errors.FunctionError` "Cannot call a mutation from a query ..." (also an
+``AttributeError``, so ``hasattr(ctx, "run_mutation")`` is False).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NoReturn, Protocol
+
+from authlib_core.errors import FunctionError
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -22,6 +26,40 @@ if TYPE_CHECKING:
     from authlib_core.values import Value
 
 __all__ = ["ActionCtx", "MutationCtx", "QueryCtx", "RunFunction"]
+
+
+class _MissingMemberError(FunctionError, AttributeError):
+    """A ``ctx`` member this kind of function does not have (an ``AttributeError`` too, for ``hasattr``)."""
+
+    code = "InvalidFunctionCall"
+
+
+#: Why a kind lacks a member, keyed by (kind, member).
+_MISSING: dict[tuple[str, str], str] = {
+    ("query", "run_mutation"): (
+        "Cannot call a mutation from a query: queries are read-only, so ctx.run_mutation is not available in a "
+        "query. Call the mutation from the client, from an action, or from another mutation."
+    ),
+    ("query", "run_action"): (
+        "Cannot call an action from a query: ctx.run_action is only available in actions. Call the action from "
+        "the client or from another action."
+    ),
+    ("mutation", "run_action"): (
+        "Cannot call an action from a mutation: a mutation may re-run on conflicts, so it cannot have side "
+        "effects. Call the action from the client or from another action."
+    ),
+    ("action", "db"): (
+        "ctx.db is not available in an action: actions run outside any transaction. Read with ctx.run_query "
+        "and write with ctx.run_mutation."
+    ),
+}
+
+
+def _missing(kind: str, name: str) -> NoReturn:
+    reason = _MISSING.get((kind, name))
+    if reason is None:
+        raise AttributeError(f"the ctx of a {kind} has no attribute {name!r}")
+    raise _MissingMemberError(reason)
 
 
 class RunFunction(Protocol):
@@ -52,6 +90,11 @@ class QueryCtx:
     auth: Auth
     run_query: RunFunction
 
+    if not TYPE_CHECKING:  # invisible to mypy: using a missing member stays a type error
+
+        def __getattr__(self, name: str) -> object:
+            _missing("query", name)
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class MutationCtx:
@@ -69,6 +112,11 @@ class MutationCtx:
     run_query: RunFunction
     run_mutation: RunFunction
 
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> object:
+            _missing("mutation", name)
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class ActionCtx:
@@ -82,3 +130,8 @@ class ActionCtx:
     run_query: RunFunction
     run_mutation: RunFunction
     run_action: RunFunction
+
+    if not TYPE_CHECKING:
+
+        def __getattr__(self, name: str) -> object:
+            _missing("action", name)

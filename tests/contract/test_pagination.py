@@ -54,7 +54,13 @@ def test_exact_multiple_reports_done_on_the_last_full_page(db: Database) -> None
     second = _page(db, first["continueCursor"])
     assert (first["isDone"], len(second["page"]), second["isDone"]) == (False, 7, True)
     after_done = _page(db, second["continueCursor"])
-    assert after_done == {"page": [], "isDone": True, "continueCursor": after_done["continueCursor"]}
+    assert after_done == {
+        "page": [],
+        "isDone": True,
+        "continueCursor": after_done["continueCursor"],
+        "splitCursor": None,
+        "pageStatus": None,
+    }
 
 
 def test_desc_pagination_and_empty_range(db: Database) -> None:

@@ -232,3 +232,108 @@ def test_queries_are_reusable_and_iterable(items: Database) -> None:
 
     one, two = items.run_query(twice)
     assert [d["_id"] for d in one] == [d["_id"] for d in two]
+
+
+def test_take_accepts_whole_floats_and_rejects_the_rest(items: Database) -> None:
+    """JSON numbers (``v.number()`` arguments) arrive as floats: ``take(3.0)`` is ``take(3)``, as in Convex."""
+    assert len(items.run_query(lambda r: r.query("items").take(3.0))) == 3
+    assert items.run_query(lambda r: r.query("items").take(-0.0)) == []
+    for bad in (2.5, -1.0, float("nan"), float("inf"), True, "3", None):
+        with pytest.raises(InvalidQueryError, match="take\\(\\): n must be a non-negative whole number"):
+            items.run_query(lambda r, bad=bad: r.query("items").take(bad))
+
+
+def _boolean_error(type_name: str) -> str:
+    return f"Cannot use value .+ \\(type {type_name}\\) as a Boolean"
+
+
+@pytest.mark.parametrize(
+    ("predicate", "message"),
+    [
+        (lambda f: f.not_(f.field("rank")), _boolean_error("Float64")),
+        (lambda f: f.and_(f.eq(f.field("group"), "a"), f.field("group")), _boolean_error("String")),
+        (lambda f: f.or_(f.eq(f.field("group"), "z"), f.field("missing")), _boolean_error("undefined")),
+        (lambda f: f.field("rank"), _boolean_error("Float64")),
+        (lambda f: f.add(f.field("rank"), 1.0), _boolean_error("Float64")),
+        (lambda f: "yes", _boolean_error("String")),
+    ],
+)
+def test_non_boolean_filter_values_raise_like_convex(items: Database, predicate: Any, message: str) -> None:
+    """Convex's ``into_boolean``: boolean operators and the filter itself need booleans; nothing is dropped silently."""
+    with pytest.raises(InvalidQueryError, match=message):
+        items.run_query(lambda r: r.query("items").with_index("by_group_rank").filter(predicate).collect())
+
+
+def test_boolean_operators_short_circuit_like_convex(items: Database) -> None:
+    """``and`` stops at the first false and ``or`` at the first true, so later operands are not checked."""
+    got = ranks(items, lambda q: q.with_index("by_group_rank").filter(lambda f: f.or_(True, f.field("rank"))))
+    assert len(got) == 15
+    got = ranks(items, lambda q: q.with_index("by_group_rank").filter(lambda f: f.and_(False, f.field("rank"))))
+    assert got == []
+
+
+def test_literal_filters_are_accepted(items: Database) -> None:
+    assert len(ranks(items, lambda q: q.filter(lambda f: True))) == 15
+    assert ranks(items, lambda q: q.filter(lambda f: False)) == []
+    assert len(ranks(items, lambda q: q.filter(lambda f: f.not_(False)))) == 15
+
+
+def test_python_operators_on_expressions_are_refused(items: Database) -> None:
+    """``==``, ``and``, ``not`` on expressions would build a Python value, not a filter: refused with the q. method."""
+    for build, method in (
+        (lambda f: f.field("rank") != 1.0, "q.neq"),
+        (lambda f: f.field("rank") > 1.0, "q.gt"),
+        (lambda f: f.eq(f.field("rank"), 1.0) and f.eq(f.field("group"), "a"), "q.and_"),
+        (lambda f: not f.eq(f.field("rank"), 1.0), "q.not_"),
+    ):
+        with pytest.raises(InvalidQueryError, match=method.replace(".", "\\.")):
+            items.run_query(lambda r, build=build: r.query("items").filter(build).collect())
+    with pytest.raises(InvalidQueryError, match="returned None"):
+        items.run_query(lambda r: r.query("items").filter(lambda f: None).collect())
+
+
+def test_undefined_bounds_select_documents_that_have_the_field(items: Database) -> None:
+    """Convex documents ``q.gt("a", undefined)`` as "documents that have the field" (undefined sorts first)."""
+    labelled = items.run_query(
+        lambda r: r.query("items").with_index("by_label", lambda q: q.gt("label", UNDEFINED)).collect()
+    )
+    assert len(labelled) == 9
+    assert all("label" in d for d in labelled)
+    assert (
+        len(
+            items.run_query(
+                lambda r: r.query("items").with_index("by_label", lambda q: q.gte("label", UNDEFINED)).collect()
+            )
+        )
+        == 15
+    )
+    assert (
+        items.run_query(lambda r: r.query("items").with_index("by_label", lambda q: q.lt("label", UNDEFINED)).collect())
+        == []
+    )
+    unlabelled = items.run_query(
+        lambda r: r.query("items").with_index("by_label", lambda q: q.lte("label", UNDEFINED)).collect()
+    )
+    assert len(unlabelled) == 6
+    assert not any("label" in d for d in unlabelled)
+    filtered = items.run_query(lambda r: r.query("items").filter(lambda f: f.gt(f.field("label"), UNDEFINED)).collect())
+    assert sorted(d["_id"] for d in filtered) == sorted(d["_id"] for d in labelled)
+
+
+def test_operator_limit_counts_filter_calls_like_convex(items: Database) -> None:
+    """Convex limits a query to 256 operators (``.filter`` calls); one filter expression may be large."""
+
+    def chained(r: Any, calls: int) -> Any:
+        query = r.query("items")
+        for _ in range(calls):
+            query = query.filter(lambda f: f.neq(f.field("group"), "z"))
+        return query.collect()
+
+    assert len(items.run_query(lambda r: chained(r, 256))) == 15
+    with pytest.raises(InvalidQueryError, match="more than 256 operators"):
+        items.run_query(lambda r: chained(r, 257))
+
+    def wide(f: Any) -> Any:
+        return f.or_(*(f.eq(f.field("rank"), float(i)) for i in range(300)))
+
+    assert len(items.run_query(lambda r: r.query("items").filter(wide).collect())) == 15

@@ -249,3 +249,28 @@ class TestIdentity:
     def test_resolver_is_not_consulted_for_rejected_requests(self, client, resolver):
         client.post("/api/query", b"not json")
         assert resolver.calls == 0
+
+
+def test_take_with_a_json_number_argument(client):
+    """``args={"limit": v.number()}`` then ``.take(limit)``: the JSON number arrives as 3.0 and works."""
+    assert client.post("/api/mutation", {"path": "calls:seed_notes", "args": {"count": 5}})[1]["status"] == "success"
+    status, body = client.post("/api/query", {"path": "calls:latest_notes", "args": {"limit": 3}})
+    assert (status, body) == (200, {"status": "success", "value": [4, 3, 2]})
+    _, body = client.post("/api/query", {"path": "calls:latest_notes", "args": {"limit": 2.5}})
+    assert body["status"] == "error"
+    assert "take(): n must be a non-negative whole number" in body["errorMessage"]
+
+
+@pytest.mark.parametrize(
+    ("path", "message"),
+    [
+        ("calls:insert_in_query", "ctx.db.insert is not available in a query: queries are read-only"),
+        ("calls:mutation_from_query", "Cannot call a mutation from a query"),
+    ],
+)
+def test_writing_from_a_query_says_why(client, path, message):
+    status, body = client.post("/api/query", {"path": path, "args": {}})
+    assert (status, body["status"]) == (200, "error")
+    assert message in body["errorMessage"]
+    _, notes = client.post("/api/query", {"path": "calls:latest_notes", "args": {"limit": 10}})
+    assert notes["value"] == []

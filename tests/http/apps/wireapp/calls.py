@@ -66,3 +66,24 @@ def conflict(ctx):
 @query
 def unavailable(ctx):
     raise StorageUnavailableError("the storage engine is throttled")
+
+
+@mutation(args={"count": v.number()})
+def seed_notes(ctx, count):
+    for i in range(int(count)):
+        ctx.db.insert("notes", {"i": float(i)})
+
+
+@query(args={"limit": v.number()})
+def latest_notes(ctx, limit):
+    return [note["i"] for note in ctx.db.query("notes").order("desc").take(limit)]
+
+
+@query
+def insert_in_query(ctx):
+    return ctx.db.insert("notes", {"i": -1.0})
+
+
+@query
+def mutation_from_query(ctx):
+    return ctx.run_mutation("calls:seed_notes", {"count": 1})
