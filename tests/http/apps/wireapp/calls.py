@@ -66,3 +66,9 @@ def conflict(ctx):
 @query
 def unavailable(ctx):
     raise StorageUnavailableError("the storage engine is throttled")
+
+
+@query(args={"n": v.any(), "char": v.string()})
+def filler(ctx, n, char):
+    """A result of ``n`` times ``char``, from a tiny request (response-size limits)."""
+    return char * int(n)
