@@ -22,7 +22,7 @@ Example:
     >>> MAX_REQUEST_BODY_BYTES
     5242880
     >>> response_payload_bytes({"statusCode": 200, "body": "{}"})
-    32
+    33
 """
 
 from __future__ import annotations
@@ -53,19 +53,22 @@ MAX_REQUEST_BODY_BYTES = LAMBDA_SYNC_PAYLOAD_BYTES - EVENT_ALLOWANCE_BYTES
 #: Largest response, measured as the serialised Lambda result.
 MAX_RESPONSE_PAYLOAD_BYTES = LAMBDA_SYNC_PAYLOAD_BYTES
 
-# A str of n characters serialises to at most 12n bytes (a character outside the BMP is two \\uXXXX escapes).
-_WORST_BYTES_PER_CHAR = 12
+# A str of n characters serialises to at most 6n bytes (a control character becomes a \\uXXXX escape).
+_WORST_BYTES_PER_CHAR = 6
 _ENVELOPE_SLACK = 64 * 1024
 
 
 def response_payload_bytes(response: Mapping[str, Any]) -> int:
-    """Bytes of ``response`` (an API Gateway v2 result) as the Lambda runtime sends it: ``json.dumps``, ASCII-escaped.
+    """Bytes of ``response`` (an API Gateway v2 result) as the Lambda runtime sends it.
+
+    The python3.12+ runtimes serialise the result as JSON with Unicode characters as UTF-8, not ``\\u`` escapes
+    (Lambda developer guide, "Building Lambda functions with Python", Response format).
 
     Example:
         >>> response_payload_bytes({"body": "\\u00e9"})
-        18
+        14
     """
-    return len(json.dumps(response))
+    return len(json.dumps(response, ensure_ascii=False).encode("utf-8"))
 
 
 def response_too_large(response: Mapping[str, Any]) -> int | None:

@@ -78,10 +78,13 @@ def test_a_response_at_the_limit_is_sent_and_one_byte_more_gets_our_error(client
     assert "response too large" in client.log.getvalue()
 
 
-def test_non_ascii_results_are_measured_as_lambda_serialises_them(client):
-    # Lambda's runtime writes JSON with \\uXXXX escapes: 1 character of text can be 6 bytes of payload.
-    response = filler(client, MAX_RESPONSE_PAYLOAD_BYTES // 6 + 1000, "é")
-    assert len(response["body"].encode()) < MAX_RESPONSE_PAYLOAD_BYTES  # small in UTF-8...
+def test_results_are_measured_in_bytes_as_lambda_serialises_them(client):
+    # python3.12+ runtimes send Unicode as UTF-8: "é" is 1 character and 2 bytes of payload.
+    n = MAX_RESPONSE_PAYLOAD_BYTES // 2 + 1000
+    response = filler(client, n, "é")
+    assert n < MAX_RESPONSE_PAYLOAD_BYTES  # under the limit counted in characters...
     reply = json.loads(response["body"])
-    assert reply["status"] == "error"  # ...but over the limit as Lambda sends it
+    assert reply["status"] == "error"  # ...over it in bytes
     assert "ResponseTooLarge" in reply["errorMessage"]
+    # Control characters travel as \\uXXXX escapes: 6 bytes each.
+    assert response_payload_bytes({"body": "\x01"}) == len('{"body": "\\u0001"}')
