@@ -22,6 +22,7 @@ from typing import Any
 
 _NO_VALUE = object()
 _SUB_VAR = re.compile(r"\$\{([^}!][^}]*)\}")
+_FUNCTION_IN_URI = re.compile(r"\$\{(\w+)\.Arn\}")
 
 
 class UnsupportedIntrinsic(Exception):
@@ -178,3 +179,19 @@ class Deployment:
         if "Condition" in resource and not self.condition(resource["Condition"]):
             raise KeyError(f"{logical_id} is not created in this deployment (condition {resource['Condition']})")
         return {**resource, "Properties": self.resolve(resource.get("Properties", {}))}
+
+
+def api_routes(deployment: Deployment) -> list[tuple[str, re.Pattern[str], str]]:
+    """``(METHOD, path regex, function)`` for every route of the HTTP API's OpenAPI body."""
+    apis = [r for r in deployment.template["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
+    assert len(apis) == 1, "one HTTP API"
+    routes = []
+    for path, methods in apis[0]["Properties"]["Body"]["paths"].items():
+        pattern = ""
+        for literal, param in re.findall(r"([^{]*)(?:\{([^}]+)\})?", path):
+            pattern += re.escape(literal) + ((".+" if param.endswith("+") else "[^/]+") if param else "")
+        for method, operation in methods.items():
+            uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
+            (function,) = _FUNCTION_IN_URI.findall(uri)
+            routes.append((method.upper(), re.compile(f"^{pattern}$"), function))
+    return routes

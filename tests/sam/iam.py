@@ -27,6 +27,8 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from tests.sam.cfn_eval import Deployment
 
 #: Managed policies whose statements grant nothing on DynamoDB (what SAM attaches for logs).
@@ -139,8 +141,12 @@ def access_denied(function: str, action: str, resource: str, operation: str) -> 
     )
 
 
-def enforce(client: Any, policy: RolePolicy, deployment: Deployment) -> Any:
-    """Make ``client`` refuse every DynamoDB call ``policy`` does not allow, as AWS would. Returns ``client``."""
+def enforce(client: Any, policy: RolePolicy | Callable[[], RolePolicy], deployment: Deployment) -> Any:
+    """Make ``client`` refuse every DynamoDB call the policy does not allow, as AWS would. Returns ``client``.
+
+    ``policy`` may be a callable returning the policy in force for the current call (one process serving the
+    routes of several functions, as the built-artifact test does).
+    """
 
     def table_arn(name: str) -> str:
         if name.startswith("arn:"):
@@ -148,11 +154,12 @@ def enforce(client: Any, policy: RolePolicy, deployment: Deployment) -> Any:
         return f"arn:{deployment.partition}:dynamodb:{deployment.region}:{deployment.account}:table/{name}"
 
     def check(params: dict[str, Any], model: Any, **_: Any) -> None:
+        role = policy() if callable(policy) else policy
         for action, resource in required(model.name, params, table_arn):
-            allowed = policy.allows(action, resource)
-            policy.decisions.append((action, resource, allowed))
+            allowed = role.allows(action, resource)
+            role.decisions.append((action, resource, allowed))
             if not allowed:
-                raise access_denied(policy.function, action, resource, model.name)
+                raise access_denied(role.function, action, resource, model.name)
 
     client.meta.events.register("before-parameter-build.dynamodb", check, unique_id="iam-enforce")
     return client

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import base64
 import json
-import re
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +21,7 @@ from authlib_core.http.app import HttpApp
 from authlib_core.http.lambda_handler import LazyRuntime
 from authlib_core.runtime import build_runtime
 from tests.http.conftest import Context, make_event
+from tests.sam.cfn_eval import api_routes
 from tests.sam.conftest import ROOT
 from tests.sam.iam import RolePolicy, enforce
 
@@ -31,23 +31,6 @@ if TYPE_CHECKING:
 
 SECRET = "lambda-path-secret-" + "k" * 40
 ORIGIN = "https://app.example.com"
-_FUNCTION_IN_URI = re.compile(r"\$\{(\w+)\.Arn\}")
-
-
-def api_routes(deployment: Deployment) -> list[tuple[str, re.Pattern[str], str]]:
-    """``(METHOD, path regex, function)`` for every route of the HTTP API's OpenAPI body."""
-    apis = [r for r in deployment.template["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
-    assert len(apis) == 1, "one HTTP API"
-    routes = []
-    for path, methods in apis[0]["Properties"]["Body"]["paths"].items():
-        pattern = ""
-        for literal, param in re.findall(r"([^{]*)(?:\{([^}]+)\})?", path):
-            pattern += re.escape(literal) + ((".+" if param.endswith("+") else "[^/]+") if param else "")
-        for method, operation in methods.items():
-            uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
-            (function,) = _FUNCTION_IN_URI.findall(uri)
-            routes.append((method.upper(), re.compile(f"^{pattern}$"), function))
-    return routes
 
 
 class LambdaStack:
