@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 
 from authlib_core.http import payload_limits
+from authlib_core.http.app import HttpApp
+from authlib_core.http.messages import HttpResponse
 from authlib_core.http.payload_limits import (
     HTTP_API_PAYLOAD_BYTES,
     LAMBDA_SYNC_PAYLOAD_BYTES,
@@ -17,7 +19,7 @@ from authlib_core.http.payload_limits import (
     response_payload_bytes,
 )
 from authlib_core.http.wire import MAX_BODY_BYTES
-from tests.http.conftest import make_event
+from tests.http.conftest import Client, captured_logger, make_event
 
 
 def test_limits_derive_from_the_platform():
@@ -88,3 +90,18 @@ def test_results_are_measured_in_bytes_as_lambda_serialises_them(client):
     assert "ResponseTooLarge" in reply["errorMessage"]
     # Control characters travel as \\uXXXX escapes: 6 bytes each.
     assert response_payload_bytes({"body": "\x01"}) == len('{"body": "\\u0001"}')
+
+
+class BigAuthHandler:
+    def handle(self, request):
+        return HttpResponse(200, {"sessions": ["x" * MAX_RESPONSE_PAYLOAD_BYTES]})
+
+
+def test_an_oversized_auth_response_gets_our_error(wire_runtime):
+    logger, buffer = captured_logger()
+    client = Client(HttpApp(lambda: wire_runtime, auth=BigAuthHandler(), logger=logger), buffer)
+    status, reply = client.call("GET", "/api/auth/list-sessions")
+    assert status == 500
+    assert set(reply) == {"code", "message"}
+    assert reply["code"] == "ResponseTooLarge"
+    assert f"the limit is {MAX_RESPONSE_PAYLOAD_BYTES} bytes" in reply["message"]

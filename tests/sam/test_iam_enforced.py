@@ -195,3 +195,35 @@ def test_transactions_are_authorised_per_item(deployment: Deployment) -> None:
     assert required("Scan", {"TableName": documents}, arn)[0][0] == "dynamodb:Scan"
     assert not mutation.allows("dynamodb:Scan", arn(documents))
     assert not mutation.allows("dynamodb:Query", arn(documents) + "/index/gsi1")  # no index grants
+
+
+def test_every_auth_endpoint_under_the_auth_policy(stack: LambdaStack) -> None:
+    cookie = sign_up(stack)
+    other = session_cookie(
+        stack.invoke("POST", "/api/auth/sign-in/email", {"email": "ada@example.com", "password": PASSWORD})
+    )
+    status, sessions = stack.call("GET", "/api/auth/list-sessions", cookies=[cookie])
+    assert (status, len(sessions)) == (200, 2), sessions
+    assert stack.call("POST", "/api/auth/update-user", {"name": "Ada L."}, cookies=[cookie])[0] == 200
+    status, body = stack.call("GET", "/api/auth/get-session", cookies=[other])
+    assert body["user"]["name"] == "Ada L."  # the session snapshot was rewritten (UpdateItem on sessions)
+    new_password = PASSWORD + "!"
+    change = {"currentPassword": PASSWORD, "newPassword": new_password, "revokeOtherSessions": True}
+    response = stack.invoke("POST", "/api/auth/change-password", change, cookies=[cookie])
+    assert response["statusCode"] == 200, response
+    cookie = session_cookie(response) if any("session_token=" in c for c in response["cookies"]) else cookie
+    assert stack.call("GET", "/api/auth/get-session", cookies=[other]) == (200, None)  # revoked
+    assert stack.call("POST", "/api/auth/revoke-other-sessions", {}, cookies=[cookie])[0] == 200
+    assert stack.call("POST", "/api/auth/revoke-sessions", {}, cookies=[cookie])[0] == 200
+    cookie = session_cookie(
+        stack.invoke("POST", "/api/auth/sign-in/email", {"email": "ada@example.com", "password": new_password})
+    )
+    status, body = stack.call(
+        "POST", "/api/mutation", {"path": "myData:add", "args": {"text": "bye"}, "format": "json"}, cookies=[cookie]
+    )
+    assert body["status"] == "success", body
+    response = stack.invoke("POST", "/api/auth/delete-user", {"password": new_password}, cookies=[cookie])
+    assert response["statusCode"] == 200, response
+    assert stack.call("POST", "/api/query", QUERY, cookies=[cookie])[1]["status"] == "error"
+    assert {fn for _, _, fn in stack.served} == {"AuthFunction", "MutationFunction", "QueryFunction"}
+    no_denials(stack)
