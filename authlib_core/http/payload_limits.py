@@ -14,7 +14,7 @@ than AWS's opaque one; they apply on the dev server too, so an app that fits loc
 * a request body over :data:`MAX_REQUEST_BODY_BYTES` is refused with ``400 {"code":"RequestTooLarge"}``. The rest
   of Lambda's 6 MB is left for the event around the body (headers, request context: a few KB) and for the JSON
   escaping of the body inside the event (each ``"`` or ``\\`` doubles). A body whose event exceeds 6 MB anyway
-  never reaches the function: API Gateway answers first;
+  never reaches the function: Lambda refuses the invocation and API Gateway answers with its own error;
 * a response whose Lambda result would exceed :data:`MAX_RESPONSE_PAYLOAD_BYTES` is replaced by an error that says
   so (:func:`response_payload_bytes` measures it as the Lambda runtime serialises it).
 
