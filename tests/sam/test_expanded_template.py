@@ -179,9 +179,7 @@ def test_roles_carry_no_tracing_grant_and_no_index_grants(expanded: dict[str, An
     for function in FUNCTIONS:
         props = deployment.resource(function)["Properties"]
         assert "TracingConfig" not in props, function
-        role = deployment.resource(
-            props["Role"]["Fn::GetAtt"][0] if isinstance(props["Role"], dict) else function + "Role"
-        )
+        role = deployment.resource(expanded["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0])
         assert role["Properties"]["ManagedPolicyArns"] == [
             "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
         ], function
