@@ -13,8 +13,11 @@ Contract (tested against both, ``tests/contract/test_sessions.py``):
 * Sessions are addressed by ``(user_id, session_id)``; the user id is the partition, so listing and revoking a
   user's sessions are strongly consistent (no secondary index, no lag).
 * **Every read checks expiry itself**: a record whose ``expires_at`` or ``absolute_expires_at`` has passed is never
-  returned, even while it is still stored (DynamoDB's TTL deletes days late; moto never does). ``get`` also
-  deletes such a record.
+  returned, even while it is still stored (DynamoDB's TTL deletes days late; moto never does).
+* **Reads never write.** ``get`` and ``list_for_user`` only read, so resolving a caller needs nothing but a read:
+  on AWS the query and mutation functions may only ``GetItem`` on the sessions table (template.yaml), and an
+  expired session must not turn every call into ``AccessDeniedException``. Expired records are removed by the
+  store's TTL (DynamoDB) or at the user's next sign-in (SQLite), and by sign-out and revocation like any other.
 * ``refresh`` only updates a record that exists and has not expired: it never resurrects a deleted session.
 * Times are integer milliseconds since the epoch (what the auth API returns), read from the store's ``clock``.
 """
@@ -71,7 +74,7 @@ class SessionStore(abc.ABC):
 
     @abc.abstractmethod
     def get(self, user_id: str, session_id: str) -> SessionRecord | None:
-        """The live session, or None (missing or expired; an expired record is deleted). One consistent read."""
+        """The live session, or None (missing or expired). One consistent read, and nothing else: never a write."""
 
     @abc.abstractmethod
     def list_for_user(self, user_id: str) -> list[SessionRecord]:

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import os
 import threading
 import time
 from typing import TYPE_CHECKING, Any, cast
@@ -38,10 +39,12 @@ from authlib_core.functions import Kind
 from authlib_core.http.auth_bridge import RuntimeAuthBridge
 from authlib_core.http.errors import KindNotAllowedError, describe_error, server_error_message
 from authlib_core.http.messages import HttpRequest
+from authlib_core.http.payload_limits import MAX_RESPONSE_PAYLOAD_BYTES, response_too_large
 from authlib_core.http.wire import (
     JSON,
     default_format,
     dump_body,
+    error_body,
     parse_get_query,
     parse_post_body,
     parse_run_body,
@@ -111,7 +114,7 @@ class HttpApp:
         bridge = RuntimeAuthBridge(runtime)
         self.identity: IdentityResolver = identity or bridge
         self.auth: AuthHandler | None = auth or bridge
-        self.logger = logger or Logger(service="authlib-core")
+        self.logger = logger or _default_logger()
         self._on_call = on_call
         self._local = threading.local()
         self._handle = self.logger.inject_lambda_context(
@@ -125,14 +128,28 @@ class HttpApp:
         except Exception:  # a malformed event or a bug in the router itself; never leak it
             request_id = _request_id(event)
             self.logger.exception("the HTTP router failed", extra={"request_id": request_id})
-            return {
-                "statusCode": 500,
-                "headers": {"Content-Type": _JSON_TYPE},
-                "cookies": [],
-                "body": dump_body({"code": "InternalServerError", "message": server_error_message(request_id)}),
-                "isBase64Encoded": False,
-            }
+            return _raw_response(500, {"code": "InternalServerError", "message": server_error_message(request_id)})
+        size = response_too_large(response)
+        if size is not None:
+            return self._too_large(event, size)
         return response
+
+    def _too_large(self, event: Mapping[str, Any], size: int) -> dict[str, Any]:
+        """Our error in place of a result Lambda would refuse (API Gateway would answer an opaque 500)."""
+        request_id = _request_id(event)
+        path = str(event.get("rawPath") or "")
+        self.logger.warning(
+            "response too large", extra={"request_id": request_id, "route": path, "response_bytes": size}
+        )
+        message = (
+            f"The response is {size} bytes; the limit is {MAX_RESPONSE_PAYLOAD_BYTES} bytes (AWS Lambda's 6 MB "
+            "response payload). Return less per call: paginate (.paginate()), or return only the fields needed."
+        )
+        if path.startswith("/api/auth"):
+            return _raw_response(500, {"code": "ResponseTooLarge", "message": message})
+        return _raw_response(
+            200, error_body(f"{server_error_message(request_id)}\nUncaught ResponseTooLarge: {message}", JSON)
+        )
 
     # --- routing -----------------------------------------------------------------------------------------------
 
@@ -306,6 +323,23 @@ def _check_allowed_kind(runtime: Runtime, path: str, kind: Kind | None) -> None:
 
 def _default(request: HttpRequest) -> Format:
     return default_format(request.header("convex-client"))
+
+
+def _raw_response(status: int, body: Any) -> dict[str, Any]:
+    """An API Gateway v2 result built without the router (its failures and size replacements)."""
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": _JSON_TYPE},
+        "cookies": [],
+        "body": dump_body(body),
+        "isBase64Encoded": False,
+    }
+
+
+def _default_logger() -> Logger:
+    """The app's Powertools logger: service ``POWERTOOLS_SERVICE_NAME`` when set (template.yaml sets it per
+    stage), else "authlib-core". (``Logger(service=...)`` would override the variable.)"""
+    return Logger(service=None if os.environ.get("POWERTOOLS_SERVICE_NAME") else "authlib-core")
 
 
 def _json_response(status: int, body: Any) -> Response[str]:

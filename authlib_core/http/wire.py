@@ -25,6 +25,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from authlib_core.errors import AuthlibError
+from authlib_core.http.payload_limits import MAX_REQUEST_BODY_BYTES
 from authlib_core.values import BadFormatError, decode, encode, parse_format
 
 if TYPE_CHECKING:
@@ -50,8 +51,9 @@ __all__ = [
 JSON: Format = "json"
 ENCODED: Format = "convex_encoded_json"
 
-#: Largest request body accepted: Convex's 16 MiB argument limit plus room for the envelope.
-MAX_BODY_BYTES = 16 * 1024 * 1024 + 2000
+#: Largest request body accepted: what fits a Lambda event (Convex allows 16 MiB of arguments; Lambda's 6 MB
+#: synchronous payload does not). Derived in :mod:`authlib_core.http.payload_limits`.
+MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES
 
 # Clients newer than these versions default to clean JSON (crates/common/src/version.rs default_format).
 _CLEAN_JSON_SINCE = {"npm": (1, 4, 1), "python": (0, 5, 0)}
@@ -176,7 +178,10 @@ def dump_body(body: Any) -> str:
 def _load_envelope(body: bytes) -> dict[str, Any]:
     if len(body) > MAX_BODY_BYTES:
         raise BadRequestError(
-            "RequestTooLarge", f"The request body is {len(body)} bytes; the limit is {MAX_BODY_BYTES} bytes"
+            "RequestTooLarge",
+            f"The request body is {len(body)} bytes; the limit is {MAX_BODY_BYTES} bytes (what fits in AWS "
+            "Lambda's 6 MB request payload). Send less per call: split the arguments over several calls, or store "
+            "large data elsewhere (e.g. S3) and pass a reference.",
         )
     try:
         envelope = _loads(body.decode("utf-8"))

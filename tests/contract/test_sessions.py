@@ -98,15 +98,31 @@ def test_get_is_one_consistent_getitem_on_dynamodb(stores: Any, clock: FakeClock
     assert client.calls == ["get_item"]
 
 
-def test_expired_but_present_record_is_rejected_and_deleted(stores: Any, clock: FakeClock) -> None:
-    sessions, _, _ = stores
+def test_expired_but_present_record_is_rejected_by_a_read_that_writes_nothing(stores: Any, clock: FakeClock) -> None:
+    # Reads never write: on AWS the query/mutation functions may only GetItem on the sessions table.
+    sessions, _, client = stores
     record = make(clock, idle_days=1)
     sessions.create(record)
     clock.advance(86_400 + 1)
     assert stored_ttl(sessions, "u1", record.session_id) is not None  # TTL has not deleted it (moto never does)
+    if client is not None:
+        client.calls.clear()
     assert sessions.list_for_user("u1") == []
     assert sessions.get("u1", record.session_id) is None
-    assert stored_ttl(sessions, "u1", record.session_id) is None  # deleted by the read
+    if client is not None:
+        assert client.calls == ["query", "get_item"]
+    assert stored_ttl(sessions, "u1", record.session_id) is not None  # left for TTL / the next sign-in
+
+
+def test_the_next_sign_in_purges_expired_sessions_on_sqlite(stores: Any, clock: FakeClock) -> None:
+    sessions, _, client = stores
+    if client is not None:
+        pytest.skip("DynamoDB leaves expired items to TTL")
+    expired = make(clock, idle_days=1)
+    sessions.create(expired)
+    clock.advance(86_400 + 1)
+    sessions.create(make(clock, session="n" * 22))
+    assert stored_ttl(sessions, "u1", expired.session_id) is None
 
 
 def test_absolute_cap_is_enforced_by_reads(stores: Any, clock: FakeClock) -> None:

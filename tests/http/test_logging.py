@@ -65,3 +65,13 @@ def test_no_credential_ever_reaches_the_log(client):
     assert text.count('"message":"request"') == 6
     for secret in (GOOD_TOKEN, SECRET_COOKIE, "sessionsecretvalue", PASSWORD):
         assert secret not in text
+
+
+def test_the_service_name_comes_from_powertools_service_name(monkeypatch, wire_runtime):
+    # template.yaml names the service per stage; a fixed Logger(service=...) would override it.
+    from authlib_core.http.app import HttpApp
+
+    monkeypatch.setenv("POWERTOOLS_SERVICE_NAME", "authlib-core-staging")
+    assert HttpApp(lambda: wire_runtime).logger.service == "authlib-core-staging"
+    monkeypatch.delenv("POWERTOOLS_SERVICE_NAME")
+    assert HttpApp(lambda: wire_runtime).logger.service == "authlib-core"

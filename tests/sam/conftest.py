@@ -8,6 +8,7 @@ scripts/lib/sam.sh, or wherever AUTHLIB_SAM_VENV points). When it is missing, th
 from __future__ import annotations
 
 import glob
+import json
 import os
 import shutil
 import subprocess
@@ -105,3 +106,18 @@ def arm64_build() -> Build:
 def x86_64_build() -> Build:
     """The same artifact for this x86_64 host, so the built handler can be imported and run here."""
     return sam_build("x86_64")
+
+
+def expand_template(template: Path, out: Path) -> dict[str, object]:
+    """The CloudFormation the SAM translator makes of ``template`` (infra/sam_to_cfn.py in the SAM CLI venv)."""
+    venv = sam_venv()
+    result = run([str(venv / "bin" / "python"), str(ROOT / "infra" / "sam_to_cfn.py"), str(template), str(out)])
+    assert result.returncode == 0, f"infra/sam_to_cfn.py failed:\n{result.stdout}{result.stderr}"
+    expanded: dict[str, object] = json.loads(out.read_text(encoding="utf-8"))
+    return expanded
+
+
+@pytest.fixture(scope="session")
+def expanded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, object]:
+    """template.yaml as CloudFormation will receive it: what the assertions and the IAM checks read."""
+    return expand_template(ROOT / "template.yaml", tmp_path_factory.mktemp("expanded") / "cfn.json")

@@ -4,6 +4,10 @@ An x86_64 build of the artifact (same Makefile, same pins) runs under python3.13
 stdlib + the artifact only, as in /var/task. DynamoDB is moto's server mode on 127.0.0.1, tables
 created from the engine's table description; the secret comes through a fake Parameters and
 Secrets extension, as in production. Flow: sign-up, sign-in (cookie), authenticated query, mutation.
+
+IAM is enforced as on AWS: each event runs under the role of the function the expanded template routes
+it to (tests/sam/iam.py, a botocore hook on every DynamoDB client the artifact creates), and every
+response reports the calls that role refused -- there must be none.
 """
 
 from __future__ import annotations
@@ -31,18 +35,40 @@ NEEDED = [
 ]
 ORIGIN = "https://app.example.com"
 SECRET_PARAMETER = "/authlib-core/test/secrets"
+STACK = "it"
 
 DRIVER = r"""
 import json, sys
 sys.path.insert(0, sys.argv[1])          # like /var/task first on sys.path
+sys.path.append(sys.argv[2])             # the repository, last: only for the IAM check (tests/sam)
 from authlib_core.http.lambda_handler import handler
-import botocore
+import botocore, botocore.session
 assert botocore.__file__.startswith(sys.argv[1]), botocore.__file__   # the shipped botocore
+from tests.sam.cfn_eval import Deployment, api_routes
+from tests.sam.iam import RolePolicy, enforce
+deployment = Deployment(json.load(open(sys.argv[3])), stack_name=sys.argv[4])
+routes = api_routes(deployment)
+policies = {fn: RolePolicy.of_function(deployment, fn) for _, _, fn in routes}
+current = []
+create_client = botocore.session.Session.create_client
+def enforcing_create_client(self, service_name, *args, **kwargs):
+    client = create_client(self, service_name, *args, **kwargs)
+    return enforce(client, lambda: current[-1], deployment) if service_name == "dynamodb" else client
+botocore.session.Session.create_client = enforcing_create_client
 class Ctx:
     aws_request_id = "req"; function_name = "fn"; memory_limit_in_mb = 512
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:fn"
 for line in sys.stdin:
-    print("RESPONSE " + json.dumps(handler(json.loads(line), Ctx())), flush=True)
+    event = json.loads(line)
+    method, path = event["requestContext"]["http"]["method"], event["rawPath"]
+    (function,) = [fn for m, rule, fn in routes if m == method and rule.match(path)]
+    current.append(policies[function])
+    before = len(current[-1].decisions)
+    response = handler(event, Ctx())
+    decisions = current[-1].decisions[before:]
+    denied = [d for d in decisions if not d[2]]
+    out = {"response": response, "function": function, "calls": len(decisions), "denied": denied}
+    print("RESPONSE " + json.dumps(out), flush=True)
 """
 
 
@@ -74,7 +100,9 @@ def make_event(
 
 
 @pytest.fixture(scope="module")
-def lambda_process(x86_64_build: Build) -> Iterator[subprocess.Popen[str]]:
+def lambda_process(
+    x86_64_build: Build, expanded: dict[str, Any], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[subprocess.Popen[str]]:
     for path in NEEDED:
         if not path.exists():
             pytest.skip(f"{path.relative_to(ROOT)} is not merged yet")
@@ -86,7 +114,9 @@ def lambda_process(x86_64_build: Build) -> Iterator[subprocess.Popen[str]]:
     server.start()
     host, port = server.get_host_and_port()
     endpoint = f"http://{host}:{port}"
-    names = {"documents": "it-documents", "sessions": "it-sessions"}
+    names = {"documents": f"{STACK}-documents", "sessions": f"{STACK}-sessions"}  # as the template names them
+    template_json = tmp_path_factory.mktemp("iam") / "cfn.json"
+    template_json.write_text(json.dumps(expanded), encoding="utf-8")
     create_tables(create_client(endpoint_url=endpoint, region="us-east-1"), names)
     artifact = x86_64_build.function_dir("AuthFunction")
     with fake_extension({SECRET_PARAMETER: "artifact-test-secret-" + "s" * 32}, token="tok") as extension:
@@ -110,7 +140,7 @@ def lambda_process(x86_64_build: Build) -> Iterator[subprocess.Popen[str]]:
             "POWERTOOLS_TRACE_DISABLED": "true",
         }
         process = subprocess.Popen(
-            [lambda_python(), "-I", "-S", "-c", DRIVER, str(artifact)],
+            [lambda_python(), "-I", "-S", "-c", DRIVER, str(artifact), str(ROOT), str(template_json), STACK],
             cwd=artifact,
             env=env,
             stdin=subprocess.PIPE,
@@ -126,6 +156,10 @@ def lambda_process(x86_64_build: Build) -> Iterator[subprocess.Popen[str]]:
             server.stop()
 
 
+#: DynamoDB calls made under each function's role, over the module.
+CALLS: dict[str, int] = {}
+
+
 def invoke(process: subprocess.Popen[str], event: dict[str, Any]) -> dict[str, Any]:
     assert process.stdin is not None
     assert process.stdout is not None
@@ -136,7 +170,11 @@ def invoke(process: subprocess.Popen[str], event: dict[str, Any]) -> dict[str, A
         if not line:
             raise AssertionError(f"the built handler died:\n{process.stderr.read()[-4000:] if process.stderr else ''}")
         if line.startswith("RESPONSE "):
-            response: dict[str, Any] = json.loads(line[len("RESPONSE ") :])
+            out = json.loads(line[len("RESPONSE ") :])
+            assert not out["denied"], f"{out['function']}'s role refused {out['denied']}"
+            CALLS.setdefault(out["function"], 0)
+            CALLS[out["function"]] += out["calls"]
+            response: dict[str, Any] = out["response"]
             return response
 
 
@@ -181,3 +219,6 @@ def test_sign_up_sign_in_query_mutation(lambda_process: subprocess.Popen[str]) -
 
     anonymous = invoke(lambda_process, make_event(base, "POST", "/api/query", query))
     assert json.loads(anonymous["body"])["status"] == "error", anonymous
+    # Every function served at least one event, and its DynamoDB calls were checked against its role.
+    assert set(CALLS) == {"AuthFunction", "QueryFunction", "MutationFunction"}, CALLS
+    assert all(count > 0 for count in CALLS.values()), CALLS

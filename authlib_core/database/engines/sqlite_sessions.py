@@ -176,10 +176,8 @@ class SQLiteSessionStore(SessionStore):
         if row is None:
             return None
         record = _record(row)
-        if not record.is_live(self._now()):
-            self.delete(user_id, session_id)
-            return None
-        return record
+        # Refused and left in place: reads never write (database/sessions.py); the next sign-in purges it.
+        return record if record.is_live(self._now()) else None
 
     def list_for_user(self, user_id: str) -> list[SessionRecord]:
         now = self._now()

@@ -109,10 +109,9 @@ class DynamoDBSessionStore(SessionStore):
         if item is None:
             return None
         record = _from_item(item)
-        if not record.is_live(self._now()):
-            self.delete(user_id, session_id)  # TTL would, days from now
-            return None
-        return record
+        # Expired but not yet removed by TTL: refused, and left for TTL. No delete here -- the query and
+        # mutation functions may only GetItem on this table (reads never write: database/sessions.py).
+        return record if record.is_live(self._now()) else None
 
     def _items(self, user_id: str) -> Iterator[Item]:
         request: dict[str, Any] = {

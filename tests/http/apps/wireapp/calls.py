@@ -87,3 +87,9 @@ def insert_in_query(ctx):
 @query
 def mutation_from_query(ctx):
     return ctx.run_mutation("calls:seed_notes", {"count": 1})
+
+
+@query(args={"n": v.any(), "char": v.string()})
+def filler(ctx, n, char):
+    """A result of ``n`` times ``char``, from a tiny request (response-size limits)."""
+    return char * int(n)

@@ -1,0 +1,117 @@
+"""The deployed stack, in process: each route answered by the function the expanded template routes it to,
+configured with that function's environment and restricted to that function's IAM policy.
+
+* Routes come from the HTTP API's OpenAPI body in the expanded template (the integration URI names the function).
+* Each function gets its own handler (``HttpApp`` over a lazily built runtime, as ``lambda_handler`` builds it)
+  with the environment the template gives it (``AUTHLIB_ALLOWED_KINDS`` included); only the secret is passed
+  directly (in AWS it comes from SSM through the extension) and the functions folder is the repository's.
+* DynamoDB is moto in-process; tables are created with the names the template gives them. Every call of a
+  function's client goes through :func:`tests.sam.iam.enforce` with that function's role.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from authlib_core.config import Settings
+from authlib_core.http.app import HttpApp
+from authlib_core.http.lambda_handler import LazyRuntime
+from authlib_core.runtime import build_runtime
+from tests.http.conftest import Context, make_event
+from tests.sam.cfn_eval import api_routes
+from tests.sam.conftest import ROOT
+from tests.sam.iam import RolePolicy, enforce
+
+if TYPE_CHECKING:
+    from authlib_core.runtime import Runtime
+    from tests.sam.cfn_eval import Deployment
+
+SECRET = "lambda-path-secret-" + "k" * 40
+ORIGIN = "https://app.example.com"
+
+
+class LambdaStack:
+    """Invoke the stack like API Gateway would: the route picks the function, the function's role limits it."""
+
+    def __init__(self, deployment: Deployment, *, overrides: dict[str, str] | None = None) -> None:
+        self.deployment = deployment
+        self.routes = api_routes(deployment)
+        self.overrides = overrides or {}
+        self.policies: dict[str, RolePolicy] = {}
+        self.apps: dict[str, HttpApp] = {}
+        self.runtimes: dict[str, Runtime] = {}
+        self.served: list[tuple[str, str, str]] = []
+
+    def environment(self, function: str) -> dict[str, str]:
+        variables = self.deployment.resource(function)["Properties"]["Environment"]["Variables"]
+        env = {key: str(value) for key, value in variables.items()}
+        env.update(AUTHLIB_SECRETS=SECRET, AUTHLIB_FUNCTIONS_DIR=str(ROOT / "functions"), **self.overrides)
+        return env
+
+    def table_names(self) -> dict[str, str]:
+        env = self.environment("QueryFunction")
+        return {"documents": env["AUTHLIB_DOCUMENTS_TABLE"], "sessions": env["AUTHLIB_SESSIONS_TABLE"]}
+
+    def _build(self, function: str) -> Runtime:
+        runtime = build_runtime(Settings.from_env(self.environment(function)))
+        enforce(runtime.database.engine.client, self.policies[function], self.deployment)  # type: ignore[attr-defined]
+        self.runtimes[function] = runtime
+        return runtime
+
+    def function_for(self, method: str, path: str) -> str:
+        matches = [fn for m, rule, fn in self.routes if m == method and rule.match(path)]
+        assert len(matches) == 1, f"API Gateway routes {method} {path} to {matches or 'nothing (404)'}"
+        return matches[0]
+
+    def app(self, function: str) -> HttpApp:
+        if function not in self.apps:
+            self.policies[function] = RolePolicy.of_function(self.deployment, function)
+            self.apps[function] = HttpApp(LazyRuntime(lambda: self._build(function)))
+        return self.apps[function]
+
+    def invoke(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        cookies: list[str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        function = self.function_for(method, path)
+        raw = None if body is None else json.dumps(body)
+        event = make_event(method, path, raw, headers={"origin": ORIGIN, **(headers or {})}, cookies=cookies)
+        response = self.app(function)(event, Context())
+        self.served.append((method, path, function))
+        return response
+
+    def call(self, method: str, path: str, body: Any = None, **kw: Any) -> tuple[int, Any]:
+        response = self.invoke(method, path, body, **kw)
+        text = response.get("body") or ""
+        if response.get("isBase64Encoded"):
+            text = base64.b64decode(text).decode()
+        return response["statusCode"], (json.loads(text) if text else None)
+
+
+def session_cookie(response: dict[str, Any]) -> str:
+    """The ``name=value`` of the session cookie a sign-in/sign-up response sets."""
+    return next(c for c in response["cookies"] if "session_token=" in c).split(";")[0]
+
+
+def expire_sessions(admin: Any, table: str) -> int:
+    """Move every stored session's expiry into the past, as time would; TTL has not removed them yet."""
+    now_ms = int(time.time() * 1000)
+    count = 0
+    for item in admin.scan(TableName=table)["Items"]:
+        if item["sk"]["S"].startswith("session#"):
+            admin.update_item(
+                TableName=table,
+                Key={"pk": item["pk"], "sk": item["sk"]},
+                UpdateExpression="SET sessionExpiresAt = :past, expiresAt = :ttl",
+                ExpressionAttributeValues={":past": {"N": str(now_ms - 1000)}, ":ttl": {"N": str(now_ms // 1000 - 1)}},
+            )
+            count += 1
+    return count

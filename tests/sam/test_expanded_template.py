@@ -1,0 +1,203 @@
+"""Assertions on the EXPANDED template -- what CloudFormation receives after the SAM transform, resolved for a
+deployment (tests/sam/cfn_eval.py) -- rather than on template.yaml's text: the SAM translator rewrites things
+(an intrinsic AllowOrigins once replaced the whole CORS object), so only its output shows what AWS gets.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+
+from tests.sam.cfn_eval import Deployment
+from tests.sam.iam import RolePolicy
+
+pytestmark = pytest.mark.sam
+
+FUNCTIONS = ("QueryFunction", "MutationFunction", "AuthFunction")
+LAYER = "AWS-Parameters-and-Secrets-Lambda-Extension"
+
+
+def only(template: dict[str, Any], kind: str) -> str:
+    (logical_id,) = [name for name, r in template["Resources"].items() if r["Type"] == kind]
+    return logical_id
+
+
+# ------------------------------------------------------------------------------------------------ CORS
+
+
+def test_the_http_api_has_a_cors_object_with_credentials(expanded: dict[str, Any]) -> None:
+    origins = "https://app.example.com,https://admin.example.com"
+    deployment = Deployment(expanded, parameters={"AllowedOrigins": origins})
+    api = deployment.resource(only(expanded, "AWS::ApiGatewayV2::Api"))["Properties"]
+    assert "CorsConfiguration" not in api  # one source of CORS: the OpenAPI body
+    cors = api["Body"]["x-amazon-apigateway-cors"]
+    assert isinstance(cors, dict), f"x-amazon-apigateway-cors must be an object, got {cors!r}"
+    assert cors["allowOrigins"] == ["https://app.example.com", "https://admin.example.com"]
+    assert cors["allowCredentials"] is True
+    assert set(cors["allowMethods"]) == {"GET", "POST", "OPTIONS"}
+    # What the official clients send: JSON bodies, bearer tokens, Convex's client header.
+    assert {"content-type", "authorization", "convex-client"} <= {h.lower() for h in cors["allowHeaders"]}
+    assert "*" not in cors["allowOrigins"]
+    assert "*" not in cors["allowHeaders"]
+    assert cors["exposeHeaders"] == ["set-auth-token"]  # the bearer token a cross-site client keeps
+    assert cors["maxAge"] == 600
+
+
+def test_the_cors_origins_are_the_origins_the_code_trusts(expanded: dict[str, Any]) -> None:
+    deployment = Deployment(expanded, parameters={"AllowedOrigins": "https://a.example,https://b.example"})
+    cors = deployment.resource(only(expanded, "AWS::ApiGatewayV2::Api"))["Properties"]["Body"]
+    for function in FUNCTIONS:
+        env = deployment.resource(function)["Properties"]["Environment"]["Variables"]
+        assert env["AUTHLIB_TRUSTED_ORIGINS"].split(",") == cors["x-amazon-apigateway-cors"]["allowOrigins"]
+
+
+# ----------------------------------------------------------------------------------------- extension layer
+
+#: Publishing accounts from the Systems Manager user guide's ARN table (a sample across partitions).
+KNOWN_ACCOUNTS = {
+    "us-east-1": "177933569100",
+    "eu-west-1": "015030872274",
+    "ap-northeast-1": "133490724326",
+    "sa-east-1": "933737806257",
+    "cn-north-1": "287114880934",
+    "us-gov-west-1": "127562683043",
+}
+
+
+@pytest.mark.parametrize("architecture", ["arm64", "x86_64"])
+@pytest.mark.parametrize("region", sorted(KNOWN_ACCOUNTS))
+def test_the_extension_layer_follows_region_and_architecture(
+    expanded: dict[str, Any], region: str, architecture: str
+) -> None:
+    deployment = Deployment(expanded, region=region, parameters={"Architecture": architecture})
+    suffix = "-Arm64" if architecture == "arm64" else ""
+    version = expanded["Parameters"]["SecretsExtensionLayerVersion"]["Default"]
+    expected = f"arn:{deployment.partition}:lambda:{region}:{KNOWN_ACCOUNTS[region]}:layer:{LAYER}{suffix}:{version}"
+    for function in FUNCTIONS:
+        props = deployment.resource(function)["Properties"]
+        assert props["Layers"] == [expected], function
+        assert props["Architectures"] == [architecture], function
+
+
+def test_every_mapped_region_has_both_architectures_and_a_plausible_account(expanded: dict[str, Any]) -> None:
+    mapping = expanded["Mappings"]["SecretsExtension"]
+    assert len(mapping) >= 20
+    for region, accounts in mapping.items():
+        assert re.fullmatch(r"[a-z]{2}(-gov)?-[a-z]+-\d", region), region
+        assert set(accounts) == {"arm64", "x8664"}, region
+        assert all(re.fullmatch(r"\d{12}", a) for a in accounts.values()), region
+
+
+def test_a_region_without_a_published_layer_fails_the_lookup(expanded: dict[str, Any]) -> None:
+    with pytest.raises(LookupError, match="SecretsExtension"):
+        Deployment(expanded, region="xx-nowhere-1").resource("QueryFunction")
+
+
+def test_the_layer_version_can_be_chosen(expanded: dict[str, Any]) -> None:
+    deployment = Deployment(expanded, parameters={"SecretsExtensionLayerVersion": "18"})
+    assert deployment.resource("AuthFunction")["Properties"]["Layers"][0].endswith(f"{LAYER}-Arm64:18")
+
+
+# --------------------------------------------------------------------------------------------- tables
+
+
+def test_tables_survive_deletes_and_updates_but_not_a_failed_first_create(expanded: dict[str, Any]) -> None:
+    tables = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    assert len(tables) == 2
+    for table in tables:
+        assert table["DeletionPolicy"] == "RetainExceptOnCreate"
+        assert table["UpdateReplacePolicy"] == "Retain"
+        assert table["Properties"]["SSESpecification"] == {"SSEEnabled": False}  # AWS owned key: no KMS charges
+
+
+# ------------------------------------------------------------------------------------------ throttling
+
+
+def test_the_stage_and_the_auth_routes_are_throttled(expanded: dict[str, Any]) -> None:
+    deployment = Deployment(expanded)
+    stage = deployment.resource(only(expanded, "AWS::ApiGatewayV2::Stage"))["Properties"]
+    default = stage["DefaultRouteSettings"]
+    assert (default["ThrottlingRateLimit"], default["ThrottlingBurstLimit"]) == ("1000", "2000")
+    routes = stage["RouteSettings"]
+    assert set(routes) == {"POST /api/auth/{proxy+}", "GET /api/auth/{proxy+}"}
+    post = routes["POST /api/auth/{proxy+}"]
+    assert int(post["ThrottlingRateLimit"]) < int(default["ThrottlingRateLimit"])
+    assert int(post["ThrottlingRateLimit"]) <= int(routes["GET /api/auth/{proxy+}"]["ThrottlingRateLimit"])
+    # A route setting must name a route of the API, or the stage update fails.
+    body = deployment.resource(only(expanded, "AWS::ApiGatewayV2::Api"))["Properties"]["Body"]
+    declared = {f"{method.upper()} {path}" for path, methods in body["paths"].items() for method in methods}
+    assert set(routes) <= declared
+
+
+def test_throttles_are_parameters(expanded: dict[str, Any]) -> None:
+    deployment = Deployment(expanded, parameters={"ApiThrottlingRateLimit": "50", "AuthPostThrottlingRateLimit": "2"})
+    stage = deployment.resource(only(expanded, "AWS::ApiGatewayV2::Stage"))["Properties"]
+    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == "50"
+    assert stage["RouteSettings"]["POST /api/auth/{proxy+}"]["ThrottlingRateLimit"] == "2"
+
+
+def test_auth_reserved_concurrency_is_off_by_default_and_settable(expanded: dict[str, Any]) -> None:
+    assert "ReservedConcurrentExecutions" not in Deployment(expanded).resource("AuthFunction")["Properties"]
+    reserved = Deployment(expanded, parameters={"AuthReservedConcurrency": "25"}).resource("AuthFunction")
+    assert reserved["Properties"]["ReservedConcurrentExecutions"] == "25"
+
+
+# ------------------------------------------------------------------------------------------------ logs
+
+
+def test_log_groups(expanded: dict[str, Any]) -> None:
+    deployment = Deployment(expanded, stack_name="s1")
+    groups = {
+        name: deployment.resource(name)["Properties"]
+        for name, r in expanded["Resources"].items()
+        if r["Type"] == "AWS::Logs::LogGroup"
+    }
+    for function in FUNCTIONS:
+        log_group = deployment.resource(function)["Properties"]["LoggingConfig"]["LogGroup"]
+        owner = next(name for name, props in groups.items() if props["LogGroupName"] == log_group)
+        assert log_group.startswith("/aws/lambda/s1-"), log_group
+        assert groups[owner]["RetentionInDays"] == "30"
+    stage = deployment.resource(only(expanded, "AWS::ApiGatewayV2::Stage"))["Properties"]
+    destination = stage["AccessLogSettings"]["DestinationArn"]
+    access = next(
+        props
+        for props in groups.values()
+        if destination.startswith(f"arn:aws:logs:us-east-1:123456789012:log-group:{props['LogGroupName']}:")
+    )
+    assert access["LogGroupName"] == "/aws/vendedlogs/apigateway/s1-access"
+    assert access["RetentionInDays"] == "30"
+    assert len(groups) == len(FUNCTIONS) + 1  # nothing logs into a group the stack does not manage
+
+
+# ------------------------------------------------------------------------------------------------- IAM
+
+
+def test_roles_carry_no_tracing_grant_and_no_index_grants(expanded: dict[str, Any]) -> None:
+    deployment = Deployment(expanded)
+    for function in FUNCTIONS:
+        props = deployment.resource(function)["Properties"]
+        assert "TracingConfig" not in props, function
+        role = deployment.resource(expanded["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"][0])
+        assert role["Properties"]["ManagedPolicyArns"] == [
+            "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+        ], function
+        policy = RolePolicy.of_function(deployment, function)
+        resources = [
+            r
+            for s in policy.statements
+            for r in (s["Resource"] if isinstance(s["Resource"], list) else [s["Resource"]])
+        ]
+        assert not [r for r in resources if "/index/" in r], f"{function}: the tables have no secondary indexes"
+
+
+def test_only_the_auth_function_may_write_sessions(expanded: dict[str, Any]) -> None:
+    deployment = Deployment(expanded)
+    sessions = deployment.get_att("SessionsTable", "Arn")
+    for function in FUNCTIONS:
+        actions = RolePolicy.of_function(deployment, function).actions_on(sessions)
+        writes = actions & {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
+        assert bool(writes) == (function == "AuthFunction"), (function, sorted(actions))
+        if function != "AuthFunction":
+            assert actions == {"dynamodb:GetItem"}, function

@@ -1,0 +1,229 @@
+"""Lambda-path tests under IAM: every route runs in the function the expanded template routes it to, and every
+DynamoDB call must be allowed by that function's role (tests/sam/iam.py), as on AWS.
+
+Covers sign-up, sign-in, queries and mutations with a session, an expired session, a revoked one and the auth
+rate limit; and proves the enforcement can fail: a call the role does not allow is refused with AWS's error.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from tests.sam.cfn_eval import Deployment
+from tests.sam.iam import RolePolicy, denied_in_chain, enforce
+from tests.sam.lambda_stack import LambdaStack, expire_sessions, session_cookie
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+pytestmark = pytest.mark.sam
+
+PASSWORD = "correct horse battery staple"
+QUERY = {"path": "myData:getMyData", "args": {}, "format": "json"}
+
+
+@pytest.fixture
+def deployment(expanded: dict[str, Any]) -> Deployment:
+    return Deployment(expanded)
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """moto in-process; the admin client (tests' own, unrestricted) creates tables and plays TTL or time."""
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    with mock_aws():
+        yield boto3.client("dynamodb", region_name="us-east-1")
+
+
+@pytest.fixture
+def stack(deployment: Deployment, aws: Any) -> LambdaStack:
+    from authlib_core.database.engines.dynamodb import create_tables
+
+    stack = LambdaStack(deployment)
+    create_tables(aws, stack.table_names())
+    return stack
+
+
+def sign_up(stack: LambdaStack, email: str = "ada@example.com") -> str:
+    response = stack.invoke("POST", "/api/auth/sign-up/email", {"email": email, "password": PASSWORD, "name": "Ada"})
+    assert response["statusCode"] == 200, response
+    return session_cookie(response)
+
+
+def no_denials(stack: LambdaStack) -> None:
+    for function, policy in stack.policies.items():
+        denied = [(action, resource) for action, resource, ok in policy.decisions if not ok]
+        assert not denied, f"{function} was refused {denied}"
+
+
+def test_sign_up_query_and_mutation_each_under_its_functions_policy(stack: LambdaStack) -> None:
+    cookie = sign_up(stack)
+    assert stack.call("POST", "/api/query", QUERY, cookies=[cookie]) == (200, {"status": "success", "value": []})
+    status, body = stack.call(
+        "POST", "/api/mutation", {"path": "myData:add", "args": {"text": "hello"}, "format": "json"}, cookies=[cookie]
+    )
+    assert (status, body["status"]) == (200, "success"), body
+    status, body = stack.call("POST", "/api/query", QUERY, cookies=[cookie])
+    assert [note["text"] for note in body["value"]] == ["hello"]
+    status, body = stack.call("GET", "/api/auth/get-session", cookies=[cookie])
+    assert body["user"]["email"] == "ada@example.com"
+    assert {fn for _, _, fn in stack.served} == {"AuthFunction", "QueryFunction", "MutationFunction"}
+    # Each function made DynamoDB calls, and each was checked against its own role.
+    for function in ("AuthFunction", "QueryFunction", "MutationFunction"):
+        assert stack.policies[function].decisions, f"{function} made no DynamoDB call"
+    no_denials(stack)
+
+
+def test_an_expired_session_is_anonymous_not_a_server_error(stack: LambdaStack, aws: Any) -> None:
+    cookie = sign_up(stack)
+    assert expire_sessions(aws, stack.table_names()["sessions"]) == 1
+    # The query function may only GetItem on sessions: resolving the caller must not try to delete.
+    status, body = stack.call("POST", "/api/query", QUERY, cookies=[cookie])
+    assert (status, body["status"]) == (200, "error"), body
+    assert "Not authenticated" in body["errorMessage"]
+    assert "Server Error" not in body["errorMessage"].split("\n")[-1]
+    status, body = stack.call(
+        "POST", "/api/mutation", {"path": "myData:add", "args": {"text": "x"}, "format": "json"}, cookies=[cookie]
+    )
+    assert (status, body["errorData"]) == (200, {"code": "UNAUTHENTICATED"}), body
+    status, body = stack.call("GET", "/api/auth/get-session", cookies=[cookie])
+    assert (status, body) == (200, None)
+    no_denials(stack)
+    item_count = aws.scan(TableName=stack.table_names()["sessions"], Select="COUNT")["Count"]
+    assert item_count >= 1  # the expired item is left for TTL: nothing on these paths may delete it
+
+
+def test_a_revoked_session_is_anonymous(stack: LambdaStack) -> None:
+    cookie = sign_up(stack)
+    status, _ = stack.call("POST", "/api/auth/sign-out", {}, cookies=[cookie])
+    assert status == 200
+    status, body = stack.call("POST", "/api/query", QUERY, cookies=[cookie])
+    assert (status, body["status"]) == (200, "error")
+    assert "Not authenticated" in body["errorMessage"]
+    no_denials(stack)
+
+
+def test_the_auth_rate_limit_under_the_auth_policy(stack: LambdaStack) -> None:
+    sign_up(stack)
+    statuses = []
+    for _ in range(6):
+        response = stack.invoke(
+            "POST", "/api/auth/sign-in/email", {"email": "ada@example.com", "password": "wrong password"}
+        )
+        statuses.append(response["statusCode"])
+    assert 429 in statuses, statuses
+    assert set(statuses) <= {401, 429}, statuses
+    no_denials(stack)
+
+
+def test_the_query_function_refuses_kinds_it_does_not_serve(stack: LambdaStack) -> None:
+    cookie = sign_up(stack)
+    # /api/run is routed to the mutation function; a query by path still runs under the mutation role.
+    status, body = stack.call("POST", "/api/run/myData/getMyData", {"args": {}, "format": "json"}, cookies=[cookie])
+    assert (status, body["status"]) == (200, "success"), body
+    no_denials(stack)
+
+
+# ------------------------------------------------------------------------------------ the check can fail
+
+
+def test_a_call_the_role_does_not_allow_is_refused_with_awss_error(deployment: Deployment, aws: Any) -> None:
+    from botocore.exceptions import ClientError
+
+    from authlib_core.database.engines.dynamodb import create_client, create_tables
+    from authlib_core.database.engines.dynamodb.sessions import DynamoDBSessionStore
+
+    stack = LambdaStack(deployment)
+    names = stack.table_names()
+    create_tables(aws, names)
+    policy = RolePolicy.of_function(deployment, "QueryFunction")
+    client = enforce(create_client(region="us-east-1"), policy, deployment)
+    store = DynamoDBSessionStore(client, names["sessions"])
+    assert store.get("u1", "s" * 22) is None  # GetItem: allowed
+    with pytest.raises(Exception) as caught:  # noqa: PT011 - the engine may wrap it; the cause must be AWS's
+        store.delete("u1", "s" * 22)  # DeleteItem: the query function's role does not allow it
+    denied = denied_in_chain(caught.value)
+    assert isinstance(denied, ClientError)
+    assert denied.response["Error"]["Code"] == "AccessDeniedException"
+    assert "dynamodb:DeleteItem" in denied.response["Error"]["Message"]
+    assert (
+        "dynamodb:DeleteItem",
+        f"arn:aws:dynamodb:us-east-1:123456789012:table/{names['sessions']}",
+        False,
+    ) in policy.decisions
+
+
+def test_transactions_are_authorised_per_item(deployment: Deployment) -> None:
+    from tests.sam.iam import required
+
+    def arn(name: str) -> str:
+        return f"arn:aws:dynamodb:us-east-1:123456789012:table/{name}"
+
+    needs = required(
+        "TransactWriteItems",
+        {
+            "TransactItems": [
+                {"Put": {"TableName": "d"}},
+                {"Update": {"TableName": "d"}},
+                {"Delete": {"TableName": "d"}},
+                {"ConditionCheck": {"TableName": "d"}},
+            ]
+        },
+        arn,
+    )
+    assert [action for action, _ in needs] == [
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:ConditionCheckItem",
+    ]
+    assert required("TransactGetItems", {"TransactItems": [{"Get": {"TableName": "d"}}]}, arn) == [
+        ("dynamodb:GetItem", arn("d"))
+    ]
+    documents = Deployment(deployment.template).resource("DocumentsTable")["Properties"]["TableName"]
+    query = RolePolicy.of_function(deployment, "QueryFunction")
+    mutation = RolePolicy.of_function(deployment, "MutationFunction")
+    write = required("TransactWriteItems", {"TransactItems": [{"Put": {"TableName": documents}}]}, arn)
+    assert not all(query.allows(*need) for need in write)
+    assert all(mutation.allows(*need) for need in write)
+    assert required("Scan", {"TableName": documents}, arn)[0][0] == "dynamodb:Scan"
+    assert not mutation.allows("dynamodb:Scan", arn(documents))
+    assert not mutation.allows("dynamodb:Query", arn(documents) + "/index/gsi1")  # no index grants
+
+
+def test_every_auth_endpoint_under_the_auth_policy(stack: LambdaStack) -> None:
+    cookie = sign_up(stack)
+    other = session_cookie(
+        stack.invoke("POST", "/api/auth/sign-in/email", {"email": "ada@example.com", "password": PASSWORD})
+    )
+    status, sessions = stack.call("GET", "/api/auth/list-sessions", cookies=[cookie])
+    assert (status, len(sessions)) == (200, 2), sessions
+    assert stack.call("POST", "/api/auth/update-user", {"name": "Ada L."}, cookies=[cookie])[0] == 200
+    status, body = stack.call("GET", "/api/auth/get-session", cookies=[other])
+    assert body["user"]["name"] == "Ada L."  # the session snapshot was rewritten (UpdateItem on sessions)
+    new_password = PASSWORD + "!"
+    change = {"currentPassword": PASSWORD, "newPassword": new_password, "revokeOtherSessions": True}
+    response = stack.invoke("POST", "/api/auth/change-password", change, cookies=[cookie])
+    assert response["statusCode"] == 200, response
+    cookie = session_cookie(response) if any("session_token=" in c for c in response["cookies"]) else cookie
+    assert stack.call("GET", "/api/auth/get-session", cookies=[other]) == (200, None)  # revoked
+    assert stack.call("POST", "/api/auth/revoke-other-sessions", {}, cookies=[cookie])[0] == 200
+    assert stack.call("POST", "/api/auth/revoke-sessions", {}, cookies=[cookie])[0] == 200
+    cookie = session_cookie(
+        stack.invoke("POST", "/api/auth/sign-in/email", {"email": "ada@example.com", "password": new_password})
+    )
+    status, body = stack.call(
+        "POST", "/api/mutation", {"path": "myData:add", "args": {"text": "bye"}, "format": "json"}, cookies=[cookie]
+    )
+    assert body["status"] == "success", body
+    response = stack.invoke("POST", "/api/auth/delete-user", {"password": new_password}, cookies=[cookie])
+    assert response["statusCode"] == 200, response
+    assert stack.call("POST", "/api/query", QUERY, cookies=[cookie])[1]["status"] == "error"
+    assert {fn for _, _, fn in stack.served} == {"AuthFunction", "MutationFunction", "QueryFunction"}
+    no_denials(stack)
