@@ -36,6 +36,7 @@ from authlib_core.auth.cookies import (
 from authlib_core.auth.identity import UserIdentity
 from authlib_core.auth.origin import OriginPolicy, origin_of
 from authlib_core.auth.passwords import PasswordHasher, js_length
+from authlib_core.auth.redirects import header_value, redirect_target
 from authlib_core.auth.tokens import (
     hash_token,
     is_session_id,
@@ -192,7 +193,10 @@ class AuthService:
             return AuthHttpResponse(404, body_is_empty=True)
         call = _Call(self, request)
         try:
-            return route(call)
+            response = route(call)
+            for name, value in response.headers.items():
+                header_value(name, value)
+            return response
         except APIError as error:
             return error.to_response()
         except (ConflictError, StorageUnavailableError) as error:
@@ -361,9 +365,7 @@ class AuthService:
 
     def _callback(self, call: _Call, body: Body) -> str | None:
         url = body.string("callbackURL", optional=True)
-        if url is not None and url != "" and not self.origins.is_allowed_callback(url, call.request):
-            raise APIError(403, "INVALID_CALLBACK_URL", "Invalid callbackURL")
-        return url or None
+        return redirect_target(url, call.request, self.origins) if url else None
 
     # ------------------------------------------------------------------ endpoints
 

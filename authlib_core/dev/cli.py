@@ -170,7 +170,13 @@ def run(args: argparse.Namespace) -> int:
         return build_local_runtime(settings)
 
     server = DevServer(
-        build, settings.functions_dir, host=args.host, port=args.port, cors=CorsPolicy(origins), static_dir=static_dir
+        build,
+        settings.functions_dir,
+        host=args.host,
+        port=args.port,
+        cors=CorsPolicy(origins),
+        static_dir=static_dir,
+        trusted_origins=settings.trusted_origins,
     )
     stopping = threading.Event()
 

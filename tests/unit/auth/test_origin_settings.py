@@ -9,6 +9,7 @@ import pytest
 
 from authlib_core.auth.dev_secret import load_or_create_dev_secret
 from authlib_core.auth.origin import OriginPolicy, origin_of
+from authlib_core.auth.redirects import redirect_target
 from authlib_core.auth.transport import APIError, AuthHttpRequest
 from authlib_core.config import AuthSettings, Settings
 from authlib_core.errors import ConfigError
@@ -89,10 +90,12 @@ def test_login_form_csrf(headers: dict[str, str], expected: str | None) -> None:
 
 def test_callback_urls() -> None:
     request = AuthHttpRequest("POST", "/sign-in/email", base_url=BASE)
-    assert policy.is_allowed_callback("/dashboard", request)
-    assert policy.is_allowed_callback("https://app.example.com/x", request)
-    assert not policy.is_allowed_callback("//evil.example/x", request)
-    assert not policy.is_allowed_callback("https://evil.example/x", request)
+    assert redirect_target("/dashboard", request, policy) == "/dashboard"
+    assert redirect_target("https://app.example.com/x", request, policy) == "https://app.example.com/x"
+    for foreign in ("//evil.example/x", "https://evil.example/x"):
+        with pytest.raises(APIError) as refused:
+            redirect_target(foreign, request, policy)
+        assert (refused.value.status, refused.value.code) == (403, "INVALID_CALLBACK_URL")
 
 
 def test_settings_from_env() -> None:
