@@ -153,10 +153,12 @@ def _local_dynamodb(settings: Settings) -> bool:
 
 def run(args: argparse.Namespace) -> int:
     """Run the dev server until SIGINT or SIGTERM; returns the exit status."""
+    from authlib_core.dev.defaults import describe_rate_limits, with_dev_defaults
     from authlib_core.dev.server import CorsPolicy, DevServer
 
     settings = settings_with_engine(Settings.from_env(), args)
     settings = dataclasses.replace(settings, functions_dir=args.functions or settings.functions_dir)
+    settings = with_dev_defaults(settings)
     settings.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
     from authlib_core.runtime import server_secrets, with_local_dev_secret
 
@@ -189,6 +191,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         server.start()
         print(f"functions: {settings.functions_dir}  {describe_storage(settings)}", file=server.out, flush=True)
+        print(describe_rate_limits(settings), file=server.out, flush=True)
         if static_dir is not None:
             print(f"frontend: {static_dir}", file=server.out, flush=True)
         server.serve_forever()

@@ -35,7 +35,15 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 class JsonTextError(ValueError):
-    """JSON text that is malformed (``syntax``) or holds something no request may carry; the message says what."""
+    """JSON text that is malformed (``syntax``) or holds something no request may carry; the message says what.
+
+    Example:
+        >>> try:
+        ...     loads_strict("[NaN]")
+        ... except JsonTextError as error:
+        ...     print(error.syntax, error)
+        False NaN is not valid JSON; send special floats as {'$float': ...}
+    """
 
     def __init__(self, message: str, *, syntax: bool = False) -> None:
         super().__init__(message)
@@ -44,6 +52,10 @@ class JsonTextError(ValueError):
 
 def loads_strict(text: str | bytes) -> Any:
     """Parse JSON ``text`` (UTF-8 bytes or str) with the rules above.
+
+    Example:
+        >>> loads_strict(b'{"args": {"n": 1}}')
+        {'args': {'n': 1}}
 
     Raises:
         JsonTextError: not valid JSON, too deeply nested, a NaN/Infinity literal or a lone surrogate.
