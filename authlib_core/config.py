@@ -170,28 +170,20 @@ class Settings:
 
 
 def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    return _positive(env, name, default, minimum=0)
+
+
+def _positive(env: Mapping[str, str], name: str, default: int, *, unit: str = "seconds", minimum: int = 1) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
+    bound = "not negative" if minimum == 0 else f"at least {minimum}"
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name} is {raw!r}; set it to a whole number of seconds.") from None
-    if value < 0:
-        raise ConfigError(f"{name} is {value}; it must not be negative.")
-    return value
-
-
-def _positive(env: Mapping[str, str], name: str, default: int, *, unit: str = "seconds") -> int:
-    raw = env.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ConfigError(f"{name} is {raw!r}; set it to a whole number of {unit} (at least 1).") from None
-    if value < 1:
-        raise ConfigError(f"{name} is {value}; it must be at least 1.")
+        raise ConfigError(f"{name} is {raw!r}; set it to a whole number of {unit} ({bound}).") from None
+    if value < minimum:
+        raise ConfigError(f"{name} is {value}; it must be {bound}.")
     return value
 
 
