@@ -40,6 +40,7 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_TRUSTED_ORIGINS": "comma-separated origins allowed to send cookie-carrying state changes",
     "AUTHLIB_SECURE_COOKIES": "'true' to force __Secure- cookies, 'false' to forbid; default: by request scheme",
     "AUTHLIB_TRUST_FORWARDED_FOR": "'true' to take the client IP from X-Forwarded-For (only behind your own proxy)",
+    "AUTHLIB_TRUST_FORWARDED_PROTO": "dev server: 'true' to take X-Forwarded-Proto from a TLS proxy in front of it",
     "AUTHLIB_SESSION_EXPIRES_IN": "idle session lifetime in seconds, refreshed by use (default 604800 = 7 days)",
     "AUTHLIB_SESSION_UPDATE_AGE": "seconds between sliding refreshes of a session (default 86400 = 1 day)",
     "AUTHLIB_SESSION_FRESH_AGE": "seconds after sign-in during which a session is fresh (default 86400; 0 disables)",
@@ -79,6 +80,7 @@ class Settings:
     secure_cookies: bool | None = None
     allowed_kinds: frozenset[str] | None = None
     trust_forwarded_for: bool = False
+    trust_forwarded_proto: bool = False
     session_expires_in: int = 604_800
     session_update_age: int = 86_400
     session_fresh_age: int = 86_400
@@ -152,6 +154,7 @@ class Settings:
             trusted_origins=_split(env.get("AUTHLIB_TRUSTED_ORIGINS", "")),
             secure_cookies=secure_cookies,
             trust_forwarded_for=trust_xff == "true",
+            trust_forwarded_proto=_switch(env, "AUTHLIB_TRUST_FORWARDED_PROTO") is True,
             session_expires_in=_positive(env, "AUTHLIB_SESSION_EXPIRES_IN", 604_800),
             session_update_age=_seconds(env, "AUTHLIB_SESSION_UPDATE_AGE", 86_400),
             session_fresh_age=_seconds(env, "AUTHLIB_SESSION_FRESH_AGE", 86_400),

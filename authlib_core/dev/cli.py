@@ -179,6 +179,7 @@ def run(args: argparse.Namespace) -> int:
         cors=CorsPolicy(origins),
         static_dir=static_dir,
         trusted_origins=settings.trusted_origins,
+        trust_forwarded_proto=settings.trust_forwarded_proto,
     )
     stopping = threading.Event()
 
