@@ -119,8 +119,8 @@ def read_body(headers: Message, stream: BufferedIOBase, limit: int) -> bytes:
     """Read the body ``headers`` announce from ``stream``, refusing before reading when it cannot be accepted.
 
     Raises:
-        Refusal: 400 for a malformed ``Content-Length`` or chunked framing, 413 past ``limit``, 501 for a transfer
-            coding other than chunked.
+        Refusal: 400 for a malformed ``Content-Length``, chunked framing or a transfer coding other than chunked;
+            413 past ``limit``.
     """
     lengths = headers.get_all("content-length") or []
     coding = headers.get("transfer-encoding")
@@ -128,7 +128,7 @@ def read_body(headers: Message, stream: BufferedIOBase, limit: int) -> bytes:
         if lengths:
             raise Refusal(400, "BadRequest", "Send Content-Length or Transfer-Encoding, not both")
         if coding.strip().lower() != "chunked":
-            raise Refusal(501, "NotImplemented", "Only Transfer-Encoding: chunked is supported; or send Content-Length")
+            raise Refusal(400, "BadRequest", "Only Transfer-Encoding: chunked is supported; or send Content-Length")
         return _read_chunked(stream, limit)
     if not lengths:
         return b""

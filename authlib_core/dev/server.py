@@ -286,11 +286,11 @@ _BUSY = (
 _STDLIB_ERROR_CODES = {
     400: "BadRequest",
     404: "NotFound",
+    405: "MethodNotAllowed",
     408: "RequestTimeout",
     413: "RequestTooLarge",
     414: "UriTooLong",
     431: "RequestHeaderFieldsTooLarge",
-    501: "NotImplemented",
     505: "HttpVersionNotSupported",
 }
 
@@ -367,8 +367,13 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
             headers["Vary"] = "Origin"
             self._send(int(response["statusCode"]), headers, list(response.get("cookies") or []), payload)
 
+        def do_HEAD(self) -> None:
+            self.do_GET()  # the app answers as for GET; _send leaves the body out
+
         def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
-            """The standard library's own refusals (bad request line, 431, 501...) in our JSON shape, not HTML."""
+            """The standard library's own refusals (bad request line, 431, unknown method...) in our JSON shape."""
+            if code == 501:  # the stdlib's answer to a method no do_X handles: the client's mistake, so a 4xx
+                code, message, explain = 405, "Method Not Allowed", f"use {CORS_ALLOW_METHODS}, HEAD or OPTIONS"
             short, long = self.responses.get(code, ("Error", "The request could not be handled"))
             reason = message or short
             text = f"{reason}: {explain or long}" if (explain or long) != reason else reason
