@@ -268,7 +268,7 @@ def test_lambda_handler(lam: tuple[LambdaTransport, dict[str, str]], data: st.Da
 def test_lambda_handler_raw_events(lam: tuple[LambdaTransport, dict[str, str]], data: st.DataObject) -> None:
     """Events as API Gateway may shape them: text or base64 bodies, odd paths and query strings, cookie lists."""
     transport, _ = lam
-    path = data.draw(st.one_of(st.sampled_from(FUNCTION_ROUTES + ["/api/auth/sign-in/email"]), st.text(max_size=40)))
+    path = data.draw(st.one_of(st.sampled_from([*FUNCTION_ROUTES, "/api/auth/sign-in/email"]), st.text(max_size=40)))
     text_body = data.draw(st.one_of(st.none(), st.text(max_size=200), bodies.map(lambda b: b.decode("latin-1"))))
     as_base64 = data.draw(st.booleans())
     event: dict[str, Any] = {
