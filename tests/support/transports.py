@@ -112,7 +112,7 @@ class DevTransport:
         self.host = f"127.0.0.1:{port}"
         self.origin = f"http://{self.host}"
 
-    def raw(self, data: bytes, *, timeout: float = 10.0) -> Reply:
+    def raw(self, data: bytes, *, timeout: float = 60.0) -> Reply:
         """Send ``data`` as it is and read the whole answer."""
         with socket.create_connection(self.address, timeout=timeout) as sock:
             with contextlib.suppress(OSError):
