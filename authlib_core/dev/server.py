@@ -381,6 +381,8 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
                 text = f"{reason}; the limits are 65536 bytes per header line and 100 headers"
             body = _json_bytes({"code": _STDLIB_ERROR_CODES.get(code, "BadRequest"), "message": text})
             self.request_version = "HTTP/1.1"  # always a status line and headers, even for an HTTP/0.9-shaped line
+            if getattr(self, "command", None) is None and getattr(self, "raw_requestline", b"").startswith(b"HEAD "):
+                self.command = "HEAD"  # an unparseable HEAD line still gets no body
             self.close_connection = True
             self._send(code, {"Content-Type": "application/json", "Connection": "close"}, [], body)
 
