@@ -293,3 +293,22 @@ def test_foreign_host_is_refused_dns_rebinding(tmp_path: Path) -> None:
         }
         for host in (dev.host, f"localhost:{dev.address[1]}", f"[::1]:{dev.address[1]}", "app.example.com"):
             assert dev.request("GET", "/api/ok", headers=[("Host", host)]).status == 200, host
+
+
+# ---------------------------------------------------------------- 13.3 lockout, through the Lambda handler
+
+
+def test_a_third_party_cannot_lock_the_owner_out_through_lambda(tmp_path: Path) -> None:
+    settings = example_settings(tmp_path, rate_limit_enabled=True, rate_limit_ip_max=1000)
+    t = lambda_transport(settings)
+    signed_up(t)
+    base, wrong = json_body({"email": "ada@example.com", "password": "wrong password"})
+    headers = [*base, ("Origin", t.origin)]
+    attacker = [
+        t.request("POST", "/api/auth/sign-in/email", headers=headers, body=wrong, source_ip="203.0.113.66").status
+        for _ in range(12)
+    ]
+    assert attacker == [401] * 5 + [429] * 7
+    _, right = json_body({"email": "ada@example.com", "password": PASSWORD})
+    owner = t.request("POST", "/api/auth/sign-in/email", headers=headers, body=right, source_ip="192.0.2.10")
+    assert owner.status == 200
