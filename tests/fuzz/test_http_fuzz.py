@@ -7,7 +7,7 @@ every shape and encoding (JSON envelopes, auth fields, deep nesting, lone surrog
 Property: the answer is a 2xx or a 4xx, its body is empty or JSON in one of our shapes, it names nothing internal
 (no traceback, module, file or exception class), and the server still answers its health check.
 
-Examples per test: ``AUTHLIB_FUZZ_EXAMPLES`` (default 400: the bounded run of the test suite, about 15 s for all of
+Examples per test: ``AUTHLIB_FUZZ_EXAMPLES`` (default 1000: the bounded run of the test suite, about 20 s for all of
 them). The long run (docs/http.md, "Fuzzing")::
 
     AUTHLIB_FUZZ_EXAMPLES=10000 .venv/bin/python -m pytest tests/fuzz -q -p no:cacheprovider
@@ -39,12 +39,12 @@ from tests.support.transports import (
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-EXAMPLES = int(os.environ.get("AUTHLIB_FUZZ_EXAMPLES", "400"))
+EXAMPLES = int(os.environ.get("AUTHLIB_FUZZ_EXAMPLES", "1000"))
 FUZZ = settings(
     max_examples=EXAMPLES,
     deadline=None,
     database=None,
-    derandomize=EXAMPLES <= 500,  # the bounded CI run is reproducible; the long run explores
+    derandomize=EXAMPLES <= 2000,  # the bounded CI run is reproducible; the long run explores
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 PASSWORD = "fuzz password 123"
