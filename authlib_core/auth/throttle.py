@@ -94,11 +94,13 @@ class Throttle:
         pair_key, account_key = self._keys(account, ip, path)
         window = settings.account_rate_window
         failures, retry_after = self.store.peek(pair_key, window)
-        total, total_retry = self.store.peek(account_key, window)  # read either way: the same work for every caller
         if failures >= settings.account_rate_limit:
             logger.info("rate limited account and address on %s", path)
             raise _too_many(retry_after)
-        if failures > 0 and total >= settings.account_global_limit:
+        if failures == 0:
+            return  # a clean address always gets its attempt; the work depends on its own history, not the account's
+        total, total_retry = self.store.peek(account_key, window)
+        if total >= settings.account_global_limit:
             logger.info("rate limited account in lockdown on %s", path)
             raise _too_many(min(retry_after, total_retry))
 
