@@ -40,10 +40,18 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_TRUSTED_ORIGINS": "comma-separated origins allowed to send cookie-carrying state changes",
     "AUTHLIB_SECURE_COOKIES": "'true' to force __Secure- cookies, 'false' to forbid; default: by request scheme",
     "AUTHLIB_TRUST_FORWARDED_FOR": "'true' to take the client IP from X-Forwarded-For (only behind your own proxy)",
+    "AUTHLIB_TRUST_FORWARDED_PROTO": "dev server: 'true' to take X-Forwarded-Proto from a TLS proxy in front of it",
     "AUTHLIB_SESSION_EXPIRES_IN": "idle session lifetime in seconds, refreshed by use (default 604800 = 7 days)",
     "AUTHLIB_SESSION_UPDATE_AGE": "seconds between sliding refreshes of a session (default 86400 = 1 day)",
     "AUTHLIB_SESSION_FRESH_AGE": "seconds after sign-in during which a session is fresh (default 86400; 0 disables)",
     "AUTHLIB_SESSION_ABSOLUTE_LIFETIME": "hard cap on a session's lifetime in seconds (default 2592000 = 30 days)",
+    "AUTHLIB_SESSION_DONT_REMEMBER_LIFETIME": "rememberMe:false session lifetime, seconds (default 86400 = 1 day)",
+    "AUTHLIB_RATE_LIMIT": "auth rate limits 'on' or 'off' (default: on; the dev server defaults to off)",
+    "AUTHLIB_RATE_LIMIT_IP_MAX": "requests per address and path on the password endpoints per window (default 3)",
+    "AUTHLIB_RATE_LIMIT_IP_WINDOW": "seconds of the per-address window (default 10)",
+    "AUTHLIB_RATE_LIMIT_ACCOUNT_MAX": "failed passwords per account and address per window (default 5)",
+    "AUTHLIB_RATE_LIMIT_ACCOUNT_GLOBAL_MAX": "failed passwords per account before lockdown (default 50)",
+    "AUTHLIB_RATE_LIMIT_ACCOUNT_WINDOW": "seconds of the per-account failure windows (default 900 = 15 minutes)",
     "AWS_REGION": "AWS region (set by Lambda)",
     # Deployment (template.yaml, docs/deploy.md). POWERTOOLS_* are read by Powertools, not by us.
     "AUTHLIB_SECRETS_PARAMETER": "SSM SecureString holding the secrets, read at cold start if AUTHLIB_SECRETS is unset",
@@ -72,6 +80,7 @@ class Settings:
     secure_cookies: bool | None = None
     allowed_kinds: frozenset[str] | None = None
     trust_forwarded_for: bool = False
+    trust_forwarded_proto: bool = False
     session_expires_in: int = 604_800
     session_update_age: int = 86_400
     session_fresh_age: int = 86_400
@@ -79,6 +88,14 @@ class Settings:
     #: Tell callers what an uncaught exception was (type, message, the functions' own frames), as a Convex dev
     #: deployment does. Only the dev server turns it on; no environment variable does, so Lambda stays opaque.
     expose_errors: bool = False
+    session_dont_remember_lifetime: int = 86_400
+    #: None: the platform's default (on; the dev server turns it off unless AUTHLIB_RATE_LIMIT is set).
+    rate_limit_enabled: bool | None = None
+    rate_limit_ip_max: int = 3
+    rate_limit_ip_window: int = 10
+    rate_limit_account_max: int = 5
+    rate_limit_account_global_max: int = 50
+    rate_limit_account_window: int = 900
 
     @property
     def auth(self) -> AuthSettings:
@@ -92,6 +109,13 @@ class Settings:
             update_age=self.session_update_age,
             fresh_age=self.session_fresh_age,
             absolute_lifetime=self.session_absolute_lifetime,
+            dont_remember_lifetime=self.session_dont_remember_lifetime,
+            rate_limit_enabled=self.rate_limit_enabled is not False,
+            ip_rate_limit=self.rate_limit_ip_max,
+            ip_rate_window=self.rate_limit_ip_window,
+            account_rate_limit=self.rate_limit_account_max,
+            account_global_limit=self.rate_limit_account_global_max,
+            account_rate_window=self.rate_limit_account_window,
         )
 
     @classmethod
@@ -133,10 +157,18 @@ class Settings:
             trusted_origins=_split(env.get("AUTHLIB_TRUSTED_ORIGINS", "")),
             secure_cookies=secure_cookies,
             trust_forwarded_for=trust_xff == "true",
-            session_expires_in=_seconds(env, "AUTHLIB_SESSION_EXPIRES_IN", 604_800),
+            trust_forwarded_proto=_switch(env, "AUTHLIB_TRUST_FORWARDED_PROTO") is True,
+            session_expires_in=_positive(env, "AUTHLIB_SESSION_EXPIRES_IN", 604_800),
             session_update_age=_seconds(env, "AUTHLIB_SESSION_UPDATE_AGE", 86_400),
             session_fresh_age=_seconds(env, "AUTHLIB_SESSION_FRESH_AGE", 86_400),
-            session_absolute_lifetime=_seconds(env, "AUTHLIB_SESSION_ABSOLUTE_LIFETIME", 2_592_000),
+            session_absolute_lifetime=_positive(env, "AUTHLIB_SESSION_ABSOLUTE_LIFETIME", 2_592_000),
+            session_dont_remember_lifetime=_positive(env, "AUTHLIB_SESSION_DONT_REMEMBER_LIFETIME", 86_400),
+            rate_limit_enabled=_switch(env, "AUTHLIB_RATE_LIMIT"),
+            rate_limit_ip_max=_positive(env, "AUTHLIB_RATE_LIMIT_IP_MAX", 3, unit="requests"),
+            rate_limit_ip_window=_positive(env, "AUTHLIB_RATE_LIMIT_IP_WINDOW", 10),
+            rate_limit_account_max=_positive(env, "AUTHLIB_RATE_LIMIT_ACCOUNT_MAX", 5, unit="failures"),
+            rate_limit_account_global_max=_positive(env, "AUTHLIB_RATE_LIMIT_ACCOUNT_GLOBAL_MAX", 50, unit="failures"),
+            rate_limit_account_window=_positive(env, "AUTHLIB_RATE_LIMIT_ACCOUNT_WINDOW", 900),
             allowed_kinds=_allowed_kinds(env.get("AUTHLIB_ALLOWED_KINDS", "")),
         )
         settings.auth  # noqa: B018 - validates the session lifetimes together
@@ -144,15 +176,33 @@ class Settings:
 
 
 def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
+    return _positive(env, name, default, minimum=0)
+
+
+def _positive(env: Mapping[str, str], name: str, default: int, *, unit: str = "seconds", minimum: int = 1) -> int:
     raw = env.get(name, "").strip()
     if not raw:
         return default
+    bound = "not negative" if minimum == 0 else f"at least {minimum}"
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name} is {raw!r}; set it to a whole number of seconds.") from None
-    if value < 0:
-        raise ConfigError(f"{name} is {value}; it must not be negative.")
+        raise ConfigError(f"{name} is {raw!r}; set it to a whole number of {unit} ({bound}).") from None
+    if value < minimum:
+        raise ConfigError(f"{name} is {value}; it must be {bound}.")
+    return value
+
+
+_SWITCH = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}
+
+
+def _switch(env: Mapping[str, str], name: str) -> bool | None:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return None
+    value = _SWITCH.get(raw.lower())
+    if value is None:
+        raise ConfigError(f"{name} is {raw!r}; set it to 'on' or 'off' (or leave it unset for the default).")
     return value
 
 
@@ -235,12 +285,16 @@ class AuthSettings:
     dont_remember_lifetime: int = 86_400
     min_password_length: int = 8
     max_password_length: int = 128
+    #: Both rules of :mod:`authlib_core.auth.throttle` at once (AUTHLIB_RATE_LIMIT).
+    rate_limit_enabled: bool = True
     #: Per client IP and path, on sign-in, sign-up and change-password (Better Auth's special rule: 3 per 10 s).
     ip_rate_limit: int = 3
     ip_rate_window: int = 10
-    #: Per email address (sign-in, sign-up) or user (change-password), whatever the IP: bounds distributed guessing.
-    account_rate_limit: int = 10
-    account_rate_window: int = 600
+    #: Failed passwords per account (email or user) and address within ``account_rate_window``.
+    account_rate_limit: int = 5
+    #: Failed passwords per account from all addresses within the window before the account is in lockdown.
+    account_global_limit: int = 50
+    account_rate_window: int = 900
     #: What change-password does when the client does not send ``revokeOtherSessions``.
     revoke_other_sessions_on_password_change: bool = True
     delete_user_enabled: bool = True
@@ -260,13 +314,11 @@ class AuthSettings:
                 raise ConfigError(f"AuthSettings.{name} must be positive.")
         if self.update_age < 0 or self.fresh_age < 0:
             raise ConfigError("AuthSettings.update_age and fresh_age must not be negative.")
-        if self.absolute_lifetime < self.dont_remember_lifetime:
-            raise ConfigError("AuthSettings.absolute_lifetime must be at least dont_remember_lifetime.")
         if self.expires_in > 34_560_000:
             raise ConfigError("AuthSettings.expires_in exceeds 400 days, the longest cookie Max-Age browsers keep.")
         if not 1 <= self.min_password_length <= self.max_password_length:
             raise ConfigError("AuthSettings: need 1 <= min_password_length <= max_password_length.")
-        if self.ip_rate_limit < 1 or self.account_rate_limit < 1:
+        if min(self.ip_rate_limit, self.account_rate_limit, self.account_global_limit) < 1:
             raise ConfigError("AuthSettings rate limits must allow at least one request per window.")
         if not any(
             self.argon2_memory_kib >= memory and self.argon2_time_cost >= time_cost

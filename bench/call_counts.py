@@ -23,13 +23,13 @@ MINIMUM: dict[str, dict[str, int]] = {
     "get by id": {"GetItem": 1},
     "insert": {"TransactWriteItems": 1},
     "read-modify-write mutation": {"GetItem": 1, "TransactWriteItems": 1},
-    "sign-in (email + password)": {"GetItem": 2, "PutItem": 1, "Query": 2, "TransactGetItems": 1, "UpdateItem": 2},
+    "sign-in (email + password)": {"GetItem": 3, "PutItem": 1, "Query": 2, "TransactGetItems": 1, "UpdateItem": 1},
     "sign-in, first in its rate-limit windows": {
-        "GetItem": 2,
+        "GetItem": 3,
         "PutItem": 1,
         "Query": 2,
         "TransactGetItems": 1,
-        "UpdateItem": 4,
+        "UpdateItem": 2,
     },
     "get-session": {"GetItem": 2},
 }

@@ -69,12 +69,6 @@ class OriginPolicy:
             return True
         return any(pattern.match(origin) for pattern in self._patterns)
 
-    def is_allowed_callback(self, url: str, request: AuthHttpRequest) -> bool:
-        """A ``callbackURL`` must be a same-site path (``/x``, not ``//x``) or a trusted origin's URL."""
-        if url.startswith("/") and not url.startswith("//") and "\\" not in url:
-            return True
-        return self.is_trusted(url, request)
-
     def validate_origin(self, request: AuthHttpRequest) -> None:
         """Require a trusted ``Origin`` (or ``Referer``).
 

@@ -14,7 +14,6 @@ Nothing here logs a token, a cookie or a password.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import ipaddress
 import logging
 import math
@@ -36,6 +35,8 @@ from authlib_core.auth.cookies import (
 from authlib_core.auth.identity import UserIdentity
 from authlib_core.auth.origin import OriginPolicy, origin_of
 from authlib_core.auth.passwords import PasswordHasher, js_length
+from authlib_core.auth.redirects import header_value, redirect_target
+from authlib_core.auth.throttle import Throttle
 from authlib_core.auth.tokens import (
     hash_token,
     is_session_id,
@@ -57,12 +58,24 @@ if TYPE_CHECKING:
     from authlib_core.database import Database
     from authlib_core.values import JSONValue
 
-__all__ = ["AuthService", "RequestAuth"]
+__all__ = ["COOKIE_IGNORED_REASONS", "AuthService", "RequestAuth"]
+
+#: ``X-Authlib-Auth-Ignored`` values: why a session cookie on a state-changing call was not used (Better Auth's
+#: origin check, as on ``/api/auth/*``). The same text for every caller; it names the rule, not the session.
+COOKIE_IGNORED_REASONS = {
+    "MISSING_OR_NULL_ORIGIN": (
+        "session cookie ignored: a cookie-authenticated POST needs an Origin header naming this server or a trusted "
+        "origin; send Origin, or authenticate with Authorization: Bearer <token>"
+    ),
+    "INVALID_ORIGIN": (
+        "session cookie ignored: the Origin header is not this server or a trusted origin (AUTHLIB_TRUSTED_ORIGINS); "
+        "add the origin there, or authenticate with Authorization: Bearer <token>"
+    ),
+}
 
 logger = logging.getLogger("authlib_core.auth")
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-_TOO_MANY = "Too many requests. Please try again later."
 _MAX_USER_AGENT = 512
 _MAX_NAME = 256
 _MAX_IMAGE = 2048
@@ -158,6 +171,7 @@ class AuthService:
         self.users = UserRepository(database)
         self.sessions = sessions
         self.rate_limits = rate_limits
+        self.throttle = Throttle(settings, rate_limits)
         self.origins = OriginPolicy(settings.trusted_origins)
         self.hasher = hasher or PasswordHasher(
             time_cost=settings.argon2_time_cost,
@@ -192,7 +206,10 @@ class AuthService:
             return AuthHttpResponse(404, body_is_empty=True)
         call = _Call(self, request)
         try:
-            return route(call)
+            response = route(call)
+            for name, value in response.headers.items():
+                header_value(name, value)
+            return response
         except APIError as error:
             return error.to_response()
         except (ConflictError, StorageUnavailableError) as error:
@@ -276,11 +293,12 @@ class AuthService:
         user_id = str(user["_id"])
         session_id = new_session_id()
         token = new_session_token(user_id, session_id)
-        if dont_remember:
-            expires = absolute = now + self.settings.dont_remember_lifetime * 1000
-        else:
-            absolute = now + self.settings.absolute_lifetime * 1000
-            expires = min(now + self.settings.expires_in * 1000, absolute)
+        settings = self.settings
+        # rememberMe:false: a browser-session cookie, never refreshed, ending within dont_remember_lifetime (1 day)
+        # and never later than the configured idle expiry or absolute lifetime.
+        lifetime = min(settings.absolute_lifetime, settings.dont_remember_lifetime if dont_remember else 2**53)
+        absolute = now + lifetime * 1000
+        expires = min(now + settings.expires_in * 1000, absolute)
         record = SessionRecord(
             user_id=user_id,
             session_id=session_id,
@@ -329,27 +347,13 @@ class AuthService:
         ]
 
     def _ip_rate_limit(self, call: _Call, path: str) -> None:
-        """Better Auth's per-IP rule (3 per 10 s on these paths); 429 when over."""
-        ip = self._client_ip(call.request)
-        if ":" in ip:  # IPv6: one bucket per /64, as Better Auth does
-            ip = str(ipaddress.ip_network(f"{ip}/64", strict=False).network_address)
-        allowed, retry_after = self.rate_limits.hit(
-            f"ip:{ip or 'unknown'}|{path}", self.settings.ip_rate_window, self.settings.ip_rate_limit
-        )
-        if not allowed:
-            logger.info("rate limited ip on %s", path)
-            raise APIError(429, None, _TOO_MANY, headers={"X-Retry-After": str(retry_after)})
+        self.throttle.per_ip(self._client_ip(call.request), path)
 
-    def _account_rate_limit(self, call: _Call, path: str, account: str) -> None:
-        """Our per-account rule (email or user, whatever the IP): bounds distributed guessing; 429 when over."""
-        settings = self.settings
-        digest = hashlib.sha256(account.encode("utf-8")).hexdigest()[:32]
-        allowed, retry_after = self.rate_limits.hit(
-            f"account:{digest}|{path}", settings.account_rate_window, settings.account_rate_limit
-        )
-        if not allowed:
-            logger.info("rate limited account on %s", path)
-            raise APIError(429, None, _TOO_MANY, headers={"X-Retry-After": str(retry_after)})
+    def _before_password(self, call: _Call, path: str, account: str) -> None:
+        self.throttle.before_password(account, self._client_ip(call.request), path)
+
+    def _password_failed(self, call: _Call, path: str, account: str) -> None:
+        self.throttle.password_failed(account, self._client_ip(call.request), path)
 
     def _check_password_length(self, password: str, *, check_min: bool = True) -> None:
         length = js_length(password)
@@ -360,9 +364,7 @@ class AuthService:
 
     def _callback(self, call: _Call, body: Body) -> str | None:
         url = body.string("callbackURL", optional=True)
-        if url is not None and url != "" and not self.origins.is_allowed_callback(url, call.request):
-            raise APIError(403, "INVALID_CALLBACK_URL", "Invalid callbackURL")
-        return url or None
+        return redirect_target(url, call.request, self.origins) if url else None
 
     # ------------------------------------------------------------------ endpoints
 
@@ -386,13 +388,14 @@ class AuthService:
         if len(name) > _MAX_NAME or (image is not None and len(image) > _MAX_IMAGE):
             raise validation_error("name" if len(name) > _MAX_NAME else "image", "Too big")
         self._check_password_length(password)
-        self._account_rate_limit(call, path, email)
+        self._before_password(call, path, email)
         password_hash = self.hasher.hash(password)
         try:
             user = self.users.create(
                 name=name, email=email, password_hash=password_hash, image=image, now_ms=self._now()
             )
         except UserExistsError:
+            self._password_failed(call, path, email)
             raise APIError(
                 422, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", "User already exists. Use another email."
             ) from None
@@ -415,14 +418,16 @@ class AuthService:
         if not is_valid_email(email):
             raise APIError(400, "INVALID_EMAIL", "Invalid email")
         self._check_password_length(password, check_min=False)
-        self._account_rate_limit(call, path, email)
+        self._before_password(call, path, email)
         user, account = self.users.find_for_sign_in(email)
         stored = None if account is None else account.get("password")
         if user is None or not isinstance(stored, str):
             self.hasher.burn(password)  # same cost as a real verification
+            self._password_failed(call, path, email)  # counted alike: the limits reveal no account
             logger.info("sign-in failed")
             raise APIError(401, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
         if not self.hasher.verify(stored, password):
+            self._password_failed(call, path, email)
             logger.info("sign-in failed user=%s", user["_id"])
             raise APIError(401, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
         user_id = str(user["_id"])
@@ -574,12 +579,13 @@ class AuthService:
         current = self._require(call)
         user_id = current.record.user_id
         self._check_password_length(new_password)
-        self._account_rate_limit(call, path, f"user:{user_id}")
+        self._before_password(call, path, f"user:{user_id}")
         account = self.users.credential(user_id)
         stored = None if account is None else account.get("password")
         if not isinstance(stored, str):
             raise APIError(400, "CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")
         if not self.hasher.verify(stored, current_password):
+            self._password_failed(call, path, f"user:{user_id}")
             raise APIError(400, "INVALID_PASSWORD", "Invalid password")
         if not self.users.set_password(
             user_id, new_hash=self.hasher.hash(new_password), expected_hash=stored, now_ms=self._now()
@@ -613,12 +619,13 @@ class AuthService:
         user_id = current.record.user_id
         if password is not None:
             self._ip_rate_limit(call, "/delete-user")
-            self._account_rate_limit(call, "/delete-user", f"user:{user_id}")
+            self._before_password(call, "/delete-user", f"user:{user_id}")
             account = self.users.credential(user_id)
             stored = None if account is None else account.get("password")
             if not isinstance(stored, str):
                 raise APIError(400, "CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")
             if not self.hasher.verify(stored, password):
+                self._password_failed(call, "/delete-user", f"user:{user_id}")
                 raise APIError(400, "INVALID_PASSWORD", "Invalid password")
         elif not self._is_fresh(current.record):
             raise APIError(400, "SESSION_EXPIRED", "Session expired. Re-authenticate to perform this action.")
@@ -631,23 +638,24 @@ class AuthService:
 
     # ------------------------------------------------------------------ ctx.auth
 
-    def _identity(self, request: AuthHttpRequest) -> UserIdentity | None:
+    def _identity(self, request: AuthHttpRequest) -> tuple[UserIdentity | None, str | None]:
+        """The caller's identity, and why a session cookie that was sent was ignored (None when it was not)."""
         call = _Call(self, request)
         token, via_cookie = self._presented_token(call)
         if token is None:
-            return None
+            return None, None
         if via_cookie and request.method.upper() not in _SAFE_METHODS:
             try:  # a cookie-authenticated state change must come from a trusted origin (CSRF)
                 self.origins.validate_origin(request)
-            except APIError:
+            except APIError as refused:
                 logger.warning("cookie ignored: request from an untrusted origin")
-                return None
+                return None, COOKIE_IGNORED_REASONS[refused.code or ""]
         current = self._resolve(call)
         if current is None:
-            return None
+            return None, None
         record = current.record
         issuer = origin_of(request.base_url) or request.base_url.rstrip("/")
-        return UserIdentity(
+        identity = UserIdentity(
             subject=record.user_id,
             token_identifier=f"{issuer}|{record.user_id}",
             issuer=issuer,
@@ -655,12 +663,13 @@ class AuthService:
             name=record.name or None,
             session_id=record.session_id,
         )
+        return identity, None
 
 
 class RequestAuth:
     """``ctx.auth`` for one request: resolves the session on first use, then answers from memory (thread-safe)."""
 
-    __slots__ = ("_identity", "_lock", "_request", "_resolved", "_service")
+    __slots__ = ("_identity", "_ignored", "_lock", "_request", "_resolved", "_service")
 
     def __init__(self, service: AuthService, request: AuthHttpRequest) -> None:
         self._service = service
@@ -668,11 +677,21 @@ class RequestAuth:
         self._lock = threading.Lock()
         self._resolved = False
         self._identity: UserIdentity | None = None
+        self._ignored: str | None = None
 
     def get_user_identity(self) -> UserIdentity | None:
         """The caller's identity, or None (no session, a bad signature, a revoked or expired session)."""
         with self._lock:
             if not self._resolved:
-                self._identity = self._service._identity(self._request)
+                self._identity, self._ignored = self._service._identity(self._request)
                 self._resolved = True
             return self._identity
+
+    @property
+    def ignored_reason(self) -> str | None:
+        """Why the session cookie was not used (the origin check), once the identity was asked for; else None.
+
+        The HTTP layer sends it as the ``X-Authlib-Auth-Ignored`` response header. It states the rule the request
+        broke, never anything about the session.
+        """
+        return self._ignored

@@ -6,17 +6,18 @@ Messages match what Better Auth's zod schemas produce (``[body.email] Invalid em
 
 from __future__ import annotations
 
-import json
 import re
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl
 
 from authlib_core.auth.transport import APIError, AuthHttpRequest
+from authlib_core.values.json_text import JsonTextError, loads_strict
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
 __all__ = [
+    "MAX_AUTH_BODY_BYTES",
     "Body",
     "is_valid_email",
     "normalize_email",
@@ -28,6 +29,8 @@ _JSON = "application/json"
 # zod's email pattern (v4 default)
 _EMAIL = re.compile(r"^(?!\.)(?!.*\.\.)([A-Za-z0-9_'+\-\.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$")
 MAX_EMAIL_LENGTH = 254
+#: Largest ``/api/auth/*`` body read (its fields are capped far below: names 256, images 2048, passwords 128).
+MAX_AUTH_BODY_BYTES = 64 * 1024
 
 
 def is_valid_email(value: str) -> bool:
@@ -104,10 +107,17 @@ def parse_body(request: AuthHttpRequest, *, allow_form: bool, required: bool) ->
     """Parse the body by content type.
 
     Raises:
-        APIError: 415 for a content type other than JSON (or form, when ``allow_form``); 400 for a body that is not
+        APIError: 413 for a body over :data:`MAX_AUTH_BODY_BYTES`;
+            415 for a content type other than JSON (or form, when ``allow_form``); 400 for a body that is not
             an object, or missing when ``required``.
     """
     raw = request.body
+    if len(raw) > MAX_AUTH_BODY_BYTES:
+        raise APIError(
+            413,
+            "PAYLOAD_TOO_LARGE",
+            f"The request body is {len(raw)} bytes; the limit on /api/auth/* is {MAX_AUTH_BODY_BYTES} bytes",
+        )
     content_type = (request.header("content-type") or "").split(";")[0].strip().lower()
     allowed = (_FORM, _JSON) if allow_form else (_JSON,)
     if raw.strip() and content_type not in allowed:
@@ -127,9 +137,12 @@ def parse_body(request: AuthHttpRequest, *, allow_form: bool, required: bool) ->
         except UnicodeDecodeError:
             raise validation_error(None, "Invalid input: expected object, received string") from None
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise APIError(400, "VALIDATION_ERROR", "[body] Invalid JSON") from None
+        data = loads_strict(raw)
+    except UnicodeDecodeError:
+        raise APIError(400, "VALIDATION_ERROR", "[body] Invalid JSON: the body is not UTF-8 text") from None
+    except JsonTextError as exc:
+        message = "[body] Invalid JSON" if exc.syntax else f"[body] {exc}"
+        raise APIError(400, "VALIDATION_ERROR", message) from None
     if not isinstance(data, dict):
         raise validation_error(None, f"Invalid input: expected object, received {_js_type(data)}")
     return Body(data)

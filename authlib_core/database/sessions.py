@@ -112,5 +112,12 @@ class RateLimitStore(abc.ABC):
         processes and (DynamoDB) Lambda instances.
         """
 
+    @abc.abstractmethod
+    def peek(self, key: str, window_s: int) -> tuple[int, int]:
+        """``(count, retry_after_s)`` of ``key``'s open window, without counting; ``(0, 0)`` when none is open.
+
+        One consistent read. ``retry_after_s`` is how many seconds the window has left (at least 1 while open).
+        """
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections."""

@@ -169,12 +169,14 @@ def run(args: argparse.Namespace) -> int:
         ConfigError: the functions folder does not exist, the port cannot be bound, or the options do not fit.
     """
     from authlib_core.database.stored_check import StoredDocumentsCheck
+    from authlib_core.dev.defaults import describe_rate_limits, with_dev_defaults
     from authlib_core.dev.server import CorsPolicy, DevServer
 
     settings = settings_with_engine(Settings.from_env(), args)
     # The dev server tells the caller what an uncaught exception was, as a Convex dev deployment does.
     settings = dataclasses.replace(settings, functions_dir=args.functions or settings.functions_dir, expose_errors=True)
     check_functions_dir(settings.functions_dir, given=args.functions is not None)
+    settings = with_dev_defaults(settings)
     origins = tuple(o.strip().rstrip("/") for item in args.cors_origin for o in item.split(",") if o.strip())
     static_dir = None if args.no_static else args.static
     if static_dir is None and not args.no_static and DEFAULT_STATIC.is_dir():
@@ -201,6 +203,8 @@ def run(args: argparse.Namespace) -> int:
             cors=CorsPolicy(origins),
             static_dir=static_dir,
             expose_load_errors=settings.expose_errors,
+            trusted_origins=settings.trusted_origins,
+            trust_forwarded_proto=settings.trust_forwarded_proto,
         )
     except OSError as exc:
         raise ConfigError(port_problem(args.host, args.port, exc)) from None
@@ -223,6 +227,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         server.start()
         print(f"functions: {settings.functions_dir}  {describe_storage(settings)}", file=server.out, flush=True)
+        print(describe_rate_limits(settings), file=server.out, flush=True)
         if static_dir is not None:
             print(f"frontend: {static_dir}", file=server.out, flush=True)
         server.serve_forever()

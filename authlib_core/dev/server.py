@@ -11,6 +11,7 @@ Start it with ``python -m authlib_core dev`` (options in :mod:`authlib_core.dev.
 from __future__ import annotations
 
 import base64
+import contextlib
 import dataclasses
 import sys
 import threading
@@ -22,10 +23,13 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 from aws_lambda_powertools import Logger
 
+from authlib_core.auth.redirects import UnsafeHeaderValueError, header_value
 from authlib_core.dev.console import ConsoleFormatter
+from authlib_core.dev.guard import HostPolicy, Refusal, body_limit, read_body
 from authlib_core.dev.reload import Reloader
 from authlib_core.dev.static import StaticFiles
 from authlib_core.http.app import HttpApp
+from authlib_core.http.wire import dump_body
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -85,12 +89,20 @@ class DevContext:
 
 
 def request_event(
-    method: str, target: str, headers: Sequence[tuple[str, str]], body: bytes, client_ip: str, host: str
+    method: str,
+    target: str,
+    headers: Sequence[tuple[str, str]],
+    body: bytes,
+    client_ip: str,
+    host: str,
+    *,
+    trust_forwarded_proto: bool = False,
 ) -> dict[str, Any]:
     """The API Gateway HTTP API (payload v2) event for one HTTP request.
 
     Headers are lower-cased (repeated ones joined with ``,``); the ``Cookie`` header moves to ``cookies``; a body
-    that is not UTF-8 text is base64-encoded.
+    that is not UTF-8 text is base64-encoded. ``client_ip`` is appended to ``X-Forwarded-For`` (API Gateway does the
+    same); ``X-Forwarded-Proto`` is ``http`` unless ``trust_forwarded_proto`` lets the client's value through.
     """
     path, _, query = target.partition("?")
     merged: dict[str, str] = {}
@@ -101,8 +113,12 @@ def request_event(
             cookies.extend(part.strip() for part in value.split(";") if part.strip())
             continue
         merged[key] = f"{merged[key]},{value}" if key in merged else value
-    merged.setdefault("x-forwarded-proto", "http")
-    merged.setdefault("x-forwarded-for", client_ip)
+    # As API Gateway does: the peer is appended to what the client sent, so the right-most entry is always real.
+    forwarded = merged.get("x-forwarded-for", "").strip().strip(",")
+    merged["x-forwarded-for"] = f"{forwarded}, {client_ip}" if forwarded else client_ip
+    # This server speaks plain HTTP; only a TLS proxy in front of it (trusted explicitly) may say otherwise.
+    if not trust_forwarded_proto or merged.get("x-forwarded-proto", "").strip().lower() not in ("http", "https"):
+        merged["x-forwarded-proto"] = "http"
     try:
         text, encoded = body.decode("utf-8"), False
     except UnicodeDecodeError:
@@ -164,9 +180,16 @@ class DevServer:
         out: TextIO | None = None,
         reload_interval: float = 0.3,
         expose_load_errors: bool = False,
+        trusted_origins: Sequence[str] = (),
+        trust_forwarded_proto: bool = False,
+        read_timeout: float = 10.0,
+        max_connections: int = 256,
     ) -> None:
         self.out = out or sys.stdout
         self.cors = cors or CorsPolicy()
+        self.hosts = HostPolicy(bound_host=host, origins=(*trusted_origins, *self.cors.origins))
+        self.trust_forwarded_proto = trust_forwarded_proto
+        self.read_timeout = read_timeout
         self.static = StaticFiles(static_dir) if static_dir is not None else None
         self.reloader = Reloader(build, functions_dir, interval=reload_interval, out=self.out)
         # Structured request lines are for CloudWatch; locally the server prints one readable line per call.
@@ -179,8 +202,7 @@ class DevServer:
             on_call=self._print,
             load_error_source=functions_dir if expose_load_errors else None,
         )
-        self.httpd = _Server((host, port), _handler_class(self))
-        self.httpd.daemon_threads = True
+        self.httpd = _Server((host, port), _handler_class(self), max_connections=max_connections)
         self._thread: threading.Thread | None = None
 
     @property
@@ -226,9 +248,62 @@ class DevServer:
 
 
 class _Server(ThreadingHTTPServer):
+    """One thread per connection, at most ``max_connections`` at once; past that a connection gets a 503 at once."""
+
     # listen() backlog: the stdlib's 5 drops SYNs when a browser or a load test opens more connections at once,
     # and each dropped SYN costs the client a 1 s retransmission.
     request_queue_size = 128
+    daemon_threads = True
+
+    def __init__(
+        self, address: tuple[str, int], handler: type[BaseHTTPRequestHandler], *, max_connections: int
+    ) -> None:
+        self._slots = threading.BoundedSemaphore(max_connections)
+        self.max_connections = max_connections
+        super().__init__(address, handler)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        if not self._slots.acquire(blocking=False):
+            with contextlib.suppress(OSError):
+                request.sendall(_BUSY)
+            self.shutdown_request(request)
+            return
+        try:
+            super().process_request(request, client_address)
+        except BaseException:
+            self._slots.release()
+            raise
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self._slots.release()
+
+
+def _json_bytes(body: Any) -> bytes:
+    return dump_body(body).encode("utf-8")
+
+
+_BUSY_BODY = _json_bytes(
+    {"code": "ServiceUnavailable", "message": "The dev server has too many open connections; retry shortly"}
+)
+_BUSY = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\nConnection: close\r\n"
+    + f"Content-Length: {len(_BUSY_BODY)}\r\n\r\n".encode("ascii")
+    + _BUSY_BODY
+)
+#: Codes of the stdlib's own errors (malformed request line, long or too many headers, unknown method).
+_STDLIB_ERROR_CODES = {
+    400: "BadRequest",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    408: "RequestTimeout",
+    413: "RequestTooLarge",
+    414: "UriTooLong",
+    431: "RequestHeaderFieldsTooLarge",
+    505: "HttpVersionNotSupported",
+}
 
 
 def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
@@ -238,15 +313,20 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
         # TCP_NODELAY: the headers and the body leave in two writes; with Nagle on, the body waits for the client's
         # delayed ACK of the headers (~40 ms per keep-alive request on Linux). bench/throughput.py measures it.
         disable_nagle_algorithm = True
+        # Socket read timeout (slowloris): a client that sends nothing for this long is disconnected.
+        timeout = server.read_timeout
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
             if server.static is not None and not path.startswith("/api/") and path != "/api":
-                self._static(path)
+                if self._admit() is not None:
+                    self._static(path)
             else:
                 self._lambda()
 
         def do_OPTIONS(self) -> None:
+            if self._admit() is None:
+                return
             headers = server.cors.preflight_headers(self.headers.get("origin"))
             self._send(204, {**headers, "Vary": "Origin"}, [], b"")
 
@@ -262,17 +342,60 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
         def do_DELETE(self) -> None:
             self._lambda()
 
+        def _admit(self) -> bytes | None:
+            """The request body, once the Host and the body framing passed; None when a refusal was sent."""
+            try:
+                host = self.headers.get("host")
+                if not server.hosts.allows(host):
+                    assert host is not None
+                    raise server.hosts.refusal(host)
+                return read_body(self.headers, self.rfile, body_limit(self.path.split("?", 1)[0]))
+            except Refusal as refusal:
+                self.close_connection = self.close_connection or refusal.close
+                extra = {"Connection": "close"} if refusal.close else {}
+                headers = {"Content-Type": "application/json", **extra}
+                self._send(refusal.status, headers, [], _json_bytes(refusal.body()))
+                return None
+
         def _lambda(self) -> None:
-            length = int(self.headers.get("content-length") or 0)
-            body = self.rfile.read(length) if length > 0 else b""
+            body = self._admit()
+            if body is None:
+                return
             host = self.headers.get("host", "localhost")
-            event = request_event(self.command, self.path, self.headers.items(), body, self.client_address[0], host)
+            event = request_event(
+                self.command,
+                self.path,
+                self.headers.items(),
+                body,
+                self.client_address[0],
+                host,
+                trust_forwarded_proto=server.trust_forwarded_proto,
+            )
             response = server.app(event, DevContext(aws_request_id=event["requestContext"]["requestId"]))
             raw = response.get("body") or ""
             payload = base64.b64decode(raw) if response.get("isBase64Encoded") else str(raw).encode("utf-8")
             headers = {**response.get("headers", {}), **server.cors.headers_for(self.headers.get("origin"))}
             headers["Vary"] = "Origin"
             self._send(int(response["statusCode"]), headers, list(response.get("cookies") or []), payload)
+
+        def do_HEAD(self) -> None:
+            self.do_GET()  # the app answers as for GET; _send leaves the body out
+
+        def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+            """The standard library's own refusals (bad request line, 431, unknown method...) in our JSON shape."""
+            if code == 501:  # the stdlib's answer to a method no do_X handles: the client's mistake, so a 4xx
+                code, message, explain = 405, "Method Not Allowed", f"use {CORS_ALLOW_METHODS}, HEAD or OPTIONS"
+            short, long = self.responses.get(code, ("Error", "The request could not be handled"))
+            reason = message or short
+            text = f"{reason}: {explain or long}" if (explain or long) != reason else reason
+            if code == 431:
+                text = f"{reason}; the limits are 65536 bytes per header line and 100 headers"
+            body = _json_bytes({"code": _STDLIB_ERROR_CODES.get(code, "BadRequest"), "message": text})
+            self.request_version = "HTTP/1.1"  # always a status line and headers, even for an HTTP/0.9-shaped line
+            if getattr(self, "command", None) is None and getattr(self, "raw_requestline", b"").startswith(b"HEAD "):
+                self.command = "HEAD"  # an unparseable HEAD line still gets no body
+            self.close_connection = True
+            self._send(code, {"Content-Type": "application/json", "Connection": "close"}, [], body)
 
         def _static(self, path: str) -> None:
             assert server.static is not None
@@ -283,15 +406,23 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
             self._send(200, {"Content-Type": server.static.content_type(found)}, [], found.read_bytes())
 
         def _send(self, status: int, headers: dict[str, str], cookies: list[str], body: bytes) -> None:
+            try:  # a value that could split the response never reaches the socket
+                for name, value in [*headers.items(), *(("Set-Cookie", cookie) for cookie in cookies)]:
+                    header_value(name, value)
+            except UnsafeHeaderValueError:
+                status, headers, cookies = 500, {"Content-Type": "application/json"}, []
+                body = _json_bytes({"code": "InternalServerError", "message": "The response had an unsafe header"})
             self.send_response(status)
             for name, value in headers.items():
                 if name.lower() not in ("content-length", "connection"):
                     self.send_header(name, value)
             for cookie in cookies:
                 self.send_header("Set-Cookie", cookie)
+            if self.close_connection:
+                self.send_header("Connection", "close")
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
-            if self.command != "HEAD":
+            if self.command != "HEAD" and status >= 200 and status not in (204, 304):
                 self.wfile.write(body)
 
         def log_message(self, format: str, *args: Any) -> None:

@@ -57,13 +57,17 @@ if TYPE_CHECKING:
 
     from aws_lambda_powertools.shared.cookies import Cookie
 
+    from authlib_core.auth import Auth
     from authlib_core.http.identity import AuthHandler, IdentityResolver
     from authlib_core.http.messages import HttpResponse
     from authlib_core.http.wire import FunctionCall
     from authlib_core.runtime import Runtime
     from authlib_core.values import Format
 
-__all__ = ["CallRecord", "HttpApp"]
+__all__ = ["AUTH_IGNORED_HEADER", "CallRecord", "HttpApp"]
+
+#: Response header naming why a session cookie was not used for a function call (see ``RequestAuth.ignored_reason``).
+AUTH_IGNORED_HEADER = "X-Authlib-Auth-Ignored"
 
 _JSON_TYPE = "application/json"
 
@@ -224,6 +228,7 @@ class HttpApp:
         path: str | None = None
         source: Path | None = self._load_error_source  # until the runtime says otherwise
         trace: str | None = None
+        auth: Auth | None = None
         try:
             call = parse(request)
             fmt, path = call.format, call.path
@@ -237,7 +242,11 @@ class HttpApp:
             error = describe_error(exc, request_id=request.request_id, fmt=fmt, logger=self.logger, source=source)
             status, body, outcome, trace = error.status, error.body, error.outcome, error.trace
         self._record(request, path, kind.value if kind else "any", status, outcome, started, trace)
-        return _json_response(status, body)
+        response = _json_response(status, body)
+        ignored = getattr(auth, "ignored_reason", None)
+        if isinstance(ignored, str):  # a session cookie the origin check set aside: say so, never silently
+            response.headers[AUTH_IGNORED_HEADER] = ignored
+        return response
 
     def _auth_call(self, app: APIGatewayHttpResolver) -> Response[str]:
         started = time.perf_counter()

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from authlib_core.errors import AuthlibError
 from authlib_core.http.payload_limits import MAX_REQUEST_BODY_BYTES
 from authlib_core.values import BadFormatError, decode, encode, parse_format
+from authlib_core.values.json_text import JsonTextError, loads_strict
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -151,8 +152,8 @@ def parse_get_query(query: Mapping[str, str], *, default: Format) -> FunctionCal
     if raw_args:
         try:
             args_json = _loads(raw_args)
-        except ValueError as exc:
-            raise BadRequestError("BadQueryString", f"The args parameter is not valid JSON: {exc}") from exc
+        except JsonTextError as exc:
+            raise BadRequestError("BadQueryString", _json_problem("The args parameter", exc)) from exc
     fmt = _format(query.get("format"), default)
     return FunctionCall(path=path, args=_args(args_json, named_only=False), format=fmt)
 
@@ -187,25 +188,27 @@ def _load_envelope(body: bytes) -> dict[str, Any]:
         envelope = _loads(body.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise BadRequestError("BadJsonBody", "The request body is not UTF-8 text") from exc
-    except ValueError as exc:
-        raise BadRequestError("BadJsonBody", f"The request body is not valid JSON: {exc}") from exc
+    except JsonTextError as exc:
+        raise BadRequestError("BadJsonBody", _json_problem("The request body", exc)) from exc
     if not isinstance(envelope, dict):
         raise BadRequestError("BadJsonBody", f"The request body must be a JSON object, got {_kind(envelope)}")
     return envelope
 
 
 def _loads(text: str) -> Any:
-    return json.loads(text, parse_constant=_reject_constant)
+    return loads_strict(text)
 
 
-def _reject_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not valid JSON; send special floats as {{'$float': ...}}")
+def _json_problem(what: str, exc: JsonTextError) -> str:
+    return f"{what} is not valid JSON: {exc}" if exc.syntax else f"{what} cannot be accepted: {exc}"
 
 
 def _check_path(path: str) -> None:
-    if not path or len(path) > 1024 or any(ch.isspace() or ord(ch) < 0x20 for ch in path) or path.count(":") > 1:
+    bad = not path or len(path) > 1024 or path.count(":") > 1
+    if bad or any(ch.isspace() or ord(ch) < 0x20 or "\ud800" <= ch <= "\udfff" for ch in path):
         raise BadRequestError(
-            "BadConvexFunctionIdentifier", f"Invalid function path {path[:100]!r}; use 'module:function'"
+            "BadConvexFunctionIdentifier",
+            f"Invalid function path {json.dumps(path[:100])}; use 'module:function' (no spaces or control characters)",
         )
 
 

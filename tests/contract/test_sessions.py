@@ -195,6 +195,20 @@ def test_rate_limit_window(stores: Any, clock: FakeClock) -> None:
     assert limits.hit("k", 10, 3) == (True, 0)
 
 
+def test_rate_limit_peek_reads_without_counting(stores: Any, clock: FakeClock) -> None:
+    _, limits, _ = stores
+    assert limits.peek("p", 10) == (0, 0)
+    limits.hit("p", 10, 3)
+    limits.hit("p", 10, 3)
+    clock.advance(3)
+    assert limits.peek("p", 10) == (2, 7)
+    assert limits.peek("p", 10) == (2, 7)  # peeking counts nothing
+    assert limits.hit("p", 10, 3) == (True, 0)
+    assert limits.peek("p", 10) == (3, 7)
+    clock.advance(7)
+    assert limits.peek("p", 10) == (0, 0)
+
+
 def test_rate_limit_is_atomic_across_threads(stores: Any) -> None:
     _, limits, _ = stores
     barrier = threading.Barrier(8)

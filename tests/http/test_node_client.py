@@ -62,3 +62,25 @@ def test_convex_http_client(servers: tuple[RunningServer, RunningServer]) -> Non
     assert result["signOut"] == {"success": True}
     assert result["afterSignOut"] == not_authenticated
     assert result["cookieAfterSignOut"] == not_authenticated
+
+
+def test_node_script_with_origin_header_and_bearer(tmp_path: Path) -> None:
+    """docs/http.md "Node scripts and servers", run with the real packages; the ignored cookie is not silent."""
+    ensure_node_modules()
+    with dev_server(tmp_path / "script", EXAMPLE_FUNCTIONS) as example:
+        proc = run_node("node-script.mjs", {"APP_URL": example.url})
+        assert proc.returncode == 0, proc.stderr + proc.stdout + example.output()
+    result = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    assert result["withoutOrigin"] == {"status": 403, "code": "MISSING_OR_NULL_ORIGIN"}
+    assert result["signUp"] == {"ok": True, "hasToken": True}
+    assert result["signIn"] == {"ok": True, "bearer": True}
+    assert result["convex"] == {"added": True, "texts": ["from a script"]}
+    ignored = result["cookieWithoutOrigin"]
+    assert ignored["status"] == 200
+    assert ignored["body"]["status"] == "error"
+    assert ignored["body"]["errorMessage"].endswith("Uncaught ConvexError: Not authenticated")
+    assert ignored["reason"] == (
+        "session cookie ignored: a cookie-authenticated POST needs an Origin header naming this server or a trusted "
+        "origin; send Origin, or authenticate with Authorization: Bearer <token>"
+    )
+    assert result["cookieWithOrigin"] == {"status": 200, "reason": None}

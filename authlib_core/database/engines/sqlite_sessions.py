@@ -268,5 +268,16 @@ class SQLiteRateLimitStore(RateLimitStore):
                 return True, 0
         return False, max(1, -(-(start + window_ms - now) // 1000))
 
+    def peek(self, key: str, window_s: int) -> tuple[int, int]:
+        now = int(self._clock() * 1000)
+        row = (
+            self._db.connection()
+            .execute("SELECT window_start, count FROM rate_limits WHERE key = ?", (key,))
+            .fetchone()
+        )
+        if row is None or now >= int(row[0]) + window_s * 1000:
+            return 0, 0
+        return int(row[1]), max(1, -(-(int(row[0]) + window_s * 1000 - now) // 1000))
+
     def close(self) -> None:
         self._db.close()

@@ -9,6 +9,7 @@ import pytest
 
 from authlib_core.auth.dev_secret import load_or_create_dev_secret
 from authlib_core.auth.origin import OriginPolicy, origin_of
+from authlib_core.auth.redirects import redirect_target
 from authlib_core.auth.transport import APIError, AuthHttpRequest
 from authlib_core.config import AuthSettings, Settings
 from authlib_core.errors import ConfigError
@@ -89,10 +90,12 @@ def test_login_form_csrf(headers: dict[str, str], expected: str | None) -> None:
 
 def test_callback_urls() -> None:
     request = AuthHttpRequest("POST", "/sign-in/email", base_url=BASE)
-    assert policy.is_allowed_callback("/dashboard", request)
-    assert policy.is_allowed_callback("https://app.example.com/x", request)
-    assert not policy.is_allowed_callback("//evil.example/x", request)
-    assert not policy.is_allowed_callback("https://evil.example/x", request)
+    assert redirect_target("/dashboard", request, policy) == "/dashboard"
+    assert redirect_target("https://app.example.com/x", request, policy) == "https://app.example.com/x"
+    for foreign in ("//evil.example/x", "https://evil.example/x"):
+        with pytest.raises(APIError) as refused:
+            redirect_target(foreign, request, policy)
+        assert (refused.value.status, refused.value.code) == (403, "INVALID_CALLBACK_URL")
 
 
 def test_settings_from_env() -> None:
@@ -117,12 +120,65 @@ def test_settings_from_env() -> None:
         {"AUTHLIB_SESSION_EXPIRES_IN": "soon"},
         {"AUTHLIB_SESSION_EXPIRES_IN": "-1"},
         {"AUTHLIB_TRUST_FORWARDED_FOR": "yes"},
-        {"AUTHLIB_SESSION_ABSOLUTE_LIFETIME": "60"},
+        {"AUTHLIB_SESSION_ABSOLUTE_LIFETIME": "0"},
     ],
 )
 def test_bad_settings_are_refused(env: dict[str, str]) -> None:
     with pytest.raises(ConfigError):
         Settings.from_env(env)
+
+
+def test_absolute_lifetime_may_be_below_a_day() -> None:
+    auth = Settings.from_env({"AUTHLIB_SESSION_ABSOLUTE_LIFETIME": "60", "AUTHLIB_SESSION_EXPIRES_IN": "3"}).auth
+    assert (auth.absolute_lifetime, auth.expires_in, auth.dont_remember_lifetime) == (60, 3, 86400)
+
+
+def test_rate_limit_settings_from_env() -> None:
+    assert Settings.from_env({}).rate_limit_enabled is None  # the platform decides: on for Lambda, off for dev
+    assert Settings.from_env({}).auth.rate_limit_enabled is True
+    settings = Settings.from_env(
+        {
+            "AUTHLIB_RATE_LIMIT": "off",
+            "AUTHLIB_RATE_LIMIT_IP_MAX": "30",
+            "AUTHLIB_RATE_LIMIT_IP_WINDOW": "60",
+            "AUTHLIB_RATE_LIMIT_ACCOUNT_MAX": "7",
+            "AUTHLIB_RATE_LIMIT_ACCOUNT_GLOBAL_MAX": "70",
+            "AUTHLIB_RATE_LIMIT_ACCOUNT_WINDOW": "1800",
+        }
+    )
+    auth = settings.auth
+    assert auth.rate_limit_enabled is False
+    assert (auth.ip_rate_limit, auth.ip_rate_window) == (30, 60)
+    assert (auth.account_rate_limit, auth.account_global_limit, auth.account_rate_window) == (7, 70, 1800)
+    assert Settings.from_env({"AUTHLIB_RATE_LIMIT": "ON"}).auth.rate_limit_enabled is True
+
+
+@pytest.mark.parametrize(
+    ("env", "message"),
+    [
+        (
+            {"AUTHLIB_RATE_LIMIT": "maybe"},
+            "AUTHLIB_RATE_LIMIT is 'maybe'; set it to 'on' or 'off' (or leave it unset for the default).",
+        ),
+        (
+            {"AUTHLIB_RATE_LIMIT_IP_MAX": "many"},
+            "AUTHLIB_RATE_LIMIT_IP_MAX is 'many'; set it to a whole number of requests (at least 1).",
+        ),
+        ({"AUTHLIB_RATE_LIMIT_ACCOUNT_WINDOW": "0"}, "AUTHLIB_RATE_LIMIT_ACCOUNT_WINDOW is 0; it must be at least 1."),
+        (
+            {"AUTHLIB_RATE_LIMIT_ACCOUNT_GLOBAL_MAX": "1.5"},
+            "AUTHLIB_RATE_LIMIT_ACCOUNT_GLOBAL_MAX is '1.5'; set it to a whole number of failures (at least 1).",
+        ),
+        (
+            {"AUTHLIB_SESSION_ABSOLUTE_LIFETIME": "-5"},
+            "AUTHLIB_SESSION_ABSOLUTE_LIFETIME is -5; it must be at least 1.",
+        ),
+    ],
+)
+def test_bad_rate_limit_settings_say_what_to_do(env: dict[str, str], message: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        Settings.from_env(env)
+    assert str(refused.value) == message
 
 
 def test_weak_argon2_parameters_are_refused() -> None:

@@ -530,9 +530,64 @@ def check_rate_limits(service: AuthService) -> None:
     assert b.last is not None
     assert b.last.body == {"message": "Too many requests. Please try again later."}
     assert b.last.headers["X-Retry-After"] == "10"
-    # per account: many IPs, one email — the account limit (10 per 10 min) kicks in
-    results = [Browser(service, ip=f"10.6.0.{i}").sign_in(password="wrong password").status for i in range(10)]
-    assert 429 in results
+
+
+def test_a_third_party_cannot_lock_the_owner_out(tmp_path: Path, clock: FakeClock) -> None:
+    with auth_service(tmp_path, clock) as (service, _, _):
+        Browser(service, ip="10.9.0.1").sign_up()
+        attacker = Browser(service, ip="203.0.113.9")
+        statuses = []
+        for _ in range(12):  # slower than the per-address rule, as a patient attacker would be
+            statuses.append(attacker.sign_in(password="wrong password").status)
+            clock.advance(11)
+        assert statuses == [401] * 5 + [429] * 7  # 5 failures per account and address per 15 minutes
+        assert attacker.sign_in().status == 429  # even the right password: this address is done for the window
+        assert Browser(service, ip="10.9.0.2").sign_in().status == 200  # the owner, from their own address
+        clock.advance(900)
+        assert attacker.sign_in(password="wrong password").status == 401  # a new window
+
+
+def test_distributed_guessing_puts_the_account_in_lockdown_but_the_owner_gets_in(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    with auth_service(tmp_path, clock, account_global_limit=6) as (service, _, _):
+        Browser(service, ip="10.9.1.1").sign_up()
+        bots = [Browser(service, ip=f"198.51.100.{i}") for i in range(6)]
+        assert [bot.sign_in(password="wrong password").status for bot in bots] == [401] * 6
+        # lockdown: an address that has failed waits for the window, whatever it sends
+        assert bots[0].sign_in().status == 429
+        # an address that has not failed gets one attempt: the owner signs in ...
+        assert Browser(service, ip="10.9.1.2").sign_in().status == 200
+        # ... and a new bot gets one guess, then waits
+        fresh = Browser(service, ip="198.51.100.200")
+        assert [fresh.sign_in(password="wrong password").status for _ in range(2)] == [401, 429]
+
+
+def test_limits_look_the_same_for_unknown_emails(tmp_path: Path, clock: FakeClock) -> None:
+    with auth_service(tmp_path, clock) as (service, _, _):
+        Browser(service, ip="10.9.2.1").sign_up()
+
+        def attempts(email: str) -> list[tuple[int, Any, str | None]]:
+            browser = Browser(service, ip="203.0.113.50")
+            out = []
+            for _ in range(6):
+                response = browser.sign_in(email=email, password="wrong password")
+                out.append((response.status, response.body, response.headers.get("X-Retry-After")))
+                clock.advance(11)
+            clock.advance(900)
+            return out
+
+        known, unknown = attempts("ada@example.com"), attempts("nobody@example.com")
+        assert known == unknown
+        assert [status for status, _, _ in known] == [401] * 5 + [429]
+
+
+def test_rate_limits_can_be_switched_off(tmp_path: Path, clock: FakeClock) -> None:
+    with auth_service(tmp_path, clock, rate_limit_enabled=False) as (service, _, _):
+        Browser(service, ip="10.9.3.1").sign_up()
+        b = Browser(service, ip="10.9.3.2")
+        assert {b.sign_in(password="wrong password").status for _ in range(12)} == {401}
+        assert b.sign_in().status == 200
 
 
 def test_forwarded_for_is_ignored_unless_trusted(tmp_path: Path, clock: FakeClock) -> None:

@@ -249,3 +249,14 @@ class DynamoDBRateLimitStore(RateLimitStore):
             if start > now - window_ms and count >= limit:
                 return False, max(1, -(-(start + window_ms - now) // 1000))
         return False, window_s
+
+    def peek(self, key: str, window_s: int) -> tuple[int, int]:
+        item_key = {"pk": {"S": f"ratelimit#{key}"}, "sk": {"S": "ratelimit"}}
+        now = int(self._clock() * 1000)
+        item = self._client.get_item(TableName=self._table, Key=item_key, ConsistentRead=True).get("Item")
+        if item is None or "windowStart" not in item or "count" not in item:
+            return 0, 0
+        start, count = int(item["windowStart"]["N"]), int(item["count"]["N"])
+        if start <= now - window_s * 1000:
+            return 0, 0
+        return count, max(1, -(-(start + window_s * 1000 - now) // 1000))
