@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, TypeVar
 from authlib_core.database.access import DatabaseReader, DatabaseWriter
 from authlib_core.database.catalog import Catalog
 from authlib_core.database.cursors import CursorCodec
+from authlib_core.database.deadline import remaining
 from authlib_core.database.limits import Limits
 from authlib_core.database.transaction import Transaction
 from authlib_core.errors import ConflictError
@@ -49,10 +50,13 @@ class RetryPolicy:
     the write lock for the whole function, which guarantees progress.
     """
 
-    max_attempts: int = 12
+    max_attempts: int = 40
     initial_backoff_s: float = 0.002
-    max_backoff_s: float = 0.5
+    max_backoff_s: float = 0.25
     exclusive_after: int = 4
+    #: A retry starts only if the request's time budget (:mod:`authlib_core.database.deadline`) still has the
+    #: backoff plus this much left.
+    min_attempt_s: float = 0.05
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 1)."""
@@ -113,15 +117,21 @@ class Database:
         )
 
     def _wait(self, attempt: int, error: ConflictError) -> None:
+        """Sleep before the next attempt, or raise when the attempts or the request's time budget are spent."""
         self.stats.conflicts += 1
-        if attempt >= self.retry.max_attempts:
+        pause = self.retry.backoff(attempt, self._rng)
+        left = remaining()
+        out_of_time = left is not None and left < pause + self.retry.min_attempt_s
+        if attempt >= self.retry.max_attempts or out_of_time:
             self.stats.exhausted += 1
+            spent = "this request's time budget" if out_of_time else f"all {self.retry.max_attempts} attempts"
             raise ConflictError(
-                f"{error.message} The transaction conflicted with concurrent writes on all "
-                f"{self.retry.max_attempts} attempts and made no change. Another call is writing the same "
-                "documents or index ranges; retry later, or shard the hot document (see docs/database.md)."
+                f"This call conflicted with concurrent writes on {attempt} attempts ({spent}) and made no change. "
+                "Retry later; if it keeps happening, many calls write the same document or index range "
+                "(see docs/database.md, hot documents).",
+                detail=f"{error.message} {error.detail}".strip(),
             ) from error
-        self._sleep(self.retry.backoff(attempt, self._rng))
+        self._sleep(pause)
 
     def run_query(self, fn: Callable[[DatabaseReader], T]) -> T:
         """Run ``fn`` with a read-only ``db`` in one consistent transaction and return its result."""

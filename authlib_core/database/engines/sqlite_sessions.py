@@ -18,10 +18,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from authlib_core.database.engines.sqlite import translate_sqlite_error
 from authlib_core.database.sessions import RateLimitStore, SessionRecord, SessionStore, ttl_seconds
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+
+    from authlib_core.errors import AuthlibError
 
 __all__ = ["SQLiteRateLimitStore", "SQLiteSessionStore"]
 
@@ -142,6 +145,10 @@ class SQLiteSessionStore(SessionStore):
         self._db = _Connections(path, busy_timeout_s)
         self._clock = clock
 
+    def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
+        """SQLite errors (a locked, missing or unwritable file), translated as the documents engine does (503)."""
+        return translate_sqlite_error(error, self._db.path, operation, self._db.busy_timeout_s)
+
     def _now(self) -> int:
         return int(self._clock() * 1000)
 
@@ -250,6 +257,10 @@ class SQLiteRateLimitStore(RateLimitStore):
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time, busy_timeout_s: float = 10.0) -> None:
         self._db = _Connections(path, busy_timeout_s)
         self._clock = clock
+
+    def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
+        """SQLite errors (a locked, missing or unwritable file), translated as the documents engine does (503)."""
+        return translate_sqlite_error(error, self._db.path, operation, self._db.busy_timeout_s)
 
     def hit(self, key: str, window_s: int, limit: int) -> tuple[bool, int]:
         now = int(self._clock() * 1000)

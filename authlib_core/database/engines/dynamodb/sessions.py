@@ -22,10 +22,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from authlib_core.database.engines.dynamodb.errors import is_condition_failure, translate
 from authlib_core.database.sessions import RateLimitStore, SessionRecord, SessionStore, ttl_seconds
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from authlib_core.errors import AuthlibError
 
 __all__ = ["DynamoDBRateLimitStore", "DynamoDBSessionStore"]
 
@@ -41,8 +44,7 @@ def _session_sk(session_id: str) -> str:
 
 
 def _is_condition_failure(error: Exception) -> bool:
-    response = getattr(error, "response", None)
-    return isinstance(response, dict) and response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return is_condition_failure(error)
 
 
 def _to_item(record: SessionRecord) -> dict[str, Any]:
@@ -92,6 +94,10 @@ class DynamoDBSessionStore(SessionStore):
 
     def _now(self) -> int:
         return int(self._clock() * 1000)
+
+    def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
+        """botocore errors, translated as the documents engine translates them (a 503 for an outage)."""
+        return translate(error, f"{operation} on table {self._table!r}")
 
     def _key(self, user_id: str, session_id: str) -> dict[str, Any]:
         return {"pk": {"S": _user_pk(user_id)}, "sk": {"S": _session_sk(session_id)}}
@@ -201,6 +207,10 @@ class DynamoDBRateLimitStore(RateLimitStore):
         self._client = client
         self._table = table_name
         self._clock = clock
+
+    def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
+        """botocore errors, translated as the documents engine translates them (a 503 for an outage)."""
+        return translate(error, f"{operation} on table {self._table!r}")
 
     def hit(self, key: str, window_s: int, limit: int) -> tuple[bool, int]:
         item_key = {"pk": {"S": f"ratelimit#{key}"}, "sk": {"S": "ratelimit"}}
