@@ -121,7 +121,8 @@ class Database:
         self.stats.conflicts += 1
         pause = self.retry.backoff(attempt, self._rng)
         left = remaining()
-        out_of_time = left is not None and left < pause + self.retry.min_attempt_s
+        needed = pause + max(self.retry.min_attempt_s, self.engine.call_budget_s)
+        out_of_time = left is not None and left < needed
         if attempt >= self.retry.max_attempts or out_of_time:
             self.stats.exhausted += 1
             spent = "this request's time budget" if out_of_time else f"all {self.retry.max_attempts} attempts"

@@ -40,8 +40,8 @@ KINDS = (
 class Fault:
     operation: str  # "GetItem", "Query", "TransactWriteItems", ...
     kind: str
-    call: int = 1  # which call of `operation` after arming (1 = the next one)
-    attempts: int = 1  # consecutive attempts of that call that fail
+    call: int | None = 1  # which call of `operation` after arming (1 = the next one; None = every call)
+    attempts: int = 1  # consecutive attempts of that call (of each call, with call=None) that fail
 
 
 class _Raw:
@@ -78,7 +78,8 @@ class Injector:
             self._fault = fault
             self._calls = 0
             self._attempts = 0
-            self.fired = []
+            if fault is not None:  # disarming keeps the record of what fired
+                self.fired = []
 
     @contextlib.contextmanager
     def paused(self) -> Iterator[None]:
@@ -99,13 +100,14 @@ class Injector:
         with self._lock:
             if self._fault is not None and model.name == self._fault.operation:
                 self._calls += 1
+                self._attempts = 0
 
     def _before_send(self, request: Any, **_: Any) -> AWSResponse | None:
         operation = request.headers.get("X-Amz-Target", b"")
         operation = (operation.decode() if isinstance(operation, bytes) else operation).rpartition(".")[2]
         with self._lock:
             fault = self._fault
-            if fault is None or operation != fault.operation or self._calls != fault.call:
+            if fault is None or operation != fault.operation or fault.call not in (None, self._calls):
                 return None
             if self._attempts >= fault.attempts:
                 return None
