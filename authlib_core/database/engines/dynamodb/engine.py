@@ -597,7 +597,7 @@ class DynamoDBEngine(StorageEngine):
     def __init__(self, client: DynamoDBClient, table_name: str, *, max_parallel_queries: int = 8) -> None:
         self.client = client
         self.table_name = table_name
-        config = client.meta.config
+        config: Any = client.meta.config  # botocore's Config declares its options dynamically
         self.call_budget_s = float(config.connect_timeout or 0) + float(config.read_timeout or 0)
         self._max_parallel = max(1, max_parallel_queries)
         self._executor: ThreadPoolExecutor | None = None
