@@ -11,6 +11,8 @@ import http.client
 import io
 import json
 import logging
+import threading
+import time
 import uuid
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -127,3 +129,33 @@ class Stack:
             status, reply, headers = self.request("POST", "/api/auth/sign-up/email", body)
         assert status == 200, reply
         return headers["set-auth-token"]
+
+
+def hot_counter(stack: Stack, clients: int = 8, increments: int = 25, name: str = "hot") -> dict[str, Any]:
+    """``clients`` threads each send ``increments`` calls of ``counter:increment`` on one counter, one at a time.
+
+    Returns ``failures`` (responses other than a 200 success, with their bodies), ``latencies`` (seconds per
+    call, every call) and the counter's final ``value``.
+    """
+    barrier = threading.Barrier(clients)
+    lock = threading.Lock()
+    latencies: list[float] = []
+    failures: list[tuple[int, Any]] = []
+
+    def client() -> None:
+        barrier.wait()
+        for _ in range(increments):
+            started = time.perf_counter()
+            status, body = stack.mutation(name)
+            took = time.perf_counter() - started
+            with lock:
+                latencies.append(took)
+                if status != 200 or body.get("status") != "success":
+                    failures.append((status, body))
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return {"failures": failures, "latencies": latencies, "value": stack.value(name)}

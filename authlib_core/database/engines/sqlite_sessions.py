@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 from authlib_core.database.engines.sqlite import translate_sqlite_error
 from authlib_core.database.sessions import RateLimitStore, SessionRecord, SessionStore, ttl_seconds
+from authlib_core.errors import ConflictError, StorageUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -120,6 +121,15 @@ class _Connections:
         self._local = threading.local()
 
 
+def _store_error(error: BaseException, db: _Connections, operation: str) -> AuthlibError | None:
+    """The SQLite engine's translation; a file locked past the busy timeout is "unavailable" here, not a conflict
+    (a session or counter write is not retried as a whole like a mutation)."""
+    translated = translate_sqlite_error(error, db.path, operation, db.busy_timeout_s)
+    if isinstance(translated, ConflictError):
+        return StorageUnavailableError(translated.message, detail=translated.detail)
+    return translated
+
+
 def _record(row: tuple[object, ...]) -> SessionRecord:
     (user_id, session_id, token_hash, created, updated, expires, absolute, ip, agent, dont_remember, email, name) = row
     return SessionRecord(
@@ -147,7 +157,7 @@ class SQLiteSessionStore(SessionStore):
 
     def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
         """SQLite errors (a locked, missing or unwritable file), translated as the documents engine does (503)."""
-        return translate_sqlite_error(error, self._db.path, operation, self._db.busy_timeout_s)
+        return _store_error(error, self._db, operation)
 
     def _now(self) -> int:
         return int(self._clock() * 1000)
@@ -260,7 +270,7 @@ class SQLiteRateLimitStore(RateLimitStore):
 
     def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
         """SQLite errors (a locked, missing or unwritable file), translated as the documents engine does (503)."""
-        return translate_sqlite_error(error, self._db.path, operation, self._db.busy_timeout_s)
+        return _store_error(error, self._db, operation)
 
     def hit(self, key: str, window_s: int, limit: int) -> tuple[bool, int]:
         now = int(self._clock() * 1000)
