@@ -9,7 +9,7 @@
 Usage (from the repository root)::
 
     .venv/bin/python -m bench.storage_faults            # all three
-    .venv/bin/python -m bench.storage_faults --only hot --max-backoff 0.1
+    .venv/bin/python -m bench.storage_faults --only hot --max-backoff 0.1 --exclusive-after 2
 
 Timing is never asserted (tests/faults assert 0 failures and the bounds).
 """
@@ -32,16 +32,16 @@ from tests.faults.harness import LambdaContext, Stack, hot_counter
 from tests.faults.test_time_budget import call, counting_down, hung_runtime
 
 
-def _stack(endpoint: str, max_backoff: float | None) -> Stack:
+def _stack(endpoint: str, policy: dict[str, Any] | None = None) -> Stack:
     stack = Stack(endpoint, "dev")
-    if max_backoff is not None:
+    if policy:
         database = stack.runtime.database
-        database.retry = dataclasses.replace(database.retry, max_backoff_s=max_backoff)
+        database.retry = dataclasses.replace(database.retry, **policy)
     return stack
 
 
-def hot(endpoint: str, max_backoff: float | None) -> dict[str, Any]:
-    stack = _stack(endpoint, max_backoff)
+def hot(endpoint: str, policy: dict[str, Any]) -> dict[str, Any]:
+    stack = _stack(endpoint, policy)
     try:
         started = time.perf_counter()
         result = hot_counter(stack, clients=8, increments=25)
@@ -63,7 +63,7 @@ def hot(endpoint: str, max_backoff: float | None) -> dict[str, Any]:
 
 
 def quiet(endpoint: str) -> dict[str, Any]:
-    stack = _stack(endpoint, None)
+    stack = _stack(endpoint)
     try:
         latencies = []
         for index in range(50):
@@ -103,13 +103,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--only", default="hot,quiet,hung")
     parser.add_argument("--max-backoff", type=float, default=None, help="override RetryPolicy.max_backoff_s")
+    parser.add_argument("--exclusive-after", type=int, default=None, help="override RetryPolicy.exclusive_after")
     options = parser.parse_args()
     for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
         os.environ.setdefault(name, value)
     only = set(options.only.split(","))
     with start_server() as endpoint:
         if "hot" in only:
-            print("hot counter 8x25:", hot(endpoint, options.max_backoff), flush=True)
+            policy = {"max_backoff_s": options.max_backoff, "exclusive_after": options.exclusive_after}
+            policy = {key: value for key, value in policy.items() if value is not None}
+            print("hot counter 8x25:", hot(endpoint, policy), flush=True)
         if "quiet" in only:
             print("no contention:", quiet(endpoint), flush=True)
     if "hung" in only:

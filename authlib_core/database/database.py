@@ -15,9 +15,11 @@ Because a mutation may run several times, it must be deterministic: no side effe
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import random
+import threading
 import time
 from typing import TYPE_CHECKING, TypeVar
 
@@ -30,7 +32,7 @@ from authlib_core.database.transaction import Transaction
 from authlib_core.errors import ConflictError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from authlib_core.database.interface import StorageEngine, TransactionMode
     from authlib_core.schema import Schema
@@ -101,6 +103,7 @@ class Database:
         self._clock = clock
         self._sleep = sleep
         self._rng = random.Random()  # noqa: S311 - jitter, not security
+        self._lane = threading.Lock()
 
     @property
     def schema(self) -> Schema | None:
@@ -160,23 +163,50 @@ class Database:
         attempt = 0
         while True:
             attempt += 1
-            exclusive = self.engine.supports_exclusive and attempt > self.retry.exclusive_after
-            tx = self._transaction("exclusive" if exclusive else "write")
+            contended = attempt > self.retry.exclusive_after
+            exclusive = self.engine.supports_exclusive and contended
             try:
-                try:
-                    result = fn(DatabaseWriter(tx, self._codec))
-                except ConflictError:
-                    raise
-                except Exception:
-                    self._validate_before_raising(tx)
-                    raise
-                tx.commit()
+                with self._contended_lane(contended and not exclusive):
+                    tx = self._transaction("exclusive" if exclusive else "write")
+                    try:
+                        try:
+                            result = fn(DatabaseWriter(tx, self._codec))
+                        except ConflictError:
+                            raise
+                        except Exception:
+                            self._validate_before_raising(tx)
+                            raise
+                        tx.commit()
+                    finally:
+                        tx.close()
                 self.stats.commits += 1
                 return result
             except ConflictError as error:
                 self._wait(attempt, error)
-            finally:
-                tx.close()
+
+    @contextlib.contextmanager
+    def _contended_lane(self, take: bool) -> Iterator[None]:
+        """For engines without exclusive transactions: this process's repeatedly conflicting mutations take turns.
+
+        A mutation that has conflicted ``exclusive_after`` times runs its next attempts holding a process-wide
+        lock, so the threads of one server (the dev server) stop crowding each other out of a hot document; first
+        attempts do not wait for it. Other processes (Lambda instances) are unaffected: there backoff alone spreads
+        the writers. Waiting for the lock counts against the request's time budget.
+        """
+        if not take:
+            yield
+            return
+        left = remaining()
+        timeout = -1.0 if left is None else max(0.0, left - self.engine.call_budget_s)
+        if not self._lane.acquire(timeout=timeout):
+            raise ConflictError(
+                "This call waited for its turn at a hot document until its time budget ran out.",
+                detail="the contended lane stayed busy",
+            )
+        try:
+            yield
+        finally:
+            self._lane.release()
 
     def _validate_before_raising(self, tx: Transaction) -> None:
         """A function that failed may have failed *because* its reads were inconsistent; if so, retry it."""

@@ -28,6 +28,8 @@ from tests.faults.injector import Fault
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
+pytestmark = pytest.mark.dynamodb_server
+
 RETRYABLE = {"StorageUnavailable", "OptimisticConcurrencyControlFailure"}
 EXAMPLES = int(os.environ.get("AUTHLIB_FAULT_EXAMPLES", "12"))
 _names = itertools.count()

@@ -6,7 +6,11 @@ of 200 used to end in 503). Latency figures: ``python -m bench.storage_faults`` 
 
 from __future__ import annotations
 
+import pytest
+
 from tests.faults.harness import Stack, hot_counter
+
+pytestmark = [pytest.mark.dynamodb_server, pytest.mark.slow]
 
 
 def test_eight_writers_on_one_counter_all_succeed(moto_endpoint: str) -> None:

@@ -15,6 +15,8 @@ from tests.faults.injector import Fault
 if TYPE_CHECKING:
     from tests.faults.harness import Stack
 
+pytestmark = pytest.mark.dynamodb_server
+
 #: More attempts than botocore makes (3): its retries run out.
 DOWN = 10
 

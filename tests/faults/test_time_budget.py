@@ -28,6 +28,9 @@ if TYPE_CHECKING:
     from authlib_core.runtime import Runtime
 
 
+pytestmark = pytest.mark.dynamodb_server
+
+
 def hung_runtime(endpoint: str) -> Runtime:
     suffix = uuid.uuid4().hex[:8]
     return build_runtime(
