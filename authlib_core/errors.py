@@ -15,8 +15,9 @@
     │   ├── InvalidCursorError        a pagination cursor that is forged or belongs to another query
     │   ├── DocumentNotFoundError     patch/replace/delete of an id that does not exist
     │   └── LimitExceededError        a documented limit (document size, reads, writes, ...) was hit
-    ├── ConflictError                 a mutation kept conflicting with concurrent writes (HTTP 503)
-    ├── StorageUnavailableError       the storage engine failed for a reason outside the caller (HTTP 503)
+    ├── SystemFailure                 HTTP 503: ``message`` for the client, ``detail`` for the log only
+    │   ├── ConflictError             a mutation kept conflicting with concurrent writes
+    │   └── StorageUnavailableError   the storage engine failed for a reason outside the caller
     ├── FunctionLoadError             the functions folder cannot be loaded (names the file and function)
     ├── SchemaDefinitionError         ``define_schema`` / ``define_table`` was given something invalid
     └── ConfigError                   the settings or environment are invalid

@@ -24,6 +24,7 @@ from authlib_core.database.engines.dynamodb import create_client, create_tables
 from authlib_core.dev.server import DevServer
 from authlib_core.http.app import HttpApp
 from authlib_core.runtime import build_runtime
+from tests.dynamodb.harness import expire_commit_markers
 from tests.faults.injector import Injector
 from tests.http.conftest import make_event
 
@@ -70,6 +71,7 @@ class Stack:
         self.runtime: Runtime = build_runtime(self.settings)
         self.runtime.database.ensure_indexes()
         self.client = self.runtime.database.engine.client  # type: ignore[attr-defined]
+        expire_commit_markers(self.client)
         self.injector = Injector(self.client)
         self.path = path
         self.context = context or LambdaContext()
