@@ -9,7 +9,7 @@
 Usage (from the repository root)::
 
     .venv/bin/python -m bench.storage_faults            # all three
-    .venv/bin/python -m bench.storage_faults --only hot --max-backoff 0.1 --exclusive-after 2
+    .venv/bin/python -m bench.storage_faults --only hot --max-backoff 0.5 --max-attempts 12 --exclusive-after 99
 
 Timing is never asserted (tests/faults assert 0 failures and the bounds).
 """
@@ -104,13 +104,18 @@ def main() -> None:
     parser.add_argument("--only", default="hot,quiet,hung")
     parser.add_argument("--max-backoff", type=float, default=None, help="override RetryPolicy.max_backoff_s")
     parser.add_argument("--exclusive-after", type=int, default=None, help="override RetryPolicy.exclusive_after")
+    parser.add_argument("--max-attempts", type=int, default=None, help="override RetryPolicy.max_attempts")
     options = parser.parse_args()
     for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
         os.environ.setdefault(name, value)
     only = set(options.only.split(","))
     with start_server() as endpoint:
         if "hot" in only:
-            policy = {"max_backoff_s": options.max_backoff, "exclusive_after": options.exclusive_after}
+            policy = {
+                "max_backoff_s": options.max_backoff,
+                "exclusive_after": options.exclusive_after,
+                "max_attempts": options.max_attempts,
+            }
             policy = {key: value for key, value in policy.items() if value is not None}
             print("hot counter 8x25:", hot(endpoint, policy), flush=True)
         if "quiet" in only:
