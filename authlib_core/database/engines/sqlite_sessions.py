@@ -121,13 +121,18 @@ class _Connections:
         self._local = threading.local()
 
 
-def _store_error(error: BaseException, db: _Connections, operation: str) -> AuthlibError | None:
-    """The SQLite engine's translation; a file locked past the busy timeout is "unavailable" here, not a conflict
-    (a session or counter write is not retried as a whole like a mutation)."""
-    translated = translate_sqlite_error(error, db.path, operation, db.busy_timeout_s)
-    if isinstance(translated, ConflictError):
-        return StorageUnavailableError(translated.message, detail=translated.detail)
-    return translated
+class _OnFile:
+    """What both stores share: their connections, and the SQLite engine's translation of native errors."""
+
+    _db: _Connections
+
+    def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
+        """SQLite errors (a locked, missing or unwritable file) as 503s. A file locked past the busy timeout is
+        "unavailable" here, not a conflict: a session or counter write is not retried like a mutation."""
+        translated = translate_sqlite_error(error, self._db.path, operation, self._db.busy_timeout_s)
+        if isinstance(translated, ConflictError):
+            return StorageUnavailableError(translated.message, detail=translated.detail)
+        return translated
 
 
 def _record(row: tuple[object, ...]) -> SessionRecord:
@@ -148,16 +153,12 @@ def _record(row: tuple[object, ...]) -> SessionRecord:
     )
 
 
-class SQLiteSessionStore(SessionStore):
+class SQLiteSessionStore(_OnFile, SessionStore):
     """:class:`SessionStore` on a SQLite file (``clock`` returns epoch seconds; tests inject one)."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time, busy_timeout_s: float = 10.0) -> None:
         self._db = _Connections(path, busy_timeout_s)
         self._clock = clock
-
-    def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
-        """SQLite errors (a locked, missing or unwritable file), translated as the documents engine does (503)."""
-        return _store_error(error, self._db, operation)
 
     def _now(self) -> int:
         return int(self._clock() * 1000)
@@ -261,16 +262,12 @@ def _as_dict(record: SessionRecord) -> dict[str, object]:
     return {field: getattr(record, field) for field in SessionRecord.__dataclass_fields__}
 
 
-class SQLiteRateLimitStore(RateLimitStore):
+class SQLiteRateLimitStore(_OnFile, RateLimitStore):
     """:class:`RateLimitStore` on a SQLite file; each ``hit`` is one ``BEGIN IMMEDIATE`` transaction."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time, busy_timeout_s: float = 10.0) -> None:
         self._db = _Connections(path, busy_timeout_s)
         self._clock = clock
-
-    def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
-        """SQLite errors (a locked, missing or unwritable file), translated as the documents engine does (503)."""
-        return _store_error(error, self._db, operation)
 
     def hit(self, key: str, window_s: int, limit: int) -> tuple[bool, int]:
         now = int(self._clock() * 1000)

@@ -47,6 +47,16 @@ def _is_condition_failure(error: Exception) -> bool:
     return is_condition_failure(error)
 
 
+class _OnTable:
+    """What both stores share: the sessions table's name, and the engine's translation of botocore errors."""
+
+    _table: str
+
+    def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
+        """botocore errors, translated as the documents engine translates them (a 503 for an outage)."""
+        return translate(error, f"{operation} on table {self._table!r}")
+
+
 def _to_item(record: SessionRecord) -> dict[str, Any]:
     return {
         "pk": {"S": _user_pk(record.user_id)},
@@ -84,7 +94,7 @@ def _from_item(item: Item) -> SessionRecord:
     )
 
 
-class DynamoDBSessionStore(SessionStore):
+class DynamoDBSessionStore(_OnTable, SessionStore):
     """:class:`SessionStore` on the DynamoDB sessions table (``clock`` returns epoch seconds)."""
 
     def __init__(self, client: DynamoDBClient, table_name: str, *, clock: Callable[[], float] = time.time) -> None:
@@ -94,10 +104,6 @@ class DynamoDBSessionStore(SessionStore):
 
     def _now(self) -> int:
         return int(self._clock() * 1000)
-
-    def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
-        """botocore errors, translated as the documents engine translates them (a 503 for an outage)."""
-        return translate(error, f"{operation} on table {self._table!r}")
 
     def _key(self, user_id: str, session_id: str) -> dict[str, Any]:
         return {"pk": {"S": _user_pk(user_id)}, "sk": {"S": _session_sk(session_id)}}
@@ -200,17 +206,13 @@ class DynamoDBSessionStore(SessionStore):
         return None if item is None else dict(item)
 
 
-class DynamoDBRateLimitStore(RateLimitStore):
+class DynamoDBRateLimitStore(_OnTable, RateLimitStore):
     """:class:`RateLimitStore` on the sessions table: conditional ``UpdateItem`` calls, at most three per hit."""
 
     def __init__(self, client: DynamoDBClient, table_name: str, *, clock: Callable[[], float] = time.time) -> None:
         self._client = client
         self._table = table_name
         self._clock = clock
-
-    def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
-        """botocore errors, translated as the documents engine translates them (a 503 for an outage)."""
-        return translate(error, f"{operation} on table {self._table!r}")
 
     def hit(self, key: str, window_s: int, limit: int) -> tuple[bool, int]:
         item_key = {"pk": {"S": f"ratelimit#{key}"}, "sk": {"S": "ratelimit"}}
