@@ -355,3 +355,93 @@ def test_apps_without_auth_config_never_import_joserfc(tmp_path):
     )
     assert proc.returncode == 0, proc.stderr
     assert "RESULT 200 False" in proc.stdout
+
+
+PEOPLE_SCHEMA = textwrap.dedent(
+    """
+    from authlib_core import define_schema, define_table, v
+
+    schema = define_schema({
+        "people": define_table({"tokenIdentifier": v.string(), "name": v.optional(v.string())})
+            .index("by_token", ["tokenIdentifier"]),
+    })
+    """
+)
+
+# the "store user" example of docs/auth.md, verbatim
+PEOPLE = textwrap.dedent(
+    """
+    from authlib_core import ConvexError, mutation
+
+    def current_person(ctx):
+        identity = ctx.auth.get_user_identity()
+        if identity is None:
+            return None
+        return ctx.db.query("people").with_index(
+            "by_token", lambda q: q.eq("tokenIdentifier", identity.token_identifier)).unique()
+
+    @mutation
+    def store(ctx):
+        identity = ctx.auth.get_user_identity()
+        if identity is None:
+            raise ConvexError("Not signed in")
+        person = current_person(ctx)
+        if person is not None:
+            return person["_id"]
+        return ctx.db.insert("people", {"tokenIdentifier": identity.token_identifier, "name": identity.name})
+    """
+)
+
+
+def test_external_identities_map_to_the_apps_own_rows_by_token_identifier(app_dir, tmp_path, issuer):
+    (app_dir / "schema.py").write_text(PEOPLE_SCHEMA)
+    (app_dir / "people.py").write_text(PEOPLE)
+    runtime = build_runtime(settings(app_dir, tmp_path))
+    app = HttpApp(lambda: runtime)
+
+    def store(token):
+        event = make_event(
+            "POST",
+            "/api/mutation",
+            json.dumps({"path": "people:store", "args": {}}),
+            headers={"authorization": f"Bearer {token}"},
+        )
+        return json.loads(app(event, Context())["body"])["value"]
+
+    first = store(issuer.token())
+    assert store(issuer.token()) == first  # the same person on the next sign-in
+    assert store(issuer.token(sub="user-43")) != first
+    runtime.database.close()
+
+
+def test_cognito_access_tokens_via_a_custom_provider_with_pinned_claims(app_dir, tmp_path, issuer):
+    (app_dir / "auth_config.py").write_text(
+        "from authlib_core.auth import CustomJWTProvider\n"
+        f"providers = [CustomJWTProvider(issuer={issuer.url!r}, jwks={issuer.url + '/jwks.json'!r}, "
+        "algorithm='RS256', claims={'client_id': 'client-123', 'token_use': 'access'})]\n"
+    )
+    runtime = build_runtime(settings(app_dir, tmp_path))
+    app = HttpApp(lambda: runtime)
+
+    def call(token):
+        event = make_event(
+            "POST",
+            "/api/query",
+            json.dumps({"path": "who:me", "args": {}}),
+            headers={"authorization": f"Bearer {token}"},
+        )
+        response = app(event, Context())
+        return response["statusCode"], json.loads(response["body"])
+
+    access = {"aud": None, "client_id": APP_ID, "token_use": "access", "custom": {"plan": "pro", "seats": 3}}
+    status, body = call(issuer.token(**access))
+    assert status == 200, body
+    identity = body["value"]["identity"]
+    assert identity["client_id"] == APP_ID
+    assert (identity["custom.plan"], identity["custom.seats"]) == ("pro", 3.0)  # flattened, as Convex does
+    assert identity["email_verified"] is True  # custom providers keep claim names as sent
+    assert "picture" in identity
+    status, body = call(issuer.token(**{**access, "token_use": "id"}))
+    assert (status, body["code"]) == (401, "InvalidAuthHeader")
+    assert "token_use" in body["message"]
+    runtime.database.close()
