@@ -103,7 +103,9 @@ def describe_error(
         return ErrorOutcome(401, {"code": exc.code, "message": exc.message}, "rejected")
     if isinstance(exc, ConflictError | StorageUnavailableError | AuthProviderUnavailableError):
         logger.warning(
-            "storage unavailable or conflicting",
+            "identity provider unavailable"
+            if isinstance(exc, AuthProviderUnavailableError)
+            else "storage unavailable or conflicting",
             extra={"error_code": exc.code, "error_message": exc.message, "error_detail": exc.detail},
         )
         return ErrorOutcome(503, {"code": exc.code, "message": exc.message}, "unavailable")

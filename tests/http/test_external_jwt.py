@@ -30,7 +30,7 @@ from authlib_core.errors import ConfigError, FunctionLoadError
 from authlib_core.functions import load_functions
 from authlib_core.http.app import HttpApp
 from authlib_core.runtime import build_runtime
-from tests.http.conftest import Context, make_event
+from tests.http.conftest import Context, captured_logger, make_event
 
 ROOT_DIR = pathlib.Path(__file__).resolve().parents[2]
 
@@ -248,10 +248,13 @@ def test_unreachable_issuer_is_a_503_without_internals(tmp_path, app_dir):
     event = make_event(
         "POST", "/api/query", json.dumps({"path": "who:me", "args": {}}), headers={"authorization": f"Bearer {token}"}
     )
-    response = HttpApp(lambda: runtime)(event, Context())
+    logger, log = captured_logger()
+    response = HttpApp(lambda: runtime, logger=logger)(event, Context())
     body = json.loads(response["body"])
     assert (response["statusCode"], body["code"]) == (503, "AuthProviderUnavailable")
     assert "127.0.0.1" not in body["message"]
+    assert "GET http://127.0.0.1:9/keys failed" in log.getvalue()  # the operator learns why, from the log
+    assert token not in log.getvalue()
     runtime.database.close()
 
 
@@ -337,7 +340,7 @@ def test_apps_without_auth_config_never_import_joserfc(tmp_path):
     script = textwrap.dedent(
         """
         import json, sys
-        from tests.http.conftest import Context, make_event
+        from tests.http.conftest import Context, captured_logger, make_event
         from authlib_core.http import lambda_handler
         r = lambda_handler.handler(
             make_event("POST", "/api/query", json.dumps({"path": "calls:echo", "args": {"value": 1}})), Context())

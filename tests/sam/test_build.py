@@ -42,7 +42,17 @@ FORBIDDEN = {
     "bin",
 }
 #: The runtime dependencies pinned in infra/requirements-lambda.txt (import names).
-REQUIRED = {"authlib_core", "pydantic", "pydantic_core", "aws_lambda_powertools", "argon2", "boto3", "botocore"}
+REQUIRED = {
+    "authlib_core",
+    "pydantic",
+    "pydantic_core",
+    "aws_lambda_powertools",
+    "argon2",
+    "boto3",
+    "botocore",
+    "joserfc",
+    "cryptography",
+}
 
 
 def zipped_size(directory: Path) -> int:
