@@ -31,6 +31,7 @@ from authlib_core.functions import load_functions
 from authlib_core.http.app import HttpApp
 from authlib_core.runtime import build_runtime
 from tests.http.conftest import Context, captured_logger, make_event
+from tests.support.node_clients import dev_server, ensure_node_modules, run_node
 
 ROOT_DIR = pathlib.Path(__file__).resolve().parents[2]
 
@@ -341,6 +342,7 @@ def test_apps_without_auth_config_never_import_joserfc(tmp_path):
         """
         import json, sys
         from tests.http.conftest import Context, captured_logger, make_event
+from tests.support.node_clients import dev_server, ensure_node_modules, run_node
         from authlib_core.http import lambda_handler
         r = lambda_handler.handler(
             make_event("POST", "/api/query", json.dumps({"path": "calls:echo", "args": {"value": 1}})), Context())
@@ -448,3 +450,24 @@ def test_cognito_access_tokens_via_a_custom_provider_with_pinned_claims(app_dir,
     assert (status, body["code"]) == (401, "InvalidAuthHeader")
     assert "token_use" in body["message"]
     runtime.database.close()
+
+
+@pytest.mark.node
+def test_the_published_convex_client_sends_the_jwt_with_set_auth(app_dir, tmp_path, issuer):
+    ensure_node_modules()
+    with dev_server(tmp_path / "node", app_dir, {"AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP": "true"}) as server:
+        now = int(time.time())
+        proc = run_node(
+            "convex-jwt.mjs",
+            {
+                "CONVEX_URL": server.url,
+                "GOOD_TOKEN": issuer.token(),
+                "EXPIRED_TOKEN": issuer.token(exp=now - 60, iat=now - 400),
+            },
+        )
+        assert proc.returncode == 0, proc.stderr + proc.stdout + server.output()
+    result = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    assert result["anonymous"] == {"identity": None, "userId": None}
+    assert result["signedIn"]["identity"]["tokenIdentifier"] == f"{issuer.url}|user-42"
+    assert result["signedIn"]["userId"] is None
+    assert "expired" in result["expired"]
