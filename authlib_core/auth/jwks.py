@@ -132,6 +132,7 @@ class _SafeRedirects(urllib.request.HTTPRedirectHandler):
     ) -> urllib.request.Request | None:
         problem = check_provider_url(newurl, allow_loopback_http=self._allow)
         if problem is not None:
+            fp.close()  # the redirect response is not followed: release its connection
             raise urllib.error.URLError(f"redirected to a refused URL: {problem}")
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
@@ -143,6 +144,9 @@ def _download(url: str, *, allow_loopback_http: bool) -> tuple[dict[str, Any], f
         with opener.open(request, timeout=FETCH_TIMEOUT) as response:
             body = response.read(MAX_DOCUMENT_BYTES + 1)
             cache_control = response.headers.get("Cache-Control", "")
+    except urllib.error.HTTPError as exc:
+        exc.close()  # the error carries the open response
+        raise AuthProviderUnavailableError(_UNAVAILABLE, detail=f"GET {url} failed: HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
         raise AuthProviderUnavailableError(_UNAVAILABLE, detail=f"GET {url} failed: {exc}") from None
     if len(body) > MAX_DOCUMENT_BYTES:

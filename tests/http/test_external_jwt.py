@@ -208,14 +208,16 @@ def test_alg_none_and_hs256_are_refused(lambda_call, issuer):
     assert "'HS256'" in body["message"]
 
 
-def test_unknown_kid_refreshes_the_jwks_once_and_picks_up_a_rotated_key(lambda_call, issuer):
+def test_unknown_kid_refreshes_the_jwks_once_and_picks_up_a_rotated_key(lambda_call, issuer, monkeypatch):
+    now = [1000.0]
+    monkeypatch.setattr(jwks, "_clock", lambda: now[0])
     assert lambda_call(issuer.token())[0] == 200
     assert issuer.hits["/jwks.json"] == 1
     assert lambda_call(issuer.token())[0] == 200
     assert issuer.hits["/jwks.json"] == 1  # cached across requests
     rotated = RSAKey.generate_key(2048, parameters={"kid": "k2"}, private=True)
     issuer.keys = [rotated]  # the issuer rotates: k1 is gone, k2 signs
-    jwks._entries[f"{issuer.url}/jwks.json"].last_fetch -= jwks.REFRESH_INTERVAL
+    now[0] += jwks.REFRESH_INTERVAL  # the last fetch is one refresh interval old
     status, body = lambda_call(issuer.token(rotated))
     assert status == 200, body
     assert issuer.hits["/jwks.json"] == 2  # one refresh found k2
@@ -341,8 +343,7 @@ def test_apps_without_auth_config_never_import_joserfc(tmp_path):
     script = textwrap.dedent(
         """
         import json, sys
-        from tests.http.conftest import Context, captured_logger, make_event
-from tests.support.node_clients import dev_server, ensure_node_modules, run_node
+        from tests.http.conftest import Context, make_event
         from authlib_core.http import lambda_handler
         r = lambda_handler.handler(
             make_event("POST", "/api/query", json.dumps({"path": "calls:echo", "args": {"value": 1}})), Context())
