@@ -13,11 +13,9 @@ import pathlib
 import subprocess
 import sys
 import textwrap
-import threading
 import time
 import urllib.error
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from joserfc import jwt
@@ -31,6 +29,7 @@ from authlib_core.functions import load_functions
 from authlib_core.http.app import HttpApp
 from authlib_core.runtime import build_runtime
 from tests.http.conftest import Context, captured_logger, make_event
+from tests.support.local_http import LocalServer
 from tests.support.node_clients import dev_server, ensure_node_modules, run_node
 
 ROOT_DIR = pathlib.Path(__file__).resolve().parents[2]
@@ -49,37 +48,25 @@ WHO = textwrap.dedent(
 )
 
 
-class Issuer:
+class Issuer(LocalServer):
     """An OIDC issuer on 127.0.0.1: discovery, JWKS (keys replaceable), request counts per path."""
 
     def __init__(self) -> None:
         self.keys = [RSAKey.generate_key(2048, parameters={"kid": "k1"}, private=True)]
-        self.hits: dict[str, int] = {}
-        issuer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                issuer.hits[self.path] = issuer.hits.get(self.path, 0) + 1
-                if self.path == "/.well-known/openid-configuration":
-                    body = {"issuer": issuer.url, "jwks_uri": f"{issuer.url}/jwks.json"}
-                elif self.path == "/jwks.json":
-                    body = {"keys": [key.as_dict(private=False) for key in issuer.keys]}
-                else:
-                    self.send_error(404)
-                    return
-                data = json.dumps(body).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        super().__init__(
+            {
+                "/.well-known/openid-configuration": lambda: (
+                    200,
+                    {"Content-Type": "application/json"},
+                    {"issuer": self.url, "jwks_uri": f"{self.url}/jwks.json"},
+                ),
+                "/jwks.json": lambda: (
+                    200,
+                    {"Content-Type": "application/json"},
+                    {"keys": [key.as_dict(private=False) for key in self.keys]},
+                ),
+            }
+        )
 
     def token(self, key=None, *, alg="RS256", **overrides) -> str:
         now = int(time.time())
@@ -106,8 +93,7 @@ def issuer():
     jwks.clear_cache()
     server = Issuer()
     yield server
-    server.server.shutdown()
-    server.server.server_close()
+    server.close()
     jwks.clear_cache()
 
 

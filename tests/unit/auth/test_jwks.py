@@ -2,48 +2,35 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
 
 from authlib_core.auth import jwks
 from authlib_core.errors import AuthProviderUnavailableError
+from tests.support.local_http import LocalServer
 
 
-class Server:
-    """Serves a JSON document at /doc (with a Cache-Control header), a redirect at /away; counts requests."""
+class Server(LocalServer):
+    """Serves a JSON document at /doc (with a Cache-Control header), a redirect at /away, a JSON list at /list."""
 
     def __init__(self) -> None:
         self.document: dict[str, object] = {"version": 1}
         self.cache_control = ""
         self.status = 200
-        self.hits = 0
-        server = self
+        super().__init__(
+            {
+                "/doc": lambda: (
+                    self.status,
+                    {"Cache-Control": self.cache_control} if self.cache_control else {},
+                    self.document,
+                ),
+                "/away": lambda: (302, {"Location": "http://idp.invalid/doc"}, b""),
+                "/list": lambda: (200, {}, [1, 2]),
+            }
+        )
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                server.hits += 1
-                if self.path == "/away":
-                    self.send_response(302)
-                    self.send_header("Location", "http://idp.invalid/doc")
-                    self.end_headers()
-                    return
-                data = json.dumps(server.document).encode() if self.path == "/doc" else b"[1, 2]"
-                self.send_response(server.status)
-                if server.cache_control:
-                    self.send_header("Cache-Control", server.cache_control)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+    @property
+    def total(self) -> int:
+        return sum(self.hits.values())
 
 
 @pytest.fixture
@@ -51,8 +38,7 @@ def server():
     jwks.clear_cache()
     running = Server()
     yield running
-    running.httpd.shutdown()
-    running.httpd.server_close()
+    running.close()
     jwks.clear_cache()
 
 
@@ -73,23 +59,23 @@ def test_documents_are_cached_for_their_max_age(server, clock):
     server.document = {"version": 2}
     clock[0] += 299
     assert fetch(f"{server.url}/doc") == {"version": 1}
-    assert server.hits == 1
+    assert server.total == 1
     clock[0] += 1
     assert fetch(f"{server.url}/doc") == {"version": 2}
-    assert server.hits == 2
+    assert server.total == 2
 
 
 def test_without_cache_control_the_default_ttl_applies_and_tiny_max_ages_are_raised(server, clock):
     fetch(f"{server.url}/doc")
     clock[0] += jwks.DEFAULT_TTL - 1
     fetch(f"{server.url}/doc")
-    assert server.hits == 1
+    assert server.total == 1
     jwks.clear_cache()
     server.cache_control = "max-age=0"
     fetch(f"{server.url}/doc")
     clock[0] += jwks.MIN_TTL - 1
     fetch(f"{server.url}/doc")
-    assert server.hits == 2  # max-age=0 would mean a fetch per token; MIN_TTL bounds it
+    assert server.total == 2  # max-age=0 would mean a fetch per token; MIN_TTL bounds it
 
 
 def test_forced_refreshes_are_limited_per_url(server, clock):
@@ -97,11 +83,11 @@ def test_forced_refreshes_are_limited_per_url(server, clock):
     server.document = {"version": 2}
     for _ in range(20):
         assert fetch(f"{server.url}/doc", refresh=True) == {"version": 1}
-    assert server.hits == 1  # a flood of unknown kids right after a fetch costs the issuer nothing
+    assert server.total == 1  # a flood of unknown kids right after a fetch costs the issuer nothing
     clock[0] += jwks.REFRESH_INTERVAL
     assert fetch(f"{server.url}/doc", refresh=True) == {"version": 2}
     assert fetch(f"{server.url}/doc", refresh=True) == {"version": 2}
-    assert server.hits == 2
+    assert server.total == 2
 
 
 def test_an_outage_keeps_the_keys_already_held(server, clock):
@@ -110,7 +96,7 @@ def test_an_outage_keeps_the_keys_already_held(server, clock):
     server.status = 500
     clock[0] += 61
     assert fetch(f"{server.url}/doc") == {"version": 1}
-    assert server.hits == 2
+    assert server.total == 2
 
 
 def test_an_outage_with_nothing_held_fails_fast_then_retries(server, clock):
@@ -122,7 +108,7 @@ def test_an_outage_with_nothing_held_fails_fast_then_retries(server, clock):
     assert server.url in raised.value.detail
     with pytest.raises(AuthProviderUnavailableError):
         fetch(f"{server.url}/doc")
-    assert server.hits == 1  # within FAILURE_BACKOFF: no second request
+    assert server.total == 1  # within FAILURE_BACKOFF: no second request
     server.status = 200
     clock[0] += jwks.FAILURE_BACKOFF
     assert fetch(f"{server.url}/doc") == {"version": 1}
