@@ -325,28 +325,60 @@ def test_loader_refuses_a_malformed_auth_config(tmp_path, text, words):
                 del sys.modules[module]
 
 
-def test_apps_without_auth_config_never_import_joserfc(tmp_path):
-    script = textwrap.dedent(
-        """
-        import json, sys
-        from tests.http.conftest import Context, make_event
-        from authlib_core.http import lambda_handler
-        r = lambda_handler.handler(
-            make_event("POST", "/api/query", json.dumps({"path": "calls:echo", "args": {"value": 1}})), Context())
-        print("RESULT", r["statusCode"], "joserfc" in sys.modules)
-        """
-    )
+LAMBDA_SCRIPT = textwrap.dedent(
+    """
+    import json, os, sys
+    from tests.http.conftest import Context, make_event
+    from authlib_core.http import lambda_handler
+    body = json.dumps({"path": os.environ["CALL_PATH"], "args": {}})
+    headers = {"authorization": "Bearer " + os.environ["TOKEN"]} if os.environ.get("TOKEN") else {}
+    r = lambda_handler.handler(make_event("POST", "/api/query", body, headers=headers), Context())
+    print("RESULT " + json.dumps({"status": r["statusCode"], "body": json.loads(r["body"]),
+                                  "joserfc": "joserfc" in sys.modules}))
+    """
+)
+
+
+def run_lambda_handler(tmp_path, functions, call_path, token=None, **env_vars):
+    """The module-level Lambda entry point in a fresh interpreter, configured from the environment as on AWS."""
     env = {
         "PATH": "/usr/bin:/bin",
         "PYTHONPATH": str(ROOT_DIR),
-        "AUTHLIB_FUNCTIONS_DIR": str(ROOT_DIR / "tests" / "http" / "apps" / "wireapp"),
+        "AUTHLIB_FUNCTIONS_DIR": str(functions),
         "AUTHLIB_SQLITE_PATH": str(tmp_path / "l.sqlite3"),
+        "CALL_PATH": call_path,
+        "TOKEN": token or "",
+        **env_vars,
     }
     proc = subprocess.run(
-        [sys.executable, "-c", script], cwd=ROOT_DIR, env=env, capture_output=True, text=True, timeout=60, check=False
+        [sys.executable, "-c", LAMBDA_SCRIPT],
+        cwd=ROOT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    assert "RESULT 200 False" in proc.stdout
+    return json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))[7:])
+
+
+def test_apps_without_auth_config_never_import_joserfc(tmp_path):
+    result = run_lambda_handler(tmp_path, ROOT_DIR / "tests" / "http" / "apps" / "wireapp", "calls:echo")
+    assert (result["status"], result["joserfc"]) == (200, False)
+
+
+def test_the_lambda_entry_point_reads_the_providers_and_the_loopback_switch_from_the_environment(
+    tmp_path, app_dir, issuer
+):
+    switch = {"AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP": "true"}
+    result = run_lambda_handler(tmp_path, app_dir, "who:me", issuer.token(), **switch)
+    assert result["status"] == 200, result
+    assert result["body"]["value"]["identity"]["tokenIdentifier"] == f"{issuer.url}|user-42"
+    assert result["joserfc"] is True
+    expired = issuer.token(exp=int(time.time()) - 60, iat=int(time.time()) - 400)
+    result = run_lambda_handler(tmp_path, app_dir, "who:me", expired, **switch)
+    assert (result["status"], result["body"]["code"]) == (401, "InvalidAuthHeader")
 
 
 PEOPLE_SCHEMA = textwrap.dedent(
