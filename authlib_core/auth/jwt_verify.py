@@ -111,12 +111,12 @@ class ExternalAuth:
                 f"Could not verify the auth token: it is signed with {_show(algorithm)}, and "
                 f"{provider.describe()} accepts only {', '.join(provider.algorithms)}."
             )
-        key = self._key(provider, header.get("kid"), str(algorithm))
+        key = self._key(provider, header.get("kid"))
         try:
             verified = jwt.decode(token, key, algorithms=[str(algorithm)])
         except BadSignatureError:
             raise AuthTokenError("Could not verify the auth token: its signature is invalid.") from None
-        except JoseError:
+        except (JoseError, ValueError, TypeError):  # e.g. the JWKS holds an EC key under the kid of an RS256 token
             raise AuthTokenError("Could not verify the auth token: its signature could not be checked.") from None
         self._check_claims(provider, verified.claims)
         return _identity(provider, verified.claims)
@@ -163,7 +163,7 @@ class ExternalAuth:
             )
         return jwks_uri
 
-    def _key(self, provider: OIDCProvider | CustomJWTProvider, kid: object, algorithm: str) -> Key:
+    def _key(self, provider: OIDCProvider | CustomJWTProvider, kid: object) -> Key:
         url = self._jwks_url(provider)
         for refresh in (False, True):
             key_set = self._key_set(url, refresh=refresh)

@@ -178,6 +178,14 @@ def test_bad_signature_and_foreign_key_are_refused(lambda_call, issuer):
     assert "signature is invalid" in body["message"]
 
 
+def test_a_key_of_another_type_under_the_tokens_kid_is_refused(lambda_call, issuer):
+    token = issuer.token()
+    issuer.keys = [ECKey.generate_key("P-256", parameters={"kid": "k1"}, private=True)]
+    status, body = lambda_call(token)
+    assert (status, body["code"]) == (401, "InvalidAuthHeader")
+    assert "could not be checked" in body["message"]
+
+
 def test_alg_none_and_hs256_are_refused(lambda_call, issuer):
     claims = jwt.decode(issuer.token(), issuer.keys[0]).claims
 
