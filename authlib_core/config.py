@@ -52,6 +52,8 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_RATE_LIMIT_ACCOUNT_MAX": "failed passwords per account and address per window (default 5)",
     "AUTHLIB_RATE_LIMIT_ACCOUNT_GLOBAL_MAX": "failed passwords per account before lockdown (default 50)",
     "AUTHLIB_RATE_LIMIT_ACCOUNT_WINDOW": "seconds of the per-account failure windows (default 900 = 15 minutes)",
+    "AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP": "'true' lets auth_config.py providers on 127.0.0.1/localhost use plain http "
+    "(local test issuers only; otherwise keys are fetched over https)",
     "AWS_REGION": "AWS region (set by Lambda)",
     # Deployment (template.yaml, docs/deploy.md). POWERTOOLS_* are read by Powertools, not by us.
     "AUTHLIB_SECRETS_PARAMETER": "SSM SecureString holding the secrets, read at cold start if AUTHLIB_SECRETS is unset",
@@ -96,6 +98,8 @@ class Settings:
     rate_limit_account_max: int = 5
     rate_limit_account_global_max: int = 50
     rate_limit_account_window: int = 900
+    #: Fetch the keys of an ``auth_config.py`` provider on a loopback host over plain http (local test issuers).
+    jwt_allow_loopback_http: bool = False
 
     @property
     def auth(self) -> AuthSettings:
@@ -170,6 +174,7 @@ class Settings:
             rate_limit_account_global_max=_positive(env, "AUTHLIB_RATE_LIMIT_ACCOUNT_GLOBAL_MAX", 50, unit="failures"),
             rate_limit_account_window=_positive(env, "AUTHLIB_RATE_LIMIT_ACCOUNT_WINDOW", 900),
             allowed_kinds=_allowed_kinds(env.get("AUTHLIB_ALLOWED_KINDS", "")),
+            jwt_allow_loopback_http=_switch(env, "AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP") is True,
         )
         settings.auth  # noqa: B018 - validates the session lifetimes together
         return settings

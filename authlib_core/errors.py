@@ -15,9 +15,11 @@
     │   ├── InvalidCursorError        a pagination cursor that is forged or belongs to another query
     │   ├── DocumentNotFoundError     patch/replace/delete of an id that does not exist
     │   └── LimitExceededError        a documented limit (document size, reads, writes, ...) was hit
+    ├── AuthTokenError                HTTP 401: a bearer JWT that is invalid or from no configured provider
     ├── SystemFailure                 HTTP 503: ``message`` for the client, ``detail`` for the log only
     │   ├── ConflictError             a mutation kept conflicting with concurrent writes
-    │   └── StorageUnavailableError   the storage engine failed for a reason outside the caller
+    │   ├── StorageUnavailableError   the storage engine failed for a reason outside the caller
+    │   └── AuthProviderUnavailableError  an identity provider's keys could not be fetched
     ├── FunctionLoadError             the functions folder cannot be loaded (names the file and function)
     ├── SchemaDefinitionError         ``define_schema`` / ``define_table`` was given something invalid
     └── ConfigError                   the settings or environment are invalid
@@ -46,6 +48,8 @@ from authlib_core.display import display_value
 
 __all__ = [
     "ArgumentValidationError",
+    "AuthProviderUnavailableError",
+    "AuthTokenError",
     "AuthlibError",
     "ConfigError",
     "ConflictError",
@@ -225,6 +229,35 @@ class StorageUnavailableError(SystemFailure):
     """
 
     code = "StorageUnavailable"
+
+
+class AuthProviderUnavailableError(SystemFailure):
+    """An identity provider's discovery document or keys (JWKS) could not be fetched. Maps to HTTP 503.
+
+    The token may well be valid: nothing was decided about it, so the client may retry. ``detail`` (log only) names
+    the URL and the failure.
+    """
+
+    code = "AuthProviderUnavailable"
+
+
+class AuthTokenError(AuthlibError):
+    """An ``Authorization: Bearer <JWT>`` that cannot be used: HTTP 401 ``{"code", "message"}``; nothing runs.
+
+    ``code`` is Convex's: ``InvalidAuthHeader`` (malformed, badly signed, expired, wrong claims) or
+    ``NoAuthProvider`` (no provider of ``functions/auth_config.py`` has the token's issuer and audience). The
+    message says what is wrong with the token and never includes key material or server internals.
+
+    Example:
+        >>> AuthTokenError("The token has expired.").code
+        'InvalidAuthHeader'
+    """
+
+    code = "InvalidAuthHeader"
+
+    def __init__(self, message: str, *, code: str = "InvalidAuthHeader") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 class FunctionLoadError(AuthlibError):

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
+    from authlib_core.auth.jwt_verify import ExternalAuth
     from authlib_core.auth.service import AuthService
     from authlib_core.config import Settings
     from authlib_core.database import Database
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "Runtime",
     "build_auth_service",
+    "build_external_auth",
     "build_runtime",
     "connect_database",
     "server_secrets",
@@ -49,6 +51,8 @@ class Runtime:
     executor: Executor
     #: Sessions and ``/api/auth/*``; None when the app's schema does not include ``auth_tables``.
     auth: AuthService | None = None
+    #: Identity from external JWTs (``functions/auth_config.py``); None when the app declares no providers.
+    external_auth: ExternalAuth | None = None
 
     @property
     def source_files(self) -> tuple[Path, ...]:
@@ -79,7 +83,28 @@ def build_runtime(
         database=database,
         executor=Executor(app.registry, database),
         auth=build_auth_service(settings, app.schema, database),
+        external_auth=build_external_auth(settings, app),
     )
+
+
+def build_external_auth(settings: Settings, app: LoadedApp) -> ExternalAuth | None:
+    """The JWT verifier for ``auth_config.py``'s providers; None (and joserfc never imported) without providers.
+
+    Raises:
+        ConfigError: a provider's issuer or JWKS URL is not https (plain http is allowed only for a loopback host
+            with ``AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP=true``).
+    """
+    if not app.auth_providers:
+        return None
+    from authlib_core.auth.jwt_config import CustomJWTProvider, check_provider_url
+    from authlib_core.auth.jwt_verify import ExternalAuth
+
+    for provider in app.auth_providers:
+        url = provider.jwks if isinstance(provider, CustomJWTProvider) else provider.domain
+        problem = check_provider_url(url, allow_loopback_http=settings.jwt_allow_loopback_http)
+        if problem is not None:
+            raise ConfigError(f"functions/auth_config.py, {provider.describe()}: {problem}.")
+    return ExternalAuth(app.auth_providers, allow_loopback_http=settings.jwt_allow_loopback_http)
 
 
 def build_auth_service(settings: Settings, schema: Schema | None, database: Database) -> AuthService | None:

@@ -1,6 +1,8 @@
 """Authentication: who is calling (``ctx.auth``), and Better Auth's sessions, cookies and endpoints.
 
 * :mod:`~authlib_core.auth.identity`: ``ctx.auth``, :class:`UserIdentity`, :func:`get_auth_user_id`.
+* :class:`OIDCProvider`, :class:`CustomJWTProvider`: the identity providers of ``functions/auth_config.py``,
+  whose JWTs become ``ctx.auth`` (:mod:`~authlib_core.auth.jwt_config`; docs/auth.md).
 * :data:`auth_tables`: the ``users`` and ``authAccounts`` tables to spread into your schema.
 * :class:`AuthService`: ``/api/auth/*`` (:meth:`AuthService.handle`) and the per-request ``ctx.auth``
   (:meth:`AuthService.auth_for`), over the document database and a session store.
@@ -16,6 +18,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from authlib_core.auth.identity import Auth, HasAuth, NoAuth, StaticAuth, UserIdentity, get_auth_user_id
+from authlib_core.auth.jwt_config import CustomJWTProvider, OIDCProvider
 from authlib_core.auth.tables import auth_tables
 
 if TYPE_CHECKING:
@@ -28,8 +31,10 @@ __all__ = [
     "AuthHttpRequest",
     "AuthHttpResponse",
     "AuthService",
+    "CustomJWTProvider",
     "HasAuth",
     "NoAuth",
+    "OIDCProvider",
     "RequestAuth",
     "StaticAuth",
     "UserIdentity",

@@ -47,6 +47,10 @@ class UserIdentity:
     email_verified: bool | None = None
     session_id: str | None = None
     extra: Mapping[str, Value] = dataclasses.field(default_factory=dict)
+    #: True for an identity from an external provider's JWT (``functions/auth_config.py``): ``subject`` is that
+    #: provider's user id, not one of this app's ``users``, so :func:`get_auth_user_id` returns ``None``.
+    #: Not part of :meth:`to_json`.
+    external: bool = False
 
     def to_json(self) -> dict[str, Value]:
         """The identity with Convex's camelCase keys; unset optional fields are left out, ``extra`` is merged in."""
@@ -113,6 +117,10 @@ class StaticAuth:
 def get_auth_user_id(ctx: HasAuth) -> str | None:
     """The signed-in user's id (``identity.subject``), or ``None`` when the call is anonymous.
 
+    It names a user of this app's own sign-in (a ``users`` document). A caller identified by an external
+    provider's JWT (``functions/auth_config.py``) gets ``None`` here: read ``ctx.auth.get_user_identity()`` and
+    map its ``token_identifier`` to your own users (docs/auth.md, "Identity from external JWTs").
+
     Example:
         >>> from authlib_core import ConvexError, get_auth_user_id, query
         >>> @query
@@ -126,4 +134,4 @@ def get_auth_user_id(ctx: HasAuth) -> str | None:
     a :class:`~authlib_core.errors.ConvexError` the client can act on.
     """
     identity = ctx.auth.get_user_identity()
-    return None if identity is None else identity.subject
+    return None if identity is None or identity.external else identity.subject

@@ -5,7 +5,9 @@ Which files are function modules (their module-level functions get paths):
 - every ``*.py`` file in the folder and its sub-folders, named by its path: ``admin/users.py`` is ``admin/users``;
   ``admin/__init__.py`` is ``admin`` too (so ``admin.py`` beside it is a duplicate and an error);
 - **not** the top-level ``__init__.py`` (the folder may be a package or not), nor ``schema.py`` (its ``schema``
-  attribute is loaded as the app's schema), nor the reserved ``http.py`` and ``crons.py``;
+  attribute is loaded as the app's schema), nor ``auth_config.py`` (its ``providers`` list names the identity
+  providers whose JWTs are accepted, see :mod:`authlib_core.auth.jwt_config`), nor the reserved ``http.py`` and
+  ``crons.py``;
 - **not** files or folders whose name starts with ``_`` (``_helpers.py``, ``_lib/``) or ``.``: put shared helpers
   there. Function modules may import them (``from functions._helpers import ...`` or relatively).
 
@@ -28,6 +30,7 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from authlib_core.auth.jwt_config import CustomJWTProvider, OIDCProvider, parse_providers
 from authlib_core.errors import FunctionLoadError
 from authlib_core.functions._importing import forget_package, install_finder, loaded_by_us, owned_by
 from authlib_core.functions.paths import identifier_problem, make_path
@@ -41,7 +44,7 @@ if TYPE_CHECKING:
 __all__ = ["RESERVED_MODULES", "LoadedApp", "load_functions"]
 
 #: Top-level module names that are never function modules (``schema`` is loaded for its ``schema`` attribute).
-RESERVED_MODULES = frozenset({"schema", "http", "crons"})
+RESERVED_MODULES = frozenset({"schema", "auth_config", "http", "crons"})
 
 _DEFAULT_PACKAGE = "authlib_user_functions"
 
@@ -55,6 +58,8 @@ class LoadedApp:
     schema: Schema | None
     #: Every ``.py`` file of the folder (what a reloader watches).
     source_files: tuple[Path, ...]
+    #: The ``providers`` of ``auth_config.py`` (identity from external JWTs); empty without that file.
+    auth_providers: tuple[OIDCProvider | CustomJWTProvider, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -108,11 +113,14 @@ def _load(shown_dir: Path, root: Path, package: str) -> LoadedApp:
     modules = _function_modules(shown_dir, root, package, source_files)
     _import(shown_dir / "__init__.py" if (root / "__init__.py").is_file() else shown_dir, package, root)
     schema = _load_schema(shown_dir, root, package)
+    auth_providers = _load_auth_config(shown_dir, root, package)
     imported = {module.import_name: _import(module.file, module.import_name, root) for module in modules}
     functions: list[RegisteredFunction] = []
     for module in modules:
         functions.extend(_definitions(module, imported[module.import_name], set(imported)))
-    return LoadedApp(registry=Registry(functions), schema=schema, source_files=source_files)
+    return LoadedApp(
+        registry=Registry(functions), schema=schema, source_files=source_files, auth_providers=auth_providers
+    )
 
 
 def _function_modules(shown_dir: Path, root: Path, package: str, files: tuple[Path, ...]) -> list[_Module]:
@@ -172,6 +180,22 @@ def _load_schema(shown_dir: Path, root: Path, package: str) -> Schema | None:
             "`schema = define_schema({...})` with define_schema from authlib_core"
         )
     return schema
+
+
+def _load_auth_config(shown_dir: Path, root: Path, package: str) -> tuple[OIDCProvider | CustomJWTProvider, ...]:
+    if not (root / "auth_config.py").is_file():
+        return ()
+    shown = shown_dir / "auth_config.py"
+    module = _import(shown, f"{package}.auth_config", root)
+    if not hasattr(module, "providers"):
+        raise FunctionLoadError(
+            f"{shown}: defines no `providers`; write `providers = [OIDCProvider(domain=..., application_id=...)]` "
+            "with OIDCProvider / CustomJWTProvider from authlib_core.auth (or delete the file)"
+        )
+    try:
+        return parse_providers(module.providers)
+    except ValueError as exc:
+        raise FunctionLoadError(f"{shown}: {exc}") from None
 
 
 def _import(shown: Path, import_name: str, root: Path) -> types.ModuleType:

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from authlib_core.auth import NoAuth
+from authlib_core.auth import NoAuth, StaticAuth
+from authlib_core.auth.jwt_config import looks_like_jwt
+from authlib_core.errors import AuthTokenError
+from authlib_core.http.identity import bearer_token
 from authlib_core.http.messages import HttpResponse
 
 if TYPE_CHECKING:
@@ -60,8 +63,26 @@ class RuntimeAuthBridge:
         self._runtime = runtime
 
     def resolve(self, request: HttpRequest) -> Auth:
-        """A lazy ``ctx.auth``: the session (cookie or bearer) is read at most once, on first use."""
-        service = self._runtime().auth
+        """A lazy ``ctx.auth``: the session (cookie or bearer) is read at most once, on first use.
+
+        A bearer JWT (``functions/auth_config.py``) is verified here, before the function runs, as Convex does.
+
+        Raises:
+            AuthTokenError: the bearer is a JWT that is invalid or from no configured provider (HTTP 401).
+            AuthProviderUnavailableError: the provider's keys could not be fetched (HTTP 503).
+        """
+        runtime = self._runtime()
+        token = bearer_token(request)
+        if token is not None and looks_like_jwt(token):
+            if runtime.external_auth is None:
+                raise AuthTokenError(
+                    "No auth provider found matching the given token: the request carries a JWT, and this app "
+                    "accepts none (it has no functions/auth_config.py). Declare the token's issuer there, or send "
+                    "no Authorization header.",
+                    code="NoAuthProvider",
+                )
+            return StaticAuth(runtime.external_auth.verify(token))
+        service = runtime.auth
         if service is None:
             return NoAuth()
         return service.auth_for(to_auth_request(request))

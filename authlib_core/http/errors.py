@@ -11,8 +11,11 @@ kind, argument validation, limits...)
 bad format, oversized body)
 ``KindNotAllowedError`` (a kind this    403     ``{"code":"Forbidden","message"}``
 deployment does not serve)
+``AuthTokenError`` (a bearer JWT that   401     ``{"code":"InvalidAuthHeader"|"NoAuthProvider","message"}``
+is invalid or from no provider)
 ``ConflictError``                       503     ``{"code":"OptimisticConcurrencyControlFailure","message"}``
 ``StorageUnavailableError``             503     ``{"code":"StorageUnavailable","message"}``
+``AuthProviderUnavailableError``        503     ``{"code":"AuthProviderUnavailable","message"}``
 anything else                           200     ``{"status":"error","errorMessage":"[Request ID: <id>] Server
                                                 Error"}``; the stack goes to the log, nothing to the client
 ======================================  ======  ==============================================================
@@ -34,6 +37,8 @@ from typing import TYPE_CHECKING, Any
 from authlib_core.errors import (
     ArgumentValidationError,
     AuthlibError,
+    AuthProviderUnavailableError,
+    AuthTokenError,
     ConflictError,
     ConvexError,
     FunctionError,
@@ -94,9 +99,13 @@ def describe_error(
         return ErrorOutcome(400, {"code": exc.code, "message": exc.message}, "rejected")
     if isinstance(exc, KindNotAllowedError):
         return ErrorOutcome(403, {"code": "Forbidden", "message": exc.message}, "rejected")
-    if isinstance(exc, ConflictError | StorageUnavailableError):
+    if isinstance(exc, AuthTokenError):
+        return ErrorOutcome(401, {"code": exc.code, "message": exc.message}, "rejected")
+    if isinstance(exc, ConflictError | StorageUnavailableError | AuthProviderUnavailableError):
         logger.warning(
-            "storage unavailable or conflicting",
+            "identity provider unavailable"
+            if isinstance(exc, AuthProviderUnavailableError)
+            else "storage unavailable or conflicting",
             extra={"error_code": exc.code, "error_message": exc.message, "error_detail": exc.detail},
         )
         return ErrorOutcome(503, {"code": exc.code, "message": exc.message}, "unavailable")

@@ -173,7 +173,7 @@ class TestBackend:
     @property
     def user_id(self) -> str | None:
         """The signed-in user's id (what ``get_auth_user_id(ctx)`` returns in calls made through this view)."""
-        return None if self.identity is None else self.identity.subject
+        return None if self.identity is None or self.identity.external else self.identity.subject
 
     def with_identity(
         self,

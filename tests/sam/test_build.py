@@ -17,7 +17,8 @@ pytestmark = pytest.mark.sam
 
 FUNCTIONS = ("QueryFunction", "MutationFunction", "AuthFunction")
 #: Top-level names that must never be shipped: tests, dev tools, the X-Ray SDK (tracing is off by
-#: default), the CRT and pyOpenSSL that SAM CLI's own boto3[crt] drags in elsewhere.
+#: default), the CRT and pyOpenSSL that SAM CLI's own boto3[crt] drags in elsewhere. (``cryptography`` is
+#: shipped: joserfc verifies external JWTs with it, imported only when functions/auth_config.py has providers.)
 FORBIDDEN = {
     "tests",
     "test",
@@ -31,7 +32,6 @@ FORBIDDEN = {
     "wrapt",
     "awscrt",
     "OpenSSL",
-    "cryptography",
     "samcli",
     "cfnlint",
     "bench",
@@ -42,7 +42,17 @@ FORBIDDEN = {
     "bin",
 }
 #: The runtime dependencies pinned in infra/requirements-lambda.txt (import names).
-REQUIRED = {"authlib_core", "pydantic", "pydantic_core", "aws_lambda_powertools", "argon2", "boto3", "botocore"}
+REQUIRED = {
+    "authlib_core",
+    "pydantic",
+    "pydantic_core",
+    "aws_lambda_powertools",
+    "argon2",
+    "boto3",
+    "botocore",
+    "joserfc",
+    "cryptography",
+}
 
 
 def zipped_size(directory: Path) -> int:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from authlib_core import ConvexError
+from authlib_core import ConvexError, UserIdentity
 from authlib_core.errors import (
     ArgumentValidationError,
     ConfigError,
@@ -54,6 +54,22 @@ def test_with_identity_sets_the_identity_without_a_user_document(t: TestBackend)
     }
     assert t.with_identity(subject="u-1").identity.token_identifier == f"{TEST_ISSUER}|u-1"
     assert t.table("users") == []
+
+
+def test_an_external_identity_is_seen_but_is_no_user_of_the_app(t: TestBackend) -> None:
+    identity = UserIdentity(
+        subject="cognito-sub",
+        token_identifier="https://idp.example|cognito-sub",
+        issuer="https://idp.example",
+        email="c@example.com",
+        external=True,
+    )
+    caller = t.with_identity(identity)
+    assert caller.query("tasks:whoami") == {"subject": "cognito-sub", "email": "c@example.com"}
+    assert caller.user_id is None
+    with pytest.raises(ConvexError) as raised:  # tasks:mine keys rows by get_auth_user_id, which is None here
+        caller.query("tasks:mine")
+    assert raised.value.data == {"code": "UNAUTHENTICATED"}
 
 
 def test_create_user_stores_a_user_like_sign_up_and_refuses_a_taken_email(t: TestBackend) -> None:
