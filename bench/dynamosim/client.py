@@ -38,7 +38,7 @@ class SimClient:
     def __init__(self, sim: Scheduler, store: Store, *, seed: int, max_attempts: int = MAX_ATTEMPTS) -> None:
         self._sim = sim
         self._store = store
-        self._rng = random.Random(seed)  # noqa: S311 - simulation jitter
+        self._rng = random.Random(seed)
         self._max_attempts = max_attempts
         config = types.SimpleNamespace(connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S)
         self.meta = types.SimpleNamespace(config=config)

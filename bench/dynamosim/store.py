@@ -204,7 +204,7 @@ class Store:
 
     def __init__(self, sim: Scheduler, config: ModelConfig | None = None, *, seed: int = 0) -> None:
         self.sim = sim
-        self.rng = random.Random(seed)  # noqa: S311 - simulated latencies
+        self.rng = random.Random(seed)
         self.config = config or ModelConfig()
         self._items: dict[str, dict[bytes, Item]] = {}
         self._sorted: dict[str, list[bytes]] = {}
@@ -289,7 +289,7 @@ class Store:
             "The level of configured provisioned throughput for the table was exceeded (KeyRangeThroughputExceeded).",
         )
 
-    def _serve_GetItem(self, params: Mapping[str, Any], reply: Callable[[Any, float], None]) -> None:  # noqa: N802
+    def _serve_GetItem(self, params: Mapping[str, Any], reply: Callable[[Any, float], None]) -> None:
         key = _key_of(params["Key"])
         item = self.item(key)
         if self._admit({key[0]: read_units(item_size(item) if item else 0)}, {}):
@@ -298,7 +298,7 @@ class Store:
         response = {} if item is None else {"Item": _project(item, params.get("ProjectionExpression"))}
         self._done("GetItem", reply, response)
 
-    def _serve_BatchGetItem(self, params: Mapping[str, Any], reply: Callable[[Any, float], None]) -> None:  # noqa: N802
+    def _serve_BatchGetItem(self, params: Mapping[str, Any], reply: Callable[[Any, float], None]) -> None:
         ((table, request),) = params["RequestItems"].items()
         keys = [_key_of(key) for key in request["Keys"]]
         reads: Counter[str] = Counter()
@@ -313,7 +313,7 @@ class Store:
         items = [_project(item, projection) for item in found if item is not None]
         self._done("BatchGetItem", reply, {"Responses": {table: items}, "UnprocessedKeys": {}})
 
-    def _serve_Query(self, params: Mapping[str, Any], reply: Callable[[Any, float], None]) -> None:  # noqa: N802
+    def _serve_Query(self, params: Mapping[str, Any], reply: Callable[[Any, float], None]) -> None:
         values = params["ExpressionAttributeValues"]
         expression = params["KeyConditionExpression"]
         if match := _KEY_BETWEEN.match(expression):
@@ -359,7 +359,7 @@ class Store:
             response["LastEvaluatedKey"] = {"pk": dict(out[-1]["pk"]), "sk": dict(out[-1]["sk"])}
         self._done("Query", reply, response)
 
-    def _serve_TransactGetItems(self, params: Mapping[str, Any], reply: Callable[[Any, float], None]) -> None:  # noqa: N802
+    def _serve_TransactGetItems(self, params: Mapping[str, Any], reply: Callable[[Any, float], None]) -> None:
         gets = [action["Get"] for action in params["TransactItems"]]
         if len(gets) > MAX_ACTIONS:
             self._done("TransactGetItems", reply, StoreError("ValidationException", "more than 100 items"))
@@ -391,7 +391,7 @@ class Store:
             if reason == "TransactionConflict":
                 self.stats.conflict_items[key] += 1
 
-    def _serve_PutItem(self, params: Mapping[str, Any], reply: Callable[[Any, float], None]) -> None:  # noqa: N802
+    def _serve_PutItem(self, params: Mapping[str, Any], reply: Callable[[Any, float], None]) -> None:
         item = params["Item"]
         key = _key_of(item)
         old = self.item(key)
@@ -407,12 +407,14 @@ class Store:
             return
         if not _condition_holds(params.get("ConditionExpression"), old, params.get("ExpressionAttributeValues", {})):
             self.stats.condition_failures += 1
-            self._done("PutItem", reply, StoreError("ConditionalCheckFailedException", "The conditional request failed"))
+            self._done(
+                "PutItem", reply, StoreError("ConditionalCheckFailedException", "The conditional request failed")
+            )
             return
         self._put(key, item)
         self._done("PutItem", reply, {})
 
-    def _serve_TransactWriteItems(self, params: Mapping[str, Any], reply: Callable[[Any, float], None]) -> None:  # noqa: N802
+    def _serve_TransactWriteItems(self, params: Mapping[str, Any], reply: Callable[[Any, float], None]) -> None:
         actions = [next(iter(action.items())) for action in params["TransactItems"]]
         keys = [_key_of(body["Item"] if kind == "Put" else body["Key"]) for kind, body in actions]
         # [TX] at most 100 actions, on distinct items, at most 4 MB in aggregate.
@@ -439,7 +441,9 @@ class Store:
             return
         reasons = [
             "None"
-            if _condition_holds(body.get("ConditionExpression"), self.item(key), body.get("ExpressionAttributeValues", {}))
+            if _condition_holds(
+                body.get("ConditionExpression"), self.item(key), body.get("ExpressionAttributeValues", {})
+            )
             else "ConditionalCheckFailed"
             for (_, body), key in zip(actions, keys, strict=True)
         ]

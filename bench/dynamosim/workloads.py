@@ -84,7 +84,7 @@ class Model:
         self.store = Store(self.sim, config, seed=seed)
         self._instances = 0
 
-    def database(self) -> tuple[Database, SimClient]:
+    def database(self, clock: Callable[[], float] | None = None) -> tuple[Database, SimClient]:
         """A new instance's ``Database`` over its own client and engine (seeded from the model's seed)."""
         self._instances += 1
         seed = self.seed * 100_003 + self._instances
@@ -94,15 +94,15 @@ class Model:
             engine,
             schema,
             cursor_secret=b"model-cursor-secret-" + b"x" * 16,
-            clock=self.sim.clock,
+            clock=clock or self.sim.clock,
             sleep=self.sim.sleep,
-            rng=random.Random(seed),  # noqa: S311 - backoff jitter
+            rng=random.Random(seed),
         )
         return database, client
 
-    def run_one(self, body: Callable[[Database], Any]) -> Any:
+    def run_one(self, body: Callable[[Database], Any], clock: Callable[[], float] | None = None) -> Any:
         """Run ``body`` on a fresh instance to completion (setup, and single-client comparisons)."""
-        database, _ = self.database()
+        database, _ = self.database(clock)
         out: list[Any] = []
         self.sim.spawn(lambda: out.append(body(database)))
         self.sim.run()
@@ -144,7 +144,7 @@ def run_workload(
         counter_id = model.run_one(lambda db: db.run_mutation(lambda w: w.insert("counters", {"name": "c", "n": 0.0})))
     start = model.sim.now
     end = start + duration_s
-    stats = {"commits": 0, "failures": 0, "queries": 0}
+    stats = {"commits": 0, "failures": 0, "queries": 0, "applied": 0}
     latencies: list[float] = []
     databases: list[Database] = []
 
@@ -163,6 +163,7 @@ def run_workload(
             except AuthlibError:
                 stats["failures"] += 1
                 continue
+            stats["applied"] += 1
             if model.sim.now <= end:
                 stats["commits"] += 1
                 latencies.append((model.sim.now - began) * 1000)
@@ -180,6 +181,10 @@ def run_workload(
         databases.append(database)
         model.sim.spawn(lambda i=i, database=database: instance(i, database))  # type: ignore[misc]
     model.sim.run()
+    if workload == "hot counter":
+        final = model.run_one(lambda db: db.run_query(lambda r: r.get(counter_id)["n"]))
+        if final != stats["applied"]:
+            raise AssertionError(f"hot counter: {stats['applied']} increments committed, the counter holds {final}")
     store = model.store.stats
     busiest, share, kind = store.busiest()
     hottest = store.conflict_items.most_common(1)
