@@ -19,10 +19,10 @@ from __future__ import annotations
 import heapq
 import itertools
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
 #: Epoch seconds that virtual time 0 stands for (documents get ``_creationTime`` from the virtual clock).
 EPOCH = 1_767_225_600.0
@@ -81,6 +81,35 @@ class Scheduler:
         wake = self.current()
         self.at(self.now + seconds, lambda: self.resume(wake))
         self.block()
+
+    def parallel_map(self, fn: Callable[[Any], Any], items: Iterable[Any], workers: int) -> list[Any]:
+        """(Instance side) ``fn`` over ``items`` on ``workers`` simulated threads, as a thread pool would; in order."""
+        work = list(enumerate(items))
+        results: list[Any] = [None] * len(work)
+        failures: list[BaseException] = []
+        parent = self.current()
+        running = [min(workers, len(work))]
+        if not work:
+            return []
+
+        def worker() -> None:
+            try:
+                while work:
+                    index, item = work.pop(0)
+                    results[index] = fn(item)
+            except BaseException as error:  # handed to the caller, like Future.result()
+                failures.append(error)
+            finally:
+                running[0] -= 1
+                if running[0] == 0:
+                    self.at(self.now, lambda: self.resume(parent))
+
+        for _ in range(running[0]):
+            self.spawn(worker)
+        self.block()
+        if failures:
+            raise failures[0]
+        return results
 
     def clock(self) -> float:
         """Virtual epoch seconds — the ``clock`` of the instances' ``Database``."""

@@ -32,7 +32,9 @@ from bench.dynamosim.scheduler import Scheduler
 from bench.dynamosim.store import ModelConfig, Store
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable, Iterator
+
+    from authlib_core.schema import Schema
 
 TABLE = "authlib-documents"
 WORKLOADS = ("independent users", "shared feed", "hot counter")
@@ -75,11 +77,34 @@ class Result:
         return statistics.quantiles(self.latencies_ms, n=100, method="inclusive")[int(q) - 1]
 
 
+class _VirtualPool:
+    """The engine's shard-query thread pool, in virtual time (real pool threads would run outside the scheduler)."""
+
+    def __init__(self, sim: Scheduler, workers: int) -> None:
+        self._sim = sim
+        self._workers = workers
+
+    def map(self, fn: Callable[[Any], Any], items: Iterable[Any]) -> Iterator[Any]:
+        return iter(self._sim.parallel_map(fn, items, self._workers))
+
+
+class ModelEngine(DynamoDBEngine):
+    """The production engine; only its multi-shard ``Query`` fan-out runs on simulated threads."""
+
+    def __init__(self, client: SimClient, table_name: str, sim: Scheduler, *, max_parallel_queries: int = 8) -> None:
+        super().__init__(client, table_name, max_parallel_queries=max_parallel_queries)  # type: ignore[arg-type]
+        self._pool = _VirtualPool(sim, max(1, max_parallel_queries))
+
+    def executor(self) -> Any:
+        return self._pool
+
+
 class Model:
     """One modelled table with its scheduler; :meth:`database` gives each simulated instance its own stack."""
 
-    def __init__(self, seed: int = 0, config: ModelConfig | None = None) -> None:
+    def __init__(self, seed: int = 0, config: ModelConfig | None = None, schema: Schema = schema) -> None:
         self.seed = seed
+        self.schema = schema
         self.sim = Scheduler()
         self.store = Store(self.sim, config, seed=seed)
         self._instances = 0
@@ -89,10 +114,10 @@ class Model:
         self._instances += 1
         seed = self.seed * 100_003 + self._instances
         client = SimClient(self.sim, self.store, seed=seed)
-        engine = DynamoDBEngine(client, TABLE)  # type: ignore[arg-type]  # the model's client, not botocore's
+        engine = ModelEngine(client, TABLE, self.sim)
         database = Database(
             engine,
-            schema,
+            self.schema,
             cursor_secret=b"model-cursor-secret-" + b"x" * 16,
             clock=clock or self.sim.clock,
             sleep=self.sim.sleep,
@@ -133,12 +158,21 @@ def _feed_page(r: Any) -> list[Any]:
 
 
 def run_workload(
-    workload: str, *, instances: int, duration_s: float, seed: int = 0, config: ModelConfig | None = None
+    workload: str,
+    *,
+    instances: int,
+    duration_s: float,
+    seed: int = 0,
+    config: ModelConfig | None = None,
+    schema: Schema = schema,
 ) -> Result:
-    """Run ``workload`` with ``instances`` simulated Lambda instances for ``duration_s`` of virtual time."""
+    """Run ``workload`` with ``instances`` simulated Lambda instances for ``duration_s`` of virtual time.
+
+    ``schema`` defaults to the benchmark app's; pass a variant (e.g. ``shards=``) to measure a what-if.
+    """
     if workload not in WORKLOADS:
         raise ValueError(f"unknown workload {workload!r}; choose one of {', '.join(WORKLOADS)}")
-    model = Model(seed, config)
+    model = Model(seed, config, schema)
     counter_id = ""
     if workload == "hot counter":
         counter_id = model.run_one(lambda db: db.run_mutation(lambda w: w.insert("counters", {"name": "c", "n": 0.0})))
@@ -188,6 +222,11 @@ def run_workload(
     store = model.store.stats
     busiest, share, kind = store.busiest()
     hottest = store.conflict_items.most_common(1)
+
+    def name(pk: str) -> str:
+        item = model.store.item((pk, b"\x00")) if pk.startswith("d#") else None
+        return f"a {item['tbl']['S']} document" if item and "tbl" in item else pk
+
     return Result(
         workload=workload,
         instances=instances,
@@ -198,10 +237,10 @@ def run_workload(
         latencies_ms=latencies,
         throttles=store.throttles - throttles_before,
         transaction_conflicts=store.transaction_conflicts,
-        busiest_partition=busiest,
+        busiest_partition=name(busiest),
         busiest_share_pct=share,
         busiest_kind=kind,
-        busiest_conflict_item=hottest[0][0][0] if hottest else "-",
+        busiest_conflict_item=name(hottest[0][0][0]) if hottest else "-",
         calls={op: n - before.get(op, 0) for op, n in store.calls.items()},
         queries=stats["queries"],
     )
