@@ -123,9 +123,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     schema = what_if_schema(args.user_shards, args.creation_time_shards)
     lines = [
-        describe(
-            run_workload(args.workload, instances=int(n), duration_s=args.duration, seed=args.seed, schema=schema)
-        )
+        describe(run_workload(args.workload, instances=int(n), duration_s=args.duration, seed=args.seed, schema=schema))
         for n in args.instances.split(",")
     ]
     print(f"notes.by_user shards={args.user_shards}, by_creation_time shards={args.creation_time_shards}:")
