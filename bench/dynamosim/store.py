@@ -11,6 +11,9 @@ Every rule below follows the DynamoDB Developer Guide; the page is named where t
     cancelled (``TransactionConflict``). GetItem and Query read committed data and never conflict.
   - "Capacity management for transactions": transactional writes cost 2 write units per 1 KB, transactional
     reads 2 read units per 4 KB.
+* [CANCEL] API reference, ``TransactionCanceledException``: DynamoDB cancels a TransactGetItems when "there is an
+  ongoing TransactGetItems operation that conflicts with a concurrent PutItem, UpdateItem, DeleteItem or
+  TransactWriteItems request" (https://docs.aws.amazon.com/amazondynamodb/latest/APIReference/API_TransactGetItems.html).
 * [RW]  "DynamoDB read and write operations" (capacity unit consumption)
   https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/read-write-operations.html
   - a strongly consistent read of up to 4 KB: 1 read unit, item sizes rounded up to 4 KB (GetItem, and each
@@ -195,6 +198,16 @@ def _project(item: Item, projection: str | None) -> Item:
     return {name: dict(item[name]) for name in names if name in item}
 
 
+class _Watch:
+    """One in-flight TransactGetItems: the items it reads and those a write touched meanwhile."""
+
+    __slots__ = ("hit", "keys")
+
+    def __init__(self, keys: list[Key]) -> None:
+        self.keys = keys
+        self.hit: set[Key] = set()
+
+
 class Store:
     """One DynamoDB table with the behaviour documented above, in virtual time.
 
@@ -209,6 +222,8 @@ class Store:
         self._items: dict[str, dict[bytes, Item]] = {}
         self._sorted: dict[str, list[bytes]] = {}
         self._locks: dict[Key, int] = {}
+        #: items read by TransactGetItems still in flight -> their watches
+        self._watchers: dict[Key, list[_Watch]] = {}
         self._buckets: dict[tuple[str, str], _Bucket] = {}
         self._next_transaction = 0
         self.stats = StoreStats()
@@ -373,17 +388,39 @@ class Store:
             reasons = ["ThrottlingError"] * len(keys)
             self._done("TransactGetItems", reply, _cancelled(reasons))
             return
-        # [TX] a TransactGetItems of an item in an ongoing TransactWriteItems is cancelled.
+        # [TX] a TransactGetItems of an item in an ongoing TransactWriteItems is cancelled, and [CANCEL] so is an
+        # ongoing TransactGetItems when a write of one of its items arrives before it completes.
         reasons = ["TransactionConflict" if key in self._locks else "None" for key in keys]
         if "TransactionConflict" in reasons:
             self._record_conflicts(keys, reasons)
             self._done("TransactGetItems", reply, _cancelled(reasons))
             return
-        responses = []
-        for key, get in zip(keys, gets, strict=True):
-            item = self.item(key)
-            responses.append({} if item is None else {"Item": _project(item, get.get("ProjectionExpression"))})
-        self._done("TransactGetItems", reply, {"Responses": responses}, len(keys))
+        watch = _Watch(keys)
+        for key in keys:
+            self._watchers.setdefault(key, []).append(watch)
+
+        def finish() -> None:
+            for key in keys:
+                self._watchers[key].remove(watch)
+                if not self._watchers[key]:
+                    del self._watchers[key]
+            if watch.hit:
+                hit = ["TransactionConflict" if key in watch.hit else "None" for key in keys]
+                self._record_conflicts(keys, hit)
+                reply(_cancelled(hit), self.sim.now)
+                return
+            responses = []
+            for key, get in zip(keys, gets, strict=True):
+                item = self.item(key)
+                responses.append({} if item is None else {"Item": _project(item, get.get("ProjectionExpression"))})
+            reply({"Responses": responses}, self.sim.now)
+
+        self.sim.at(self.sim.now + self._latency("TransactGetItems", len(keys)), finish)
+
+    def _writing(self, key: Key) -> None:
+        """A write of ``key`` begins (a transaction takes its lock, or a single-item write applies)."""
+        for watch in self._watchers.get(key, ()):
+            watch.hit.add(key)
 
     def _record_conflicts(self, keys: list[Key], reasons: list[str]) -> None:
         self.stats.transaction_conflicts += 1
@@ -411,6 +448,7 @@ class Store:
                 "PutItem", reply, StoreError("ConditionalCheckFailedException", "The conditional request failed")
             )
             return
+        self._writing(key)
         self._put(key, item)
         self._done("PutItem", reply, {})
 
@@ -455,6 +493,7 @@ class Store:
         transaction = self._next_transaction
         for key in keys:
             self._locks[key] = transaction
+            self._writing(key)
         finish = self.sim.now + self._latency("TransactWriteItems", len(actions))
 
         def commit() -> None:

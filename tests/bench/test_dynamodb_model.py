@@ -152,3 +152,36 @@ def test_transaction_limits_are_enforced() -> None:
     store.serve("TransactWriteItems", {"TransactItems": actions}, lambda result, _: outcome.append(result))
     model.sim.run()
     assert getattr(outcome[0], "code", None) == "ValidationException"
+
+
+def _serve_at(model: Model, when: float, operation: str, params: dict[str, Any], out: list[Any]) -> None:
+    model.sim.at(when, lambda: model.store.serve(operation, params, lambda result, _: out.append(result)))
+
+
+def _put(pk: str, version: int) -> dict[str, Any]:
+    return {"TableName": TABLE, "Item": {"pk": {"S": pk}, "sk": {"B": b"\x00"}, "ver": {"N": str(version)}}}
+
+
+def test_overlapping_transactions_on_one_item_cancel_the_later_one() -> None:
+    model = Model(seed=1)
+    first: list[Any] = []
+    second: list[Any] = []
+    _serve_at(model, 0.0, "TransactWriteItems", {"TransactItems": [{"Put": _put("d#a", 1)}]}, first)
+    _serve_at(model, 0.0001, "TransactWriteItems", {"TransactItems": [{"Put": _put("d#a", 2)}]}, second)
+    model.sim.run()
+    assert first == [{}]
+    assert getattr(second[0], "reasons", None) == ["TransactionConflict"]
+    assert model.store.item(("d#a", b"\x00"))["ver"] == {"N": "1"}  # type: ignore[index]
+
+
+def test_a_write_during_a_transact_get_cancels_it() -> None:
+    model = Model(seed=1)
+    done: list[Any] = []
+    read: list[Any] = []
+    _serve_at(model, 0.0, "PutItem", _put("d#b", 1), done)
+    get = {"TransactItems": [{"Get": {"TableName": TABLE, "Key": {"pk": {"S": "d#b"}, "sk": {"B": b"\x00"}}}}]}
+    _serve_at(model, 0.001, "TransactGetItems", get, read)
+    _serve_at(model, 0.0011, "PutItem", _put("d#b", 2), done)
+    model.sim.run()
+    assert done == [{}, {}]
+    assert getattr(read[0], "reasons", None) == ["TransactionConflict"]
