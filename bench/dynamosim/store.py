@@ -360,7 +360,9 @@ class Store:
             item = self._items[pk][sk]
             read_bytes += item_size(item)
             out.append(item)
-        # DynamoDB returns LastEvaluatedKey whenever it stopped at Limit or at 1 MB.
+        # LastEvaluatedKey when the page stopped at Limit or 1 MB with items left (as moto does; DynamoDB may also
+        # return one when exactly Limit items were left, which the engine never follows: it asks for one more
+        # item than it needs).
         if limit is not None and len(out) == limit and len(out) < len(selected):
             stopped = True
         if self._admit({pk: read_units(read_bytes)}, {}):
