@@ -7,7 +7,8 @@ Usage (from the repository root, project venv active or ``PYTHONPATH=.``)::
     python -m bench --only warm,throughput
     python -m bench --compare docs/performance-reference.json   # adds the reference run's ratios
 
-Sections: cold (1), warm (2), counts (3), throughput (4), scaling (5), contention (6), memory (7).
+Sections: cold (1), warm (2), counts (3), throughput (4), scaling (5), contention (6), memory (7),
+dynamodb-scale (8: the DynamoDB concurrency model, virtual time).
 Timing never fails: the exit status is 0 unless a benchmark itself broke (a wrong answer, a crash).
 """
 
@@ -35,6 +36,7 @@ SECTIONS = {
     "scaling": "bench.scaling",
     "contention": "bench.contention",
     "memory": "bench.memory",
+    "dynamodb-scale": "bench.dynamodb_scale",
 }
 
 
@@ -161,6 +163,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _print_details(details: dict[str, Any]) -> None:
+    scale = details.get("dynamodb-scale", {}).get("detail")
+    if scale:
+        from bench.dynamodb_scale import format_table
+
+        print(f"\n[8] DynamoDB model, {scale['duration_s']} s of virtual time per run, seed {scale['seed']}:")
+        print(format_table(scale["table"]))
     cold = details.get("cold", {}).get("detail")
     if cold:
         print(f"\n[1] cold start source: {cold['source']}; -X importtime top cumulative (us) of the handler import:")

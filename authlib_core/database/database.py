@@ -93,6 +93,7 @@ class Database:
         retry: RetryPolicy | None = None,
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], None] = time.sleep,
+        rng: random.Random | None = None,
     ) -> None:
         self.engine = engine
         self.limits = limits or Limits()
@@ -102,7 +103,8 @@ class Database:
         self._codec = CursorCodec(cursor_secret)
         self._clock = clock
         self._sleep = sleep
-        self._rng = random.Random()  # noqa: S311 - jitter, not security
+        #: Backoff jitter; pass a seeded ``random.Random`` for reproducible runs (simulations, benchmarks).
+        self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._lane = threading.Lock()
 
     @property

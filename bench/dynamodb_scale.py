@@ -1,0 +1,134 @@
+"""DynamoDB at scale, on the model (:mod:`bench.dynamosim`): three workloads at N = 1, 8, 64, 256 instances.
+
+For each workload and N: committed mutations per second of virtual time, retries (conflicts) per commit, p50/p99
+latency of a committed mutation (its retries included), failed calls (the 503s: throttled transactions and
+exhausted retries), throttled requests, ``TransactionConflict`` cancellations, the busiest partition in any one
+second (share of its cap) and the item that cancelled most transactions. Each row's ``ratio`` is the rate at N
+divided by N times the rate at N = 1 (1.00 = linear scaling).
+
+Run: ``python -m bench --only dynamodb-scale`` (the whole table, about 20 s) or ``--quick`` (N = 1, 8).
+
+What-ifs (``python -m bench.dynamodb_scale --user-shards 4096 --creation-time-shards 4096 --instances 1,256``):
+the same workloads with ``notes`` indexes spread over more shards than a schema may declare (1-64), as a stand-in
+for finer-grained range versions (docs/performance.md, "DynamoDB at scale").
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from typing import Any
+
+from bench.common import Row
+from bench.dynamosim.workloads import WORKLOADS, Result, run_workload
+
+SECTION = "8 dynamodb-scale (model)"
+SEED = 1
+#: Virtual seconds each run lasts (every instance runs mutations back to back for this long).
+DURATION_S = 1.0
+QUICK_DURATION_S = 0.2
+#: Goals (issue 14): independent users at N = 256 reach 0.8 x linear; the shared feed 2,000 inserts/s.
+LINEAR_GOAL = 0.8
+FEED_GOAL = 2000.0
+
+
+def describe(result: Result) -> dict[str, Any]:
+    """One line of the detailed table."""
+    return {
+        "workload": result.workload,
+        "N": result.instances,
+        "commits/s": round(result.commits_per_s, 1),
+        "retries/commit": round(result.retries_per_commit, 2),
+        "p50 ms": round(result.percentile_ms(50), 1),
+        "p99 ms": round(result.percentile_ms(99), 1),
+        "failed": result.failures,
+        "throttled": result.throttles,
+        "tx conflicts": result.transaction_conflicts,
+        "busiest partition (peak % of cap)": (
+            f"{result.busiest_partition} {result.busiest_share_pct:.0f}% {result.busiest_kind}"
+        ),
+        "most conflicting item": result.busiest_conflict_item,
+        "calls": result.calls,
+        "queries": result.queries,
+    }
+
+
+def format_table(lines: list[dict[str, Any]]) -> str:
+    """The detailed table as Markdown (also what ``python -m bench`` prints for this section)."""
+    columns = [key for key in lines[0] if key != "calls"] if lines else []
+    out = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    out += ["| " + " | ".join(str(line[c]) for c in columns) + " |" for line in lines]
+    return "\n".join(out)
+
+
+def run(quick: bool = False) -> tuple[list[Row], dict[str, Any]]:
+    sizes = (1, 8) if quick else (1, 8, 64, 256)
+    duration = QUICK_DURATION_S if quick else DURATION_S
+    rows: list[Row] = []
+    lines: list[dict[str, Any]] = []
+    for workload in WORKLOADS:
+        single: float | None = None
+        for n in sizes:
+            result = run_workload(workload, instances=n, duration_s=duration, seed=SEED)
+            if n == 1:
+                single = result.commits_per_s
+            line = describe(result)
+            lines.append(line)
+            target, kind, value = "", "", None
+            if workload == "independent users" and n == max(sizes):
+                target, kind, value = f">= {LINEAR_GOAL:.1f}x linear", "min", LINEAR_GOAL
+            elif workload == "shared feed" and n == max(sizes):
+                target, kind = f">= {FEED_GOAL:.0f}/s", ""
+            rows.append(
+                Row(
+                    SECTION,
+                    f"{workload}, N={n}",
+                    "commits/s",
+                    result.commits_per_s,
+                    baseline=(single or 0.0) * n,
+                    target=target,
+                    target_kind=kind,
+                    target_value=value,
+                    note=(
+                        f"{line['retries/commit']} retries/commit, p50 {line['p50 ms']} ms, p99 {line['p99 ms']} ms, "
+                        f"{line['failed']} failed, {line['throttled']} throttled, busiest "
+                        f"{line['busiest partition (peak % of cap)']}"
+                    ),
+                )
+            )
+    return rows, {"duration_s": duration, "seed": SEED, "table": lines}
+
+
+def what_if_schema(user_shards: int, creation_time_shards: int) -> Any:
+    """The benchmark schema with ``notes`` spread over the given shard counts (no 1-64 check: a what-if only)."""
+    from authlib_core import define_schema
+    from authlib_core.schema import IndexDefinition
+    from bench.app.schema import schema
+
+    tables = dict(schema.tables)
+    notes = tables["notes"]
+    by_user = IndexDefinition("by_user", ("userId",), user_shards)
+    tables["notes"] = dataclasses.replace(notes, indexes=(by_user,), creation_time_shards=creation_time_shards)
+    return define_schema(tables)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.dynamodb_scale", description=__doc__)
+    parser.add_argument("--workload", choices=WORKLOADS, default="independent users")
+    parser.add_argument("--instances", default="1,8,64,256", help="comma-separated N")
+    parser.add_argument("--user-shards", type=int, default=1)
+    parser.add_argument("--creation-time-shards", type=int, default=1)
+    parser.add_argument("--duration", type=float, default=DURATION_S, help="virtual seconds per run")
+    parser.add_argument("--seed", type=int, default=SEED)
+    args = parser.parse_args(argv)
+    schema = what_if_schema(args.user_shards, args.creation_time_shards)
+    lines = [
+        describe(run_workload(args.workload, instances=int(n), duration_s=args.duration, seed=args.seed, schema=schema))
+        for n in args.instances.split(",")
+    ]
+    print(f"notes.by_user shards={args.user_shards}, by_creation_time shards={args.creation_time_shards}:")
+    print(format_table(lines))
+
+
+if __name__ == "__main__":
+    main()
