@@ -14,6 +14,7 @@ Nothing here logs a token, a cookie or a password.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import ipaddress
 import logging
 import math
@@ -23,6 +24,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
+from authlib_core.auth import change_email, email_verification, password_reset
 from authlib_core.auth.cookies import (
     CookieNames,
     encode_uri_component,
@@ -33,6 +35,7 @@ from authlib_core.auth.cookies import (
     unsign,
 )
 from authlib_core.auth.identity import UserIdentity
+from authlib_core.auth.links import checked_callback
 from authlib_core.auth.origin import OriginPolicy, origin_of
 from authlib_core.auth.passwords import PasswordHasher, js_length
 from authlib_core.auth.redirects import header_value, redirect_target
@@ -48,6 +51,8 @@ from authlib_core.auth.tokens import (
 from authlib_core.auth.transport import APIError, AuthHttpRequest, AuthHttpResponse
 from authlib_core.auth.users import UserExistsError, UserRepository
 from authlib_core.auth.validation import Body, is_valid_email, normalize_email, parse_body, validation_error
+from authlib_core.auth.verification import TokenService
+from authlib_core.config import is_loopback_url
 from authlib_core.database.sessions import RateLimitStore, SessionRecord, SessionStore
 from authlib_core.errors import ConfigError, ConflictError, StorageUnavailableError
 
@@ -56,6 +61,7 @@ if TYPE_CHECKING:
 
     from authlib_core.config import AuthSettings
     from authlib_core.database import Database
+    from authlib_core.mail import MailSender, MailTemplates
     from authlib_core.values import JSONValue
 
 __all__ = ["COOKIE_IGNORED_REASONS", "AuthService", "RequestAuth"]
@@ -126,6 +132,13 @@ class _Current:
     via_cookie: bool
 
 
+def _has_verification(database: Database) -> bool:
+    from authlib_core.auth.tables import VERIFICATION_TABLE
+
+    schema = database.schema
+    return schema is not None and VERIFICATION_TABLE in schema.tables
+
+
 class _Call:
     """Per-request state of :meth:`AuthService.handle`: cookie names, the lazily resolved session, extra output."""
 
@@ -140,6 +153,8 @@ class _Call:
         self.current: _Current | None = None
         self.presented = False  # a session cookie or bearer was sent (valid or not)
         self.token: tuple[str | None, bool] | None = None  # _presented_token's answer, verified once per request
+        self.param = ""  # the path parameter of /reset-password/:token
+        self.started = time.monotonic()
 
 
 class AuthService:
@@ -161,6 +176,9 @@ class AuthService:
         *,
         clock: Callable[[], float] = time.time,
         hasher: PasswordHasher | None = None,
+        mailer: MailSender | None = None,
+        templates: MailTemplates | None = None,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         if not settings.secrets:
             raise ConfigError(
@@ -179,6 +197,16 @@ class AuthService:
             parallelism=settings.argon2_parallelism,
         )
         self._clock = clock
+        self._sleep = sleep
+        self.mailer = mailer
+        if mailer is not None and templates is None:
+            from authlib_core.mail import MailTemplates
+
+            templates = MailTemplates()
+        self.templates = templates
+        # Emailed links need the ``verification`` table (in ``auth_tables``) and a mail sender.
+        with_links = mailer is not None and _has_verification(database)
+        self.tokens = TokenService(database, clock=clock) if with_links else None
         self._routes: dict[tuple[str, str], Callable[[_Call], AuthHttpResponse]] = {
             ("GET", "/ok"): self._ok,
             ("POST", "/sign-up/email"): self._sign_up,
@@ -194,6 +222,9 @@ class AuthService:
             ("POST", "/change-password"): self._change_password,
             ("POST", "/delete-user"): self._delete_user,
         }
+        for module in (password_reset, email_verification, change_email):
+            for key, handler in module.ROUTES.items():
+                self._routes[key] = functools.partial(handler, self)
 
     # ------------------------------------------------------------------ entry points
 
@@ -202,9 +233,13 @@ class AuthService:
         method = request.method.upper()
         path = "/" + request.path.strip("/")
         route = self._routes.get(("GET" if method == "HEAD" else method, path))
+        param = ""
+        if route is None and method in ("GET", "HEAD") and path.startswith(password_reset.LINK_PREFIX):
+            route, param = self._routes[("GET", password_reset.LINK_PREFIX)], path[len(password_reset.LINK_PREFIX) :]
         if route is None:
             return AuthHttpResponse(404, body_is_empty=True)
         call = _Call(self, request)
+        call.param = param
         try:
             response = route(call)
             for name, value in response.headers.items():
@@ -366,6 +401,70 @@ class AuthService:
         url = body.string("callbackURL", optional=True)
         return redirect_target(url, call.request, self.origins) if url else None
 
+    # ------------------------------------------------------------------ emailed links (used by the flow modules)
+
+    def link_base(self, call: _Call) -> str:
+        """The origin emailed links point at: ``base_url``, else the request's own origin if it is this machine.
+
+        A Host header is never trusted for a link (password-reset poisoning: a request with ``Host: evil.example``
+        would mail the victim a link that hands the token to the attacker).
+
+        Raises:
+            APIError: 500 ``BASE_URL_NOT_CONFIGURED`` when neither applies.
+        """
+        if self.settings.base_url:
+            return self.settings.base_url.rstrip("/")
+        if is_loopback_url(call.request.base_url):
+            return call.request.base_url.rstrip("/")
+        logger.error("emailed link refused: AUTHLIB_BASE_URL is not set and the request is not from this machine")
+        raise APIError(
+            500,
+            "BASE_URL_NOT_CONFIGURED",
+            "This server cannot build emailed links: set AUTHLIB_BASE_URL to its public URL.",
+        )
+
+    def send_mail(self, kind: str, *, to: str, url: str, name: str, new_email: str = "") -> None:
+        """Render and send one message; a failure is logged, never shown to the caller (it would tell who exists)."""
+        assert self.mailer is not None
+        assert self.templates is not None
+        try:
+            self.mailer.send(self.templates.render(kind, to=to, url=url, name=name, new_email=new_email))
+        except Exception as error:
+            logger.error("sending the %s mail failed: %s", kind, type(error).__name__)
+
+    def pad(self, call: _Call) -> None:
+        """Wait until ``enumeration_floor`` seconds have passed since the request began (equal answer times)."""
+        remaining = self.settings.enumeration_floor - (time.monotonic() - call.started)
+        if remaining > 0:
+            self._sleep(remaining)
+
+    def email_request(
+        self, call: _Call, path: str, *, field: str = "email", url_field: str = "callbackURL"
+    ) -> tuple[str, str | None]:
+        """The common start of the emailed-link POSTs: rate limit, origin check, then ``(email, checked URL)``.
+
+        Raises:
+            APIError: 429, 403 (origin, or a ``url_field`` on another site), 400 (body, email).
+        """
+        self._ip_rate_limit(call, path)
+        self.origins.check(call.request, login_form=False)
+        body = parse_body(call.request, allow_form=False, required=True)
+        email = normalize_email(body.required_string(field))
+        code = "INVALID_REDIRECT_URL" if url_field == "redirectTo" else "INVALID_CALLBACK_URL"
+        url = checked_callback(body.string(url_field, optional=True), call.request, self.origins, code=code)
+        if not is_valid_email(email):
+            raise validation_error(field, "Invalid email address")
+        return email, url
+
+    def before_token_use(self, call: _Call, path: str) -> None:
+        """Rate limits on every use of an emailed token, as on sign-in: per address, and per address's failures."""
+        self._ip_rate_limit(call, path)
+        self._before_password(call, path, "emailed-token")
+
+    def token_failed(self, call: _Call, path: str) -> None:
+        """Count a failed token use against the address (five per window, then 429, as a wrong password)."""
+        self._password_failed(call, path, "emailed-token")
+
     # ------------------------------------------------------------------ endpoints
 
     def _ok(self, call: _Call) -> AuthHttpResponse:
@@ -381,7 +480,7 @@ class AuthService:
         password = body.required_string("password")
         image = body.string("image", optional=True, nullable=True)
         remember = body.boolean("rememberMe")
-        self._callback(call, body)
+        callback = self._callback(call, body)
         email = normalize_email(raw_email)
         if not is_valid_email(email):
             raise validation_error("email", "Invalid email address")
@@ -400,6 +499,10 @@ class AuthService:
                 422, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", "User already exists. Use another email."
             ) from None
         logger.info("user signed up user=%s", user["_id"])
+        if self.settings.sends_verification_on_sign_up and self.tokens is not None:
+            email_verification.send_verification(self, call, user, callback)
+        if self.settings.require_email_verification:  # Better Auth: no session until the address is verified
+            return AuthHttpResponse(200, {"token": None, "user": user_json(user)})
         token, record = self._create_session(call, user, dont_remember=remember is False)
         response = AuthHttpResponse(200, {"token": token, "user": user_json(user)})
         self._set_session(call, response, token, record)
@@ -431,6 +534,9 @@ class AuthService:
             logger.info("sign-in failed user=%s", user["_id"])
             raise APIError(401, "INVALID_EMAIL_OR_PASSWORD", "Invalid email or password")
         user_id = str(user["_id"])
+        if self.settings.require_email_verification and user.get("emailVerified") is not True:
+            logger.info("sign-in refused: email not verified user=%s", user_id)
+            raise APIError(403, "EMAIL_NOT_VERIFIED", "Email not verified")
         if self.hasher.needs_rehash(stored):
             upgraded = self.users.set_password(
                 user_id, new_hash=self.hasher.hash(password), expected_hash=stored, now_ms=self._now()

@@ -1,0 +1,157 @@
+"""Email verification: ``POST /send-verification-email`` and ``GET /verify-email`` (also the end of change-email).
+
+Better Auth 1.7's shapes (docs/auth.md, "Email verification"), with one deliberate difference: Better Auth's link
+holds a JWT that stays usable until it expires; ours holds a random token from the shared
+:class:`~authlib_core.auth.verification.TokenService`, stored hashed and **used up on the first visit**.
+
+``/verify-email`` takes every kind of emailed verification token:
+
+* ``verify-email``: the user's ``emailVerified`` becomes true (already true counts as success);
+* ``change-email-confirmation`` (mailed to the *current* address): when ``require_email_verification`` is on, a
+  ``change-email-verification`` link goes to the new address; otherwise the email changes now (unverified);
+* ``change-email-verification`` (mailed to the *new* address): the email changes and is verified.
+
+Failures redirect to ``callbackURL`` with ``error=<CODE>`` when one was given, else answer 401 ``{message, code}``;
+codes are ``INVALID_TOKEN``, ``TOKEN_EXPIRED``, ``USER_NOT_FOUND`` and ``EMAIL_ALREADY_EXISTS`` (the new address
+was taken meanwhile). Success redirects to ``callbackURL``, else answers ``{"status": true, "user": null}``.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any, Final
+from urllib.parse import quote
+
+from authlib_core.auth.links import checked_callback, redirect, with_query
+from authlib_core.auth.transport import APIError, AuthHttpResponse
+from authlib_core.auth.validation import validation_error
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from authlib_core.auth.service import AuthService, _Call
+    from authlib_core.auth.verification import IssuedToken
+
+__all__ = ["ROUTES", "send_verification"]
+
+logger = logging.getLogger("authlib_core.auth")
+
+_PURPOSES: Final = ("verify-email", "change-email-confirmation", "change-email-verification")
+
+
+def _enabled(service: AuthService) -> None:
+    if service.tokens is None:
+        raise APIError(400, "VERIFICATION_EMAIL_NOT_ENABLED", "Verification email isn't enabled")
+
+
+def send_verification(
+    service: AuthService,
+    call: _Call,
+    user: dict[str, Any],
+    callback: str | None,
+    *,
+    purpose: str = "verify-email",
+    to: str | None = None,
+    new_email: str | None = None,
+) -> None:
+    """Mail ``user`` a ``/verify-email`` link for ``purpose`` (to ``to``, default the user's address)."""
+    assert service.tokens is not None
+    email = str(user.get("email", ""))
+    token = service.tokens.issue(
+        purpose,
+        user_id=str(user["_id"]),
+        email=email,
+        new_email=new_email,
+        lifetime=service.settings.verification_token_expires_in,
+    )
+    url = f"{service.link_base(call)}/api/auth/verify-email?token={token}&callbackURL={quote(callback or '/', safe='')}"
+    kind = "change-email-confirmation" if purpose == "change-email-confirmation" else "verify-email"
+    service.send_mail(kind, to=to or email, url=url, name=str(user.get("name", "")), new_email=new_email or "")
+
+
+def send_verification_email(service: AuthService, call: _Call) -> AuthHttpResponse:
+    """``{email, callbackURL?}`` → ``{status: true}``; with a session, refuses another address or a verified one."""
+    path = "/send-verification-email"
+    _enabled(service)
+    email, callback = service.email_request(call, path)
+    service.link_base(call)  # refuse before any work when links cannot be built
+    current = service._resolve(call)
+    if current is not None:
+        user = service.users.get(current.record.user_id)
+        if user is None:
+            raise APIError(401, "UNAUTHORIZED", "Unauthorized")
+        if user.get("email") != email:
+            raise APIError(400, "EMAIL_MISMATCH", "Email mismatch")
+        if user.get("emailVerified") is True:
+            raise APIError(400, "EMAIL_ALREADY_VERIFIED", "Email is already verified")
+        send_verification(service, call, user, callback)
+        return AuthHttpResponse(200, {"status": True})
+    user = service.users.by_email(email)
+    if user is not None and user.get("emailVerified") is not True:
+        send_verification(service, call, user, callback)
+    service.pad(call)
+    return AuthHttpResponse(200, {"status": True})
+
+
+def _apply(service: AuthService, call: _Call, issued: IssuedToken, callback: str | None) -> str | None:
+    """Carry out a live token; None on success, else the error code."""
+    user = service.users.get(issued.user_id)
+    if user is None:
+        return "USER_NOT_FOUND"
+    if user.get("email") != issued.email:
+        return "INVALID_TOKEN"  # the address changed since the link was sent
+    now = service._now()
+    if issued.purpose == "verify-email":
+        if user.get("emailVerified") is not True:
+            service.users.update(issued.user_id, {"emailVerified": True}, now_ms=now)
+        logger.info("email verified user=%s", issued.user_id)
+        return None
+    new_email = issued.new_email or ""
+    if issued.purpose == "change-email-confirmation" and service.settings.require_email_verification:
+        send_verification(
+            service, call, user, callback, purpose="change-email-verification", to=new_email, new_email=new_email
+        )
+        return None
+    verified = issued.purpose == "change-email-verification"
+    changed = service.users.change_email(
+        issued.user_id, expected=issued.email, new_email=new_email, verified=verified, now_ms=now
+    )
+    if changed is None:
+        return "EMAIL_ALREADY_EXISTS"
+    service.sessions.update_user_snapshot(issued.user_id, email=new_email, name=str(changed.get("name", "")))
+    logger.info("email changed user=%s verified=%s", issued.user_id, verified)
+    return None
+
+
+def verify_email(service: AuthService, call: _Call) -> AuthHttpResponse:
+    """``?token=&callbackURL=`` → 302 to ``callbackURL`` (``error=`` on failure), or JSON without one."""
+    path = "/verify-email"
+    _enabled(service)
+    token = call.request.query.get("token")
+    if token is None:
+        raise validation_error("token", "Invalid input: expected string, received undefined")
+    callback = checked_callback(call.request.query.get("callbackURL"), call.request, service.origins)
+    service.before_token_use(call, path)
+    assert service.tokens is not None
+    issued = service.tokens.consume(token, _PURPOSES)
+    if issued is None:
+        code: str | None = "INVALID_TOKEN"
+    elif issued.expired:
+        code = "TOKEN_EXPIRED"
+    else:
+        code = _apply(service, call, issued, callback)
+    if code in ("INVALID_TOKEN", "TOKEN_EXPIRED"):
+        service.token_failed(call, path)
+    if code is not None:
+        if callback is not None:
+            return redirect(with_query(callback, {"error": code}), call.request, service.origins)
+        raise APIError(401, code, code.replace("_", " ").capitalize())
+    if callback is not None:
+        return redirect(callback, call.request, service.origins)
+    return AuthHttpResponse(200, {"status": True, "user": None})
+
+
+ROUTES: Final[dict[tuple[str, str], Callable[[AuthService, _Call], AuthHttpResponse]]] = {
+    ("POST", "/send-verification-email"): send_verification_email,
+    ("GET", "/verify-email"): verify_email,
+}
