@@ -57,7 +57,7 @@ ENV_VARS: Mapping[str, str] = {
     # Deployment (template.yaml, docs/deploy.md). POWERTOOLS_* are read by Powertools, not by us.
     "AUTHLIB_SECRETS_PARAMETER": "SSM SecureString holding the secrets, read at cold start if AUTHLIB_SECRETS is unset",
     "AUTHLIB_MAIL": "mail sender: 'ses' (Amazon SES v2), 'folder' (.eml files) or 'off' (default; dev server: folder)",
-    "AUTHLIB_MAIL_FROM": "sender address of auth mail (the SES identity), e.g. 'App <no-reply@example.com>'",
+    "AUTHLIB_MAIL_FROM": "From address of auth mail, e.g. 'App <no-reply@example.com>'; a domain means no-reply@it",
     "AUTHLIB_MAIL_DIR": "folder of the 'folder' mail sender (default '.authlib/mail')",
     "AUTHLIB_SES_CONFIGURATION_SET": "SES configuration set to send auth mail with (optional)",
     "AUTHLIB_BASE_URL": "public origin of this server that emailed links point at, e.g. https://api.example.com",
@@ -199,7 +199,7 @@ class Settings:
             rate_limit_account_window=_positive(env, "AUTHLIB_RATE_LIMIT_ACCOUNT_WINDOW", 900),
             allowed_kinds=_allowed_kinds(env.get("AUTHLIB_ALLOWED_KINDS", "")),
             mail=_mail(env.get("AUTHLIB_MAIL", "")),
-            mail_from=env.get("AUTHLIB_MAIL_FROM", "").strip() or "no-reply@localhost",
+            mail_from=_mail_from(env.get("AUTHLIB_MAIL_FROM", "")),
             mail_dir=Path(env.get("AUTHLIB_MAIL_DIR", "").strip() or ".authlib/mail"),
             ses_configuration_set=env.get("AUTHLIB_SES_CONFIGURATION_SET", "").strip() or None,
             base_url=env.get("AUTHLIB_BASE_URL", "").strip().rstrip("/") or None,
@@ -287,6 +287,16 @@ def _allowed_kinds(raw: str) -> frozenset[str] | None:
             f"list some of {', '.join(FUNCTION_KINDS)} (comma-separated), or leave it unset to serve all."
         )
     return kinds or None
+
+
+def _mail_from(raw: str) -> str:
+    """The From address: as given, or ``no-reply@<domain>`` when only a domain (an SES domain identity) is given."""
+    value = raw.strip()
+    if not value:
+        return "no-reply@localhost"
+    if any(ord(c) < 0x20 for c in value):
+        raise ConfigError("AUTHLIB_MAIL_FROM holds a control character; give one address, e.g. no-reply@example.com")
+    return value if "@" in value else f"no-reply@{value}"
 
 
 def _mail(raw: str) -> Literal["ses", "folder"] | None:

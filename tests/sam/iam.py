@@ -165,6 +165,30 @@ def enforce(client: Any, policy: RolePolicy | Callable[[], RolePolicy], deployme
     return client
 
 
+def enforce_ses(client: Any, policy: RolePolicy, deployment: Deployment) -> Any:
+    """Make an SES v2 ``client`` refuse a ``SendEmail`` the policy does not allow, as AWS would. Returns ``client``.
+
+    AWS authorises ``ses:SendEmail`` on the sending identity (the deployment's ``MailIdentity``) and, when the call
+    names one, on the configuration set.
+    """
+    prefix = f"arn:{deployment.partition}:ses:{deployment.region}:{deployment.account}"
+
+    def check(params: dict[str, Any], model: Any, **_: Any) -> None:
+        needs = [("ses:SendEmail", f"{prefix}:identity/{deployment.parameter('MailIdentity')}")]
+        if params.get("ConfigurationSetName"):
+            needs.append(("ses:SendEmail", f"{prefix}:configuration-set/{params['ConfigurationSetName']}"))
+        if model.name != "SendEmail":
+            needs = [(f"ses:{model.name}", "*unknown-operation*")]
+        for action, resource in needs:
+            allowed = policy.allows(action, resource)
+            policy.decisions.append((action, resource, allowed))
+            if not allowed:
+                raise access_denied(policy.function, action, resource, model.name)
+
+    client.meta.events.register("before-parameter-build.sesv2", check, unique_id="iam-enforce-ses")
+    return client
+
+
 def denied_in_chain(error: BaseException | None) -> ClientError | None:
     """The ``AccessDeniedException`` behind ``error`` (itself, or its cause/context), else None."""
     seen = set()
