@@ -1,7 +1,7 @@
 """The published ``better-auth`` client drives the emailed-link flows against the real dev server.
 
-``python -m authlib_core dev`` writes every message as an ``.eml`` file into its mail folder (``.authlib/mail`` in
-the server's working folder); tests/clients/better-auth-email-flows.mjs reads the links from those files:
+``python -m authlib_core dev --mail-dir DIR`` writes every message as an ``.eml`` file into DIR (default
+``.authlib/mail``); tests/clients/better-auth-email-flows.mjs reads the links from those files:
 verification (send + verify, used-up link), password reset (same answer for an unknown address, the link's
 redirect with the token, reset, sessions revoked, used-up token) and change email (confirmed from the current
 address).
@@ -25,12 +25,14 @@ pytestmark = pytest.mark.node
 
 def test_better_auth_client_email_flows(tmp_path: Path) -> None:
     ensure_node_modules()
-    with dev_server(tmp_path, EXAMPLE_FUNCTIONS, {"AUTHLIB_TRUST_FORWARDED_FOR": "true"}) as server:
-        mail_dir = tmp_path / ".authlib" / "mail"
+    mail_dir = tmp_path / "inbox"
+    env = {"AUTHLIB_TRUST_FORWARDED_FOR": "true"}
+    with dev_server(tmp_path / "app", EXAMPLE_FUNCTIONS, env, args=["--mail-dir", str(mail_dir)]) as server:
         proc = run_node("better-auth-email-flows.mjs", {"AUTH_BASE_URL": server.url, "MAIL_DIR": str(mail_dir)})
         log = server.output()
     assert proc.returncode == 0, proc.stdout + proc.stderr + log
     assert proc.stdout.strip().endswith("ALL OK")
+    assert not (tmp_path / "app" / ".authlib" / "mail").exists()  # --mail-dir replaced the default folder
     messages = [
         email.message_from_bytes(path.read_bytes(), policy=email.policy.default) for path in sorted(mail_dir.iterdir())
     ]
