@@ -15,8 +15,9 @@
     │   ├── InvalidCursorError        a pagination cursor that is forged or belongs to another query
     │   ├── DocumentNotFoundError     patch/replace/delete of an id that does not exist
     │   └── LimitExceededError        a documented limit (document size, reads, writes, ...) was hit
-    ├── ConflictError                 a mutation kept conflicting with concurrent writes (HTTP 503)
-    ├── StorageUnavailableError       the storage engine failed for a reason outside the caller (HTTP 503)
+    ├── SystemFailure                 HTTP 503: ``message`` for the client, ``detail`` for the log only
+    │   ├── ConflictError             a mutation kept conflicting with concurrent writes
+    │   └── StorageUnavailableError   the storage engine failed for a reason outside the caller
     ├── FunctionLoadError             the functions folder cannot be loaded (names the file and function)
     ├── SchemaDefinitionError         ``define_schema`` / ``define_table`` was given something invalid
     └── ConfigError                   the settings or environment are invalid
@@ -188,7 +189,24 @@ class LimitExceededError(FunctionError):
     code = "LimitExceeded"
 
 
-class ConflictError(AuthlibError):
+class SystemFailure(AuthlibError):
+    """Base of the two *system errors* (HTTP 503): ``message`` goes to the client, ``detail`` only to the log.
+
+    ``message`` says what happened and that a retry is safe, without internals; ``detail`` names what the
+    operator needs (document ids, table names, index shards, endpoints, the native error) and never a secret.
+
+    Example:
+        >>> error = StorageUnavailableError("Storage timed out; retry.", detail="GetItem on table 'app-docs'")
+        >>> (error.message, error.detail)
+        ('Storage timed out; retry.', "GetItem on table 'app-docs'")
+    """
+
+    def __init__(self, message: str, *, detail: str = "") -> None:
+        super().__init__(message)
+        self.detail = detail
+
+
+class ConflictError(SystemFailure):
     """A mutation conflicted with concurrent writes on every retry. Maps to HTTP 503.
 
     The mutation made no change. Retrying later usually succeeds; if it keeps happening, the function
@@ -198,8 +216,13 @@ class ConflictError(AuthlibError):
     code = "OptimisticConcurrencyControlFailure"
 
 
-class StorageUnavailableError(AuthlibError):
-    """The storage engine failed for a reason outside the caller (throttling, network). Maps to HTTP 503."""
+class StorageUnavailableError(SystemFailure):
+    """The storage engine failed for a reason outside the caller (throttling, network). Maps to HTTP 503.
+
+    Nothing the request asked for was written, so the client may retry. (The one exception: a DynamoDB commit
+    whose response was lost and whose outcome could not be settled before the request's time budget ran out;
+    the message then says so. See docs/dynamodb.md, "Commit outcomes".)
+    """
 
     code = "StorageUnavailable"
 

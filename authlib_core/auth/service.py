@@ -248,8 +248,8 @@ class AuthService:
         except APIError as error:
             return error.to_response()
         except (ConflictError, StorageUnavailableError) as error:
-            logger.warning("auth %s %s: storage unavailable (%s)", method, path, type(error).__name__)
-            return AuthHttpResponse(503, {"message": "Service temporarily unavailable", "code": error.code})
+            logger.warning("auth %s %s: storage unavailable (%s): %s", method, path, error.code, error.detail)
+            return AuthHttpResponse(503, {"message": error.message, "code": error.code})
         except Exception:
             logger.exception("auth %s %s failed", method, path)
             return AuthHttpResponse(500, {"message": "Internal Server Error", "code": "INTERNAL_SERVER_ERROR"})

@@ -101,7 +101,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         return _fail(exc.message, EXIT_USAGE)
     except AuthlibError as exc:
-        return _fail(f"{type(exc).__name__}: {exc.message}" if exc.code == "ConvexError" else exc.message, EXIT_FAILED)
+        text = f"{type(exc).__name__}: {exc.message}" if exc.code == "ConvexError" else exc.message
+        detail = getattr(exc, "detail", "")  # storage errors: what the operator needs, kept out of HTTP bodies
+        return _fail(f"{text} ({detail})" if detail else text, EXIT_FAILED)
     except Exception as exc:
         traceback.print_exc()
         return _fail(f"Uncaught {type(exc).__name__}: {exc}", EXIT_FAILED)

@@ -15,21 +15,24 @@ Because a mutation may run several times, it must be deterministic: no side effe
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import random
+import threading
 import time
 from typing import TYPE_CHECKING, TypeVar
 
 from authlib_core.database.access import DatabaseReader, DatabaseWriter
 from authlib_core.database.catalog import Catalog
 from authlib_core.database.cursors import CursorCodec
+from authlib_core.database.deadline import remaining
 from authlib_core.database.limits import Limits
 from authlib_core.database.transaction import Transaction
 from authlib_core.errors import ConflictError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from authlib_core.database.interface import StorageEngine, TransactionMode
     from authlib_core.schema import Schema
@@ -49,10 +52,13 @@ class RetryPolicy:
     the write lock for the whole function, which guarantees progress.
     """
 
-    max_attempts: int = 12
+    max_attempts: int = 40
     initial_backoff_s: float = 0.002
-    max_backoff_s: float = 0.5
+    max_backoff_s: float = 0.25
     exclusive_after: int = 4
+    #: A retry starts only if the request's time budget (:mod:`authlib_core.database.deadline`) still has the
+    #: backoff plus this much left.
+    min_attempt_s: float = 0.05
 
     def backoff(self, attempt: int, rng: random.Random) -> float:
         """Seconds to wait before attempt ``attempt + 1`` (``attempt`` counts from 1)."""
@@ -97,6 +103,7 @@ class Database:
         self._clock = clock
         self._sleep = sleep
         self._rng = random.Random()  # noqa: S311 - jitter, not security
+        self._lane = threading.Lock()
 
     @property
     def schema(self) -> Schema | None:
@@ -113,15 +120,22 @@ class Database:
         )
 
     def _wait(self, attempt: int, error: ConflictError) -> None:
+        """Sleep before the next attempt, or raise when the attempts or the request's time budget are spent."""
         self.stats.conflicts += 1
-        if attempt >= self.retry.max_attempts:
+        pause = self.retry.backoff(attempt, self._rng)
+        left = remaining()
+        needed = pause + max(self.retry.min_attempt_s, self.engine.call_budget_s)
+        out_of_time = left is not None and left < needed
+        if attempt >= self.retry.max_attempts or out_of_time:
             self.stats.exhausted += 1
+            spent = "this request's time budget" if out_of_time else f"all {self.retry.max_attempts} attempts"
             raise ConflictError(
-                f"{error.message} The transaction conflicted with concurrent writes on all "
-                f"{self.retry.max_attempts} attempts and made no change. Another call is writing the same "
-                "documents or index ranges; retry later, or shard the hot document (see docs/database.md)."
+                f"This call conflicted with concurrent writes on {attempt} attempts ({spent}) and made no change. "
+                "Retry later; if it keeps happening, many calls write the same document or index range "
+                "(see docs/database.md, hot documents).",
+                detail=f"{error.message} {error.detail}".strip(),
             ) from error
-        self._sleep(self.retry.backoff(attempt, self._rng))
+        self._sleep(pause)
 
     def run_query(self, fn: Callable[[DatabaseReader], T]) -> T:
         """Run ``fn`` with a read-only ``db`` in one consistent transaction and return its result."""
@@ -149,23 +163,50 @@ class Database:
         attempt = 0
         while True:
             attempt += 1
-            exclusive = self.engine.supports_exclusive and attempt > self.retry.exclusive_after
-            tx = self._transaction("exclusive" if exclusive else "write")
+            contended = attempt > self.retry.exclusive_after
+            exclusive = self.engine.supports_exclusive and contended
             try:
-                try:
-                    result = fn(DatabaseWriter(tx, self._codec))
-                except ConflictError:
-                    raise
-                except Exception:
-                    self._validate_before_raising(tx)
-                    raise
-                tx.commit()
+                with self._contended_lane(contended and not exclusive):
+                    tx = self._transaction("exclusive" if exclusive else "write")
+                    try:
+                        try:
+                            result = fn(DatabaseWriter(tx, self._codec))
+                        except ConflictError:
+                            raise
+                        except Exception:
+                            self._validate_before_raising(tx)
+                            raise
+                        tx.commit()
+                    finally:
+                        tx.close()
                 self.stats.commits += 1
                 return result
             except ConflictError as error:
                 self._wait(attempt, error)
-            finally:
-                tx.close()
+
+    @contextlib.contextmanager
+    def _contended_lane(self, take: bool) -> Iterator[None]:
+        """For engines without exclusive transactions: this process's repeatedly conflicting mutations take turns.
+
+        A mutation that has conflicted ``exclusive_after`` times runs its next attempts holding a process-wide
+        lock, so the threads of one server (the dev server) stop crowding each other out of a hot document; first
+        attempts do not wait for it. Other processes (Lambda instances) are unaffected: there backoff alone spreads
+        the writers. Waiting for the lock counts against the request's time budget.
+        """
+        if not take:
+            yield
+            return
+        left = remaining()
+        timeout = -1.0 if left is None else max(0.0, left - self.engine.call_budget_s)
+        if not self._lane.acquire(timeout=timeout):
+            raise ConflictError(
+                "This call waited for its turn at a hot document until its time budget ran out.",
+                detail="the contended lane stayed busy",
+            )
+        try:
+            yield
+        finally:
+            self._lane.release()
 
     def _validate_before_raising(self, tx: Transaction) -> None:
         """A function that failed may have failed *because* its reads were inconsistent; if so, retry it."""

@@ -200,6 +200,9 @@ class StorageEngine(ABC):
     snapshot_reads: bool = False
     #: True when ``begin("exclusive")`` blocks other writers (used to guarantee progress under contention).
     supports_exclusive: bool = False
+    #: Seconds one storage call may take when the store hangs (its timeouts); a conflict retry starts only while
+    #: the request's time budget still covers the backoff plus this much (:mod:`authlib_core.database.deadline`).
+    call_budget_s: float = 0.0
 
     @abstractmethod
     def begin(self, mode: TransactionMode) -> EngineTransaction:

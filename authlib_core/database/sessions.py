@@ -20,14 +20,23 @@ Contract (tested against both, ``tests/contract/test_sessions.py``):
   store's TTL (DynamoDB) or at the user's next sign-in (SQLite), and by sign-out and revocation like any other.
 * ``refresh`` only updates a record that exists and has not expired: it never resurrects a deleted session.
 * Times are integer milliseconds since the epoch (what the auth API returns), read from the store's ``clock``.
+* **Native storage errors never escape**: every public method of every store passes them through the store's
+  :meth:`StoreErrors.storage_error`, which each engine implements with the same translation its document engine
+  uses, so an outage is a :class:`~authlib_core.errors.StorageUnavailableError` (HTTP 503, retry) on sign-in,
+  get-session and ``ctx.auth`` alike, never a 500 or a 200 "Server Error".
 """
 
 from __future__ import annotations
 
 import abc
 import dataclasses
+import functools
+import inspect
+from typing import Any
 
-__all__ = ["RateLimitStore", "SessionRecord", "SessionStore", "ttl_seconds"]
+from authlib_core.errors import AuthlibError
+
+__all__ = ["RateLimitStore", "SessionRecord", "SessionStore", "StoreErrors", "ttl_seconds"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -60,12 +69,61 @@ class SessionRecord:
         return now_ms < self.ends_at()
 
 
+class StoreErrors:
+    """Mixin: every public method a subclass defines has native storage errors translated by ``storage_error``.
+
+    The wrapping happens once, when the subclass is defined (``__init_subclass__``), so no method can forget it.
+    Library errors pass through unchanged; an exception ``storage_error`` does not recognise is re-raised as is.
+
+    Example:
+        >>> class Store(StoreErrors):
+        ...     def storage_error(self, error, operation):
+        ...         return StorageUnavailableError("down") if isinstance(error, OSError) else None
+        ...     def get(self):
+        ...         raise OSError("connection reset")
+        >>> Store().get()
+        Traceback (most recent call last):
+        ...
+        authlib_core.errors.StorageUnavailableError: down
+    """
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        for name, member in list(vars(cls).items()):
+            if name.startswith("_") or name == "storage_error" or not inspect.isfunction(member):
+                continue
+            if getattr(member, "__isabstractmethod__", False) or getattr(member, "_translates_errors", False):
+                continue
+            setattr(cls, name, _translating(member, name))
+
+    def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
+        """The library error for a native ``error`` raised by ``operation``, or None to re-raise it unchanged."""
+        return None
+
+
+def _translating(method: Any, name: str) -> Any:
+    @functools.wraps(method)
+    def translated(self: StoreErrors, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except AuthlibError:
+            raise
+        except Exception as error:
+            replacement = self.storage_error(error, f"{type(self).__name__}.{name}")
+            if replacement is None:
+                raise
+            raise replacement from error
+
+    translated._translates_errors = True  # type: ignore[attr-defined]
+    return translated
+
+
 def ttl_seconds(record: SessionRecord) -> int:
     """The TTL attribute for ``record``: the epoch second at which it stops being valid (rounded up)."""
     return -(-record.ends_at() // 1000)
 
 
-class SessionStore(abc.ABC):
+class SessionStore(StoreErrors, abc.ABC):
     """Sessions keyed by ``(user_id, session_id)``. Implementations are safe to share between threads."""
 
     @abc.abstractmethod
@@ -96,11 +154,11 @@ class SessionStore(abc.ABC):
     def update_user_snapshot(self, user_id: str, *, email: str, name: str) -> None:
         """Rewrite the user snapshot (email, name) on every session of the user."""
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release connections."""
 
 
-class RateLimitStore(abc.ABC):
+class RateLimitStore(StoreErrors, abc.ABC):
     """Fixed-window request counters that expire by themselves."""
 
     @abc.abstractmethod
@@ -119,5 +177,5 @@ class RateLimitStore(abc.ABC):
         One consistent read. ``retry_after_s`` is how many seconds the window has left (at least 1 while open).
         """
 
-    def close(self) -> None:  # noqa: B027 - optional hook
+    def close(self) -> None:
         """Release connections."""

@@ -34,6 +34,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.logging import correlation_paths
 
+from authlib_core.database.deadline import budget_from_context, request_budget
 from authlib_core.errors import FunctionNotFoundError
 from authlib_core.functions import Kind
 from authlib_core.http.auth_bridge import RuntimeAuthBridge
@@ -128,7 +129,10 @@ class HttpApp:
     def __call__(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """Handle one API Gateway HTTP API (payload v2) event; returns the v2 response dict."""
         try:
-            response: dict[str, Any] = self._handle(event, context)
+            # Storage calls and conflict retries stop within this budget (Lambda's remaining time, API Gateway's
+            # 30 s), so a slow or hung store answers 503 rather than a gateway timeout or a killed invocation.
+            with request_budget(budget_from_context(context)):
+                response: dict[str, Any] = self._handle(event, context)
         except Exception:  # a malformed event or a bug in the router itself; never leak it
             request_id = _request_id(event)
             self.logger.exception("the HTTP router failed", extra={"request_id": request_id})

@@ -95,7 +95,10 @@ def describe_error(
     if isinstance(exc, KindNotAllowedError):
         return ErrorOutcome(403, {"code": "Forbidden", "message": exc.message}, "rejected")
     if isinstance(exc, ConflictError | StorageUnavailableError):
-        logger.warning("storage unavailable or conflicting", extra={"error_code": exc.code})
+        logger.warning(
+            "storage unavailable or conflicting",
+            extra={"error_code": exc.code, "error_message": exc.message, "error_detail": exc.detail},
+        )
         return ErrorOutcome(503, {"code": exc.code, "message": exc.message}, "unavailable")
     prefix = server_error_message(request_id)
     try:

@@ -34,11 +34,12 @@ def open_engine(spec: EngineSpec) -> StorageEngine:
         # location: "" for moto in-process (the caller holds mock_aws), else the server's endpoint URL.
         from authlib_core.database.engines.dynamodb import DynamoDBEngine, create_client
         from tests.dynamodb.call_counter import CallCounter
-        from tests.dynamodb.harness import serialize_moto_calls
+        from tests.dynamodb.harness import expire_commit_markers, serialize_moto_calls
 
         client = create_client(endpoint_url=spec.location or None, region="us-east-1")
         if spec.kind == "dynamodb":
             serialize_moto_calls(client)
+        expire_commit_markers(client)
         CallCounter(client)  # refuses Scan: zero Scan calls across the whole suite
         return DynamoDBEngine(client, spec.table)
     raise ValueError(f"unknown engine kind {spec.kind!r}")

@@ -82,3 +82,31 @@ def start_server() -> Iterator[str]:
         yield url
     finally:
         stop_process(process)
+
+
+def expire_commit_markers(client: Any) -> Any:
+    """Delete each commit's marker item once its ``TransactWriteItems`` call has returned (what TTL does later).
+
+    The engine's commit markers (docs/dynamodb.md, section 11) are needed only while their call runs; DynamoDB's
+    TTL removes them within hours, at no cost to anyone. moto never expires items, and its
+    ``transact_write_items`` deep-copies every table it touches once per action, so a table full of old markers
+    makes every later transaction slower — quadratically over a long concurrency test. This hook keeps moto's
+    table the size DynamoDB's effectively is. (Not used where tests count calls: it adds a ``DeleteItem``.)
+    """
+
+    def remember(params: dict[str, Any], context: dict[str, Any], **_: Any) -> None:
+        first = params.get("TransactItems", [{}])[0].get("Put", {})
+        item = first.get("Item", {})
+        if str(item.get("pk", {}).get("S", "")).startswith("c#"):
+            context["authlib_marker"] = (first["TableName"], {"pk": item["pk"], "sk": item["sk"]})
+
+    def expire(http_response: Any, context: dict[str, Any], **_: Any) -> None:
+        marker = context.pop("authlib_marker", None)
+        if marker is not None and http_response.status_code < 300:  # after-call also runs for errors
+            client.delete_item(TableName=marker[0], Key=marker[1])
+
+    client.meta.events.register(
+        "before-parameter-build.dynamodb.TransactWriteItems", remember, unique_id="expire-markers-remember"
+    )
+    client.meta.events.register("after-call.dynamodb.TransactWriteItems", expire, unique_id="expire-markers-expire")
+    return client

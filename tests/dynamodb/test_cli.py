@@ -74,7 +74,7 @@ def test_create_tables_creates_then_finds(endpoint: str, tables: dict[str, str],
     assert first.returncode == 0, first.stderr
     docs, sessions = tables["AUTHLIB_DOCUMENTS_TABLE"], tables["AUTHLIB_SESSIONS_TABLE"]
     assert first.stdout.splitlines() == [
-        f"created table {docs} (documents) at {endpoint}",
+        f"created table {docs} (documents, TTL on expiresAt) at {endpoint}",
         f"created table {sessions} (sessions, TTL on expiresAt) at {endpoint}",
     ]
     again = cli(tmp_path, "infra", "create-tables", "--endpoint-url", endpoint, environ=env(**tables))
@@ -122,7 +122,8 @@ def test_create_tables_names_and_region_by_option(endpoint: str, tmp_path: Path)
             ["--endpoint-url", "http://127.0.0.1:{dead}"],
             {},
             1,
-            'error: DynamoDB create_tables could not be completed: Could not connect to the endpoint URL: "http://127.0.0.1:',
+            "error: The database cannot be reached (connection failed after retries). Nothing was changed; retry the "
+            'request. (DynamoDB create_tables: EndpointConnectionError: Could not connect to the endpoint URL: "http://',
         ),
         ([], {}, 2, "error: No AWS region for DynamoDB at AWS: pass --region"),
         (["--endpoint-url", "http://dynamodb.internal.test:8000"], {}, 2, "error: No AWS region for DynamoDB at http"),

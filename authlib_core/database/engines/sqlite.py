@@ -80,6 +80,7 @@ __all__ = [
     "VALIDATE_RANGE_SQL",
     "SQLiteEngine",
     "SQLiteTransaction",
+    "translate_sqlite_error",
 ]
 
 #: Version of the on-disk layout; bump it (and add a migration) whenever the tables change.
@@ -148,39 +149,51 @@ def _successor(key: bytes) -> bytes:
 
 
 def _translate(error: sqlite3.Error, path: Path, what: str, busy_timeout_s: float) -> AuthlibError:
-    """The library error for a native SQLite error raised while doing ``what`` on the store at ``path``."""
+    """The library error for a native SQLite error raised while doing ``what`` on the store at ``path``.
+
+    The message (what a client may see) names no file; ``detail`` (the log, the command line) names the file, the
+    operation and SQLite's own text. The session and rate-limit stores use the same translation.
+    """
     code = getattr(error, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
     text = str(error)
     lowered = text.lower()
+    detail = f"SQLite store {path}, while {what}: {type(error).__name__}: {text}"
     if primary in (_SQLITE_BUSY, _SQLITE_LOCKED) or "database is locked" in lowered or "busy" in lowered:
         return ConflictError(
-            f"The SQLite store {path} stayed locked by another writer for more than {busy_timeout_s:g}s while "
-            f"{what} ({text}); nothing was written. Another thread or process held a write transaction that "
-            "long; retry, or give the engine a longer busy_timeout_s."
+            f"The SQLite store stayed locked by another writer for more than {busy_timeout_s:g}s; nothing was "
+            "written. Another thread or process held a write transaction that long; retry, or give the engine a "
+            "longer busy_timeout_s.",
+            detail=detail,
         )
     if primary in (_SQLITE_NOTADB, _SQLITE_CORRUPT) or "not a database" in lowered or "malformed" in lowered:
         return StorageUnavailableError(
-            f"{path} is not a SQLite database or is corrupt ({text}). It should hold the authlib-core document "
-            "store: restore it from a backup, or move it away to start with an empty store."
+            "The store file is not a SQLite database or is corrupt. It should hold the authlib-core document "
+            "store: restore it from a backup, or move it away to start with an empty store.",
+            detail=detail,
         )
     if primary == _SQLITE_FULL:
         return StorageUnavailableError(
-            f"The disk holding the SQLite store {path} is full ({text}) while {what}; nothing was written. "
-            "Free some space and retry."
+            "The disk holding the SQLite store is full; nothing was written. Free some space and retry.", detail=detail
         )
     if primary in (_SQLITE_CANTOPEN, _SQLITE_PERM, _SQLITE_READONLY):
         return StorageUnavailableError(
-            f"Cannot open or write the SQLite store {path} ({text}) while {what}. Check that its folder exists "
-            "and that the file and folder are writable by this process (SQLite also creates -wal and -shm "
-            "files next to it)."
+            "Cannot open or write the SQLite store. Check that its folder exists and that the file and folder are "
+            "writable by this process (SQLite also creates -wal and -shm files next to it).",
+            detail=detail,
         )
     if primary == _SQLITE_IOERR:
         return StorageUnavailableError(
-            f"Disk I/O error on the SQLite store {path} ({text}) while {what}; nothing was written. Check the "
-            "disk and the file system (network file systems do not support WAL mode)."
+            "Disk I/O error on the SQLite store; nothing was written. Check the disk and the file system (network "
+            "file systems do not support WAL mode).",
+            detail=detail,
         )
-    return StorageUnavailableError(f"The SQLite store {path} failed while {what} ({text}); nothing was written.")
+    return StorageUnavailableError("The SQLite store failed; nothing was written. Retry the request.", detail=detail)
+
+
+def translate_sqlite_error(error: BaseException, path: Path, what: str, busy_timeout_s: float) -> AuthlibError | None:
+    """:func:`_translate` for any exception: None when ``error`` is not a native SQLite error."""
+    return _translate(error, path, what, busy_timeout_s) if isinstance(error, sqlite3.Error) else None
 
 
 class _Pool:

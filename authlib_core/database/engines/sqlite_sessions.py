@@ -18,10 +18,14 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from authlib_core.database.engines.sqlite import translate_sqlite_error
 from authlib_core.database.sessions import RateLimitStore, SessionRecord, SessionStore, ttl_seconds
+from authlib_core.errors import ConflictError, StorageUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+
+    from authlib_core.errors import AuthlibError
 
 __all__ = ["SQLiteRateLimitStore", "SQLiteSessionStore"]
 
@@ -117,6 +121,20 @@ class _Connections:
         self._local = threading.local()
 
 
+class _OnFile:
+    """What both stores share: their connections, and the SQLite engine's translation of native errors."""
+
+    _db: _Connections
+
+    def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
+        """SQLite errors (a locked, missing or unwritable file) as 503s. A file locked past the busy timeout is
+        "unavailable" here, not a conflict: a session or counter write is not retried like a mutation."""
+        translated = translate_sqlite_error(error, self._db.path, operation, self._db.busy_timeout_s)
+        if isinstance(translated, ConflictError):
+            return StorageUnavailableError(translated.message, detail=translated.detail)
+        return translated
+
+
 def _record(row: tuple[object, ...]) -> SessionRecord:
     (user_id, session_id, token_hash, created, updated, expires, absolute, ip, agent, dont_remember, email, name) = row
     return SessionRecord(
@@ -135,7 +153,7 @@ def _record(row: tuple[object, ...]) -> SessionRecord:
     )
 
 
-class SQLiteSessionStore(SessionStore):
+class SQLiteSessionStore(_OnFile, SessionStore):
     """:class:`SessionStore` on a SQLite file (``clock`` returns epoch seconds; tests inject one)."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time, busy_timeout_s: float = 10.0) -> None:
@@ -242,7 +260,7 @@ def _as_dict(record: SessionRecord) -> dict[str, object]:
     return {field: getattr(record, field) for field in SessionRecord.__dataclass_fields__}
 
 
-class SQLiteRateLimitStore(RateLimitStore):
+class SQLiteRateLimitStore(_OnFile, RateLimitStore):
     """:class:`RateLimitStore` on a SQLite file; each ``hit`` is one ``BEGIN IMMEDIATE`` transaction."""
 
     def __init__(self, path: Path, *, clock: Callable[[], float] = time.time, busy_timeout_s: float = 10.0) -> None:

@@ -16,6 +16,7 @@ import botocore.session
 from botocore.config import Config
 
 from authlib_core.config import is_loopback_url
+from authlib_core.database.engines.dynamodb.budget import install_budget_check
 from authlib_core.database.engines.dynamodb.engine import DynamoDBEngine, DynamoDBTransaction
 from authlib_core.database.engines.dynamodb.tables import DOCUMENTS, SESSIONS, TABLES, create_tables
 
@@ -25,7 +26,10 @@ if TYPE_CHECKING:
     from authlib_core.config import Settings
 
 __all__ = [
+    "CONNECT_TIMEOUT_S",
     "DOCUMENTS",
+    "MAX_ATTEMPTS",
+    "READ_TIMEOUT_S",
     "SESSIONS",
     "TABLES",
     "DynamoDBEngine",
@@ -39,23 +43,35 @@ __all__ = [
 _DEFAULT_REGION = "us-east-1"
 
 
+#: Seconds to open a TCP connection to DynamoDB (in-region connects take milliseconds).
+CONNECT_TIMEOUT_S = 1.0
+#: Seconds to wait for a response once sent (DynamoDB answers in milliseconds, a full TransactWriteItems well
+#: under a second; botocore's own default is 60 s).
+READ_TIMEOUT_S = 2.0
+#: Attempts per call, the first included (botocore's "standard" mode: jittered exponential backoff, at most 1 s
+#: then 2 s between attempts, for throttling, 5xx, timeouts and connection errors).
+MAX_ATTEMPTS = 3
+
+
 def create_client(
     endpoint_url: str | None = None,
     region: str | None = None,
     *,
     retry_mode: Literal["standard", "adaptive"] = "standard",
-    max_attempts: int = 5,
-    connect_timeout: float = 2.0,
-    read_timeout: float = 5.0,
+    max_attempts: int = MAX_ATTEMPTS,
+    connect_timeout: float = CONNECT_TIMEOUT_S,
+    read_timeout: float = READ_TIMEOUT_S,
     max_pool_connections: int = 32,
 ) -> DynamoDBClient:
-    """A boto3 DynamoDB client for the engine (built by botocore directly: ``boto3`` and the ``s3transfer`` it
-    imports are ~55 ms of a cold start the client does not need).
+    """A DynamoDB client for the engine and the session stores (built by botocore directly: ``boto3`` and the
+    ``s3transfer`` it imports are ~55 ms of a cold start the client does not need).
 
     * ``retry_mode`` "standard" retries throttling, 5xx and timeouts with jittered exponential backoff
       (``max_attempts`` includes the first call); "adaptive" additionally rate-limits the client when
       DynamoDB throttles — useful for batch jobs, less so for Lambda, where each instance is one client.
-    * Short timeouts: a Lambda request should fail over to a retry quickly, not hang.
+    * Short timeouts, and a check before every attempt that the request's time budget
+      (:mod:`authlib_core.database.deadline`) can still cover ``connect_timeout + read_timeout``: a hung store
+      answers 503 well inside API Gateway's 30 s and the Lambda timeout (docs/dynamodb.md, "Time budget").
     * A loopback ``endpoint_url`` (moto server, DynamoDB Local) gets dummy credentials when none are configured.
 
     Example:
@@ -80,6 +96,7 @@ def create_client(
         aws_access_key_id=key_id,
         aws_secret_access_key=secret,
     )
+    install_budget_check(client, connect_timeout + read_timeout)
     return client
 
 

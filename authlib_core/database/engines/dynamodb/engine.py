@@ -17,14 +17,13 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-
+from authlib_core.database.deadline import carry
 from authlib_core.database.engines.dynamodb import layout
-from authlib_core.database.engines.dynamodb.errors import translate_boto_error, translate_client_error
+from authlib_core.database.engines.dynamodb.commits import COMMIT_MARKER_BYTES, commit_transaction
+from authlib_core.database.engines.dynamodb.errors import dynamodb_errors
 from authlib_core.database.engines.dynamodb.layout import (
     ATTR_CREATION_TIME,
     ATTR_DOC,
@@ -61,6 +60,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DynamoDBEngine", "DynamoDBTransaction"]
 
+#: What a client is told when a concurrent write changed this transaction's reads (the log gets the details).
+_CHANGED = "A concurrent write changed data this call read."
 #: Items per BatchWriteItem (DynamoDB's maximum), used by index builds only.
 _BATCH_WRITE = 25
 #: Keys per BatchGetItem (DynamoDB's maximum).
@@ -159,20 +160,18 @@ class DynamoDBTransaction(EngineTransaction):
 
     # -- reads ---------------------------------------------------------------------------------------------
     def get(self, document_id: str) -> DocumentRecord | None:
-        try:
+        with dynamodb_errors(f"GetItem of document {document_id} in table {self._table!r}"):
             response = self._client.get_item(
                 TableName=self._table, Key=layout.document_item_key(document_id), ConsistentRead=True
             )
-        except ClientError as exc:
-            raise translate_client_error(exc, "GetItem") from exc
-        except BotoCoreError as exc:
-            raise translate_boto_error(exc, "GetItem") from exc
         item = response.get("Item")
         record = None if item is None else _document_record(item, document_id)
         version = None if record is None else record.version
         seen = self._documents.setdefault(document_id, version)
         if seen != version:
-            raise ConflictError(f"Document {document_id} changed while this transaction was reading it.")
+            raise ConflictError(
+                _CHANGED, detail=f"document {document_id} changed while this transaction was reading it"
+            )
         return record
 
     def scan(self, key_range: KeyRange, order: Order, *, after: bytes | None, limit: int) -> ScanResult:
@@ -192,9 +191,8 @@ class DynamoDBTransaction(EngineTransaction):
         if len(partitions) == 1:
             results = [self._query(partitions[0], spec, lower, upper, order, limit)]
         else:
-            results = list(
-                self._engine.executor().map(lambda pk: self._query(pk, spec, lower, upper, order, limit), partitions)
-            )
+            query = carry(lambda pk: self._query(pk, spec, lower, upper, order, limit))  # keeps the time budget
+            results = list(self._engine.executor().map(query, partitions))
         merged: list[IndexEntry] = [entry for entries, _ in results for entry in entries]
         merged.sort(key=lambda entry: entry.key, reverse=(order == "desc"))
         exhausted = all(done for _, done in results) and len(merged) <= limit
@@ -238,7 +236,7 @@ class DynamoDBTransaction(EngineTransaction):
             return
         for pk in missing:
             self._shard_names[pk] = f"index {spec.qualified_name} shard {pk.rsplit('#', 1)[1]}"
-        try:
+        with dynamodb_errors(f"reading the versions of {', '.join(missing)} in table {self._table!r}"):
             if len(missing) == 1:
                 response = self._client.get_item(
                     TableName=self._table,
@@ -262,10 +260,6 @@ class DynamoDBTransaction(EngineTransaction):
                     request = dict(batch.get("UnprocessedKeys") or {})
             for pk in missing:
                 self._shards[pk] = found.get(pk)
-        except ClientError as exc:
-            raise translate_client_error(exc, "reading index shard versions") from exc
-        except BotoCoreError as exc:
-            raise translate_boto_error(exc, "reading index shard versions") from exc
 
     def _range_page(
         self, pk: str, lower: bytes, upper: bytes, start_key: dict[str, Any] | None, **options: Any
@@ -283,12 +277,8 @@ class DynamoDBTransaction(EngineTransaction):
         }
         if start_key is not None:
             params["ExclusiveStartKey"] = start_key
-        try:
+        with dynamodb_errors(f"Query of {pk} in table {self._table!r}"):
             response = self._client.query(**params)
-        except ClientError as exc:
-            raise translate_client_error(exc, "Query") from exc
-        except BotoCoreError as exc:
-            raise translate_boto_error(exc, "Query") from exc
         pairs = [(bytes(item["sk"]["B"]), item) for item in response.get("Items", [])]
         return [(key, item) for key, item in pairs if key != upper], response.get("LastEvaluatedKey")
 
@@ -321,18 +311,7 @@ class DynamoDBTransaction(EngineTransaction):
             raise RuntimeError("commit with writes on a read-only DynamoDB transaction")
         actions = self._actions(writes)
         self._check_transaction_limits(actions, writes)
-        request = [action.request(self._table) for action in actions]
-        try:
-            self._client.transact_write_items(TransactItems=request, ClientRequestToken=str(uuid.uuid4()))  # type: ignore[arg-type]
-        except ClientError as exc:
-            raise translate_client_error(exc, "TransactWriteItems", [a.description for a in actions]) from exc
-        except BotoCoreError as exc:
-            error = translate_boto_error(exc, "TransactWriteItems")
-            error.message += (
-                " The outcome of this commit is unknown: botocore retried it with the same ClientRequestToken, "
-                "so it was applied at most once."
-            )
-            raise error from exc
+        commit_transaction(self._client, self._table, [(a.request(self._table), a.description) for a in actions])
 
     def _actions(self, writes: Sequence[WriteOp]) -> list[_Action]:
         actions: dict[tuple[str, bytes], _Action] = {}
@@ -420,7 +399,9 @@ class DynamoDBTransaction(EngineTransaction):
         if op.before is not None:
             read = self._documents.get(op.id, op.before.version)
             if read != op.before.version:
-                raise ConflictError(f"Document {op.id} was read at two different versions in one transaction.")
+                raise ConflictError(
+                    _CHANGED, detail=f"document {op.id} was read at two different versions in one transaction"
+                )
         if op.after is None:
             if op.before is None:
                 raise AssertionError("a WriteOp with neither before nor after")
@@ -466,16 +447,17 @@ class DynamoDBTransaction(EngineTransaction):
         breakdown = (
             f"{len(writes)} document writes, {counts['entry']} index entry writes (each document has one entry per "
             f"index, two when its key moves), {counts['bump']} index shard version updates and {counts['check']} "
-            "checks of documents or index shards read but not written"
+            "checks of documents or index shards read but not written, plus 1 commit marker"
         )
-        if len(actions) > MAX_TRANSACTION_ACTIONS:
+        needed = len(actions) + 1  # the commit marker (commits.py)
+        if needed > MAX_TRANSACTION_ACTIONS:
             raise LimitExceededError(
-                f"This mutation needs {len(actions)} DynamoDB transaction actions ({breakdown}); one "
+                f"This mutation needs {needed} DynamoDB transaction actions ({breakdown}); one "
                 f"TransactWriteItems holds at most {MAX_TRANSACTION_ACTIONS}. Nothing was written. Split the work "
                 "over several mutations, write fewer documents per mutation, give the table fewer indexes, or read "
                 "fewer separate documents and index shards."
             )
-        total = sum(action.size() for action in actions)
+        total = sum(action.size() for action in actions) + COMMIT_MARKER_BYTES
         if total > MAX_TRANSACTION_BYTES:
             raise LimitExceededError(
                 f"This mutation would write {total} bytes in one DynamoDB transaction ({breakdown}; every index "
@@ -513,7 +495,9 @@ class DynamoDBTransaction(EngineTransaction):
             shards.update(moved)
             moved = self._moved_shards(documents, shards)
         names = ", ".join(self._shard_names.get(pk, pk) for pk in moved)
-        raise ConflictError(f"Index shards this query read kept changing while it was validated ({names}).")
+        raise ConflictError(
+            _CHANGED, detail=f"index shards kept changing while this transaction was validated ({names})"
+        )
 
     def _moved_shards(
         self, documents: Sequence[tuple[dict[str, Any], int | None, str]], shards: Mapping[str, int | None]
@@ -525,17 +509,13 @@ class DynamoDBTransaction(EngineTransaction):
         moved: dict[str, int | None] = {}
         for start in range(0, len(expected), MAX_TRANSACTION_ACTIONS):
             chunk = expected[start : start + MAX_TRANSACTION_ACTIONS]
-            try:
+            with dynamodb_errors(f"TransactGetItems in table {self._table!r}", [name for _, _, name in chunk]):
                 response = self._client.transact_get_items(
                     TransactItems=[
                         {"Get": {"TableName": self._table, "Key": key, "ProjectionExpression": "ver"}}
                         for key, _, _ in chunk
                     ]
                 )
-            except ClientError as exc:
-                raise translate_client_error(exc, "TransactGetItems", [name for _, _, name in chunk]) from exc
-            except BotoCoreError as exc:
-                raise translate_boto_error(exc, "TransactGetItems") from exc
             for pk, (_, version, name), got in zip(
                 pks[start : start + MAX_TRANSACTION_ACTIONS], chunk, response.get("Responses", []), strict=True
             ):
@@ -544,7 +524,7 @@ class DynamoDBTransaction(EngineTransaction):
                 if current == version:
                     continue
                 if pk is None:
-                    raise ConflictError(f"A concurrent mutation changed what this query read ({name}).")
+                    raise ConflictError(_CHANGED, detail=f"a concurrent mutation changed {name}")
                 moved[pk] = current
         return moved
 
@@ -559,7 +539,7 @@ class DynamoDBTransaction(EngineTransaction):
                 now = tuple((key, version) for key, version in current if interval.start <= key < interval.end)
                 if now != interval.entries:
                     name = self._shard_names.get(pk, pk)
-                    raise ConflictError(f"A concurrent mutation changed index entries this query read ({name}).")
+                    raise ConflictError(_CHANGED, detail=f"a concurrent mutation changed index entries of {name}")
 
     def _query_versions(self, pk: str, start: bytes, end: bytes) -> list[tuple[bytes, int]]:
         """(key, document version) of every entry of shard ``pk`` in ``[start, end)``, by consistent ``Query``."""
@@ -617,6 +597,8 @@ class DynamoDBEngine(StorageEngine):
     def __init__(self, client: DynamoDBClient, table_name: str, *, max_parallel_queries: int = 8) -> None:
         self.client = client
         self.table_name = table_name
+        config: Any = client.meta.config  # botocore's Config declares its options dynamically
+        self.call_budget_s = float(config.connect_timeout or 0) + float(config.read_timeout or 0)
         self._max_parallel = max(1, max_parallel_queries)
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()

@@ -1,28 +1,55 @@
-"""Translate botocore errors into the library's errors; nothing native escapes the engine.
+"""The one translation of botocore errors into the library's errors, used by every DynamoDB store.
 
-* ``TransactionCanceledException`` whose reasons include ``ConditionalCheckFailed`` or ``TransactionConflict``
-  → :class:`ConflictError` (the transaction layer retries the whole mutation). The reasons are read from the
-  parsed ``CancellationReasons`` and, when an SDK or emulator does not return them, from the bracketed list in
-  the message (``"... [ConditionalCheckFailed, None]"``).
-* throttling, 5xx, timeouts, connection errors → :class:`StorageUnavailableError` (botocore's standard/adaptive
-  retry mode has already retried them).
+The documents engine, the session store and the rate-limit store all call :func:`translate` (directly or through
+:func:`dynamodb_errors`); nothing native escapes them:
+
+* ``TransactionCanceledException`` whose reasons include ``ConditionalCheckFailed`` or ``TransactionConflict``,
+  and ``TransactionConflictException`` → :class:`ConflictError` (the transaction layer retries the whole
+  mutation). The reasons are read from the parsed ``CancellationReasons`` and, when an SDK or emulator does not
+  return them, from the bracketed list in the message (``"... [ConditionalCheckFailed, None]"``).
+* throttling (``ProvisionedThroughputExceededException``, ``ThrottlingException``, ...), 5xx, timeouts,
+  connection errors, an exhausted time budget → :class:`StorageUnavailableError` (botocore's standard retry
+  mode has already retried what it could within the budget).
 * a ``ValidationException`` about sizes → :class:`LimitExceededError` (the engine checks sizes before calling,
   so this is a last line of defence).
+* anything else DynamoDB refuses (a missing table, access denied, bad credentials) → StorageUnavailableError:
+  the request did not cause it, and the operator must act.
+
+The client sees a short message without internals (503, "retry"); document ids, table names, index shards,
+endpoint URLs and DynamoDB's own message go to ``detail``, which only the log receives.
 """
 
 from __future__ import annotations
 
+import contextlib
 import re
 from typing import TYPE_CHECKING
+
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    ReadTimeoutError,
+)
 
 from authlib_core.errors import AuthlibError, ConflictError, LimitExceededError, StorageUnavailableError
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Iterator, Sequence
 
-    from botocore.exceptions import BotoCoreError, ClientError
-
-__all__ = ["CONFLICT_REASONS", "cancellation_reasons", "translate_boto_error", "translate_client_error"]
+__all__ = [
+    "CONFLICT_REASONS",
+    "BudgetExhaustedError",
+    "cancellation_reasons",
+    "dynamodb_errors",
+    "is_condition_failure",
+    "translate",
+    "translate_boto_error",
+    "translate_client_error",
+]
 
 #: Cancellation codes that mean "another transaction got there first": retry the mutation.
 CONFLICT_REASONS = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
@@ -39,6 +66,13 @@ _THROTTLING = frozenset(
     }
 )
 _MESSAGE_REASONS = re.compile(r"\[([A-Za-z, ]+)\]\s*$")
+_RETRY = "Nothing was changed; retry the request."
+
+
+class BudgetExhaustedError(BotoCoreError):
+    """Raised by the client's budget check before an attempt the request's time budget cannot cover."""
+
+    fmt = "The request's time budget has {left:.2f}s left; a DynamoDB attempt may take {needed:.2f}s."
 
 
 def cancellation_reasons(exc: ClientError) -> list[str]:
@@ -53,52 +87,91 @@ def cancellation_reasons(exc: ClientError) -> list[str]:
     return [part.strip() for part in match.group(1).split(",")]
 
 
+def is_condition_failure(exc: BaseException) -> bool:
+    """True for a single-item write refused by its ``ConditionExpression`` (an expected outcome, not an error)."""
+    return (
+        isinstance(exc, ClientError) and exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    )
+
+
 def translate_client_error(exc: ClientError, operation: str, descriptions: Sequence[str] | None = None) -> AuthlibError:
     """The library error for a ``ClientError`` raised by ``operation``.
 
-    ``descriptions`` name the actions of a transaction in order ("document <id> of table 'users'", ...), so a
-    conflict message can say what changed.
+    ``descriptions`` name the actions of a transaction in order ("document <id> of table 'users'", ...); they go
+    to the error's ``detail`` (the log), so the operator sees what changed and the client does not.
     """
     error = exc.response.get("Error", {})
     code = str(error.get("Code", ""))
-    message = str(error.get("Message", ""))
+    native = f"DynamoDB {operation}: {code}: {error.get('Message', '')}"
     if code == "TransactionCanceledException":
         reasons = cancellation_reasons(exc)
         conflicted = [index for index, reason in enumerate(reasons) if reason in CONFLICT_REASONS]
         if conflicted or not reasons:
-            what = ""
-            if descriptions is not None and conflicted:
-                names = [descriptions[i] for i in conflicted if i < len(descriptions)]
-                what = " Changed concurrently: " + "; ".join(names[:5]) + ("; ..." if len(names) > 5 else "") + "."
+            names = [descriptions[i] for i in conflicted if i < len(descriptions)] if descriptions else []
+            changed = f" Changed concurrently: {'; '.join(names)}." if names else ""
+            codes = sorted({reason for reason in reasons if reason != "None"})
             return ConflictError(
-                f"DynamoDB {operation} was cancelled by a concurrent write ({', '.join(reasons) or message}).{what}"
+                f"A concurrent write changed data this call read ({', '.join(codes) or 'cancelled'}).",
+                detail=native + changed,
             )
         if any(reason in ("ProvisionedThroughputExceeded", "ThrottlingError") for reason in reasons):
-            return StorageUnavailableError(f"DynamoDB {operation} was throttled ({', '.join(reasons)}); retry later.")
+            return StorageUnavailableError(f"The database is throttling requests right now. {_RETRY}", detail=native)
         if "ValidationError" in reasons:
-            return LimitExceededError(f"DynamoDB rejected {operation}: {message}")
-        return StorageUnavailableError(f"DynamoDB cancelled {operation}: {message}")
+            return LimitExceededError("DynamoDB rejected the transaction as too large or invalid; nothing was written.")
+        return StorageUnavailableError(
+            f"The database cancelled the write ({', '.join(reasons)}). {_RETRY}", detail=native
+        )
     if code == "TransactionConflictException":
-        return ConflictError(f"DynamoDB {operation} conflicted with a concurrent transaction: {message}")
+        return ConflictError("A concurrent transaction was writing the same data.", detail=native)
     if code in _THROTTLING or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
         return StorageUnavailableError(
-            f"DynamoDB {operation} failed after retries ({code}: {message}). Nothing was written by a failed "
-            "transaction; retry later."
+            f"The database is throttling or temporarily failing requests ({code}). {_RETRY}", detail=native
         )
+    if code == "ValidationException" and "size" in str(error.get("Message", "")).lower():
+        return LimitExceededError("DynamoDB rejected the write as too large; nothing was written.")
     if code == "ResourceNotFoundException":
-        return StorageUnavailableError(
-            f"DynamoDB {operation}: {message}. Create the tables first: "
-            "python -m authlib_core infra create-tables [--endpoint-url URL]."
-        )
-    if code == "ValidationException" and "size" in message.lower():
-        return LimitExceededError(f"DynamoDB rejected {operation}: {message}")
-    if code == "IdempotentParameterMismatchException":
-        return StorageUnavailableError(
-            f"DynamoDB {operation}: a request token was reused with another payload ({message})."
-        )
-    return StorageUnavailableError(f"DynamoDB {operation} failed ({code}: {message}).")
+        native += " Create the tables first: python -m authlib_core infra create-tables [--endpoint-url URL]."
+    return StorageUnavailableError(
+        f"The database refused the request ({code}); the operator must fix the deployment. {_RETRY}", detail=native
+    )
 
 
 def translate_boto_error(exc: BotoCoreError, operation: str) -> StorageUnavailableError:
-    """A network-level failure (connection refused, timeout after retries, no credentials)."""
-    return StorageUnavailableError(f"DynamoDB {operation} could not be completed: {exc}")
+    """A failure below the HTTP response: timeout or connection error after retries, budget spent, no credentials."""
+    native = f"DynamoDB {operation}: {type(exc).__name__}: {exc}"
+    if isinstance(exc, BudgetExhaustedError):
+        message = "The database did not answer within this request's time budget."
+    elif isinstance(exc, ReadTimeoutError | ConnectTimeoutError):
+        message = "The database did not answer in time (timeout after retries)."
+    elif isinstance(exc, EndpointConnectionError | ConnectionError):
+        message = "The database cannot be reached (connection failed after retries)."
+    elif isinstance(exc, NoCredentialsError):
+        message = "The server has no credentials for the database; the operator must fix the deployment."
+    else:
+        message = "The database request failed before an answer arrived."
+    return StorageUnavailableError(f"{message} {_RETRY}", detail=native)
+
+
+def translate(exc: BaseException, operation: str, descriptions: Sequence[str] | None = None) -> AuthlibError | None:
+    """The library error for any botocore exception, or None when ``exc`` is not one."""
+    if isinstance(exc, ClientError):
+        return translate_client_error(exc, operation, descriptions)
+    if isinstance(exc, BotoCoreError):
+        return translate_boto_error(exc, operation)
+    return None
+
+
+@contextlib.contextmanager
+def dynamodb_errors(operation: str, descriptions: Sequence[str] | None = None) -> Iterator[None]:
+    """Translate botocore errors raised inside the block (see the module docstring).
+
+    Example:
+        >>> with dynamodb_errors("GetItem"):  # doctest: +SKIP
+        ...     client.get_item(TableName=table, Key=key)
+    """
+    try:
+        yield
+    except (ClientError, BotoCoreError) as exc:
+        error = translate(exc, operation, descriptions)
+        assert error is not None
+        raise error from exc

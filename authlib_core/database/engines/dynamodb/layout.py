@@ -79,6 +79,17 @@ def document_item_key(document_id: str) -> dict[str, Any]:
     return {"pk": {"S": document_pk(document_id)}, "sk": {"B": VERSION_SK}}
 
 
+#: TTL attribute of commit markers (epoch seconds); the documents table's TTL setting names it.
+ATTR_EXPIRES = "expiresAt"
+#: How long a commit marker is kept: far longer than any request's time budget.
+COMMIT_MARKER_TTL_S = 3600
+
+
+def commit_marker_key(token: str) -> dict[str, Any]:
+    """The key of the commit marker of the commit whose ``ClientRequestToken`` is ``token`` (docs/dynamodb.md)."""
+    return {"pk": {"S": "c#" + token}, "sk": {"B": VERSION_SK}}
+
+
 def shard_pk(spec: IndexSpec, shard: int) -> str:
     """Partition key holding one shard of an index: its entries and its version item."""
     return f"i#{spec.table}#{spec.name}#{shard}"

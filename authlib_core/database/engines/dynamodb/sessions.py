@@ -22,10 +22,13 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
+from authlib_core.database.engines.dynamodb.errors import is_condition_failure, translate
 from authlib_core.database.sessions import RateLimitStore, SessionRecord, SessionStore, ttl_seconds
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from authlib_core.errors import AuthlibError
 
 __all__ = ["DynamoDBRateLimitStore", "DynamoDBSessionStore"]
 
@@ -41,8 +44,17 @@ def _session_sk(session_id: str) -> str:
 
 
 def _is_condition_failure(error: Exception) -> bool:
-    response = getattr(error, "response", None)
-    return isinstance(response, dict) and response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+    return is_condition_failure(error)
+
+
+class _OnTable:
+    """What both stores share: the sessions table's name, and the engine's translation of botocore errors."""
+
+    _table: str
+
+    def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
+        """botocore errors, translated as the documents engine translates them (a 503 for an outage)."""
+        return translate(error, f"{operation} on table {self._table!r}")
 
 
 def _to_item(record: SessionRecord) -> dict[str, Any]:
@@ -82,7 +94,7 @@ def _from_item(item: Item) -> SessionRecord:
     )
 
 
-class DynamoDBSessionStore(SessionStore):
+class DynamoDBSessionStore(_OnTable, SessionStore):
     """:class:`SessionStore` on the DynamoDB sessions table (``clock`` returns epoch seconds)."""
 
     def __init__(self, client: DynamoDBClient, table_name: str, *, clock: Callable[[], float] = time.time) -> None:
@@ -193,7 +205,7 @@ class DynamoDBSessionStore(SessionStore):
         return None if item is None else dict(item)
 
 
-class DynamoDBRateLimitStore(RateLimitStore):
+class DynamoDBRateLimitStore(_OnTable, RateLimitStore):
     """:class:`RateLimitStore` on the sessions table: conditional ``UpdateItem`` calls, at most three per hit."""
 
     def __init__(self, client: DynamoDBClient, table_name: str, *, clock: Callable[[], float] = time.time) -> None:

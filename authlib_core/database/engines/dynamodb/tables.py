@@ -83,7 +83,8 @@ class TableDescription:
 
 
 #: Documents, index entries (with a copy of the document), shard version items, the index catalog.
-DOCUMENTS = TableDescription("documents", KeyAttribute("pk", "S"), KeyAttribute("sk", "B"))
+#: Commit markers (docs/dynamodb.md, "Commit outcomes") expire through TTL on ``expiresAt``.
+DOCUMENTS = TableDescription("documents", KeyAttribute("pk", "S"), KeyAttribute("sk", "B"), ttl_attribute="expiresAt")
 #: Sessions and rate-limit records; DynamoDB deletes expired items (lazily, within ~2 days) via TTL.
 SESSIONS = TableDescription("sessions", KeyAttribute("pk", "S"), KeyAttribute("sk", "S"), ttl_attribute="expiresAt")
 

@@ -1,0 +1,33 @@
+"""Fixtures: one moto server per session; a fresh counter app stack per test, on each path."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import pytest
+
+from tests.dynamodb.harness import start_server
+from tests.faults.harness import Stack
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    with start_server() as url:
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def _aws_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+
+
+@pytest.fixture(params=["lambda", "dev"])
+def stack(request: pytest.FixtureRequest, moto_endpoint: str) -> Iterator[Stack]:
+    built = Stack(moto_endpoint, request.param)
+    yield built
+    built.close()
