@@ -18,19 +18,23 @@ was taken meanwhile). Success redirects to ``callbackURL``, else answers ``{"sta
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
 from authlib_core.auth.links import checked_callback, redirect, with_query
+from authlib_core.auth.tables import USERS_TABLE
 from authlib_core.auth.transport import APIError, AuthHttpResponse
 from authlib_core.auth.validation import validation_error
+from authlib_core.errors import ConflictError, StorageUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from authlib_core.auth.service import AuthService, _Call
     from authlib_core.auth.verification import IssuedToken
+    from authlib_core.database import DatabaseWriter
 
 __all__ = ["ROUTES", "send_verification"]
 
@@ -42,6 +46,13 @@ _PURPOSES: Final = ("verify-email", "change-email-confirmation", "change-email-v
 def _enabled(service: AuthService) -> None:
     if service.tokens is None:
         raise APIError(400, "VERIFICATION_EMAIL_NOT_ENABLED", "Verification email isn't enabled")
+
+
+def verification_url(service: AuthService, call: _Call, token: str, callback: str | None) -> str:
+    """The ``/verify-email`` link of ``token`` (Better Auth's shape: ``callbackURL`` defaults to ``/``)."""
+    return (
+        f"{service.link_base(call)}/api/auth/verify-email?token={token}&callbackURL={quote(callback or '/', safe='')}"
+    )
 
 
 def send_verification(
@@ -64,7 +75,7 @@ def send_verification(
         new_email=new_email,
         lifetime=service.settings.verification_token_expires_in,
     )
-    url = f"{service.link_base(call)}/api/auth/verify-email?token={token}&callbackURL={quote(callback or '/', safe='')}"
+    url = verification_url(service, call, token, callback)
     kind = "change-email-confirmation" if purpose == "change-email-confirmation" else "verify-email"
     service.send_mail(kind, to=to or email, url=url, name=str(user.get("name", "")), new_email=new_email or "")
 
@@ -93,34 +104,74 @@ def send_verification_email(service: AuthService, call: _Call) -> AuthHttpRespon
     return AuthHttpResponse(200, {"status": True})
 
 
-def _apply(service: AuthService, call: _Call, issued: IssuedToken, callback: str | None) -> str | None:
-    """Carry out a live token; None on success, else the error code."""
-    user = service.users.get(issued.user_id)
-    if user is None:
-        return "USER_NOT_FOUND"
+class _Refused(Exception):
+    """Aborts the verifying mutation (the token stays, the user is unchanged) with a Better Auth error code."""
+
+    def __init__(self, code: str) -> None:
+        super().__init__(code)
+        self.code = code
+
+
+@dataclasses.dataclass(slots=True)
+class _Outcome:
+    """What the verifying mutation did, for the steps after its commit."""
+
+    user: dict[str, Any] | None = None
+    changed_to: str | None = None
+    next_token: str | None = None
+
+
+def _apply_in(service: AuthService, db: DatabaseWriter, issued: IssuedToken, out: _Outcome) -> None:
+    """Carry out a live token in the mutation that uses it up; raise :class:`_Refused` to undo both."""
+    users = service.users
+    if db.normalize_id(USERS_TABLE, issued.user_id) is None or (user := db.get(issued.user_id)) is None:
+        raise _Refused("USER_NOT_FOUND")
     if user.get("email") != issued.email:
-        return "INVALID_TOKEN"  # the address changed since the link was sent
+        raise _Refused("INVALID_TOKEN")  # the address changed since the link was sent
+    out.user = dict(user)
     now = service._now()
     if issued.purpose == "verify-email":
-        if user.get("emailVerified") is not True:
-            service.users.update(issued.user_id, {"emailVerified": True}, now_ms=now)
-        logger.info("email verified user=%s", issued.user_id)
-        return None
+        users.mark_verified_in(db, issued.user_id, email=issued.email, now_ms=now)
+        return
     new_email = issued.new_email or ""
     if issued.purpose == "change-email-confirmation" and service.settings.require_email_verification:
-        send_verification(
-            service, call, user, callback, purpose="change-email-verification", to=new_email, new_email=new_email
+        assert service.tokens is not None
+        out.next_token = service.tokens.issue_in(
+            db,
+            "change-email-verification",
+            user_id=issued.user_id,
+            email=issued.email,
+            new_email=new_email,
+            lifetime=service.settings.verification_token_expires_in,
         )
-        return None
+        return
     verified = issued.purpose == "change-email-verification"
-    changed = service.users.change_email(
-        issued.user_id, expected=issued.email, new_email=new_email, verified=verified, now_ms=now
+    changed = users.change_email_in(
+        db, issued.user_id, expected=issued.email, new_email=new_email, verified=verified, now_ms=now
     )
     if changed is None:
-        return "EMAIL_ALREADY_EXISTS"
-    service.sessions.update_user_snapshot(issued.user_id, email=new_email, name=str(changed.get("name", "")))
-    logger.info("email changed user=%s verified=%s", issued.user_id, verified)
-    return None
+        raise _Refused("EMAIL_ALREADY_EXISTS")
+    out.changed_to = new_email
+
+
+def _after_commit(service: AuthService, call: _Call, issued: IssuedToken, out: _Outcome, callback: str | None) -> None:
+    """Mail the next link, or refresh the session snapshots; both are best effort once the change committed."""
+    assert out.user is not None
+    if out.next_token is not None:
+        url = verification_url(service, call, out.next_token, callback)
+        new_email = issued.new_email or ""
+        service.send_mail("verify-email", to=new_email, url=url, name=str(out.user.get("name", "")))
+        return
+    if out.changed_to is not None:
+        logger.info("email changed user=%s", issued.user_id)
+        try:
+            service.sessions.update_user_snapshot(
+                issued.user_id, email=out.changed_to, name=str(out.user.get("name", ""))
+            )
+        except (ConflictError, StorageUnavailableError):
+            logger.warning("email changed user=%s: the session snapshots keep the old address", issued.user_id)
+        return
+    logger.info("email verified user=%s", issued.user_id)
 
 
 def verify_email(service: AuthService, call: _Call) -> AuthHttpResponse:
@@ -132,14 +183,21 @@ def verify_email(service: AuthService, call: _Call) -> AuthHttpResponse:
         raise validation_error("token", "Invalid input: expected string, received undefined")
     callback = checked_callback(call.request.query.get("callbackURL"), call.request, service.origins)
     service.before_token_use(call, path)
+    service.link_base(call)  # refuse before any change when a follow-up link could not be built
     assert service.tokens is not None
-    issued = service.tokens.consume(token, _PURPOSES)
-    if issued is None:
-        code: str | None = "INVALID_TOKEN"
-    elif issued.expired:
-        code = "TOKEN_EXPIRED"
-    else:
-        code = _apply(service, call, issued, callback)
+    out = _Outcome()
+    code: str | None = None
+    try:
+        issued = service.tokens.consume(token, _PURPOSES, lambda db, live: _apply_in(service, db, live, out))
+    except _Refused as refused:
+        issued, code = None, refused.code
+    if code is None:
+        if issued is None:
+            code = "INVALID_TOKEN"
+        elif issued.expired:
+            code = "TOKEN_EXPIRED"
+        else:
+            _after_commit(service, call, issued, out, callback)
     if code in ("INVALID_TOKEN", "TOKEN_EXPIRED"):
         service.token_failed(call, path)
     if code is not None:

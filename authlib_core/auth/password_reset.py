@@ -6,8 +6,9 @@ Better Auth 1.7's shapes (docs/auth.md, "Password reset"), with these decisions:
   seconds (0.5 s), whether or not the address has an account; mail failures are only logged.
 * **The link's GET does not use the token up** (Better Auth's behaviour; mail scanners follow links): it redirects
   to ``callbackURL`` with ``token=`` when the token is live, else with ``error=INVALID_TOKEN``.
-* **The POST uses it up** in one mutation, sets the password (creating the credential account if the user had
-  none), and **revokes every session** of the user: whoever held the old password is signed out.
+* **The POST uses it up in the mutation that sets the password** (creating the credential account if the user had
+  none), so a storage failure leaves the link usable; and it **revokes every session** of the user, before that
+  mutation and once more after it: whoever held the old password is signed out.
 * Every token use (GET and POST), good or bad, counts against the address like a sign-in; a bad token counts as a
   failed password (:meth:`~authlib_core.auth.service.AuthService.before_token_use`).
 """
@@ -21,11 +22,14 @@ from urllib.parse import quote
 from authlib_core.auth.links import checked_callback, redirect, with_query
 from authlib_core.auth.transport import APIError, AuthHttpResponse
 from authlib_core.auth.validation import parse_body, validation_error
+from authlib_core.errors import ConflictError, StorageUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from authlib_core.auth.service import AuthService, _Call
+    from authlib_core.auth.verification import IssuedToken
+    from authlib_core.database import DatabaseWriter
 
 __all__ = ["LINK_PREFIX", "RESET_MESSAGE", "ROUTES"]
 
@@ -92,17 +96,31 @@ def reset_password(service: AuthService, call: _Call) -> AuthHttpResponse:
         raise APIError(400, "INVALID_TOKEN", "Invalid token")
     service._check_password_length(new_password)
     service.before_token_use(call, path)
-    assert service.tokens is not None
-    issued = service.tokens.consume(token, (PURPOSE,))
-    if issued is None or issued.expired:
+    tokens = service.tokens
+    assert tokens is not None
+    live = tokens.check(token, (PURPOSE,))
+    if live is None or live.expired:
         service.token_failed(call, path)
         raise APIError(400, "INVALID_TOKEN", "Invalid token")
-    if not service.users.reset_password(
-        issued.user_id, new_hash=service.hasher.hash(new_password), now_ms=service._now()
-    ):
-        raise APIError(400, "USER_NOT_FOUND", "User not found")
-    count = service.sessions.delete_for_user(issued.user_id)
-    logger.info("password reset user=%s sessions revoked=%d", issued.user_id, count)
+    new_hash = service.hasher.hash(new_password)  # before the mutation, which may run more than once
+    # The sessions end first: if anything after this fails, the link still works and a retry completes the reset.
+    service.sessions.delete_for_user(live.user_id)
+    now = service._now()
+
+    def set_password(db: DatabaseWriter, issued: IssuedToken) -> None:
+        if not service.users.reset_password_in(db, issued.user_id, new_hash=new_hash, now_ms=now):
+            raise APIError(400, "USER_NOT_FOUND", "User not found")
+
+    # The token is used up in the mutation that sets the password: both commit, or neither.
+    issued = tokens.consume(token, (PURPOSE,), set_password)
+    if issued is None or issued.expired:  # another request used it meanwhile
+        service.token_failed(call, path)
+        raise APIError(400, "INVALID_TOKEN", "Invalid token")
+    try:  # a session signed in with the old password between the two steps ends too
+        service.sessions.delete_for_user(issued.user_id)
+    except (ConflictError, StorageUnavailableError):
+        logger.warning("password reset user=%s: the second session sweep failed", issued.user_id)
+    logger.info("password reset user=%s", issued.user_id)
     return AuthHttpResponse(200, {"status": True})
 
 

@@ -90,6 +90,14 @@ class TokenService:
 
     def issue(self, purpose: str, *, user_id: str, email: str, lifetime: int, new_email: str | None = None) -> str:
         """A fresh raw token for ``purpose``, stored hashed; it expires ``lifetime`` seconds from now."""
+        return self.database.run_mutation(
+            lambda db: self.issue_in(db, purpose, user_id=user_id, email=email, lifetime=lifetime, new_email=new_email)
+        )
+
+    def issue_in(
+        self, db: DatabaseWriter, purpose: str, *, user_id: str, email: str, lifetime: int, new_email: str | None = None
+    ) -> str:
+        """:meth:`issue` inside the caller's mutation (it commits, or not, with the caller's other writes)."""
         if purpose not in PURPOSES:
             raise ValueError(f"unknown token purpose {purpose!r}")
         token = secrets.token_urlsafe(TOKEN_BYTES)
@@ -105,15 +113,12 @@ class TokenService:
             "updatedAt": float(now),
         }
 
-        def write(db: DatabaseWriter) -> None:
-            expired = (
-                db.query(VERIFICATION_TABLE).with_index("by_expiresAt", lambda q: q.lt("expiresAt", float(now)))
-            ).take(_PURGE_BATCH)
-            for old in expired:
-                db.delete(str(old["_id"]))
-            db.insert(VERIFICATION_TABLE, row)
-
-        self.database.run_mutation(write)
+        expired = (
+            db.query(VERIFICATION_TABLE).with_index("by_expiresAt", lambda q: q.lt("expiresAt", float(now)))
+        ).take(_PURGE_BATCH)
+        for old in expired:
+            db.delete(str(old["_id"]))
+        db.insert(VERIFICATION_TABLE, row)
         return token
 
     @staticmethod
@@ -154,12 +159,20 @@ class TokenService:
         found = self.database.run_query(lambda db: self._find(db, token, purposes))
         return None if found is None else self._decode(found[0], found[1], self._now())
 
-    def consume(self, token: str, purposes: Iterable[str]) -> IssuedToken | None:
+    def consume(
+        self,
+        token: str,
+        purposes: Iterable[str],
+        then: Callable[[DatabaseWriter, IssuedToken], None] | None = None,
+    ) -> IssuedToken | None:
         """Use the token up: what it was issued for, or None (unknown, used, another purpose).
 
         Check :attr:`IssuedToken.expired` before acting on the answer.
 
-        The row is deleted in the same mutation that reads it, also when it has expired.
+        The row is deleted in the same mutation that reads it, also when it has expired. ``then`` runs in that
+        mutation for a live token, so the token is used up exactly when its effect (a new password, a verified
+        address) commits: a storage failure leaves both undone and the link still usable; an exception from
+        ``then`` aborts both.
         """
         if not is_token_shape(token):
             return None
@@ -172,6 +185,9 @@ class TokenService:
                 return None
             purpose, row = found
             db.delete(str(row["_id"]))
-            return self._decode(purpose, row, now)
+            issued = self._decode(purpose, row, now)
+            if issued is not None and not issued.expired and then is not None:
+                then(db, issued)
+            return issued
 
         return self.database.run_mutation(write)
