@@ -65,9 +65,14 @@ def send_verification(
     to: str | None = None,
     new_email: str | None = None,
 ) -> None:
-    """Mail ``user`` a ``/verify-email`` link for ``purpose`` (to ``to``, default the user's address)."""
+    """Mail ``user`` a ``/verify-email`` link for ``purpose`` (to ``to``, default the user's address).
+
+    Nothing is sent (silently) past the per-recipient limit (:meth:`~authlib_core.auth.throttle.Throttle.mail_allowed`).
+    """
     assert service.tokens is not None
     email = str(user.get("email", ""))
+    if not service.throttle.mail_allowed(to or email):
+        return
     token = service.tokens.issue(
         purpose,
         user_id=str(user["_id"]),

@@ -371,3 +371,18 @@ def test_host_header_never_builds_a_link(service: tuple[AuthService, Database], 
     assert (answer.status, answer.body["code"]) == (500, "BASE_URL_NOT_CONFIGURED")
     assert outbox.sent == []
     assert _token_rows(database) == []
+
+
+def test_an_inbox_cannot_be_flooded(tmp_path: Path, clock: FakeClock, outbox: Outbox) -> None:
+    with _service(tmp_path, clock, "sqlite", outbox, ip_rate_limit=1000) as (svc, _, database):
+        Browser(svc).sign_up()
+        answers = {
+            Browser(svc, ip=f"10.9.0.{i}").post("/request-password-reset", {"email": "ada@example.com"}).body_bytes()
+            for i in range(8)
+        }
+        assert len(answers) == 1  # the same answer throughout
+        assert len(outbox.sent) == 5  # account_rate_limit per account_rate_window
+        assert len(_token_rows(database)) == 5
+        clock.advance(901)
+        Browser(svc, ip="10.9.1.1").post("/request-password-reset", {"email": "ada@example.com"})
+        assert len(outbox.sent) == 6
