@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import os
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlparse
@@ -57,6 +58,16 @@ ENV_VARS: Mapping[str, str] = {
     "AWS_REGION": "AWS region (set by Lambda)",
     # Deployment (template.yaml, docs/deploy.md). POWERTOOLS_* are read by Powertools, not by us.
     "AUTHLIB_SECRETS_PARAMETER": "SSM SecureString holding the secrets, read at cold start if AUTHLIB_SECRETS is unset",
+    "AUTHLIB_MAIL": "mail sender: 'ses' (Amazon SES v2), 'folder' (.eml files) or 'off' (default; dev server: folder)",
+    "AUTHLIB_MAIL_FROM": "From address of auth mail, e.g. 'App <no-reply@example.com>'; a domain means no-reply@it",
+    "AUTHLIB_MAIL_DIR": "folder of the 'folder' mail sender (default '.authlib/mail')",
+    "AUTHLIB_SES_CONFIGURATION_SET": "SES configuration set to send auth mail with (optional)",
+    "AUTHLIB_BASE_URL": "public origin of this server that emailed links point at, e.g. https://api.example.com",
+    "AUTHLIB_REQUIRE_EMAIL_VERIFICATION": "'true': sign-in refuses an unverified email (403 EMAIL_NOT_VERIFIED)",
+    "AUTHLIB_SEND_VERIFICATION_ON_SIGN_UP": "'true'/'false': mail a verification link on sign-up (default: as above)",
+    "AUTHLIB_RESET_TOKEN_EXPIRES_IN": "password-reset link lifetime in seconds (default 3600)",
+    "AUTHLIB_VERIFICATION_TOKEN_EXPIRES_IN": "verification and change-email link lifetime in seconds (default 3600)",
+    "AUTHLIB_CHANGE_EMAIL": "'off' disables POST /change-email (default on)",
     "AUTHLIB_ALLOWED_KINDS": "comma-separated function kinds this deployment serves (e.g. 'query'); default: all",
     "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "port of the AWS Parameters and Secrets Lambda Extension (default 2773)",
     "AWS_SESSION_TOKEN": "Lambda's session token; authenticates requests to the secrets extension",
@@ -100,6 +111,17 @@ class Settings:
     rate_limit_account_window: int = 900
     #: Fetch the keys of an ``auth_config.py`` provider on a loopback host over plain http (local test issuers).
     jwt_allow_loopback_http: bool = False
+    #: 'ses', 'folder' or None (no mail: the emailed-link endpoints answer that they are not enabled).
+    mail: Literal["ses", "folder"] | None = None
+    mail_from: str = "no-reply@localhost"
+    mail_dir: Path = Path(".authlib/mail")
+    ses_configuration_set: str | None = None
+    base_url: str | None = None
+    require_email_verification: bool = False
+    send_verification_on_sign_up: bool | None = None
+    reset_token_expires_in: int = 3_600
+    verification_token_expires_in: int = 3_600
+    change_email_enabled: bool = True
 
     @property
     def auth(self) -> AuthSettings:
@@ -120,6 +142,12 @@ class Settings:
             account_rate_limit=self.rate_limit_account_max,
             account_global_limit=self.rate_limit_account_global_max,
             account_rate_window=self.rate_limit_account_window,
+            base_url=self.base_url,
+            require_email_verification=self.require_email_verification,
+            send_verification_on_sign_up=self.send_verification_on_sign_up,
+            reset_token_expires_in=self.reset_token_expires_in,
+            verification_token_expires_in=self.verification_token_expires_in,
+            change_email_enabled=self.change_email_enabled,
         )
 
     @classmethod
@@ -175,6 +203,16 @@ class Settings:
             rate_limit_account_window=_positive(env, "AUTHLIB_RATE_LIMIT_ACCOUNT_WINDOW", 900),
             allowed_kinds=_allowed_kinds(env.get("AUTHLIB_ALLOWED_KINDS", "")),
             jwt_allow_loopback_http=_switch(env, "AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP") is True,
+            mail=_mail(env.get("AUTHLIB_MAIL", "")),
+            mail_from=_mail_from(env.get("AUTHLIB_MAIL_FROM", "")),
+            mail_dir=Path(env.get("AUTHLIB_MAIL_DIR", "").strip() or ".authlib/mail"),
+            ses_configuration_set=env.get("AUTHLIB_SES_CONFIGURATION_SET", "").strip() or None,
+            base_url=env.get("AUTHLIB_BASE_URL", "").strip().rstrip("/") or None,
+            require_email_verification=_switch(env, "AUTHLIB_REQUIRE_EMAIL_VERIFICATION") is True,
+            send_verification_on_sign_up=_switch(env, "AUTHLIB_SEND_VERIFICATION_ON_SIGN_UP"),
+            reset_token_expires_in=_positive(env, "AUTHLIB_RESET_TOKEN_EXPIRES_IN", 3_600),
+            verification_token_expires_in=_positive(env, "AUTHLIB_VERIFICATION_TOKEN_EXPIRES_IN", 3_600),
+            change_email_enabled=_switch(env, "AUTHLIB_CHANGE_EMAIL") is not False,
         )
         settings.auth  # noqa: B018 - validates the session lifetimes together
         return settings
@@ -256,6 +294,27 @@ def _allowed_kinds(raw: str) -> frozenset[str] | None:
     return kinds or None
 
 
+def _mail_from(raw: str) -> str:
+    """The From address: as given, or ``no-reply@<domain>`` when only a domain (an SES domain identity) is given."""
+    value = raw.strip()
+    if not value:
+        return "no-reply@localhost"
+    if any(ord(c) < 0x20 for c in value):
+        raise ConfigError("AUTHLIB_MAIL_FROM holds a control character; give one address, e.g. no-reply@example.com")
+    return value if "@" in value else f"no-reply@{value}"
+
+
+def _mail(raw: str) -> Literal["ses", "folder"] | None:
+    value = raw.strip().lower()
+    if value in ("", "off"):
+        return None
+    if value == "ses":
+        return "ses"
+    if value == "folder":
+        return "folder"
+    raise ConfigError(f"AUTHLIB_MAIL is {raw!r}; set it to 'ses', 'folder' or 'off'.")
+
+
 def _split(raw: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in raw.split(",") if part.strip())
 
@@ -306,9 +365,34 @@ class AuthSettings:
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19_456
     argon2_parallelism: int = 1
+    #: The server's public URL (``https://api.example.com``) that emailed links point at. Unset, links use the
+    #: request's own address only when it is this machine (the dev server): a Host header is never trusted.
+    base_url: str | None = None
+    #: Sign-in refuses an unverified email (403 ``EMAIL_NOT_VERIFIED``) and sign-up starts no session.
+    require_email_verification: bool = False
+    #: Mail a verification link on sign-up; None follows ``require_email_verification`` (Better Auth's default).
+    send_verification_on_sign_up: bool | None = None
+    #: Lifetime of a password-reset link, seconds.
+    reset_token_expires_in: int = 3_600
+    #: Lifetime of a verification or change-email link, seconds.
+    verification_token_expires_in: int = 3_600
+    #: ``POST /change-email`` (a confirmation link to the current address first).
+    change_email_enabled: bool = True
+    #: The least time, in seconds, that request-password-reset and an anonymous send-verification-email take, so
+    #: that known and unknown addresses answer alike (Better Auth pads to 0.5 s).
+    enumeration_floor: float = 0.5
+
+    @property
+    def sends_verification_on_sign_up(self) -> bool:
+        """``send_verification_on_sign_up``, resolved."""
+        if self.send_verification_on_sign_up is None:
+            return self.require_email_verification
+        return self.send_verification_on_sign_up
 
     def __post_init__(self) -> None:
         for name in (
+            "reset_token_expires_in",
+            "verification_token_expires_in",
             "expires_in",
             "absolute_lifetime",
             "dont_remember_lifetime",
@@ -317,6 +401,13 @@ class AuthSettings:
         ):
             if getattr(self, name) <= 0:
                 raise ConfigError(f"AuthSettings.{name} must be positive.")
+        if self.base_url is not None and not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", self.base_url):
+            raise ConfigError(
+                f"AuthSettings.base_url (AUTHLIB_BASE_URL) {self.base_url!r} is not an origin; give scheme and host "
+                "only, for example https://api.example.com"
+            )
+        if not 0 <= self.enumeration_floor <= 10:
+            raise ConfigError("AuthSettings.enumeration_floor must be between 0 and 10 seconds.")
         if self.update_age < 0 or self.fresh_age < 0:
             raise ConfigError("AuthSettings.update_age and fresh_age must not be negative.")
         if self.expires_in > 34_560_000:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import secrets
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from authlib_core.config import is_loopback_url
 from authlib_core.errors import ConfigError
@@ -34,6 +34,7 @@ __all__ = [
     "Runtime",
     "build_auth_service",
     "build_external_auth",
+    "build_mail",
     "build_runtime",
     "connect_database",
     "server_secrets",
@@ -115,6 +116,7 @@ def build_auth_service(settings: Settings, schema: Schema | None, database: Data
         return None
     from authlib_core.auth.service import AuthService
 
+    mail = build_mail(settings)
     if settings.engine == "sqlite":
         from authlib_core.database.engines.sqlite_sessions import SQLiteRateLimitStore, SQLiteSessionStore
 
@@ -123,6 +125,7 @@ def build_auth_service(settings: Settings, schema: Schema | None, database: Data
             database,
             SQLiteSessionStore(settings.sqlite_path),
             SQLiteRateLimitStore(settings.sqlite_path),
+            **mail,
         )
     from authlib_core.database.engines.dynamodb import DynamoDBEngine
     from authlib_core.database.engines.dynamodb.sessions import DynamoDBRateLimitStore, DynamoDBSessionStore
@@ -135,7 +138,32 @@ def build_auth_service(settings: Settings, schema: Schema | None, database: Data
         database,
         DynamoDBSessionStore(engine.client, settings.sessions_table),
         DynamoDBRateLimitStore(engine.client, settings.sessions_table),
+        **mail,
     )
+
+
+def build_mail(settings: Settings) -> dict[str, Any]:
+    """The auth service's ``mailer`` and ``templates`` for ``settings.mail`` (none when mail is off).
+
+    Templates are the defaults with the app's files in ``<functions>/emails/`` on top (:class:`MailTemplates`).
+    """
+    if settings.mail is None:
+        return {}
+    from authlib_core.mail import MailSender, MailTemplates
+
+    templates = MailTemplates.from_folder(settings.functions_dir / "emails")
+    mailer: MailSender
+    if settings.mail == "ses":
+        from authlib_core.mail.ses import SESMailSender
+
+        mailer = SESMailSender(
+            settings.mail_from, configuration_set=settings.ses_configuration_set, region=settings.region
+        )
+    else:
+        from authlib_core.mail.folder import FolderMailSender
+
+        mailer = FolderMailSender(settings.mail_dir, sender=settings.mail_from)
+    return {"mailer": mailer, "templates": templates}
 
 
 def connect_database(

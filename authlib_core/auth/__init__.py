@@ -6,6 +6,11 @@
 * :data:`auth_tables`: the ``users`` and ``authAccounts`` tables to spread into your schema.
 * :class:`AuthService`: ``/api/auth/*`` (:meth:`AuthService.handle`) and the per-request ``ctx.auth``
   (:meth:`AuthService.auth_for`), over the document database and a session store.
+* One module per route group, each exporting ``ROUTES``: :mod:`~authlib_core.auth.sign_in`,
+  :mod:`~authlib_core.auth.session_routes`, :mod:`~authlib_core.auth.account`,
+  :mod:`~authlib_core.auth.password_reset`, :mod:`~authlib_core.auth.email_verification`,
+  :mod:`~authlib_core.auth.change_email`; emailed links share :mod:`~authlib_core.auth.verification` (tokens)
+  and :mod:`authlib_core.mail` (the sender).
 
 Example:
     >>> from authlib_core.auth import NoAuth

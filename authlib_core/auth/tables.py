@@ -9,7 +9,8 @@ Example (``functions/schema.py``)::
 
 Functions may read ``ctx.db.get(user_id)`` (fields ``name``, ``email``, ``emailVerified``, ``image``,
 ``createdAt``, ``updatedAt``, all times in float milliseconds). ``authAccounts`` holds credentials — the password
-hash in ``password`` — and should never be returned to a client.
+hash in ``password`` — and should never be returned to a client. ``verification`` holds the hashes of emailed-link
+tokens (:mod:`authlib_core.auth.verification`); functions have no reason to read it.
 """
 
 from __future__ import annotations
@@ -17,10 +18,12 @@ from __future__ import annotations
 from authlib_core.schema import TableDefinition, define_table
 from authlib_core.values import v
 
-__all__ = ["ACCOUNTS_TABLE", "CREDENTIAL_PROVIDER", "USERS_TABLE", "auth_tables"]
+__all__ = ["ACCOUNTS_TABLE", "CREDENTIAL_PROVIDER", "USERS_TABLE", "VERIFICATION_TABLE", "auth_tables"]
 
 USERS_TABLE = "users"
 ACCOUNTS_TABLE = "authAccounts"
+#: Emailed-link tokens (reset, verification, change email), hashed: Better Auth's ``verification`` table.
+VERIFICATION_TABLE = "verification"
 #: ``providerId`` of email-and-password accounts (Better Auth's name).
 CREDENTIAL_PROVIDER = "credential"
 
@@ -45,4 +48,15 @@ auth_tables: dict[str, TableDefinition] = {
             "updatedAt": v.float64(),
         }
     ).index("by_user_provider", ["userId", "providerId"]),
+    VERIFICATION_TABLE: define_table(
+        {
+            "identifier": v.string(),
+            "value": v.string(),
+            "expiresAt": v.float64(),
+            "createdAt": v.float64(),
+            "updatedAt": v.float64(),
+        }
+    )
+    .index("by_identifier", ["identifier"])
+    .index("by_expiresAt", ["expiresAt"]),
 }

@@ -104,6 +104,21 @@ class Throttle:
             logger.info("rate limited account in lockdown on %s", path)
             raise _too_many(min(retry_after, total_retry))
 
+    def mail_allowed(self, recipient: str) -> bool:
+        """Count one emailed link to ``recipient``; False past ``account_rate_limit`` per ``account_rate_window``.
+
+        Nobody can flood an inbox by asking for links from many addresses: past the limit the link is not sent and
+        the caller gets the same answer as always (the limit reveals nothing). Always True with rate limits off.
+        """
+        settings = self.settings
+        if not settings.rate_limit_enabled:
+            return True
+        digest = hashlib.sha256(recipient.encode("utf-8")).hexdigest()[:32]
+        allowed, _ = self.store.hit(f"mail:{digest}", settings.account_rate_window, settings.account_rate_limit)
+        if not allowed:
+            logger.info("emailed link not sent: the recipient had enough for this window")
+        return allowed
+
     def password_failed(self, account: str, ip: str, path: str) -> None:
         """Count one failure against ``account`` + address and against ``account``."""
         settings = self.settings

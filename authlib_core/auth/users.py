@@ -125,6 +125,61 @@ class UserRepository:
 
         return self.database.run_mutation(write)
 
+    def reset_password_in(self, db: DatabaseWriter, user_id: str, *, new_hash: str, now_ms: int) -> bool:
+        """Set the password in the caller's mutation, creating the credential account if the user has none.
+
+        False if the user is gone.
+        """
+        if db.normalize_id(USERS_TABLE, user_id) is None or db.get(user_id) is None:
+            return False
+        account = self._credential(db, user_id)
+        if account is None:
+            db.insert(
+                ACCOUNTS_TABLE,
+                {
+                    "userId": user_id,
+                    "providerId": CREDENTIAL_PROVIDER,
+                    "accountId": user_id,
+                    "password": new_hash,
+                    "createdAt": float(now_ms),
+                    "updatedAt": float(now_ms),
+                },
+            )
+        else:
+            db.patch(str(account["_id"]), {"password": new_hash, "updatedAt": float(now_ms)})
+        return True
+
+    def by_email(self, email: str) -> Document | None:
+        """The user with this (normalized) email, or None."""
+        return self.database.run_query(lambda db: self._user_by_email(db, email))
+
+    def change_email_in(
+        self, db: DatabaseWriter, user_id: str, *, expected: str, new_email: str, verified: bool, now_ms: int
+    ) -> Document | None:
+        """In the caller's mutation: set the email, only if it is still ``expected`` and ``new_email`` is free.
+
+        The new user document, or None.
+        """
+        if db.normalize_id(USERS_TABLE, user_id) is None:
+            return None
+        user = db.get(user_id)
+        if user is None or user.get("email") != expected or self._user_by_email(db, new_email) is not None:
+            return None
+        db.patch(user_id, {"email": new_email, "emailVerified": verified, "updatedAt": float(now_ms)})
+        return db.get(user_id)
+
+    @staticmethod
+    def mark_verified_in(db: DatabaseWriter, user_id: str, *, email: str, now_ms: int) -> bool:
+        """In the caller's mutation: ``emailVerified = true`` if the user still has ``email``; False otherwise."""
+        if db.normalize_id(USERS_TABLE, user_id) is None:
+            return False
+        user = db.get(user_id)
+        if user is None or user.get("email") != email:
+            return False
+        if user.get("emailVerified") is not True:
+            db.patch(user_id, {"emailVerified": True, "updatedAt": float(now_ms)})
+        return True
+
     def delete(self, user_id: str) -> None:
         """Delete the user and all its accounts (one mutation)."""
 

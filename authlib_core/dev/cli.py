@@ -65,6 +65,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         metavar="ORIGIN",
         help="allow browser calls with credentials from this origin (repeatable, or comma-separated)",
     )
+    parser.add_argument(
+        "--mail-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write auth mail (verification, password reset) as .eml files here (default: .authlib/mail)",
+    )
     static = parser.add_mutually_exclusive_group()
     static.add_argument("--static", type=Path, default=None, help=f"serve a built frontend (default: {DEFAULT_STATIC})")
     static.add_argument("--no-static", action="store_true", help="serve no frontend")
@@ -177,6 +184,9 @@ def run(args: argparse.Namespace) -> int:
     settings = dataclasses.replace(settings, functions_dir=args.functions or settings.functions_dir, expose_errors=True)
     check_functions_dir(settings.functions_dir, given=args.functions is not None)
     settings = with_dev_defaults(settings)
+    # Auth mail goes to a folder (one .eml per message, and a console line with its link) unless SES is asked for.
+    if settings.mail != "ses":
+        settings = dataclasses.replace(settings, mail="folder", mail_dir=args.mail_dir or settings.mail_dir)
     origins = tuple(o.strip().rstrip("/") for item in args.cors_origin for o in item.split(",") if o.strip())
     static_dir = None if args.no_static else args.static
     if static_dir is None and not args.no_static and DEFAULT_STATIC.is_dir():

@@ -55,7 +55,7 @@ class LambdaContext:
 class Stack:
     """One runtime over fresh tables on ``endpoint``, reachable through ``path`` ("lambda" or "dev")."""
 
-    def __init__(self, endpoint: str, path: str, context: Any = None) -> None:
+    def __init__(self, endpoint: str, path: str, context: Any = None, **overrides: Any) -> None:
         suffix = uuid.uuid4().hex[:10]
         self.settings = Settings(
             engine="dynamodb",
@@ -66,6 +66,7 @@ class Stack:
             sessions_table=f"faults-sessions-{suffix}",
             secrets=(SECRET,),
             trusted_origins=(ORIGIN,),
+            **overrides,
         )
         create_tables(create_client(endpoint_url=endpoint, region="us-east-1"), self.settings)
         self.runtime: Runtime = build_runtime(self.settings)

@@ -1,6 +1,7 @@
 """Property-based fuzzing of the whole HTTP surface, on the dev server (raw sockets) and the Lambda handler (events).
 
-Every function route (both response formats), every ``/api/auth/*`` endpoint, arbitrary paths; headers (cookie,
+Every function route (both response formats), every ``/api/auth/*`` endpoint (the emailed-link ones with mail on),
+arbitrary paths; headers (cookie,
 authorization, origin, host, content-length, content-type, forwarded ones) valid, forged and malformed; bodies of
 every shape and encoding (JSON envelopes, auth fields, deep nesting, lone surrogates, form bodies, raw bytes).
 
@@ -63,6 +64,15 @@ AUTH_ROUTES = [
     "update-user",
     "change-password",
     "delete-user",
+    "request-password-reset",
+    "reset-password",
+    "reset-password/" + "A" * 43 + "?callbackURL=%2Freset",
+    "reset-password/x?callbackURL=https%3A%2F%2Fevil.example",
+    "send-verification-email",
+    "verify-email?token=" + "A" * 43,
+    "verify-email?token=x&callbackURL=%2F%2Fevil.example",
+    "change-email",
+    "error?error=INVALID_TOKEN",
 ]
 #: Text that would mean an internal detail reached the client.
 LEAKS = re.compile(
@@ -120,6 +130,8 @@ auth_fields = st.fixed_dictionaries(
             st.text(max_size=60),
             json_values,
         ),
+        "redirectTo": st.one_of(st.sampled_from(["/reset", "//evil.example", "/\r\nx"]), st.text(max_size=40)),
+        "newEmail": st.one_of(st.sampled_from(["fuzz2@example.com", "fuzz@example.com", "bad"]), json_values),
         "rememberMe": st.one_of(st.booleans(), st.sampled_from(["true", "false", "maybe"]), json_values),
         "token": st.one_of(st.text(max_size=60), json_values),
         "newPassword": st.one_of(st.text(max_size=150), json_values),
@@ -223,7 +235,10 @@ def seed(t: DevTransport | LambdaTransport) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevTransport, dict[str, str]]]:
-    settings_ = example_settings(tmp_path_factory.mktemp("fuzz-dev"), rate_limit_enabled=True)
+    folder = tmp_path_factory.mktemp("fuzz-dev")
+    settings_ = example_settings(
+        folder, rate_limit_enabled=True, mail="folder", mail_dir=folder / "mail", base_url="http://127.0.0.1"
+    )
     with dev_transport(settings_, read_timeout=5.0) as server:
         yield server, seed(server)
         assert server.request("GET", "/api/ok").json() == {"status": "ok"}
@@ -231,7 +246,10 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevTransport
 
 @pytest.fixture(scope="module")
 def lam(tmp_path_factory: pytest.TempPathFactory) -> tuple[LambdaTransport, dict[str, str]]:
-    transport = lambda_transport(example_settings(tmp_path_factory.mktemp("fuzz-lambda")))
+    folder = tmp_path_factory.mktemp("fuzz-lambda")
+    # emailed links point at the configured origin (never at a fuzzed Host header)
+    settings_ = example_settings(folder, mail="folder", mail_dir=folder / "mail", base_url="https://api.example.test")
+    transport = lambda_transport(settings_)
     return transport, seed(transport)
 
 

@@ -141,6 +141,15 @@ def access_denied(function: str, action: str, resource: str, operation: str) -> 
     )
 
 
+def decide(role: RolePolicy, needs: list[tuple[str, str]], operation: str) -> None:
+    """Record and apply the role's decision on each ``(action, resource)``; raise AWS's error on the first refusal."""
+    for action, resource in needs:
+        allowed = role.allows(action, resource)
+        role.decisions.append((action, resource, allowed))
+        if not allowed:
+            raise access_denied(role.function, action, resource, operation)
+
+
 def enforce(client: Any, policy: RolePolicy | Callable[[], RolePolicy], deployment: Deployment) -> Any:
     """Make ``client`` refuse every DynamoDB call the policy does not allow, as AWS would. Returns ``client``.
 
@@ -155,13 +164,29 @@ def enforce(client: Any, policy: RolePolicy | Callable[[], RolePolicy], deployme
 
     def check(params: dict[str, Any], model: Any, **_: Any) -> None:
         role = policy() if callable(policy) else policy
-        for action, resource in required(model.name, params, table_arn):
-            allowed = role.allows(action, resource)
-            role.decisions.append((action, resource, allowed))
-            if not allowed:
-                raise access_denied(role.function, action, resource, model.name)
+        decide(role, required(model.name, params, table_arn), model.name)
 
     client.meta.events.register("before-parameter-build.dynamodb", check, unique_id="iam-enforce")
+    return client
+
+
+def enforce_ses(client: Any, policy: RolePolicy, deployment: Deployment) -> Any:
+    """Make an SES v2 ``client`` refuse a ``SendEmail`` the policy does not allow, as AWS would. Returns ``client``.
+
+    AWS authorises ``ses:SendEmail`` on the sending identity (the deployment's ``MailIdentity``) and, when the call
+    names one, on the configuration set.
+    """
+    prefix = f"arn:{deployment.partition}:ses:{deployment.region}:{deployment.account}"
+
+    def check(params: dict[str, Any], model: Any, **_: Any) -> None:
+        needs = [("ses:SendEmail", f"{prefix}:identity/{deployment.parameter('MailIdentity')}")]
+        if params.get("ConfigurationSetName"):
+            needs.append(("ses:SendEmail", f"{prefix}:configuration-set/{params['ConfigurationSetName']}"))
+        if model.name != "SendEmail":
+            needs = [(f"ses:{model.name}", "*unknown-operation*")]
+        decide(policy, needs, model.name)
+
+    client.meta.events.register("before-parameter-build.sesv2", check, unique_id="iam-enforce-ses")
     return client
 
 

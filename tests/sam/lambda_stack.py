@@ -23,7 +23,7 @@ from authlib_core.runtime import build_runtime
 from tests.http.conftest import Context, make_event
 from tests.sam.cfn_eval import api_routes
 from tests.sam.conftest import ROOT
-from tests.sam.iam import RolePolicy, enforce
+from tests.sam.iam import RolePolicy, enforce, enforce_ses
 
 if TYPE_CHECKING:
     from authlib_core.runtime import Runtime
@@ -58,6 +58,9 @@ class LambdaStack:
     def _build(self, function: str) -> Runtime:
         runtime = build_runtime(Settings.from_env(self.environment(function)))
         enforce(runtime.database.engine.client, self.policies[function], self.deployment)  # type: ignore[attr-defined]
+        mail_client = getattr(runtime.auth and runtime.auth.mailer, "_client", None)
+        if mail_client is not None:  # SES: ses:SendEmail on the identity and configuration set
+            enforce_ses(mail_client, self.policies[function], self.deployment)
         self.runtimes[function] = runtime
         return runtime
 
@@ -81,9 +84,12 @@ class LambdaStack:
         cookies: list[str] | None = None,
         headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
+        path, _, query = path.partition("?")
         function = self.function_for(method, path)
         raw = None if body is None else json.dumps(body)
-        event = make_event(method, path, raw, headers={"origin": ORIGIN, **(headers or {})}, cookies=cookies)
+        event = make_event(
+            method, path, raw, headers={"origin": ORIGIN, **(headers or {})}, cookies=cookies, query=query
+        )
         response = self.app(function)(event, Context())
         self.served.append((method, path, function))
         return response

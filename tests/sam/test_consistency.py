@@ -72,10 +72,15 @@ def environment(name: str) -> dict[str, Any]:
 
 
 def statements(name: str) -> list[dict[str, Any]]:
+    """Every statement of the function's policies; a conditional one (``!If [cond, statement, NoValue]``) counts."""
     found: list[dict[str, Any]] = []
     for policy in FUNCTIONS[name]["Properties"].get("Policies", []):
         if isinstance(policy, dict) and "Statement" in policy:
-            found.extend(policy["Statement"])
+            for statement in policy["Statement"]:
+                if "Fn::If" in statement:
+                    found.extend(branch for branch in statement["Fn::If"][1:] if "Action" in branch)
+                else:
+                    found.append(statement)
     return found
 
 
@@ -102,11 +107,19 @@ def table_for_role(role: str) -> str:
     return name
 
 
+#: Deployed values of variables whose value has a shape the code checks (the rest get a placeholder).
+PLAUSIBLE = {
+    "AUTHLIB_MAIL": "ses",
+    "AUTHLIB_MAIL_FROM": "no-reply@example.com",
+    "AUTHLIB_BASE_URL": "https://api.example.com",
+}
+
+
 def resolved_env(name: str) -> dict[str, str]:
     """The function's environment with intrinsics replaced by plausible deployed values."""
     values: dict[str, str] = {}
     for key, value in environment(name).items():
-        values[key] = value if isinstance(value, str) else f"resolved-{key.lower()}"
+        values[key] = value if isinstance(value, str) else PLAUSIBLE.get(key, f"resolved-{key.lower()}")
     return values
 
 

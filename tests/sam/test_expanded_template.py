@@ -201,3 +201,52 @@ def test_only_the_auth_function_may_write_sessions(expanded: dict[str, Any]) -> 
         assert bool(writes) == (function == "AuthFunction"), (function, sorted(actions))
         if function != "AuthFunction":
             assert actions == {"dynamodb:GetItem"}, function
+
+
+# ------------------------------------------------------------------------------------------------ mail (SES)
+
+
+def _mail_statements(deployment: Deployment, function: str) -> list[dict[str, Any]]:
+    return [s for s in RolePolicy.of_function(deployment, function).statements if "ses:SendEmail" in s["Action"]]
+
+
+def test_no_mail_and_no_ses_grant_by_default(expanded: dict[str, Any]) -> None:
+    deployment = Deployment(expanded)
+    env = deployment.resource("AuthFunction")["Properties"]["Environment"]["Variables"]
+    assert env["AUTHLIB_MAIL"] == "off"
+    for function in FUNCTIONS:
+        assert _mail_statements(deployment, function) == [], function
+
+
+def test_ses_parameters_reach_the_auth_function_and_its_grant_names_only_that_identity(
+    expanded: dict[str, Any],
+) -> None:
+    parameters = {
+        "MailIdentity": "example.com",
+        "MailFrom": "hello@example.com",
+        "SesConfigurationSet": "auth-mail",
+        "PublicBaseUrl": "https://api.example.com",
+    }
+    deployment = Deployment(expanded, region="eu-west-1", parameters=parameters)
+    env = deployment.resource("AuthFunction")["Properties"]["Environment"]["Variables"]
+    assert env["AUTHLIB_MAIL"] == "ses"
+    assert env["AUTHLIB_MAIL_FROM"] == "hello@example.com"
+    assert env["AUTHLIB_SES_CONFIGURATION_SET"] == "auth-mail"
+    assert env["AUTHLIB_BASE_URL"] == "https://api.example.com"
+    (statement,) = _mail_statements(deployment, "AuthFunction")
+    assert statement["Action"] == ["ses:SendEmail"]
+    assert statement["Resource"] == [
+        "arn:aws:ses:eu-west-1:123456789012:identity/example.com",
+        "arn:aws:ses:eu-west-1:123456789012:configuration-set/auth-mail",
+    ]
+    for function in ("QueryFunction", "MutationFunction"):
+        assert _mail_statements(deployment, function) == [], function
+        assert "AUTHLIB_MAIL" not in deployment.resource(function)["Properties"]["Environment"]["Variables"]
+
+
+def test_mail_from_defaults_to_the_identity(expanded: dict[str, Any]) -> None:
+    deployment = Deployment(expanded, parameters={"MailIdentity": "no-reply@example.com"})
+    env = deployment.resource("AuthFunction")["Properties"]["Environment"]["Variables"]
+    assert env["AUTHLIB_MAIL_FROM"] == "no-reply@example.com"
+    (statement,) = _mail_statements(deployment, "AuthFunction")
+    assert statement["Resource"] == ["arn:aws:ses:us-east-1:123456789012:identity/no-reply@example.com"]

@@ -227,3 +227,95 @@ def test_every_auth_endpoint_under_the_auth_policy(stack: LambdaStack) -> None:
     assert stack.call("POST", "/api/query", QUERY, cookies=[cookie])[1]["status"] == "error"
     assert {fn for _, _, fn in stack.served} == {"AuthFunction", "MutationFunction", "QueryFunction"}
     no_denials(stack)
+
+
+MAIL_PARAMETERS = {
+    "MailIdentity": "example.com",
+    "MailFrom": "no-reply@example.com",
+    "SesConfigurationSet": "auth-mail",
+    "PublicBaseUrl": "https://api.example.com",
+}
+
+
+def _links(region: str = "us-east-1") -> list[str]:
+    """The links of every message moto's SES accepted, in order."""
+    import email
+    import email.policy
+    import re
+
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ses.models import ses_backends
+
+    links = []
+    for sent in ses_backends[DEFAULT_ACCOUNT_ID][region].sent_messages:
+        raw = sent.raw_data.encode() if isinstance(sent.raw_data, str) else sent.raw_data
+        text = email.message_from_bytes(raw, policy=email.policy.default).get_body(("plain",))
+        assert text is not None
+        links.append(re.findall(r"https://\S+", text.get_content())[0])
+    return links
+
+
+def _location(response: dict[str, Any]) -> str:
+    assert response["statusCode"] == 302, response
+    return str({k.lower(): v for k, v in response["headers"].items()}["location"])
+
+
+def test_emailed_link_flows_under_the_auth_policy_with_ses(expanded: dict[str, Any], aws: Any) -> None:
+    import boto3
+
+    from authlib_core.database.engines.dynamodb import create_tables
+
+    ses = boto3.client("sesv2", region_name="us-east-1")
+    ses.create_email_identity(EmailIdentity="example.com")
+    ses.create_configuration_set(ConfigurationSetName="auth-mail")
+    stack = LambdaStack(Deployment(expanded, parameters=MAIL_PARAMETERS))
+    create_tables(aws, stack.table_names())
+    cookie = sign_up(stack)
+
+    status, body = stack.call(
+        "POST", "/api/auth/send-verification-email", {"email": "ada@example.com"}, cookies=[cookie]
+    )
+    assert (status, body) == (200, {"status": True})
+    verify = _links()[-1]
+    assert verify.startswith("https://api.example.com/api/auth/verify-email?token=")
+    assert _location(stack.invoke("GET", verify.removeprefix("https://api.example.com"))) == "/"
+    assert stack.call("GET", "/api/auth/get-session", cookies=[cookie])[1]["user"]["emailVerified"] is True
+
+    status, body = stack.call("POST", "/api/auth/request-password-reset", {"email": "ada@example.com"})
+    assert status == 200, body
+    reset = _links()[-1]
+    token = reset.split("/reset-password/")[1].split("?")[0]
+    landed = stack.invoke("GET", f"/api/auth/reset-password/{token}?callbackURL=%2Freset")
+    assert (landed["statusCode"], _location(landed)) == (302, f"/reset?token={token}")
+    status, body = stack.call("POST", "/api/auth/reset-password", {"newPassword": PASSWORD + "?", "token": token})
+    assert (status, body) == (200, {"status": True})
+    assert stack.call("GET", "/api/auth/get-session", cookies=[cookie]) == (200, None)  # sessions revoked
+
+    cookie = session_cookie(
+        stack.invoke("POST", "/api/auth/sign-in/email", {"email": "ada@example.com", "password": PASSWORD + "?"})
+    )
+    assert stack.call("POST", "/api/auth/change-email", {"newEmail": "ada@new.example"}, cookies=[cookie])[0] == 200
+    confirm = _links()[-1]
+    assert _location(stack.invoke("GET", confirm.removeprefix("https://api.example.com"))) == "/"
+    assert stack.call("GET", "/api/auth/get-session", cookies=[cookie])[1]["user"]["email"] == "ada@new.example"
+    sends = [d for d in stack.policies["AuthFunction"].decisions if d[0] == "ses:SendEmail"]
+    assert sends
+    assert all(ok for _, _, ok in sends)
+    no_denials(stack)
+
+
+def test_mail_to_another_identity_is_refused_by_the_role(expanded: dict[str, Any], aws: Any) -> None:
+    from authlib_core.database.engines.dynamodb import create_tables
+
+    stack = LambdaStack(
+        Deployment(expanded, parameters={**MAIL_PARAMETERS, "SesConfigurationSet": ""}),
+        overrides={"AUTHLIB_SES_CONFIGURATION_SET": "someone-elses-set"},
+    )
+    create_tables(aws, stack.table_names())
+    sign_up(stack)
+    status, body = stack.call("POST", "/api/auth/request-password-reset", {"email": "ada@example.com"})
+    assert (status, body["status"]) == (200, True)  # the caller learns nothing; the failure is logged
+    refused = [d for d in stack.policies["AuthFunction"].decisions if not d[2]]
+    assert refused == [
+        ("ses:SendEmail", "arn:aws:ses:us-east-1:123456789012:configuration-set/someone-elses-set", False)
+    ]

@@ -24,7 +24,7 @@ import pytest
 from tests.support.processes import stop_process
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping
+    from collections.abc import Iterator, Mapping, Sequence
 
 ROOT = Path(__file__).resolve().parents[2]
 CLIENTS = ROOT / "tests" / "clients"
@@ -65,7 +65,9 @@ class RunningServer:
 
 
 @contextlib.contextmanager
-def dev_server(workdir: Path, functions: Path, env: Mapping[str, str] | None = None) -> Iterator[RunningServer]:
+def dev_server(
+    workdir: Path, functions: Path, env: Mapping[str, str] | None = None, args: Sequence[str] = ()
+) -> Iterator[RunningServer]:
     """``python -m authlib_core dev`` on a free port over ``functions``, with its database and secret in ``workdir``.
 
     ``AUTHLIB_*`` variables of the calling environment are dropped; ``env`` sets the ones the test needs.
@@ -80,7 +82,7 @@ def dev_server(workdir: Path, functions: Path, env: Mapping[str, str] | None = N
         "PYTHONUNBUFFERED": "1",
     }
     command = [sys.executable, "-m", "authlib_core", "dev", "--port", "0", "--no-static"]
-    command += ["--db", str(workdir / "dev.sqlite3"), "--functions", str(functions)]
+    command += ["--db", str(workdir / "dev.sqlite3"), "--functions", str(functions), *args]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=workdir, env=environment, stdout=out, stderr=subprocess.STDOUT)
     try:

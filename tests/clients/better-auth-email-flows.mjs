@@ -1,0 +1,93 @@
+// The published better-auth client against the dev server's emailed-link flows: send-verification-email +
+// verify-email, request-password-reset + the reset link + reset-password, change-email. Links are read from the
+// .eml files the dev server writes into its mail folder, as a developer would open them.
+// Usage: AUTH_BASE_URL=http://127.0.0.1:PORT MAIL_DIR=/path/.authlib/mail node better-auth-email-flows.mjs
+import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
+import { makeAuthClient } from "./auth-client.mjs";
+
+const ORIGIN = process.env.AUTH_BASE_URL;
+const MAIL_DIR = process.env.MAIL_DIR;
+if (!ORIGIN || !MAIL_DIR) throw new Error("AUTH_BASE_URL and MAIL_DIR are required");
+
+function fail(label, detail) {
+  console.error("FAIL", label, JSON.stringify(detail));
+  process.exit(1);
+}
+const must = (r, label) => {
+  if (r.error) fail(label, r.error);
+  console.log(label, "OK");
+  return r.data;
+};
+const check = (cond, label, detail) => {
+  if (!cond) fail(label, detail);
+  console.log(label, "OK");
+};
+
+function mails() {
+  let names = [];
+  try { names = readdirSync(MAIL_DIR).filter((n) => n.endsWith(".eml")).sort(); } catch { /* no mail yet */ }
+  return names.map((n) => readFileSync(join(MAIL_DIR, n), "latin1"));
+}
+/** The link of the newest message to `to` (from its plain-text part, which holds the URL on a line of its own). */
+function lastLink(to) {
+  const mine = mails().filter((m) => new RegExp(`^To: ${to.replace(/[.+]/g, "\\$&")}\\r?$`, "mi").test(m));
+  if (!mine.length) fail("mail to " + to, mails().length);
+  const unfolded = mine[mine.length - 1].replace(/=\r?\n/g, "").replace(/=3D/g, "=");
+  const found = unfolded.match(/https?:\/\/[^\s"<>]+/);
+  if (!found) fail("link in mail to " + to, unfolded.slice(0, 400));
+  return new URL(found[0].replace(/&amp;/g, "&"));
+}
+
+const { client, fetch: jarFetch } = makeAuthClient(ORIGIN);
+const email = `flows-${Date.now()}@example.com`;
+const password = "correct horse battery";
+const newPassword = "an entirely new passphrase";
+
+must(await client.signUp.email({ name: "Flows", email, password }), "sign-up");
+check((await client.getSession()).data.user.emailVerified === false, "unverified at first", null);
+
+// Email verification
+must(await client.sendVerificationEmail({ email, callbackURL: "/verified" }), "send-verification-email");
+const verifyLink = lastLink(email);
+check(verifyLink.pathname === "/api/auth/verify-email" && verifyLink.searchParams.get("callbackURL") === "/verified",
+  "verification link", verifyLink.href);
+const verified = must(await client.verifyEmail({ query: { token: verifyLink.searchParams.get("token") } }), "verify-email");
+check(verified.status === true && verified.user === null, "verify-email body", verified);
+check((await client.getSession()).data.user.emailVerified === true, "verified", null);
+const replayed = await client.verifyEmail({ query: { token: verifyLink.searchParams.get("token") } });
+check(replayed.error?.status === 401 && replayed.error?.code === "INVALID_TOKEN", "verification link used up", replayed.error);
+const again = await client.sendVerificationEmail({ email });
+check(again.error?.code === "EMAIL_ALREADY_VERIFIED", "already verified", again.error);
+
+// Password reset
+const { client: stranger } = makeAuthClient(ORIGIN);
+const known = must(await stranger.requestPasswordReset({ email, redirectTo: "/reset" }), "request-password-reset");
+const unknown = must(await stranger.requestPasswordReset({ email: "nobody-" + email }), "request-password-reset unknown");
+check(JSON.stringify(known) === JSON.stringify(unknown) && known.status === true, "same answer for unknown", [known, unknown]);
+const resetLink = lastLink(email);
+check(resetLink.pathname.startsWith("/api/auth/reset-password/"), "reset link", resetLink.href);
+const landed = await jarFetch(resetLink.href, { redirect: "manual" });
+const location = landed.headers.get("location") || "";
+check(landed.status === 302 && location.startsWith("/reset?token="), "reset link redirects with the token", location);
+const token = new URLSearchParams(location.split("?")[1]).get("token");
+must(await stranger.resetPassword({ newPassword, token }), "reset-password");
+check((await client.getSession()).data === null, "reset revoked the sessions", null);
+const replay = await stranger.resetPassword({ newPassword: "yet another passphrase", token });
+check(replay.error?.status === 400 && replay.error?.code === "INVALID_TOKEN", "reset token used up", replay.error);
+const old = await client.signIn.email({ email, password });
+check(old.error?.status === 401, "old password refused", old.error);
+must(await client.signIn.email({ email, password: newPassword }), "sign-in with the new password");
+
+// Change email: confirmed from the current address
+const newEmail = "moved-" + email;
+must(await client.changeEmail({ newEmail }), "change-email");
+check((await client.getSession()).data.user.email === email, "unchanged until confirmed", null);
+const confirmLink = lastLink(email);
+must(await client.verifyEmail({ query: { token: confirmLink.searchParams.get("token") } }), "confirm change-email");
+const moved = (await client.getSession({ query: { disableCookieCache: true } })).data.user;
+check(moved.email === newEmail, "email changed", moved);
+const same = await client.changeEmail({ newEmail });
+check(same.error?.status === 400 && same.error?.message === "Email is the same", "same email refused", same.error);
+
+console.log("ALL OK");
