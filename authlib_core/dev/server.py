@@ -28,6 +28,7 @@ from authlib_core.dev.console import ConsoleFormatter
 from authlib_core.dev.guard import HostPolicy, Refusal, body_limit, read_body
 from authlib_core.dev.reload import Reloader
 from authlib_core.dev.static import StaticFiles
+from authlib_core.dev.websocket import SyncHub, sync_client_version
 from authlib_core.http.app import HttpApp
 from authlib_core.http.wire import dump_body
 
@@ -191,9 +192,13 @@ class DevServer:
         self.trust_forwarded_proto = trust_forwarded_proto
         self.read_timeout = read_timeout
         self.static = StaticFiles(static_dir) if static_dir is not None else None
-        self.reloader = Reloader(build, functions_dir, interval=reload_interval, out=self.out)
         # Structured request lines are for CloudWatch; locally the server prints one readable line per call.
         logger = Logger(service="authlib-core", level="WARNING", logger_formatter=ConsoleFormatter())
+        # Live queries: every runtime built (first load, reloads) publishes its commits on the hub's change feed.
+        self.sync = SyncHub(lambda: self.reloader.current(), logger)
+        self.reloader = Reloader(
+            lambda: self.sync.follow(build()), functions_dir, interval=reload_interval, out=self.out
+        )
         self.app = HttpApp(
             self.reloader.current,
             identity=identity,
@@ -318,7 +323,10 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
-            if server.static is not None and not path.startswith("/api/") and path != "/api":
+            is_sync, client_version = sync_client_version(path)
+            if is_sync:
+                self._sync(client_version)
+            elif server.static is not None and not path.startswith("/api/") and path != "/api":
                 if self._admit() is not None:
                     self._static(path)
             else:
@@ -356,6 +364,20 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
                 headers = {"Content-Type": "application/json", **extra}
                 self._send(refusal.status, headers, [], _json_bytes(refusal.body()))
                 return None
+
+        def _sync(self, client_version: str | None) -> None:
+            """A WebSocket for live queries (Host, Origin and per-address limits checked first)."""
+            try:
+                host = self.headers.get("host")
+                if not server.hosts.allows(host):
+                    assert host is not None
+                    raise server.hosts.refusal(host)
+                server.sync.check_origin(self.headers.get("origin"), server.hosts)
+                server.sync.serve(self, client_version, f"http://{host or 'localhost'}")
+            except Refusal as refusal:
+                self.close_connection = True
+                body = _json_bytes(refusal.body())
+                self._send(refusal.status, {"Content-Type": "application/json", "Connection": "close"}, [], body)
 
         def _lambda(self) -> None:
             body = self._admit()

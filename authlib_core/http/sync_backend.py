@@ -1,0 +1,110 @@
+"""The runtime as the sync protocol's :class:`~authlib_core.sync.ports.SyncBackend`.
+
+Functions run through the same executor as ``/api/query`` and friends, and their errors become the same messages and
+``errorData`` (:func:`~authlib_core.http.errors.describe_error`, ``convex_encoded_json``), so a live query fails
+exactly as the HTTP call would. A query's read set is collected while it runs (what the engine recorded).
+
+Example:
+    >>> backend = RuntimeSyncBackend(dev_server.reloader.current, logger)  # doctest: +SKIP
+    >>> backend.call("query", "myData:list", {}, NoAuth()).value           # doctest: +SKIP
+    []
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Literal
+
+from authlib_core.auth.transport import AuthHttpRequest
+from authlib_core.database.readset import ReadSet, recording_reads
+from authlib_core.functions.kinds import Kind
+from authlib_core.http.errors import KindNotAllowedError, describe_error
+from authlib_core.sync.ports import Outcome
+from authlib_core.values import decode, encode
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from aws_lambda_powertools import Logger
+
+    from authlib_core.auth import Auth
+    from authlib_core.runtime import Runtime
+    from authlib_core.values import JSONValue
+
+__all__ = ["RuntimeSyncBackend"]
+
+_KINDS = {"query": Kind.QUERY, "mutation": Kind.MUTATION, "action": Kind.ACTION}
+
+
+class RuntimeSyncBackend:
+    """Runs the current runtime's public functions for sync sessions and checks their session tokens."""
+
+    __slots__ = ("_base_url", "_logger", "_runtime")
+
+    def __init__(self, runtime: Callable[[], Runtime], logger: Logger, base_url: str = "http://localhost") -> None:
+        self._runtime = runtime
+        self._logger = logger
+        self._base_url = base_url  # the origin the client used: the issuer of identities, as over HTTP
+
+    def call(self, kind: Literal["query", "mutation", "action"], path: str, args: JSONValue, auth: Auth) -> Outcome:
+        """Run ``path`` as ``kind``; failures become an unsuccessful :class:`Outcome` (never raised)."""
+        request_id = uuid.uuid4().hex
+        source = None
+        with recording_reads() as reads:
+            try:
+                runtime = self._runtime()
+                source = runtime.settings.functions_dir if runtime.settings.expose_errors else None
+                allowed = runtime.settings.allowed_kinds
+                if allowed is not None and kind not in allowed:
+                    raise KindNotAllowedError(path, kind, allowed)
+                decoded = decode(args)
+                value = runtime.executor.call(
+                    path, decoded if isinstance(decoded, dict) else None, kind=_KINDS[kind], auth=auth
+                )
+                return Outcome(True, encode(value, "convex_encoded_json"), read_set=_merged(reads, kind))
+            except Exception as exc:
+                error = describe_error(
+                    exc, request_id=request_id, fmt="convex_encoded_json", logger=self._logger, source=source
+                )
+                body = error.body
+                message = body.get("errorMessage", body.get("message", "Server Error"))
+                return Outcome(
+                    False,
+                    error=str(message),
+                    error_data=body.get("errorData"),
+                    has_data="errorData" in body,
+                    read_set=_merged(reads, kind),
+                )
+
+    def authenticate(self, token: str) -> Auth | None:
+        """The caller of a live session token (checked against the session store now), else None."""
+        service = self._runtime().auth
+        if service is None:
+            return None
+        request = AuthHttpRequest(
+            method="GET",
+            path="/",
+            base_url=self._base_url,
+            query={},
+            headers={"authorization": f"Bearer {token}"},
+            cookies={},
+            body=b"",
+            client_ip=None,
+            is_https=False,
+        )
+        auth = service.auth_for(request)
+        identity = auth.get_user_identity()
+        if identity is None:
+            return None
+        from authlib_core.auth import StaticAuth
+
+        return StaticAuth(identity)
+
+
+def _merged(reads: list[ReadSet], kind: str) -> ReadSet | None:
+    if kind != "query":
+        return None
+    merged = ReadSet()
+    for read_set in reads:
+        merged = merged.union(read_set)
+    return merged
