@@ -113,7 +113,6 @@ class SyncHub:
             Refusal: too many connections from this address, or not a WebSocket upgrade request.
         """
         try:
-            from websockets.datastructures import Headers
             from websockets.http11 import Request
             from websockets.server import ServerProtocol
             from websockets.sync.connection import Connection
@@ -135,7 +134,12 @@ class SyncHub:
         self._admit(address)
         try:
             protocol = ServerProtocol(max_size=self.limits.max_message_bytes)
-            request = Request(handler.path, Headers(list(handler.headers.items())))
+            # The HTTP server has read the request already; replay it so the library's parser starts where it should.
+            head = "".join(f"{name}: {value}\r\n" for name, value in handler.headers.items())
+            protocol.receive_data(f"GET {handler.path} HTTP/1.1\r\n{head}\r\n".encode("latin-1"))
+            request = next((event for event in protocol.events_received() if isinstance(event, Request)), None)
+            if request is None:
+                raise Refusal(400, "BadRequest", "The WebSocket upgrade request could not be parsed")
             response = protocol.accept(request)
             protocol.send_response(response)
             sock = handler.connection
