@@ -43,9 +43,10 @@ class Write:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class WriteSet:
-    """Everything one commit changed."""
+    """Everything one commit changed. ``everything``: treat every read as changed (e.g. the functions reloaded)."""
 
     writes: tuple[Write, ...]
+    everything: bool = False
 
     @property
     def tables(self) -> frozenset[str]:
@@ -72,6 +73,8 @@ class ReadSet:
 
     def intersects(self, writes: WriteSet) -> bool:
         """True when a commit of ``writes`` may change what this transaction read."""
+        if writes.everything:
+            return True
         if not self.complete:
             return bool(writes.writes)
         for write in writes.writes:

@@ -197,7 +197,11 @@ class DevServer:
         # Live queries: every runtime built (first load, reloads) publishes its commits on the hub's change feed.
         self.sync = SyncHub(lambda: self.reloader.current(), logger)
         self.reloader = Reloader(
-            lambda: self.sync.follow(build()), functions_dir, interval=reload_interval, out=self.out
+            lambda: self.sync.follow(build()),
+            functions_dir,
+            interval=reload_interval,
+            out=self.out,
+            on_load=self.sync.reloaded,
         )
         self.app = HttpApp(
             self.reloader.current,

@@ -19,6 +19,7 @@ import re
 import threading
 from typing import TYPE_CHECKING, Any, Final
 
+from authlib_core.database.readset import WriteSet
 from authlib_core.dev.guard import Refusal
 from authlib_core.http.sync_backend import RuntimeSyncBackend
 from authlib_core.sync.feed import InProcessFeed
@@ -74,6 +75,10 @@ class SyncHub:
         """Publish ``runtime``'s commits on the feed (the dev server calls this for every runtime it builds)."""
         runtime.database.commit_listeners.append(self.feed.publish)
         return runtime
+
+    def reloaded(self, runtime: Runtime) -> None:
+        """The functions changed: every subscribed query runs again on the new code."""
+        self.feed.publish(WriteSet((), everything=True))
 
     def _admit(self, address: str) -> None:
         with self._lock:

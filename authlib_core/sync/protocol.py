@@ -15,6 +15,8 @@ journal, last outcome and the read set it came from) and the caller's identity.
   is followed at once by a ``Transition`` reaching it (the client resolves the mutation when that transition
   arrives, so its ``useQuery`` results already show the write). A request id seen before in this session is
   answered from the log instead of running again (clients re-send unacknowledged mutations after a reconnect).
+* ``Action`` runs on its own thread; its ``ActionResponse`` goes out with the next :meth:`SyncSession.refresh`
+  (``wake`` is set when it finishes).
 * A commit re-runs only the queries whose read set it intersects, and a ``Transition`` is sent only when a result
   changed; after a commit a signed-in caller's session is checked again, and a revoked or expired one gets
   ``AuthError`` (``authUpdateAttempted: false``).
@@ -62,6 +64,8 @@ class SyncLimits:
     max_message_bytes: int = 5_900_000
     #: Open connections from one client address.
     max_connections_per_address: int = 64
+    #: Actions of one connection running at once (Convex's ``TooManyInflightActionsForSingleClient`` limit).
+    max_inflight_actions: int = 1000
     #: Transitions longer than this (bytes of JSON) are sent as ``TransitionChunk`` pieces (Convex's size).
     chunk_bytes: int = 5_000_000
 
@@ -180,6 +184,8 @@ class SyncSession:
         #: Set when commits are waiting for :meth:`refresh`.
         self.wake = wake or threading.Event()
         self._pending: list[Commit] = []
+        self._outbox: list[str] = []  # responses of actions that finished on their own threads
+        self._actions_inflight = 0
         self._pending_lock = threading.Lock()
         self._queries: dict[int, _Query] = {}
         self._query_set = 0
@@ -232,7 +238,9 @@ class SyncSession:
         if self.closed:
             return []
         self.wake.clear()
-        return self._advance(force=False)
+        with self._pending_lock:
+            finished, self._outbox = self._outbox, []
+        return [*finished, *self._advance(force=False)]
 
     def ping(self) -> list[str]:
         """The keep-alive message a quiet connection gets (the client drops a server silent for 60 s)."""
@@ -371,16 +379,45 @@ class SyncSession:
         return [_dump(answer), *self._advance(force=answer["success"])]
 
     def _action(self, message: dict[str, Any]) -> list[str]:
+        """Start an action on its own thread (actions may be slow; queries keep updating meanwhile)."""
         request_id, path, args = self._call_args(message)
-        outcome = self._backend.call("action", path, args, self._auth)
-        answer: dict[str, Any] = {"type": "ActionResponse", "requestId": request_id, "logLines": []}
-        if outcome.success:
-            answer.update(success=True, result=outcome.value)
-        else:
-            answer.update(success=False, result=outcome.error)
-            if outcome.has_data:
-                answer["errorData"] = outcome.error_data
-        return [_dump(answer), *self._advance(force=False)]
+        auth = self._auth
+        with self._pending_lock:
+            if self._actions_inflight >= self.limits.max_inflight_actions:
+                return [
+                    _dump(
+                        {
+                            "type": "ActionResponse",
+                            "requestId": request_id,
+                            "success": False,
+                            "result": f"TooManyInflightActionsForSingleClient: {self._actions_inflight} actions of "
+                            "this client are still running, the limit per connection; await some before starting "
+                            "more.",
+                            "logLines": [],
+                        }
+                    )
+                ]
+            self._actions_inflight += 1
+
+        def run() -> None:
+            answer: dict[str, Any] = {"type": "ActionResponse", "requestId": request_id, "logLines": []}
+            try:
+                outcome = self._backend.call("action", path, args, auth)
+                if outcome.success:
+                    answer.update(success=True, result=outcome.value)
+                else:
+                    answer.update(success=False, result=outcome.error)
+                    if outcome.has_data:
+                        answer["errorData"] = outcome.error_data
+            finally:
+                with self._pending_lock:
+                    self._actions_inflight -= 1
+                    if "success" in answer:
+                        self._outbox.append(_dump(answer))
+                self.wake.set()
+
+        threading.Thread(target=run, name=f"authlib-sync-action-{request_id}", daemon=True).start()
+        return []
 
     # -- output ----------------------------------------------------------------------------------------
     def _take_commits(self) -> list[Commit]:

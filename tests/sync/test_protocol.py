@@ -18,6 +18,7 @@ from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
 from authlib_core.config import Settings
+from authlib_core.database.readset import WriteSet
 from authlib_core.dev.server import DevServer
 from authlib_core.http.sync_backend import RuntimeSyncBackend
 from authlib_core.runtime import build_runtime
@@ -39,7 +40,7 @@ FUNCTIONS = {
         })
     """,
     "notes.py": """
-        from authlib_core import ConvexError, mutation, query, v
+        from authlib_core import ConvexError, action, mutation, query, v
 
         @query(args={"topic": v.string()})
         def list(ctx, topic):
@@ -51,6 +52,11 @@ FUNCTIONS = {
         @mutation(args={"topic": v.string(), "text": v.string()})
         def add(ctx, topic, text):
             return ctx.db.insert("notes", {"topic": topic, "text": text})
+
+        @action(args={"topic": v.string()})
+        def add_later(ctx, topic):
+            ctx.run_mutation("notes:add", {"topic": topic, "text": "from an action"})
+            return "done"
 
         @mutation(args={"id": v.id("notes"), "extra": v.string()})
         def touch(ctx, id, extra):
@@ -134,6 +140,31 @@ def test_a_commit_reruns_only_the_queries_whose_reads_it_touches(runtime: Runtim
     runtime.executor.call("notes:touch", {"id": note_id, "extra": "y"}, auth=_anon())
     assert session.refresh() == []
     assert backend.queries == 3
+
+
+def test_an_action_answers_from_its_own_thread_and_its_writes_reach_the_queries(runtime: Runtime) -> None:
+    session, _backend, _feed = _session(runtime)
+    _subscribe(session, 0, (1, "a"))
+    message = {"type": "Action", "requestId": 7, "udfPath": "notes:add_later", "args": [{"topic": "a"}]}
+    assert session.receive(json.dumps(message)) == []  # started, not awaited
+    out: list[dict[str, Any]] = []
+    for _ in range(50):
+        assert session.wake.wait(timeout=5)
+        out += _messages(session.refresh())
+        if any(m["type"] == "ActionResponse" for m in out) and any(m["type"] == "Transition" for m in out):
+            break
+    response = next(m for m in out if m["type"] == "ActionResponse")
+    assert response == {"type": "ActionResponse", "requestId": 7, "logLines": [], "success": True, "result": "done"}
+    updates = [mod for m in out if m["type"] == "Transition" for mod in m["modifications"]]
+    assert updates[-1]["value"] == ["from an action"]
+
+
+def test_reloaded_functions_rerun_every_query(runtime: Runtime) -> None:
+    session, backend, feed = _session(runtime)
+    _subscribe(session, 0, (1, "a"), (2, "b"))
+    feed.publish(WriteSet((), everything=True))
+    assert session.refresh() == []  # both ran again; neither result changed, so nothing is sent
+    assert backend.queries == 4
 
 
 def test_query_errors_carry_convex_error_data(runtime: Runtime) -> None:
