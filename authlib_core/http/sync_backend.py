@@ -16,6 +16,7 @@ import uuid
 from typing import TYPE_CHECKING, Literal
 
 from authlib_core.auth.transport import AuthHttpRequest
+from authlib_core.database.journal import journaling
 from authlib_core.database.readset import ReadSet, recording_reads
 from authlib_core.functions.kinds import Kind
 from authlib_core.http.errors import KindNotAllowedError, describe_error
@@ -46,11 +47,18 @@ class RuntimeSyncBackend:
         self._logger = logger
         self._base_url = base_url  # the origin the client used: the issuer of identities, as over HTTP
 
-    def call(self, kind: Literal["query", "mutation", "action"], path: str, args: JSONValue, auth: Auth) -> Outcome:
+    def call(
+        self,
+        kind: Literal["query", "mutation", "action"],
+        path: str,
+        args: JSONValue,
+        auth: Auth,
+        journal: str | None = None,
+    ) -> Outcome:
         """Run ``path`` as ``kind``; failures become an unsuccessful :class:`Outcome` (never raised)."""
         request_id = uuid.uuid4().hex
         source = None
-        with recording_reads() as reads:
+        with recording_reads() as reads, journaling(journal if kind == "query" else None) as entry:
             try:
                 runtime = self._runtime()
                 source = runtime.settings.functions_dir if runtime.settings.expose_errors else None
@@ -61,7 +69,9 @@ class RuntimeSyncBackend:
                 value = runtime.executor.call(
                     path, decoded if isinstance(decoded, dict) else None, kind=_KINDS[kind], auth=auth
                 )
-                return Outcome(True, encode(value, "convex_encoded_json"), read_set=_merged(reads, kind))
+                return Outcome(
+                    True, encode(value, "convex_encoded_json"), read_set=_merged(reads, kind), journal=entry.text()
+                )
             except Exception as exc:
                 error = describe_error(
                     exc, request_id=request_id, fmt="convex_encoded_json", logger=self._logger, source=source
@@ -74,6 +84,7 @@ class RuntimeSyncBackend:
                     error_data=body.get("errorData"),
                     has_data="errorData" in body,
                     read_set=_merged(reads, kind),
+                    journal=journal,
                 )
 
     def authenticate(self, token: str) -> Auth | None:

@@ -32,6 +32,8 @@ class Outcome:
     error_data: JSONValue = None
     has_data: bool = False
     read_set: ReadSet | None = None
+    #: The query's journal after this run (see :mod:`authlib_core.database.journal`); None if it did not paginate.
+    journal: str | None = None
 
     def same_result(self, other: Outcome | None) -> bool:
         """True when ``other`` would show the client the same thing."""
@@ -47,8 +49,18 @@ class Outcome:
 class SyncBackend(Protocol):
     """The runtime as the sync protocol sees it."""
 
-    def call(self, kind: Literal["query", "mutation", "action"], path: str, args: JSONValue, auth: Auth) -> Outcome:
-        """Run a public function as the client identified by ``auth``; never raises for a function's failure."""
+    def call(
+        self,
+        kind: Literal["query", "mutation", "action"],
+        path: str,
+        args: JSONValue,
+        auth: Auth,
+        journal: str | None = None,
+    ) -> Outcome:
+        """Run a public function as the client identified by ``auth``; never raises for a function's failure.
+
+        ``journal`` (queries): what the query's previous run recorded, so that a paginated query keeps its page.
+        """
         ...
 
     def authenticate(self, token: str) -> Auth | None:

@@ -447,8 +447,10 @@ class SyncSession:
         modifications: list[dict[str, Any]] = [{"type": "QueryRemoved", "queryId": qid} for qid in removed or ()]
         for query_id in sorted(rerun):
             query = self._queries[query_id]
-            outcome = self._backend.call("query", query.path, query.args, self._auth)
-            if outcome.same_result(query.outcome) and query_id not in (run or ()):
+            outcome = self._backend.call("query", query.path, query.args, self._auth, query.journal)
+            journal_changed = outcome.journal != query.journal
+            query.journal = outcome.journal
+            if outcome.same_result(query.outcome) and not journal_changed and query_id not in (run or ()):
                 query.outcome = outcome
                 continue
             query.outcome = outcome

@@ -40,7 +40,7 @@ FUNCTIONS = {
         })
     """,
     "notes.py": """
-        from authlib_core import ConvexError, action, mutation, query, v
+        from authlib_core import ConvexError, action, mutation, pagination_opts_validator, query, v
 
         @query(args={"topic": v.string()})
         def list(ctx, topic):
@@ -52,6 +52,11 @@ FUNCTIONS = {
         @mutation(args={"topic": v.string(), "text": v.string()})
         def add(ctx, topic, text):
             return ctx.db.insert("notes", {"topic": topic, "text": text})
+
+        @query(args={"topic": v.string(), "paginationOpts": pagination_opts_validator})
+        def newest(ctx, topic, paginationOpts):
+            q = ctx.db.query("notes").with_index("by_topic", lambda q: q.eq("topic", topic)).order("desc")
+            return q.paginate(paginationOpts)
 
         @action(args={"topic": v.string()})
         def add_later(ctx, topic):
@@ -74,10 +79,10 @@ class CountingBackend(RuntimeSyncBackend):
         super().__init__(lambda: runtime, Logger(service="test", level="ERROR"))
         self.queries = 0
 
-    def call(self, kind: Any, path: str, args: Any, auth: Any) -> Any:
+    def call(self, kind: Any, path: str, args: Any, auth: Any, journal: str | None = None) -> Any:
         if kind == "query":
             self.queries += 1
-        return super().call(kind, path, args, auth)
+        return super().call(kind, path, args, auth, journal)
 
 
 @pytest.fixture
@@ -165,6 +170,29 @@ def test_reloaded_functions_rerun_every_query(runtime: Runtime) -> None:
     feed.publish(WriteSet((), everything=True))
     assert session.refresh() == []  # both ran again; neither result changed, so nothing is sent
     assert backend.queries == 4
+
+
+def test_a_paginated_live_query_keeps_its_page_end_through_its_journal(runtime: Runtime) -> None:
+    for text in ("one", "two", "three"):
+        runtime.executor.call("notes:add", {"topic": "p", "text": text}, auth=_anon())
+    session, _backend, _feed = _session(runtime)
+    args = {"topic": "p", "paginationOpts": {"numItems": 2, "cursor": None}}
+    add = {"type": "Add", "queryId": 1, "udfPath": "notes:newest", "args": [args], "journal": None}
+    (first,) = _messages(
+        session.receive(
+            json.dumps({"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]})
+        )
+    )
+    (page,) = first["modifications"]
+    assert [doc["text"] for doc in page["value"]["page"]] == ["three", "two"]
+    assert json.loads(page["journal"]) == {"endCursor": page["value"]["continueCursor"]}
+
+    runtime.executor.call("notes:add", {"topic": "p", "text": "four"}, auth=_anon())  # newest first: before the end
+    (update,) = _messages(session.refresh())
+    (again,) = update["modifications"]
+    assert [doc["text"] for doc in again["value"]["page"]] == ["four", "three", "two"]  # the page grew, kept its end
+    assert again["value"]["continueCursor"] == page["value"]["continueCursor"]
+    assert again["journal"] == page["journal"]
 
 
 def test_query_errors_carry_convex_error_data(runtime: Runtime) -> None:
