@@ -7,7 +7,7 @@ Usage (from the repository root, project venv active or ``PYTHONPATH=.``)::
     python -m bench --only warm,throughput
     python -m bench --compare docs/performance-reference.json   # adds the reference run's ratios
 
-Sections: cold (1), warm (2), counts (3), throughput (4), scaling (5), contention (6), memory (7).
+Sections: cold (1), warm (2), counts (3), throughput (4), scaling (5), contention (6), memory (7), live (8).
 Timing never fails: the exit status is 0 unless a benchmark itself broke (a wrong answer, a crash).
 """
 
@@ -35,6 +35,7 @@ SECTIONS = {
     "scaling": "bench.scaling",
     "contention": "bench.contention",
     "memory": "bench.memory",
+    "live": "bench.live",
 }
 
 
