@@ -53,7 +53,7 @@ def _subscribe_message(ids: list[str]) -> str:
 
 def _percentile(samples: list[float], q: float) -> float:
     ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def latency(runtime: Any, subscriptions: int, rounds: int) -> list[float]:
