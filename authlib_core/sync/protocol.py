@@ -196,7 +196,7 @@ class SyncSession:
         self._auth: Auth = NoAuth()
         self._token: str | None = None
         self._session_id = ""
-        self._skew: float | None = None
+        self._skew: int | None = None
         #: True once the session ended (``FatalError`` or ``AuthError`` sent); the transport closes the socket.
         self.closed = False
         self._unsubscribe = feed.subscribe(self.on_commit)
@@ -275,7 +275,7 @@ class SyncSession:
         self._session_id = session_id
         client_ts = message.get("clientTs")
         if isinstance(client_ts, int | float) and not isinstance(client_ts, bool):
-            self._skew = client_ts - time.time() * 1000
+            self._skew = round(client_ts - time.time() * 1000)  # an integer: the Rust client reads it as i64
         return []
 
     def _modify(self, message: dict[str, Any]) -> list[str]:
@@ -375,8 +375,9 @@ class SyncSession:
                     answer["errorData"] = outcome.error_data
             if self._session_id:
                 self._mutations.put(self._session_id, request_id, answer)
-        # The client resolves a mutation on the first Transition at or past its ts: send one right after.
-        return [_dump(answer), *self._advance(force=answer["success"])]
+        # The npm client resolves a mutation on the first Transition at or past its ts, and the Rust client (the
+        # Python package) resolves a mutation that failed with ConvexError data on the next Transition: send one now.
+        return [_dump(answer), *self._advance(force=True)]
 
     def _action(self, message: dict[str, Any]) -> list[str]:
         """Start an action on its own thread (actions may be slow; queries keep updating meanwhile)."""
