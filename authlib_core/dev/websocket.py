@@ -54,6 +54,17 @@ def sync_client_version(path: str) -> tuple[bool, str | None]:
     return (match is not None, match.group(1) if match else None)
 
 
+def _cookies(headers: list[str]) -> dict[str, str]:
+    """``name -> value`` of ``Cookie`` headers (the first occurrence of a name wins, as for HTTP requests)."""
+    found: dict[str, str] = {}
+    for header in headers:
+        for part in header.split(";"):
+            name, sep, value = part.strip().partition("=")
+            if sep and name and name not in found:
+                found[name] = value
+    return found
+
+
 def _origin_host(origin: str) -> str | None:
     match = re.match(r"^[a-z][a-z0-9+.-]*://([^/?#]+)$", origin.strip().lower())
     return match.group(1).rsplit("@", 1)[-1] if match else None
@@ -156,12 +167,18 @@ class SyncHub:
             connection = Connection(sock, protocol, ping_interval=PING_AFTER, ping_timeout=120.0)
             connection.start_keepalive()
             backend = RuntimeSyncBackend(self._runtime, self._logger, base_url)
-            self._run(
-                connection,
-                SyncSession(
-                    backend, self.feed, limits=self.limits, client_version=client_version, mutations=self.mutations
-                ),
+            cookies = _cookies(handler.headers.get_all("cookie") or [])
+            origin = handler.headers.get("origin")
+            ambient = (lambda: backend.cookie_auth(cookies, origin)) if cookies else None
+            session = SyncSession(
+                backend,
+                self.feed,
+                limits=self.limits,
+                client_version=client_version,
+                mutations=self.mutations,
+                ambient_auth=ambient,
             )
+            self._run(connection, session)
         finally:
             self._release(address)
 

@@ -24,7 +24,7 @@ from authlib_core.sync.ports import Outcome
 from authlib_core.values import decode, encode
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from aws_lambda_powertools import Logger
 
@@ -89,19 +89,30 @@ class RuntimeSyncBackend:
 
     def authenticate(self, token: str) -> Auth | None:
         """The caller of a live session token (checked against the session store now), else None."""
+        return self._identify({"authorization": f"Bearer {token}"}, {})
+
+    def cookie_auth(self, cookies: Mapping[str, str], origin: str | None) -> Auth | None:
+        """The caller of a WebSocket handshake's session cookie, else None.
+
+        Checked like a cookie-carrying state change over HTTP (a socket can run mutations): the page's ``Origin`` must
+        be this server's own origin or a trusted one, or the cookie is ignored (Better Auth's CSRF rule).
+        """
+        return self._identify({"origin": origin} if origin else {}, cookies)
+
+    def _identify(self, headers: dict[str, str], cookies: Mapping[str, str]) -> Auth | None:
         service = self._runtime().auth
         if service is None:
             return None
         request = AuthHttpRequest(
-            method="GET",
+            method="POST",
             path="/",
             base_url=self._base_url,
             query={},
-            headers={"authorization": f"Bearer {token}"},
-            cookies={},
+            headers=headers,
+            cookies=dict(cookies),
             body=b"",
             client_ip=None,
-            is_https=False,
+            is_https=self._base_url.startswith("https://"),
         )
         auth = service.auth_for(request)
         identity = auth.get_user_identity()

@@ -17,6 +17,9 @@ journal, last outcome and the read set it came from) and the caller's identity.
   answered from the log instead of running again (clients re-send unacknowledged mutations after a reconnect).
 * ``Action`` runs on its own thread; its ``ActionResponse`` goes out with the next :meth:`SyncSession.refresh`
   (``wake`` is set when it finishes).
+* A transport may hand the session the identity its handshake carried (``ambient_auth``: the dev server passes the
+  same-origin session cookie of a browser page); it is checked again after every commit, and a session that ended
+  turns the connection anonymous (its queries run again) instead of closing it.
 * A commit re-runs only the queries whose read set it intersects, and a ``Transition`` is sent only when a result
   changed; after a commit a signed-in caller's session is checked again, and a revoked or expired one gets
   ``AuthError`` (``authUpdateAttempted: false``).
@@ -43,6 +46,8 @@ from authlib_core.sync.timestamps import encode_ts
 from authlib_core.values.json_text import loads_strict
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from authlib_core.auth import Auth
     from authlib_core.sync.feed import ChangeFeed, Commit
     from authlib_core.sync.ports import Outcome, SyncBackend
@@ -175,8 +180,12 @@ class SyncSession:
         client_version: str | None = None,
         mutations: MutationLog | None = None,
         wake: threading.Event | None = None,
+        ambient_auth: Callable[[], Auth | None] | None = None,
     ) -> None:
         self._backend = backend
+        #: The identity the transport's handshake carried (a same-origin session cookie), checked again after
+        #: commits; an ``Authenticate`` message replaces it for the rest of the connection.
+        self._ambient = ambient_auth
         self._feed = feed
         self.limits = limits or SyncLimits()
         self._chunks = _client_version_supports_chunks(client_version)
@@ -193,7 +202,7 @@ class SyncSession:
         self._ts = 0
         self._query_set_sent = 0
         self._identity_sent = 0
-        self._auth: Auth = NoAuth()
+        self._auth: Auth = (ambient_auth() if ambient_auth is not None else None) or NoAuth()
         self._token: str | None = None
         self._session_id = ""
         self._skew: int | None = None
@@ -324,6 +333,7 @@ class SyncSession:
         if base != self._identity:
             raise ProtocolError(f"Authenticate.baseVersion is {base}, the identity version is {self._identity}")
         scheme = message.get("tokenType")
+        self._ambient = None  # the client says who it is from now on
         if scheme == "None":
             self._auth, self._token = NoAuth(), None
         elif scheme == "User":
@@ -438,6 +448,11 @@ class SyncSession:
                 "The session ended (signed out, revoked or expired); sign in again.", attempted=False
             )
         rerun = set(run or ())
+        if commits and self._token is None and self._ambient is not None:
+            ambient = self._ambient() or NoAuth()
+            if ambient != self._auth:  # the handshake's session ended (or changed): every query runs as the new caller
+                self._auth = ambient
+                rerun.update(self._queries)
         for query_id, query in self._queries.items():
             if query_id in rerun or query.outcome is None:
                 rerun.add(query_id)
