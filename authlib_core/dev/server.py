@@ -398,6 +398,10 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
                 trust_forwarded_proto=server.trust_forwarded_proto,
             )
             response = server.app(event, DevContext(aws_request_id=event["requestContext"]["requestId"]))
+            if self.command == "POST" and event["rawPath"].startswith("/api/auth/"):
+                # sign-out, revocations, password changes live in the session store, not in documents: let live
+                # connections check their sessions now rather than on the next commit
+                server.sync.sessions_changed()
             raw = response.get("body") or ""
             payload = base64.b64decode(raw) if response.get("isBase64Encoded") else str(raw).encode("utf-8")
             headers = {**response.get("headers", {}), **server.cors.headers_for(self.headers.get("origin"))}

@@ -91,6 +91,10 @@ class SyncHub:
         """The functions changed: every subscribed query runs again on the new code."""
         self.feed.publish(WriteSet((), everything=True))
 
+    def sessions_changed(self) -> None:
+        """Sessions may have ended (an auth request changed the session store): connections check theirs now."""
+        self.feed.publish(WriteSet(()))
+
     def _admit(self, address: str) -> None:
         with self._lock:
             if self._per_address[address] >= self.limits.max_connections_per_address:
