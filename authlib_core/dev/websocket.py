@@ -17,6 +17,7 @@ import contextlib
 import queue
 import re
 import threading
+import time
 from typing import TYPE_CHECKING, Any, Final
 
 from authlib_core.database.readset import WriteSet
@@ -38,8 +39,6 @@ __all__ = ["SYNC_PATH", "SyncHub", "sync_client_version"]
 
 #: ``/api/sync`` or ``/api/<npm client version>/sync`` (the ``convex`` client puts its version in the path).
 SYNC_PATH: Final = re.compile(r"^/api/(?:(\d+\.\d+\.\d+[0-9A-Za-z.+-]*)/)?sync$")
-#: Seconds without output after which a ``Ping`` message is sent (Convex's server does the same).
-PING_AFTER: Final = 15.0
 _END: Final = object()
 
 
@@ -168,7 +167,7 @@ class SyncHub:
             handler.close_connection = True
             if response.status_code != 101:
                 return
-            connection = Connection(sock, protocol, ping_interval=PING_AFTER, ping_timeout=120.0)
+            connection = Connection(sock, protocol, ping_interval=self.limits.ping_after_s, ping_timeout=120.0)
             connection.start_keepalive()
             backend = RuntimeSyncBackend(self._runtime, self._logger, base_url)
             cookies = _cookies(handler.headers.get_all("cookie") or [])
@@ -203,9 +202,11 @@ class SyncHub:
 
         reader = threading.Thread(target=read, name="authlib-sync-reader", daemon=True)
         reader.start()
+        ping_after = self.limits.ping_after_s
+        last_output = time.monotonic()
         try:
             while not session.closed:
-                woke = wake.wait(timeout=PING_AFTER)
+                wake.wait(timeout=max(0.0, ping_after - (time.monotonic() - last_output)))
                 wake.clear()
                 out: list[str] = []
                 ended = False
@@ -221,10 +222,12 @@ class SyncHub:
                     else:
                         out.extend(session.receive("binary"))  # a FatalError: the protocol is JSON text
                 out.extend(session.refresh())
-                if not woke and not out:
-                    out.extend(session.ping())
+                if not out and time.monotonic() - last_output >= ping_after:
+                    out.extend(session.ping())  # quiet for 15 s (commits that changed nothing here included)
                 for text in out:
                     connection.send(text)
+                if out:
+                    last_output = time.monotonic()
                 if ended:
                     break
         except Exception:  # the peer went away while we were sending

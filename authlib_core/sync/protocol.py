@@ -71,6 +71,9 @@ class SyncLimits:
     max_connections_per_address: int = 64
     #: Actions of one connection running at once (Convex's ``TooManyInflightActionsForSingleClient`` limit).
     max_inflight_actions: int = 1000
+    #: Seconds without output after which the transport sends ``Ping`` (Convex's server: 15 s; the client gives up
+    #: after 60 s of silence).
+    ping_after_s: float = 15.0
     #: Transitions longer than this (bytes of JSON) are sent as ``TransitionChunk`` pieces (Convex's size).
     chunk_bytes: int = 5_000_000
 

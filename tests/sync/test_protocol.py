@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import json
 import textwrap
+import threading
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -286,3 +287,27 @@ def _anon() -> Any:
     from authlib_core.auth import NoAuth
 
     return NoAuth()
+
+
+def test_a_quiet_connection_gets_pings_even_while_unrelated_commits_arrive(runtime: Runtime) -> None:
+    server = DevServer(lambda: runtime, runtime.settings.functions_dir, port=0, out=io.StringIO())
+    server.sync.limits = SyncLimits(ping_after_s=0.3)
+    server.start_background()
+    try:
+        with connect(server.url.replace("http://", "ws://") + "/api/sync") as ws:
+            ws.send(json.dumps({"type": "Connect", "sessionId": str(uuid.uuid4()), "connectionCount": 0}))
+            done = threading.Event()
+
+            def write() -> None:  # commits the connection has no query for: they wake it and send nothing
+                while not done.wait(0.05):
+                    runtime.executor.call("notes:add", {"topic": "x", "text": "t"}, auth=_anon())
+
+            writer = threading.Thread(target=write)
+            writer.start()
+            try:
+                assert json.loads(ws.recv(timeout=1.5)) == {"type": "Ping"}  # while the commits keep coming
+            finally:
+                done.set()
+                writer.join()
+    finally:
+        server.shutdown()
