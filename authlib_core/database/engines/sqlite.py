@@ -354,9 +354,11 @@ class SQLiteTransaction(EngineTransaction):
                 upper = _successor(last)
             else:
                 lower = last
-        seen = [(entry.key, entry.document.id, entry.document.version) for entry in entries]
-        if order == "desc":
-            seen.reverse()
+        seen: list[tuple[bytes, str, int]] = []
+        if self.mode == "write":  # only a commit compares what was seen; the interval alone is a query's read set
+            seen = [(entry.key, entry.document.id, entry.document.version) for entry in entries]
+            if order == "desc":
+                seen.reverse()
         self._record_range(_RangeRead(table, index, lower, upper, seen))
         return ScanResult(entries=entries, exhausted=exhausted)
 
