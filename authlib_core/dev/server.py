@@ -196,6 +196,7 @@ class DevServer:
         logger = Logger(service="authlib-core", level="WARNING", logger_formatter=ConsoleFormatter())
         # Live queries: every runtime built (first load, reloads) publishes its commits on the hub's change feed.
         self.sync = SyncHub(lambda: self.reloader.current(), logger)
+        self.sync.on_call = self._print  # calls over /api/sync get the same one line as HTTP calls
         self.reloader = Reloader(
             lambda: self.sync.follow(build()),
             functions_dir,

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
     from authlib_core.dev.guard import HostPolicy
+    from authlib_core.http.app import CallRecord
     from authlib_core.runtime import Runtime
 
 __all__ = ["SYNC_PATH", "SyncHub", "sync_client_version"]
@@ -78,6 +79,8 @@ class SyncHub:
         self.limits = limits or SyncLimits()
         self._runtime = runtime
         self._logger = logger
+        #: Called with a record of every function call over a socket (the dev server prints it).
+        self.on_call: Callable[[CallRecord], None] | None = None
         self._lock = threading.Lock()
         self._per_address: collections.Counter[str] = collections.Counter()
 
@@ -169,7 +172,8 @@ class SyncHub:
                 return
             connection = Connection(sock, protocol, ping_interval=self.limits.ping_after_s, ping_timeout=120.0)
             connection.start_keepalive()
-            backend = RuntimeSyncBackend(self._runtime, self._logger, base_url)
+            route = handler.path.split("?", 1)[0]
+            backend = RuntimeSyncBackend(self._runtime, self._logger, base_url, on_call=self.on_call, route=route)
             cookies = _cookies(handler.headers.get_all("cookie") or [])
             origin = handler.headers.get("origin")
             ambient = (lambda: backend.cookie_auth(cookies, origin)) if cookies else None

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import time
 import uuid
 from typing import TYPE_CHECKING, Literal
 
@@ -19,6 +20,7 @@ from authlib_core.auth.transport import AuthHttpRequest
 from authlib_core.database.journal import journaling
 from authlib_core.database.readset import ReadSet, recording_reads
 from authlib_core.functions.kinds import Kind
+from authlib_core.http.app import CallRecord
 from authlib_core.http.errors import KindNotAllowedError, describe_error
 from authlib_core.sync.ports import Outcome
 from authlib_core.values import decode, encode
@@ -40,11 +42,21 @@ _KINDS = {"query": Kind.QUERY, "mutation": Kind.MUTATION, "action": Kind.ACTION}
 class RuntimeSyncBackend:
     """Runs the current runtime's public functions for sync sessions and checks their session tokens."""
 
-    __slots__ = ("_base_url", "_logger", "_runtime")
+    __slots__ = ("_base_url", "_logger", "_on_call", "_route", "_runtime")
 
-    def __init__(self, runtime: Callable[[], Runtime], logger: Logger, base_url: str = "http://localhost") -> None:
+    def __init__(
+        self,
+        runtime: Callable[[], Runtime],
+        logger: Logger,
+        base_url: str = "http://localhost",
+        *,
+        on_call: Callable[[CallRecord], None] | None = None,
+        route: str = "/api/sync",
+    ) -> None:
         self._runtime = runtime
         self._logger = logger
+        self._on_call = on_call  # the dev server prints one line per call, as for HTTP calls
+        self._route = route
         self._base_url = base_url  # the origin the client used: the issuer of identities, as over HTTP
 
     def call(
@@ -56,6 +68,32 @@ class RuntimeSyncBackend:
         journal: str | None = None,
     ) -> Outcome:
         """Run ``path`` as ``kind``; failures become an unsuccessful :class:`Outcome` (never raised)."""
+        started = time.perf_counter()
+        outcome = self._call(kind, path, args, auth, journal)
+        if self._on_call is not None:
+            self._on_call(
+                CallRecord(
+                    method="WS",
+                    route=self._route,
+                    function=path,
+                    kind=kind,
+                    status=200,
+                    outcome=outcome.label,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    request_id=outcome.request_id,
+                    trace=outcome.trace,
+                )
+            )
+        return outcome
+
+    def _call(
+        self,
+        kind: Literal["query", "mutation", "action"],
+        path: str,
+        args: JSONValue,
+        auth: Auth,
+        journal: str | None,
+    ) -> Outcome:
         request_id = uuid.uuid4().hex
         source = None
         with recording_reads() as reads, journaling(journal if kind == "query" else None) as entry:
@@ -70,7 +108,11 @@ class RuntimeSyncBackend:
                     path, decoded if isinstance(decoded, dict) else None, kind=_KINDS[kind], auth=auth
                 )
                 return Outcome(
-                    True, encode(value, "convex_encoded_json"), read_set=_merged(reads, kind), journal=entry.text()
+                    True,
+                    encode(value, "convex_encoded_json"),
+                    read_set=_merged(reads, kind),
+                    journal=entry.text(),
+                    request_id=request_id,
                 )
             except Exception as exc:
                 error = describe_error(
@@ -85,6 +127,9 @@ class RuntimeSyncBackend:
                     has_data="errorData" in body,
                     read_set=_merged(reads, kind),
                     journal=journal,
+                    label=error.outcome,
+                    request_id=request_id,
+                    trace=error.trace,
                 )
 
     def authenticate(self, token: str) -> Auth | None:

@@ -34,6 +34,11 @@ class Outcome:
     read_set: ReadSet | None = None
     #: The query's journal after this run (see :mod:`authlib_core.database.journal`); None if it did not paginate.
     journal: str | None = None
+    #: For logs only: ``success``, ``error`` (the function failed), ``server_error``...; the call's request id; the
+    #: readable traceback of an uncaught exception when the server exposes errors (never sent to the client).
+    label: str = "success"
+    request_id: str = ""
+    trace: str | None = None
 
     def same_result(self, other: Outcome | None) -> bool:
         """True when ``other`` would show the client the same thing."""

@@ -36,6 +36,10 @@ def test_convex_client_live_queries(tmp_path: Path) -> None:
     with dev_server(tmp_path, EXAMPLE_FUNCTIONS) as server:
         proc = run_node("convex-live.mjs", {"APP_URL": server.url, "PHASE": "live"})
         assert proc.returncode == 0, proc.stderr + proc.stdout + server.output()
+        log = server.output()
+    # Calls over the socket get the dev server's one line per call, as HTTP calls do.
+    assert "WS /api/1.49.0/sync myData:add 200 success" in log
+    assert "WS /api/1.49.0/sync myData:getMyData 200 error" in log
     result = _result(proc.stdout)
     assert result["seenByOther"] == ["from b"]
     assert result["ownWriteVisibleOnResolve"] == ["from b", "from a"]
