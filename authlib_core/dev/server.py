@@ -185,6 +185,7 @@ class DevServer:
         trust_forwarded_proto: bool = False,
         read_timeout: float = 10.0,
         max_connections: int = 256,
+        codegen_dir: Path | None = None,
     ) -> None:
         self.out = out or sys.stdout
         self.cors = cors or CorsPolicy()
@@ -202,8 +203,9 @@ class DevServer:
             functions_dir,
             interval=reload_interval,
             out=self.out,
-            on_load=self.sync.reloaded,
+            on_load=self._loaded,
         )
+        self.codegen_dir = codegen_dir
         self.app = HttpApp(
             self.reloader.current,
             identity=identity,
@@ -248,6 +250,21 @@ class DevServer:
         self.httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    def _loaded(self, runtime: Runtime) -> None:
+        """A runtime became current: live queries run again, and the TypeScript types follow (``--codegen``)."""
+        self.sync.reloaded(runtime)
+        if self.codegen_dir is None:
+            return
+        from authlib_core.dev.codegen import write_generated
+
+        try:
+            written = write_generated(runtime.app, self.codegen_dir)
+        except OSError as exc:
+            print(f"error: could not write the generated types into {self.codegen_dir}: {exc}", file=self.out)
+            return
+        if written:
+            print(f"codegen: wrote {', '.join(path.name for path in written)} in {self.codegen_dir}", file=self.out)
 
     def _print(self, record: CallRecord) -> None:
         name = f" {record.function}" if record.function else ""
