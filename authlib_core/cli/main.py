@@ -82,6 +82,17 @@ def _parser() -> argparse.ArgumentParser:
     configure_dev(dev)
     dev.set_defaults(handler=run_dev)
 
+    codegen = commands.add_parser(
+        "codegen", help="write typed `api` objects for TypeScript (_generated/api.d.ts, api.js, dataModel.d.ts)"
+    )
+    codegen.add_argument(
+        "--functions", type=Path, help="functions folder (default: $AUTHLIB_FUNCTIONS_DIR or functions)"
+    )
+    codegen.add_argument(
+        "--out", type=Path, default=None, help="folder to write into (default: <functions>/_generated)"
+    )
+    codegen.set_defaults(handler=_codegen)
+
     init = commands.add_parser("init", help="create a new project: functions, tests, SAM template, build files")
     configure_init(init)
 
@@ -124,6 +135,17 @@ def _run(options: argparse.Namespace) -> int:
         auth = StaticAuth(identity)
     result = runtime.executor.call(options.path, args, auth=auth, public_only=False)
     print(json.dumps(encode(result, options.format), ensure_ascii=False))
+    return EXIT_OK
+
+
+def _codegen(options: argparse.Namespace) -> int:
+    from authlib_core.dev.codegen import write_generated
+    from authlib_core.functions import load_functions
+
+    functions = options.functions or Settings.from_env().functions_dir
+    out = options.out or functions / "_generated"
+    written = write_generated(load_functions(functions), out)
+    print(f"wrote {len(written)} file(s) to {out}" if written else f"{out} is up to date")
     return EXIT_OK
 
 

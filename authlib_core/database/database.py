@@ -28,6 +28,7 @@ from authlib_core.database.catalog import Catalog
 from authlib_core.database.cursors import CursorCodec
 from authlib_core.database.deadline import remaining
 from authlib_core.database.limits import Limits
+from authlib_core.database.readset import WriteSet, collect_read_set, write_set
 from authlib_core.database.transaction import Transaction
 from authlib_core.errors import ConflictError
 
@@ -106,6 +107,9 @@ class Database:
         #: Backoff jitter; pass a seeded ``random.Random`` for reproducible runs (simulations, benchmarks).
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not security
         self._lane = threading.Lock()
+        #: Called with the write set of every commit that wrote something, in the committing thread, after the
+        #: commit (the change feed of live queries subscribes here). A listener must be quick and must not raise.
+        self.commit_listeners: list[Callable[[WriteSet], object]] = []
 
     @property
     def schema(self) -> Schema | None:
@@ -154,9 +158,13 @@ class Database:
                     self._validate_before_raising(tx)
                     raise
                 tx.validate()
+                collect_read_set(tx.read_set())
                 return result
             except ConflictError as error:
                 self._wait(attempt, error)
+            except Exception:
+                collect_read_set(tx.read_set())  # a failed query is re-run too when what it read changes
+                raise
             finally:
                 tx.close()
 
@@ -178,10 +186,12 @@ class Database:
                         except Exception:
                             self._validate_before_raising(tx)
                             raise
-                        tx.commit()
+                        ops = tx.commit()
                     finally:
                         tx.close()
                 self.stats.commits += 1
+                if ops:
+                    self._publish(write_set(ops))
                 return result
             except ConflictError as error:
                 self._wait(attempt, error)
@@ -209,6 +219,13 @@ class Database:
             yield
         finally:
             self._lane.release()
+
+    def _publish(self, writes: WriteSet) -> None:
+        for listener in list(self.commit_listeners):
+            try:
+                listener(writes)
+            except Exception:  # a listener's failure never turns a committed mutation into an error
+                logger.exception("a commit listener failed")
 
     def _validate_before_raising(self, tx: Transaction) -> None:
         """A function that failed may have failed *because* its reads were inconsistent; if so, retry it."""

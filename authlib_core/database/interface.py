@@ -31,6 +31,8 @@ from authlib_core.values import Value, decode, dumps, encode, loads
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
+    from authlib_core.database.readset import ReadSet
+
 __all__ = [
     "BY_CREATION_TIME",
     "BY_ID",
@@ -189,6 +191,11 @@ class EngineTransaction(ABC):
     @abstractmethod
     def close(self) -> None:
         """Release the transaction's resources; uncommitted writes are discarded. Idempotent."""
+
+    def read_set(self) -> ReadSet | None:
+        """What this transaction has read so far (the record kept for conflict detection), or None when the
+        engine does not expose it (then a live query re-runs after every commit)."""
+        return None
 
 
 class StorageEngine(ABC):

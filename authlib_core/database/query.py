@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from authlib_core.database.filters import MAX_FILTER_OPERATORS, Expression, FilterBuilder, as_boolean, as_predicate
 from authlib_core.database.interface import BY_CREATION_TIME, IndexSpec, Order
+from authlib_core.database.journal import current_journal
 from authlib_core.database.pagination import (
     PageLimits,
     PageStatus,
@@ -166,6 +167,19 @@ class Query:
         """
         limits = self._tx.limits
         opts = PaginationOptions.parse(options, max_items=limits.max_documents_read)
+        journal = current_journal()
+        if journal is None or journal.used:
+            return self._paginate(opts)
+        # a live query's first paginate(): re-runs keep the page's end where the first run put it
+        journal.used = True
+        if opts.end_cursor is None and journal.end_cursor is not None:
+            opts = dataclasses.replace(opts, end_cursor=journal.end_cursor)
+        result = self._paginate(opts)
+        journal.record(result["continueCursor"])
+        return result
+
+    def _paginate(self, opts: PaginationOptions) -> PaginationResult:
+        limits = self._tx.limits
         fingerprint = self._fingerprint()
         start = self._codec.open(opts.cursor, fingerprint) if opts.cursor is not None else None
         end = self._codec.open(opts.end_cursor, fingerprint) if opts.end_cursor is not None else None
@@ -191,7 +205,10 @@ class Query:
             limits=PageLimits(documents_read=limits.max_documents_read, bytes_read=limits.max_bytes_read),
         )
         if bounded:  # the page ends at endCursor whatever was read: the next page starts there
-            return self._page_result(fingerprint, page, end, done=end is None, split=split, status=status)
+            result = self._page_result(fingerprint, page, end, done=end is None, split=split, status=status)
+            assert opts.end_cursor is not None
+            result["continueCursor"] = opts.end_cursor  # the very string given: a re-run returns the same page
+            return result
         continue_at = None if exhausted else scan.last_key
         return self._page_result(fingerprint, page, continue_at, done=exhausted, split=split, status=status)
 

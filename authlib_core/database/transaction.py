@@ -13,6 +13,7 @@ import dataclasses
 import math
 import time
 from collections.abc import Callable, Iterator, Mapping
+from typing import TYPE_CHECKING
 
 from authlib_core.database.catalog import SYSTEM_FIELDS, Catalog
 from authlib_core.database.interface import (
@@ -30,6 +31,9 @@ from authlib_core.database.limits import Limits, TransactionUsage
 from authlib_core.display import display_value
 from authlib_core.errors import DocumentNotFoundError, InvalidQueryError, LimitExceededError, SchemaValidationError
 from authlib_core.values import REMOVE, Value, decode_id, is_id_for, new_id
+
+if TYPE_CHECKING:
+    from authlib_core.database.readset import ReadSet
 
 __all__ = ["Scan", "Transaction", "copy_value"]
 
@@ -388,9 +392,18 @@ class Transaction:
         self._usage.check_writes(len(ops), total)
         return ops
 
-    def commit(self) -> None:
-        """Validate reads and apply the buffered writes atomically (see ``EngineTransaction.commit``)."""
-        self._engine.commit(self.write_ops())
+    def commit(self) -> list[WriteOp]:
+        """Validate reads and apply the buffered writes atomically (see ``EngineTransaction.commit``).
+
+        Returns the operations committed (empty when the transaction wrote nothing).
+        """
+        ops = self.write_ops()
+        self._engine.commit(ops)
+        return ops
+
+    def read_set(self) -> ReadSet | None:
+        """What the engine recorded as read by this transaction (see :mod:`authlib_core.database.readset`)."""
+        return self._engine.read_set()
 
     def validate(self) -> None:
         """Check that every read is still current (read-only transactions on non-snapshot engines)."""

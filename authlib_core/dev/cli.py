@@ -72,6 +72,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="write auth mail (verification, password reset) as .eml files here (default: .authlib/mail)",
     )
+    parser.add_argument(
+        "--codegen",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="write typed api objects for TypeScript into DIR (api.d.ts, api.js, dataModel.d.ts) on every reload",
+    )
     static = parser.add_mutually_exclusive_group()
     static.add_argument("--static", type=Path, default=None, help=f"serve a built frontend (default: {DEFAULT_STATIC})")
     static.add_argument("--no-static", action="store_true", help="serve no frontend")
@@ -215,6 +222,7 @@ def run(args: argparse.Namespace) -> int:
             expose_load_errors=settings.expose_errors,
             trusted_origins=settings.trusted_origins,
             trust_forwarded_proto=settings.trust_forwarded_proto,
+            codegen_dir=args.codegen,
         )
     except OSError as exc:
         raise ConfigError(port_problem(args.host, args.port, exc)) from None

@@ -35,6 +35,7 @@ def snapshot(folder: Path) -> Snapshot:
 class Reloader:
     """Holds the current runtime; a watcher thread polls ``folder`` and rebuilds on change.
 
+    ``on_load`` is called with each runtime once it is current (live queries re-run on the new functions).
     A build that raises (a syntax error, a bad ``args=``, ...) prints the error to ``out`` and leaves the last good
     runtime in place. :meth:`current` raises the first build's error only while no build ever succeeded.
 
@@ -44,9 +45,16 @@ class Reloader:
     """
 
     def __init__(
-        self, build: Callable[[], Runtime], folder: Path, *, interval: float = 0.3, out: TextIO | None = None
+        self,
+        build: Callable[[], Runtime],
+        folder: Path,
+        *,
+        interval: float = 0.3,
+        out: TextIO | None = None,
+        on_load: Callable[[Runtime], object] | None = None,
     ) -> None:
         self._build = build
+        self._on_load = on_load
         self._folder = folder
         self._interval = interval
         self._out = out or sys.stderr
@@ -73,6 +81,8 @@ class Reloader:
         with self._lock:
             self._seen, self._runtime, self._error = seen, runtime, None
             self.generation += 1
+        if self._on_load is not None:
+            self._on_load(runtime)  # after the swap: whoever reacts sees the new runtime as current
         return True
 
     def current(self) -> Runtime:

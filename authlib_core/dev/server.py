@@ -28,6 +28,7 @@ from authlib_core.dev.console import ConsoleFormatter
 from authlib_core.dev.guard import HostPolicy, Refusal, body_limit, read_body
 from authlib_core.dev.reload import Reloader
 from authlib_core.dev.static import StaticFiles
+from authlib_core.dev.websocket import SyncHub, sync_client_version
 from authlib_core.http.app import HttpApp
 from authlib_core.http.wire import dump_body
 
@@ -184,6 +185,7 @@ class DevServer:
         trust_forwarded_proto: bool = False,
         read_timeout: float = 10.0,
         max_connections: int = 256,
+        codegen_dir: Path | None = None,
     ) -> None:
         self.out = out or sys.stdout
         self.cors = cors or CorsPolicy()
@@ -191,9 +193,19 @@ class DevServer:
         self.trust_forwarded_proto = trust_forwarded_proto
         self.read_timeout = read_timeout
         self.static = StaticFiles(static_dir) if static_dir is not None else None
-        self.reloader = Reloader(build, functions_dir, interval=reload_interval, out=self.out)
         # Structured request lines are for CloudWatch; locally the server prints one readable line per call.
         logger = Logger(service="authlib-core", level="WARNING", logger_formatter=ConsoleFormatter())
+        # Live queries: every runtime built (first load, reloads) publishes its commits on the hub's change feed.
+        self.sync = SyncHub(lambda: self.reloader.current(), logger)
+        self.sync.on_call = self._print  # calls over /api/sync get the same one line as HTTP calls
+        self.reloader = Reloader(
+            lambda: self.sync.follow(build()),
+            functions_dir,
+            interval=reload_interval,
+            out=self.out,
+            on_load=self._loaded,
+        )
+        self.codegen_dir = codegen_dir
         self.app = HttpApp(
             self.reloader.current,
             identity=identity,
@@ -238,6 +250,21 @@ class DevServer:
         self.httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
+
+    def _loaded(self, runtime: Runtime) -> None:
+        """A runtime became current: live queries run again, and the TypeScript types follow (``--codegen``)."""
+        self.sync.reloaded(runtime)
+        if self.codegen_dir is None:
+            return
+        from authlib_core.dev.codegen import write_generated
+
+        try:
+            written = write_generated(runtime.app, self.codegen_dir)
+        except OSError as exc:
+            print(f"error: could not write the generated types into {self.codegen_dir}: {exc}", file=self.out)
+            return
+        if written:
+            print(f"codegen: wrote {', '.join(path.name for path in written)} in {self.codegen_dir}", file=self.out)
 
     def _print(self, record: CallRecord) -> None:
         name = f" {record.function}" if record.function else ""
@@ -318,7 +345,10 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
-            if server.static is not None and not path.startswith("/api/") and path != "/api":
+            is_sync, client_version = sync_client_version(path)
+            if is_sync:
+                self._sync(client_version)
+            elif server.static is not None and not path.startswith("/api/") and path != "/api":
                 if self._admit() is not None:
                     self._static(path)
             else:
@@ -357,6 +387,20 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
                 self._send(refusal.status, headers, [], _json_bytes(refusal.body()))
                 return None
 
+        def _sync(self, client_version: str | None) -> None:
+            """A WebSocket for live queries (Host, Origin and per-address limits checked first)."""
+            try:
+                host = self.headers.get("host")
+                if not server.hosts.allows(host):
+                    assert host is not None
+                    raise server.hosts.refusal(host)
+                server.sync.check_origin(self.headers.get("origin"), server.hosts)
+                server.sync.serve(self, client_version, f"http://{host or 'localhost'}")
+            except Refusal as refusal:
+                self.close_connection = True
+                body = _json_bytes(refusal.body())
+                self._send(refusal.status, {"Content-Type": "application/json", "Connection": "close"}, [], body)
+
         def _lambda(self) -> None:
             body = self._admit()
             if body is None:
@@ -372,6 +416,10 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
                 trust_forwarded_proto=server.trust_forwarded_proto,
             )
             response = server.app(event, DevContext(aws_request_id=event["requestContext"]["requestId"]))
+            if self.command == "POST" and event["rawPath"].startswith("/api/auth/"):
+                # sign-out, revocations, password changes live in the session store, not in documents: let live
+                # connections check their sessions now rather than on the next commit
+                server.sync.sessions_changed()
             raw = response.get("body") or ""
             payload = base64.b64decode(raw) if response.get("isBase64Encoded") else str(raw).encode("utf-8")
             headers = {**response.get("headers", {}), **server.cors.headers_for(self.headers.get("origin"))}

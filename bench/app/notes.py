@@ -39,3 +39,9 @@ def bump(ctx, id):
 def newCounter(ctx):
     """A fresh counter at zero."""
     return ctx.db.insert("counters", {"name": "c", "n": 0.0})
+
+
+@query(args={"id": v.id("counters")})
+def getCounter(ctx, id):
+    """One counter by id (the live-query benchmark subscribes to many)."""
+    return ctx.db.get(id)

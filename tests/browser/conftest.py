@@ -6,6 +6,7 @@ Nothing here downloads a browser. Chromium is Debian's package at /usr/bin/chrom
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -88,7 +89,17 @@ def dev_server(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
     port = _free_port()
     db = tmp_path_factory.mktemp("browser-db") / "dev.sqlite3"
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    log_path = ARTIFACTS / "dev-server.log"
+    (ARTIFACTS / "dev-server.log").write_text("")
+    with run_dev_server(port, db, web_dist, ARTIFACTS / "dev-server.log") as server:
+        yield server
+
+
+@contextlib.contextmanager
+def run_dev_server(port: int, db: Path, web_dist: Path, log_path: Path) -> Iterator[DevServer]:
+    """``python -m authlib_core dev`` on ``port`` over ``db``, serving ``web_dist``; stopped when the block ends.
+
+    A test may run it twice on the same port and database: a restart, as the page's live client sees it.
+    """
     command = [
         sys.executable,
         "-m",
@@ -104,7 +115,7 @@ def dev_server(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
         str(web_dist),
     ]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with log_path.open("w") as log:
+    with log_path.open("a") as log:
         process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
         url = f"http://127.0.0.1:{port}"
         try:
@@ -112,6 +123,11 @@ def dev_server(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
             yield DevServer(url=url, log=log_path)
         finally:
             stop_process(process)
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    return _free_port()
 
 
 def _wait_until_serving(url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:

@@ -66,11 +66,17 @@ class RunningServer:
 
 @contextlib.contextmanager
 def dev_server(
-    workdir: Path, functions: Path, env: Mapping[str, str] | None = None, args: Sequence[str] = ()
+    workdir: Path,
+    functions: Path,
+    env: Mapping[str, str] | None = None,
+    args: Sequence[str] = (),
+    *,
+    port: int = 0,
 ) -> Iterator[RunningServer]:
     """``python -m authlib_core dev`` on a free port over ``functions``, with its database and secret in ``workdir``.
 
-    ``AUTHLIB_*`` variables of the calling environment are dropped; ``env`` sets the ones the test needs.
+    ``AUTHLIB_*`` variables of the calling environment are dropped; ``env`` sets the ones the test needs. ``port`` 0
+    picks a free port; a fixed one lets a test restart the server where its clients will reconnect.
     """
     workdir.mkdir(parents=True, exist_ok=True)
     log = workdir / "dev-server.log"
@@ -81,7 +87,7 @@ def dev_server(
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), base.get("PYTHONPATH")])),
         "PYTHONUNBUFFERED": "1",
     }
-    command = [sys.executable, "-m", "authlib_core", "dev", "--port", "0", "--no-static"]
+    command = [sys.executable, "-m", "authlib_core", "dev", "--port", str(port), "--no-static"]
     command += ["--db", str(workdir / "dev.sqlite3"), "--functions", str(functions), *args]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=workdir, env=environment, stdout=out, stderr=subprocess.STDOUT)

@@ -67,6 +67,7 @@ from authlib_core.database.interface import (
     serialize_document,
 )
 from authlib_core.database.keys import document_key
+from authlib_core.database.readset import ReadSet
 from authlib_core.errors import AuthlibError, ConfigError, ConflictError, StorageUnavailableError
 
 if TYPE_CHECKING:
@@ -324,8 +325,8 @@ class SQLiteTransaction(EngineTransaction):
                 version=version,
                 size=len(text) if isinstance(text, str) else None,
             )
-        if self.mode == "write":
-            self._gets.setdefault(document_id, (record.table, record.version) if record else (None, None))
+        # every mode records: write transactions validate it at commit, live queries use it as their read set
+        self._gets.setdefault(document_id, (record.table, record.version) if record else (None, None))
         return record
 
     def scan(self, key_range: KeyRange, order: Order, *, after: bytes | None, limit: int) -> ScanResult:
@@ -360,17 +361,18 @@ class SQLiteTransaction(EngineTransaction):
             )
             for key, doc_id, doc_table, creation_time, version, text in rows[:limit]
         ]
-        if self.mode == "write":
-            if not exhausted:
-                last = entries[-1].key
-                if order == "asc":
-                    upper = _successor(last)
-                else:
-                    lower = last
+        if not exhausted:
+            last = entries[-1].key
+            if order == "asc":
+                upper = _successor(last)
+            else:
+                lower = last
+        seen: list[tuple[bytes, str, int]] = []
+        if self.mode == "write":  # only a commit compares what was seen; the interval alone is a query's read set
             seen = [(entry.key, entry.document.id, entry.document.version) for entry in entries]
             if order == "desc":
                 seen.reverse()
-            self._record_range(_RangeRead(table, index, lower, upper, seen))
+        self._record_range(_RangeRead(table, index, lower, upper, seen))
         return ScanResult(entries=entries, exhausted=exhausted)
 
     def _record_range(self, read: _RangeRead) -> None:
@@ -387,6 +389,13 @@ class SQLiteTransaction(EngineTransaction):
                     last.entries[:0] = read.entries
                     return
         self._ranges.append(read)
+
+    def read_set(self) -> ReadSet:
+        """The documents read by id and the index intervals covered so far."""
+        return ReadSet(
+            documents=frozenset(self._gets),
+            ranges=tuple((read.table, read.index, read.lower, read.upper) for read in self._ranges),
+        )
 
     def validate(self) -> None:
         """No-op: every read of this transaction comes from one snapshot (raises if the transaction is closed)."""

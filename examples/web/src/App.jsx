@@ -1,10 +1,11 @@
-import { useState } from "react";
+import { ConvexProvider } from "convex/react";
+import { useEffect, useMemo, useState } from "react";
 import AuthForms from "./components/AuthForms.jsx";
 import ErrorAlert from "./components/ErrorAlert.jsx";
 import MyItems from "./components/MyItems.jsx";
 import Sessions from "./components/Sessions.jsx";
 import UserProfile from "./components/UserProfile.jsx";
-import { authClient } from "./lib/clients.js";
+import { authClient, createLiveClient } from "./lib/clients.js";
 import { describeAuthError } from "./lib/errors.js";
 
 function SignOutButton() {
@@ -23,6 +24,21 @@ function SignOutButton() {
   );
 }
 
+// One live connection per signed-in session: its handshake carries this session's cookie, so a
+// sign-in as someone else opens a new connection, and sign-out closes it.
+function LiveData({ session }) {
+  const client = useMemo(() => createLiveClient(), [session.session.id]);
+  useEffect(() => () => void client.close(), [client]);
+  return (
+    <ConvexProvider client={client}>
+      <div className="grid">
+        <MyItems />
+        <Sessions current={session.session} />
+      </div>
+    </ConvexProvider>
+  );
+}
+
 export default function App() {
   const { data: session, isPending, error } = authClient.useSession();
 
@@ -36,12 +52,7 @@ export default function App() {
       <main>
         <ErrorAlert message={describeAuthError(error)} testId="session-error" />
         {!isPending && !session && <AuthForms />}
-        {session && (
-          <div className="grid">
-            <MyItems userId={session.user.id} />
-            <Sessions current={session.session} />
-          </div>
-        )}
+        {session && <LiveData session={session} />}
       </main>
     </>
   );

@@ -1,37 +1,66 @@
-// The signed-in user's items: the query myData:getMyData and the mutation myData:add, called with
-// ConvexHttpClient. HTTP has no subscriptions, so the list is re-read after each add (or on demand).
-import { useCallback, useEffect, useState } from "react";
-import { api, convex } from "../lib/clients.js";
+// The signed-in user's items, live: useQuery(myData:getMyData) subscribes over the WebSocket, so the
+// list changes by itself whenever anyone's mutation changes what the query read (another tab, another
+// device); useMutation(myData:add) resolves once the list already shows the new item.
+import { useMutation, useQuery } from "convex/react";
+import { Component, useState } from "react";
+import { api } from "../lib/clients.js";
 import { describeConvexError } from "../lib/errors.js";
 import ErrorAlert from "./ErrorAlert.jsx";
 
-export default function MyItems({ userId }) {
-  const [items, setItems] = useState(null);
+// useQuery throws a query's error (here: the ConvexError "Not authenticated" once the session ends)
+// to the nearest error boundary; this one shows it where the list was.
+class QueryErrorBoundary extends Component {
+  constructor(props) {
+    super(props);
+    this.state = { error: null };
+  }
+
+  static getDerivedStateFromError(error) {
+    return { error };
+  }
+
+  render() {
+    if (this.state.error) {
+      return <ErrorAlert message={describeConvexError(this.state.error)} testId="items-error" />;
+    }
+    return this.props.children;
+  }
+}
+
+function ItemList() {
+  const items = useQuery(api.myData.getMyData, {});
+  if (items === undefined) return <p className="muted">Loading items...</p>;
+  if (items.length === 0) {
+    return (
+      <p className="muted" data-testid="items-empty">
+        No items yet.
+      </p>
+    );
+  }
+  return (
+    <ul className="list" data-testid="items-list">
+      {items.map((item) => (
+        <li key={item._id} data-testid="item">
+          {item.text}
+        </li>
+      ))}
+    </ul>
+  );
+}
+
+export default function MyItems() {
+  const add = useMutation(api.myData.add);
   const [error, setError] = useState(null);
   const [text, setText] = useState("");
   const [busy, setBusy] = useState(false);
-
-  const load = useCallback(async () => {
-    try {
-      setItems(await convex.query(api.myData.getMyData, {}));
-      setError(null);
-    } catch (err) {
-      setItems(null);
-      setError(describeConvexError(err));
-    }
-  }, []);
-
-  useEffect(() => {
-    load();
-  }, [load, userId]);
 
   async function onAdd(event) {
     event.preventDefault();
     setBusy(true);
     try {
-      await convex.mutation(api.myData.add, { text });
+      await add({ text });
       setText("");
-      await load();
+      setError(null);
     } catch (err) {
       setError(describeConvexError(err));
     } finally {
@@ -43,9 +72,9 @@ export default function MyItems({ userId }) {
     <section className="card" aria-labelledby="items-title" data-testid="items">
       <div className="card-head">
         <h2 id="items-title">My items</h2>
-        <button type="button" className="secondary" onClick={load} data-testid="items-refresh">
-          Refresh
-        </button>
+        <span className="muted" data-testid="items-live">
+          live
+        </span>
       </div>
       <form className="inline" onSubmit={onAdd}>
         <label className="grow">
@@ -62,22 +91,10 @@ export default function MyItems({ userId }) {
           Add
         </button>
       </form>
-      <ErrorAlert message={error} testId="items-error" />
-      {items === null && !error && <p className="muted">Loading items...</p>}
-      {items !== null && items.length === 0 && (
-        <p className="muted" data-testid="items-empty">
-          No items yet.
-        </p>
-      )}
-      {items !== null && items.length > 0 && (
-        <ul className="list" data-testid="items-list">
-          {items.map((item) => (
-            <li key={item._id} data-testid="item">
-              {item.text}
-            </li>
-          ))}
-        </ul>
-      )}
+      <ErrorAlert message={error} testId="item-add-error" />
+      <QueryErrorBoundary>
+        <ItemList />
+      </QueryErrorBoundary>
     </section>
   );
 }

@@ -1,0 +1,177 @@
+"""The runtime as the sync protocol's :class:`~authlib_core.sync.ports.SyncBackend`.
+
+Functions run through the same executor as ``/api/query`` and friends, and their errors become the same messages and
+``errorData`` (:func:`~authlib_core.http.errors.describe_error`, ``convex_encoded_json``), so a live query fails
+exactly as the HTTP call would. A query's read set is collected while it runs (what the engine recorded).
+
+Example:
+    >>> backend = RuntimeSyncBackend(dev_server.reloader.current, logger)  # doctest: +SKIP
+    >>> backend.call("query", "myData:list", {}, NoAuth()).value           # doctest: +SKIP
+    []
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import TYPE_CHECKING, Literal
+
+from authlib_core.auth.transport import AuthHttpRequest
+from authlib_core.database.journal import journaling
+from authlib_core.database.readset import ReadSet, recording_reads
+from authlib_core.functions.kinds import Kind
+from authlib_core.http.app import CallRecord
+from authlib_core.http.errors import KindNotAllowedError, describe_error
+from authlib_core.sync.ports import Outcome
+from authlib_core.values import decode, encode
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from aws_lambda_powertools import Logger
+
+    from authlib_core.auth import Auth
+    from authlib_core.runtime import Runtime
+    from authlib_core.values import JSONValue
+
+__all__ = ["RuntimeSyncBackend"]
+
+_KINDS = {"query": Kind.QUERY, "mutation": Kind.MUTATION, "action": Kind.ACTION}
+
+
+class RuntimeSyncBackend:
+    """Runs the current runtime's public functions for sync sessions and checks their session tokens."""
+
+    __slots__ = ("_base_url", "_logger", "_on_call", "_route", "_runtime")
+
+    def __init__(
+        self,
+        runtime: Callable[[], Runtime],
+        logger: Logger,
+        base_url: str = "http://localhost",
+        *,
+        on_call: Callable[[CallRecord], None] | None = None,
+        route: str = "/api/sync",
+    ) -> None:
+        self._runtime = runtime
+        self._logger = logger
+        self._on_call = on_call  # the dev server prints one line per call, as for HTTP calls
+        self._route = route
+        self._base_url = base_url  # the origin the client used: the issuer of identities, as over HTTP
+
+    def call(
+        self,
+        kind: Literal["query", "mutation", "action"],
+        path: str,
+        args: JSONValue,
+        auth: Auth,
+        journal: str | None = None,
+    ) -> Outcome:
+        """Run ``path`` as ``kind``; failures become an unsuccessful :class:`Outcome` (never raised)."""
+        started = time.perf_counter()
+        outcome = self._call(kind, path, args, auth, journal)
+        if self._on_call is not None:
+            self._on_call(
+                CallRecord(
+                    method="WS",
+                    route=self._route,
+                    function=path,
+                    kind=kind,
+                    status=200,
+                    outcome=outcome.label,
+                    duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                    request_id=outcome.request_id,
+                    trace=outcome.trace,
+                )
+            )
+        return outcome
+
+    def _call(
+        self,
+        kind: Literal["query", "mutation", "action"],
+        path: str,
+        args: JSONValue,
+        auth: Auth,
+        journal: str | None,
+    ) -> Outcome:
+        request_id = uuid.uuid4().hex
+        source = None
+        with recording_reads() as reads, journaling(journal if kind == "query" else None) as entry:
+            try:
+                runtime = self._runtime()
+                source = runtime.settings.functions_dir if runtime.settings.expose_errors else None
+                allowed = runtime.settings.allowed_kinds
+                if allowed is not None and kind not in allowed:
+                    raise KindNotAllowedError(path, kind, allowed)
+                decoded = decode(args)
+                value = runtime.executor.call(
+                    path, decoded if isinstance(decoded, dict) else None, kind=_KINDS[kind], auth=auth
+                )
+                return Outcome(
+                    True,
+                    encode(value, "convex_encoded_json"),
+                    read_set=_merged(reads, kind),
+                    journal=entry.text(),
+                    request_id=request_id,
+                )
+            except Exception as exc:
+                error = describe_error(
+                    exc, request_id=request_id, fmt="convex_encoded_json", logger=self._logger, source=source
+                )
+                body = error.body
+                message = body.get("errorMessage", body.get("message", "Server Error"))
+                return Outcome(
+                    False,
+                    error=str(message),
+                    error_data=body.get("errorData"),
+                    has_data="errorData" in body,
+                    read_set=_merged(reads, kind),
+                    journal=journal,
+                    label=error.outcome,
+                    request_id=request_id,
+                    trace=error.trace,
+                )
+
+    def authenticate(self, token: str) -> Auth | None:
+        """The caller of a live session token (checked against the session store now), else None."""
+        return self._identify({"authorization": f"Bearer {token}"}, {})
+
+    def cookie_auth(self, cookies: Mapping[str, str], origin: str | None) -> Auth | None:
+        """The caller of a WebSocket handshake's session cookie, else None.
+
+        Checked like a cookie-carrying state change over HTTP (a socket can run mutations): the page's ``Origin`` must
+        be this server's own origin or a trusted one, or the cookie is ignored (Better Auth's CSRF rule).
+        """
+        return self._identify({"origin": origin} if origin else {}, cookies)
+
+    def _identify(self, headers: dict[str, str], cookies: Mapping[str, str]) -> Auth | None:
+        service = self._runtime().auth
+        if service is None:
+            return None
+        request = AuthHttpRequest(
+            method="POST",
+            path="/",
+            base_url=self._base_url,
+            query={},
+            headers=headers,
+            cookies=dict(cookies),
+            body=b"",
+            client_ip=None,
+            is_https=self._base_url.startswith("https://"),
+        )
+        auth = service.auth_for(request)
+        identity = auth.get_user_identity()
+        if identity is None:
+            return None
+        from authlib_core.auth import StaticAuth
+
+        return StaticAuth(identity)
+
+
+def _merged(reads: list[ReadSet], kind: str) -> ReadSet | None:
+    if kind != "query":
+        return None
+    merged = ReadSet()
+    for read_set in reads:
+        merged = merged.union(read_set)
+    return merged

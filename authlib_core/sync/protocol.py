@@ -1,0 +1,513 @@
+"""One client's sync session: Convex's WebSocket protocol as a state machine, without any transport.
+
+A transport feeds :meth:`SyncSession.receive` the text of each client message and sends the texts it returns, in
+order; it calls :meth:`SyncSession.refresh` whenever :meth:`SyncSession.on_commit` (subscribed to the change feed)
+has signalled new commits, and :meth:`SyncSession.ping` after a quiet period. When :attr:`SyncSession.closed` turns
+true (after ``FatalError`` or ``AuthError``) the transport closes the connection.
+
+State: the version ``(querySet, identity, ts)`` last sent to the client, the subscribed queries (path, args,
+journal, last outcome and the read set it came from) and the caller's identity.
+
+* ``ModifyQuerySet`` must start from the current query-set version; added queries run at once.
+* ``Authenticate`` (``User`` with a session token of ours, or ``None``) bumps the identity version and re-runs
+  every query as the new caller; a token that is not a live session gets ``AuthError`` (``authUpdateAttempted``).
+* ``Mutation`` runs in order; the ``MutationResponse`` carries the timestamp of a state that includes the commit and
+  is followed at once by a ``Transition`` reaching it (the client resolves the mutation when that transition
+  arrives, so its ``useQuery`` results already show the write). A request id seen before in this session is
+  answered from the log instead of running again (clients re-send unacknowledged mutations after a reconnect).
+* ``Action`` runs on its own thread; its ``ActionResponse`` goes out with the next :meth:`SyncSession.refresh`
+  (``wake`` is set when it finishes).
+* A transport may hand the session the identity its handshake carried (``ambient_auth``: the dev server passes the
+  same-origin session cookie of a browser page); it is checked again after every commit, and a session that ended
+  turns the connection anonymous (its queries run again) instead of closing it.
+* A commit re-runs only the queries whose read set it intersects, and a ``Transition`` is sent only when a result
+  changed; after a commit a signed-in caller's session is checked again, and a revoked or expired one gets
+  ``AuthError`` (``authUpdateAttempted: false``).
+
+Example:
+    >>> session = SyncSession(backend, feed)                                          # doctest: +SKIP
+    >>> session.receive('{"type":"Connect","sessionId":"…","connectionCount":0,"clientTs":0}')  # doctest: +SKIP
+    []
+"""
+
+from __future__ import annotations
+
+import collections
+import dataclasses
+import json
+import re
+import threading
+import time
+import uuid
+from typing import TYPE_CHECKING, Any, Final
+
+from authlib_core.auth import NoAuth
+from authlib_core.sync.timestamps import encode_ts
+from authlib_core.values.json_text import loads_strict
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from authlib_core.auth import Auth
+    from authlib_core.sync.feed import ChangeFeed, Commit
+    from authlib_core.sync.ports import Outcome, SyncBackend
+    from authlib_core.values import JSONValue
+
+__all__ = ["MutationLog", "SyncLimits", "SyncSession", "split_message"]
+
+#: The npm client reassembles ``TransitionChunk`` messages from this version on.
+_CHUNKS_FROM: Final = (1, 28, 0)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SyncLimits:
+    """Per-connection limits (the transport enforces message size and connections per address)."""
+
+    #: Queries one connection may subscribe to at once.
+    max_queries: int = 2000
+    #: Largest client message, in bytes (the HTTP API's body limit, so any call that fits there fits here).
+    max_message_bytes: int = 5_900_000
+    #: Open connections from one client address.
+    max_connections_per_address: int = 64
+    #: Actions of one connection running at once (Convex's ``TooManyInflightActionsForSingleClient`` limit).
+    max_inflight_actions: int = 1000
+    #: Seconds without output after which the transport sends ``Ping`` (Convex's server: 15 s; the client gives up
+    #: after 60 s of silence).
+    ping_after_s: float = 15.0
+    #: Transitions longer than this (bytes of JSON) are sent as ``TransitionChunk`` pieces (Convex's size).
+    chunk_bytes: int = 5_000_000
+
+
+class ProtocolError(Exception):
+    """A client message this server cannot accept; the session answers ``FatalError`` and closes."""
+
+
+class MutationLog:
+    """Answers of recent mutations by ``(sessionId, requestId)``, shared by a server's sessions (bounded)."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._lock = threading.Lock()
+        self._answers: collections.OrderedDict[tuple[str, int], dict[str, Any]] = collections.OrderedDict()
+        self._capacity = capacity
+
+    def get(self, session_id: str, request_id: int) -> dict[str, Any] | None:
+        """The answer sent for this request before, if it is still remembered."""
+        with self._lock:
+            return self._answers.get((session_id, request_id))
+
+    def put(self, session_id: str, request_id: int, answer: dict[str, Any]) -> None:
+        """Remember an answer (the oldest is forgotten past the capacity)."""
+        with self._lock:
+            self._answers[(session_id, request_id)] = answer
+            while len(self._answers) > self._capacity:
+                self._answers.popitem(last=False)
+
+
+@dataclasses.dataclass(slots=True)
+class _Query:
+    path: str
+    args: JSONValue
+    journal: str | None
+    outcome: Outcome | None = None
+
+
+def _client_version_supports_chunks(version: str | None) -> bool:
+    match = re.match(r"^(\d+)\.(\d+)\.(\d+)", version or "")
+    return match is not None and tuple(int(part) for part in match.groups()) >= _CHUNKS_FROM
+
+
+def split_message(text: str, limit: int) -> list[str]:
+    """``text`` as ``TransitionChunk`` messages of at most ``limit`` UTF-8 bytes of it each (never splitting a
+    character), or ``[text]`` when it fits.
+
+    Example:
+        >>> [json.loads(part)["chunk"] for part in split_message('{"type":"Transition"}', 10)]
+        ['{"type":"T', 'ransition"', '}']
+    """
+    raw = text.encode("utf-8")
+    if len(raw) <= limit:
+        return [text]
+    pieces: list[str] = []
+    start = 0
+    while start < len(raw):
+        end = min(start + limit, len(raw))
+        while end < len(raw) and (raw[end] & 0xC0) == 0x80:
+            end -= 1  # back off to the start of a UTF-8 character
+        pieces.append(raw[start:end].decode("utf-8"))
+        start = end
+    return [
+        _dump(
+            {
+                "type": "TransitionChunk",
+                "chunk": piece,
+                "partNumber": number,
+                "totalParts": len(pieces),
+                "transitionId": str(len(raw)),
+            }
+        )
+        for number, piece in enumerate(pieces)
+    ]
+
+
+def _dump(message: dict[str, Any]) -> str:
+    return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def _int(message: dict[str, Any], name: str) -> int:
+    value = message.get(name)
+    if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+        raise ProtocolError(f"{message.get('type')}.{name} must be a non-negative integer, got {value!r:.60}")
+    return value
+
+
+def _str(message: dict[str, Any], name: str) -> str:
+    value = message.get(name)
+    if not isinstance(value, str):
+        raise ProtocolError(f"{message.get('type')}.{name} must be a string")
+    return value
+
+
+class SyncSession:
+    """The protocol state of one connection (see the module docstring). Not shared between connections.
+
+    ``receive``, ``refresh`` and ``ping`` are called by one thread at a time (the connection's); ``on_commit`` may be
+    called from any thread.
+    """
+
+    def __init__(
+        self,
+        backend: SyncBackend,
+        feed: ChangeFeed,
+        *,
+        limits: SyncLimits | None = None,
+        client_version: str | None = None,
+        mutations: MutationLog | None = None,
+        wake: threading.Event | None = None,
+        ambient_auth: Callable[[], Auth | None] | None = None,
+    ) -> None:
+        self._backend = backend
+        #: The identity the transport's handshake carried (a same-origin session cookie), checked again after
+        #: commits; an ``Authenticate`` message replaces it for the rest of the connection.
+        self._ambient = ambient_auth
+        self._feed = feed
+        self.limits = limits or SyncLimits()
+        self._chunks = _client_version_supports_chunks(client_version)
+        self._mutations = mutations or MutationLog()
+        #: Set when commits are waiting for :meth:`refresh`.
+        self.wake = wake or threading.Event()
+        self._pending: list[Commit] = []
+        self._outbox: list[str] = []  # responses of actions that finished on their own threads
+        self._actions_inflight = 0
+        self._pending_lock = threading.Lock()
+        self._queries: dict[int, _Query] = {}
+        self._query_set = 0
+        self._identity = 0
+        self._ts = 0
+        self._query_set_sent = 0
+        self._identity_sent = 0
+        self._auth: Auth = (ambient_auth() if ambient_auth is not None else None) or NoAuth()
+        self._token: str | None = None
+        self._session_id = ""
+        self._skew: int | None = None
+        #: True once the session ended (``FatalError`` or ``AuthError`` sent); the transport closes the socket.
+        self.closed = False
+        self._unsubscribe = feed.subscribe(self.on_commit)
+
+    # -- feed ------------------------------------------------------------------------------------------
+    def on_commit(self, commit: Commit) -> None:
+        """Queue a commit for the next :meth:`refresh` (called by the change feed, in the committing thread)."""
+        with self._pending_lock:
+            self._pending.append(commit)
+        self.wake.set()
+
+    def close(self) -> None:
+        """Stop following the change feed (the transport calls this when the connection ends)."""
+        self.closed = True
+        self._unsubscribe()
+
+    @property
+    def query_count(self) -> int:
+        """How many queries the client is subscribed to."""
+        return len(self._queries)
+
+    # -- input -----------------------------------------------------------------------------------------
+    def receive(self, text: str) -> list[str]:
+        """Handle one client message; returns the messages to send, in order."""
+        if self.closed:
+            return []
+        try:
+            message = loads_strict(text)
+            if not isinstance(message, dict):
+                raise ProtocolError("a client message must be a JSON object")
+            return self._handle(message)
+        except ValueError as exc:
+            return self._fatal(f"Malformed message: {exc}")
+        except ProtocolError as exc:
+            return self._fatal(str(exc))
+
+    def refresh(self) -> list[str]:
+        """Re-run the queries that commits since the last call may have changed; a Transition if any result did."""
+        if self.closed:
+            return []
+        self.wake.clear()
+        with self._pending_lock:
+            finished, self._outbox = self._outbox, []
+        return [*finished, *self._advance(force=False)]
+
+    def ping(self) -> list[str]:
+        """The keep-alive message a quiet connection gets (the client drops a server silent for 60 s)."""
+        return [] if self.closed else [_dump({"type": "Ping"})]
+
+    def _fatal(self, error: str) -> list[str]:
+        self.close()
+        return [_dump({"type": "FatalError", "error": error})]
+
+    def _handle(self, message: dict[str, Any]) -> list[str]:
+        kind = message.get("type")
+        if kind == "Connect":
+            return self._connect(message)
+        if kind == "ModifyQuerySet":
+            return self._modify(message)
+        if kind == "Authenticate":
+            return self._authenticate(message)
+        if kind == "Mutation":
+            return self._mutation(message)
+        if kind == "Action":
+            return self._action(message)
+        if kind == "Event":
+            return []
+        raise ProtocolError(f"Unknown message type {kind!r:.40}")
+
+    def _connect(self, message: dict[str, Any]) -> list[str]:
+        session_id = _str(message, "sessionId")
+        try:
+            uuid.UUID(session_id)
+        except ValueError:
+            raise ProtocolError("Connect.sessionId must be a UUID") from None
+        self._session_id = session_id
+        client_ts = message.get("clientTs")
+        if isinstance(client_ts, int | float) and not isinstance(client_ts, bool):
+            self._skew = round(client_ts - time.time() * 1000)  # an integer: the Rust client reads it as i64
+        return []
+
+    def _modify(self, message: dict[str, Any]) -> list[str]:
+        base, new = _int(message, "baseVersion"), _int(message, "newVersion")
+        if base != self._query_set:
+            raise ProtocolError(f"BaseVersionMismatch: the query set is at version {self._query_set}, not {base}")
+        if new <= base:
+            raise ProtocolError(f"ModifyQuerySet.newVersion ({new}) must be greater than baseVersion ({base})")
+        modifications = message.get("modifications")
+        if not isinstance(modifications, list):
+            raise ProtocolError("ModifyQuerySet.modifications must be a list")
+        added: list[int] = []
+        removed: list[int] = []
+        for change in modifications:
+            if not isinstance(change, dict):
+                raise ProtocolError("each query-set modification must be an object")
+            query_id = _int(change, "queryId")
+            if change.get("type") == "Add":
+                if query_id in self._queries:
+                    raise ProtocolError(f"Query {query_id} was added twice")
+                if len(self._queries) >= self.limits.max_queries:
+                    raise ProtocolError(
+                        f"TooManyQueries: this connection already subscribes to {self.limits.max_queries} queries, "
+                        "the limit per connection; unsubscribe from some (or open another client)."
+                    )
+                args = change.get("args")
+                if not isinstance(args, list) or len(args) != 1:
+                    raise ProtocolError("Add.args must be a list holding one object of arguments")
+                journal = change.get("journal")
+                self._queries[query_id] = _Query(
+                    _str(change, "udfPath"), args[0], journal if isinstance(journal, str) else None
+                )
+                added.append(query_id)
+            elif change.get("type") == "Remove":
+                if self._queries.pop(query_id, None) is None:
+                    raise ProtocolError(f"Query {query_id} was removed but is not subscribed")
+                removed.append(query_id)
+                added = [other for other in added if other != query_id]
+            else:
+                raise ProtocolError(f"Unknown query-set modification {change.get('type')!r:.40}")
+        self._query_set = new
+        return self._advance(force=True, run=added, removed=removed)
+
+    def _authenticate(self, message: dict[str, Any]) -> list[str]:
+        base = _int(message, "baseVersion")
+        if base != self._identity:
+            raise ProtocolError(f"Authenticate.baseVersion is {base}, the identity version is {self._identity}")
+        scheme = message.get("tokenType")
+        self._ambient = None  # the client says who it is from now on
+        if scheme == "None":
+            self._auth, self._token = NoAuth(), None
+        elif scheme == "User":
+            token = _str(message, "value")
+            auth = self._backend.authenticate(token)
+            if auth is None:
+                return self._auth_error(
+                    "The session token is not valid: the session does not exist, has expired or was revoked. "
+                    "Sign in again.",
+                    attempted=True,
+                )
+            self._auth, self._token = auth, token
+        elif scheme == "Admin":
+            return self._auth_error(
+                "Admin keys are not supported: authenticate with a session token (tokenType User).", attempted=True
+            )
+        else:
+            raise ProtocolError(f"Unknown tokenType {scheme!r:.40}")
+        self._identity = base + 1
+        return self._advance(force=True, run=list(self._queries))
+
+    def _auth_error(self, error: str, *, attempted: bool) -> list[str]:
+        self.close()
+        return [
+            _dump(
+                {"type": "AuthError", "error": error, "baseVersion": self._identity, "authUpdateAttempted": attempted}
+            )
+        ]
+
+    def _call_args(self, message: dict[str, Any]) -> tuple[int, str, JSONValue]:
+        request_id = _int(message, "requestId")
+        path = _str(message, "udfPath")
+        args = message.get("args")
+        if not isinstance(args, list) or len(args) != 1:
+            raise ProtocolError(f"{message['type']}.args must be a list holding one object of arguments")
+        return request_id, path, args[0]
+
+    def _mutation(self, message: dict[str, Any]) -> list[str]:
+        request_id, path, args = self._call_args(message)
+        answer = self._mutations.get(self._session_id, request_id) if self._session_id else None
+        if answer is None:
+            outcome = self._backend.call("mutation", path, args, self._auth)
+            answer = {"type": "MutationResponse", "requestId": request_id, "logLines": []}
+            if outcome.success:
+                answer.update(success=True, result=outcome.value, ts=encode_ts(self._feed.position()))
+            else:
+                answer.update(success=False, result=outcome.error, ts=None)
+                if outcome.has_data:
+                    answer["errorData"] = outcome.error_data
+            if self._session_id:
+                self._mutations.put(self._session_id, request_id, answer)
+        # The npm client resolves a mutation on the first Transition at or past its ts, and the Rust client (the
+        # Python package) resolves a mutation that failed with ConvexError data on the next Transition: send one now.
+        return [_dump(answer), *self._advance(force=True)]
+
+    def _action(self, message: dict[str, Any]) -> list[str]:
+        """Start an action on its own thread (actions may be slow; queries keep updating meanwhile)."""
+        request_id, path, args = self._call_args(message)
+        auth = self._auth
+        with self._pending_lock:
+            if self._actions_inflight >= self.limits.max_inflight_actions:
+                return [
+                    _dump(
+                        {
+                            "type": "ActionResponse",
+                            "requestId": request_id,
+                            "success": False,
+                            "result": f"TooManyInflightActionsForSingleClient: {self._actions_inflight} actions of "
+                            "this client are still running, the limit per connection; await some before starting "
+                            "more.",
+                            "logLines": [],
+                        }
+                    )
+                ]
+            self._actions_inflight += 1
+
+        def run() -> None:
+            answer: dict[str, Any] = {"type": "ActionResponse", "requestId": request_id, "logLines": []}
+            try:
+                outcome = self._backend.call("action", path, args, auth)
+                if outcome.success:
+                    answer.update(success=True, result=outcome.value)
+                else:
+                    answer.update(success=False, result=outcome.error)
+                    if outcome.has_data:
+                        answer["errorData"] = outcome.error_data
+            finally:
+                with self._pending_lock:
+                    self._actions_inflight -= 1
+                    if "success" in answer:
+                        self._outbox.append(_dump(answer))
+                self.wake.set()
+
+        threading.Thread(target=run, name=f"authlib-sync-action-{request_id}", daemon=True).start()
+        return []
+
+    # -- output ----------------------------------------------------------------------------------------
+    def _take_commits(self) -> list[Commit]:
+        with self._pending_lock:
+            commits, self._pending = self._pending, []
+        return commits
+
+    def _advance(self, *, force: bool, run: list[int] | None = None, removed: list[int] | None = None) -> list[str]:
+        """Bring the client to the feed's current position: re-run what commits touched, then one Transition.
+
+        ``force``: send a Transition even when no result changed (versions moved, or a mutation awaits one).
+        """
+        ts = self._feed.position()  # read first: every commit up to ts is delivered and visible to what runs next
+        commits = self._take_commits()
+        if commits and self._token is not None and self._backend.authenticate(self._token) is None:
+            return self._auth_error(
+                "The session ended (signed out, revoked or expired); sign in again.", attempted=False
+            )
+        rerun = set(run or ())
+        if commits and self._token is None and self._ambient is not None:
+            ambient = self._ambient() or NoAuth()
+            if ambient != self._auth:  # the handshake's session ended (or changed): every query runs as the new caller
+                self._auth = ambient
+                rerun.update(self._queries)
+        for query_id, query in self._queries.items():
+            if query_id in rerun or query.outcome is None:
+                rerun.add(query_id)
+                continue
+            read_set = query.outcome.read_set
+            if read_set is None or any(read_set.intersects(commit.writes) for commit in commits):
+                rerun.add(query_id)
+        modifications: list[dict[str, Any]] = [{"type": "QueryRemoved", "queryId": qid} for qid in removed or ()]
+        for query_id in sorted(rerun):
+            query = self._queries[query_id]
+            outcome = self._backend.call("query", query.path, query.args, self._auth, query.journal)
+            journal_changed = outcome.journal != query.journal
+            query.journal = outcome.journal
+            if outcome.same_result(query.outcome) and not journal_changed and query_id not in (run or ()):
+                query.outcome = outcome
+                continue
+            query.outcome = outcome
+            modifications.append(self._query_modification(query_id, query, outcome))
+        if not modifications and not force:
+            return []
+        start = {"querySet": self._query_set_sent, "ts": encode_ts(self._ts), "identity": self._identity_sent}
+        self._ts = max(self._ts, ts)
+        self._query_set_sent, self._identity_sent = self._query_set, self._identity
+        end = {"querySet": self._query_set, "ts": encode_ts(self._ts), "identity": self._identity}
+        transition = {
+            "type": "Transition",
+            "startVersion": start,
+            "endVersion": end,
+            "modifications": modifications,
+            "clientClockSkew": self._skew,
+            "serverTs": time.time_ns(),
+        }
+        text = _dump(transition)
+        return split_message(text, self.limits.chunk_bytes) if self._chunks else [text]
+
+    @staticmethod
+    def _query_modification(query_id: int, query: _Query, outcome: Outcome) -> dict[str, Any]:
+        if outcome.success:
+            return {
+                "type": "QueryUpdated",
+                "queryId": query_id,
+                "value": outcome.value,
+                "logLines": [],
+                "journal": query.journal,
+            }
+        failed: dict[str, Any] = {
+            "type": "QueryFailed",
+            "queryId": query_id,
+            "errorMessage": outcome.error,
+            "logLines": [],
+            "journal": query.journal,
+        }
+        if outcome.has_data:
+            failed["errorData"] = outcome.error_data
+        return failed
