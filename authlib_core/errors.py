@@ -66,6 +66,7 @@ __all__ = [
     "SchemaDefinitionError",
     "SchemaValidationError",
     "StorageUnavailableError",
+    "ThrottledWriteError",
     "WrongFunctionKindError",
 ]
 
@@ -229,6 +230,20 @@ class StorageUnavailableError(SystemFailure):
     """
 
     code = "StorageUnavailable"
+
+
+class ThrottledWriteError(StorageUnavailableError):
+    """The storage engine refused a commit for throughput before applying any of it. Maps to HTTP 503.
+
+    Nothing was written, so the transaction layer runs the whole mutation again with backoff, as for a conflict;
+    only when its attempts or the request's time budget run out does the client get this error
+    (``StorageUnavailable``: retry later).
+
+    Example:
+        >>> error = ThrottledWriteError("The database is throttling writes right now; retry.")
+        >>> (error.code, isinstance(error, StorageUnavailableError))
+        ('StorageUnavailable', True)
+    """
 
 
 class AuthProviderUnavailableError(SystemFailure):

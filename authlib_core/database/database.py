@@ -30,7 +30,7 @@ from authlib_core.database.deadline import remaining
 from authlib_core.database.limits import Limits
 from authlib_core.database.readset import WriteSet, collect_read_set, write_set
 from authlib_core.database.transaction import Transaction
-from authlib_core.errors import ConflictError
+from authlib_core.errors import ConflictError, SystemFailure, ThrottledWriteError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -73,6 +73,8 @@ class TransactionStats:
 
     commits: int = 0
     conflicts: int = 0
+    #: Commits the store refused for throughput (retried like conflicts).
+    throttled: int = 0
     exhausted: int = 0
 
 
@@ -125,15 +127,25 @@ class Database:
             self.engine.begin(mode), self.catalog, self.limits, writable=mode != "read", clock=self._clock
         )
 
-    def _wait(self, attempt: int, error: ConflictError) -> None:
-        """Sleep before the next attempt, or raise when the attempts or the request's time budget are spent."""
-        self.stats.conflicts += 1
+    def _wait(self, attempt: int, error: SystemFailure) -> None:
+        """Sleep before the next attempt, or raise when the attempts or the request's time budget are spent.
+
+        ``error`` is a conflict or a throttled commit (:class:`ThrottledWriteError`); both wrote nothing. When the
+        attempts run out, a throttled commit is reported as itself (the store is overloaded), a conflict as
+        :class:`ConflictError` naming the attempts.
+        """
+        if isinstance(error, ThrottledWriteError):
+            self.stats.throttled += 1
+        else:
+            self.stats.conflicts += 1
         pause = self.retry.backoff(attempt, self._rng)
         left = remaining()
         needed = pause + max(self.retry.min_attempt_s, self.engine.call_budget_s)
         out_of_time = left is not None and left < needed
         if attempt >= self.retry.max_attempts or out_of_time:
             self.stats.exhausted += 1
+            if isinstance(error, ThrottledWriteError):
+                raise error
             spent = "this request's time budget" if out_of_time else f"all {self.retry.max_attempts} attempts"
             raise ConflictError(
                 f"This call conflicted with concurrent writes on {attempt} attempts ({spent}) and made no change. "
@@ -193,7 +205,7 @@ class Database:
                 if ops:
                     self._publish(write_set(ops))
                 return result
-            except ConflictError as error:
+            except (ConflictError, ThrottledWriteError) as error:  # nothing was written: run it again
                 self._wait(attempt, error)
 
     @contextlib.contextmanager

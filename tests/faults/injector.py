@@ -29,6 +29,7 @@ KINDS = (
     "ThrottlingException",  # answered: throttled (nothing applied)
     "TransactionConflict",  # answered: TransactionCanceledException [.., TransactionConflict] (TransactWriteItems)
     "TransactionConflictException",  # answered: a single-item write hit an item in a transaction
+    "TransactionThrottled",  # answered: TransactionCanceledException [.., ThrottlingError] (nothing applied)
     "ReadTimeout",  # sent, no answer; nothing applied (the server never got it whole)
     "ConnectTimeout",  # never sent
     "EndpointConnectionError",  # never sent
@@ -121,9 +122,10 @@ class Injector:
             return _answer(400, fault.kind, "Rate of requests exceeds the allowed throughput (injected).")
         if fault.kind == "TransactionConflictException":
             return _answer(400, fault.kind, "Transaction is ongoing for the item (injected).")
-        if fault.kind == "TransactionConflict":
+        if fault.kind in ("TransactionConflict", "TransactionThrottled"):
             count = len(json.loads(request.body)["TransactItems"])
-            reasons = [{"Code": "None"}] * (count - 1) + [{"Code": "TransactionConflict", "Message": "injected"}]
+            reason = "TransactionConflict" if fault.kind == "TransactionConflict" else "ThrottlingError"
+            reasons = [{"Code": "None"}] * (count - 1) + [{"Code": reason, "Message": "injected"}]
             codes = ", ".join(reason["Code"] for reason in reasons)
             return _answer(
                 400,

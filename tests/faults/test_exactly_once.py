@@ -85,6 +85,8 @@ CASES = [
     (Fault("TransactWriteItems", "ProvisionedThroughputExceededException", attempts=5), "refused"),
     (Fault("TransactWriteItems", "TransactionConflict", attempts=1), "applied"),  # retried as a conflict
     (Fault("TransactWriteItems", "TransactionConflict", call=None), "refused"),  # every attempt conflicts
+    (Fault("TransactWriteItems", "TransactionThrottled", attempts=1), "applied"),  # nothing applied: run again
+    (Fault("TransactWriteItems", "TransactionThrottled", call=None), "refused"),  # every commit throttled: 503
     (Fault("TransactWriteItems", "ConnectTimeout", attempts=5), "refused"),
     (Fault("TransactWriteItems", "ReadTimeout", attempts=1), "applied"),
     (Fault("TransactWriteItems", "ReadTimeout", attempts=5), "refused"),  # fenced: certainly not applied
@@ -100,11 +102,27 @@ def test_chosen_points(shared_stack: Stack, fault: Fault, expected: str) -> None
     assert shared_stack.injector.fired  # the fault really happened
 
 
+def test_a_commit_throttled_on_every_attempt_is_reported_as_throttling(shared_stack: Stack) -> None:
+    """Throttled commits are retried like conflicts, but the 503 they end in names the overload, not a conflict."""
+    name = f"counter-{next(_names)}"
+    assert shared_stack.mutation(name)[0] == 200
+    shared_stack.injector.arm(Fault("TransactWriteItems", "TransactionThrottled", call=None))
+    try:
+        status, body = shared_stack.mutation(name)
+    finally:
+        shared_stack.injector.arm(None)
+    assert status == 503, body
+    assert body["code"] == "StorageUnavailable", body
+    assert "throttling writes" in body["message"], body
+    assert len(shared_stack.injector.fired) > 1  # retried before giving up
+    assert shared_stack.value(name) == 1.0
+
+
 # -- random faults (Hypothesis) --------------------------------------------------------------------------------
 
 READ_KINDS = ["ProvisionedThroughputExceededException", "ThrottlingException", "ReadTimeout", "ConnectTimeout",
               "EndpointConnectionError", "lost_response"]  # fmt: skip
-COMMIT_KINDS = [*READ_KINDS, "TransactionConflict"]
+COMMIT_KINDS = [*READ_KINDS, "TransactionConflict", "TransactionThrottled"]
 
 faults = st.one_of(
     st.builds(

@@ -7,6 +7,8 @@ The documents engine, the session store and the rate-limit store all call :func:
   and ``TransactionConflictException`` → :class:`ConflictError` (the transaction layer retries the whole
   mutation). The reasons are read from the parsed ``CancellationReasons`` and, when an SDK or emulator does not
   return them, from the bracketed list in the message (``"... [ConditionalCheckFailed, None]"``).
+* ``TransactionCanceledException`` for throughput (``ThrottlingError``, ``ProvisionedThroughputExceeded``) →
+  :class:`ThrottledWriteError`: nothing was written, so the transaction layer runs the mutation again with backoff.
 * throttling (``ProvisionedThroughputExceededException``, ``ThrottlingException``, ...), 5xx, timeouts,
   connection errors, an exhausted time budget → :class:`StorageUnavailableError` (botocore's standard retry
   mode has already retried what it could within the budget).
@@ -35,7 +37,13 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
-from authlib_core.errors import AuthlibError, ConflictError, LimitExceededError, StorageUnavailableError
+from authlib_core.errors import (
+    AuthlibError,
+    ConflictError,
+    LimitExceededError,
+    StorageUnavailableError,
+    ThrottledWriteError,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
@@ -115,7 +123,8 @@ def translate_client_error(exc: ClientError, operation: str, descriptions: Seque
                 detail=native + changed,
             )
         if any(reason in ("ProvisionedThroughputExceeded", "ThrottlingError") for reason in reasons):
-            return StorageUnavailableError(f"The database is throttling requests right now. {_RETRY}", detail=native)
+            # Nothing of a cancelled transaction was applied: the transaction layer retries it with backoff.
+            return ThrottledWriteError(f"The database is throttling writes right now. {_RETRY}", detail=native)
         if "ValidationError" in reasons:
             return LimitExceededError("DynamoDB rejected the transaction as too large or invalid; nothing was written.")
         return StorageUnavailableError(
