@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import difflib
 from collections.abc import Iterator, Mapping
 from types import MappingProxyType
 from typing import Any
@@ -100,6 +99,8 @@ class Registry(Mapping[str, RegisteredFunction]):
             >>> Registry([RegisteredFunction("health:ping", ping)]).not_found_hint("health:pong", public_only=True)
             "Did you mean 'health:ping'? Public functions in module 'health': ping."
         """
+        import difflib  # only a dev server's hint needs it: kept off the Lambda cold path
+
         reachable = [p for p, f in self._by_path.items() if f.definition.is_public or not public_only]
         canonical = canonicalize_path(path)
         module = canonical.partition(":")[0]

@@ -1,0 +1,45 @@
+"""What importing the Lambda entry point loads: nothing that only the dev server, tests or optional features need."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+#: Modules a deployed function without optional features never needs at import time.
+DEV_ONLY = (
+    "authlib_core.dev",
+    "authlib_core.sync",
+    "authlib_core.testing",
+    "authlib_core.scaffold",
+    "authlib_core.mail.ses",
+    "websockets",
+    "joserfc",
+    "boto3",
+    "difflib",
+)
+
+
+def test_the_lambda_entry_point_imports_no_dev_only_module() -> None:
+    roots = sorted({m.split(".")[0] for m in DEV_ONLY})
+    script = (
+        "import json, sys\n"
+        "import authlib_core.http.lambda_handler\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {roots!r})))\n"
+    )
+    env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "AUTHLIB_ENGINE": "dynamodb"}
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{script}"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        cwd=ROOT,
+        timeout=60,
+    ).stdout
+    loaded = json.loads(out.strip().splitlines()[-1])
+    offending = [m for m in loaded if any(m == d or m.startswith(d + ".") for d in DEV_ONLY)]
+    assert offending == []
