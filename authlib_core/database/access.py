@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, NoReturn, overload
 
 from authlib_core.database.query import QueryInitializer
+from authlib_core.database.system_tables import is_system_table
 from authlib_core.errors import InvalidQueryError
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ if TYPE_CHECKING:
     from authlib_core.database.transaction import Transaction
     from authlib_core.values import Value
 
-__all__ = ["DatabaseReader", "DatabaseWriter"]
+__all__ = ["DatabaseReader", "DatabaseWriter", "SystemReader", "transaction_of"]
 
 #: What only a ``DatabaseWriter`` has.
 _WRITE_METHODS = frozenset({"insert", "patch", "replace", "delete", "savepoint"})
@@ -85,6 +86,17 @@ class DatabaseReader:
         """Start a query over ``table`` (see :class:`~authlib_core.database.query.Query`)."""
         return QueryInitializer(self._tx, table, self._codec)
 
+    @property
+    def system(self) -> SystemReader:
+        """Read-only access to the system tables (``_scheduled_functions``, ``_cron_jobs``).
+
+        Example:
+            >>> job = ctx.db.system.get(job_id)  # doctest: +SKIP
+            >>> job["state"]["kind"]  # doctest: +SKIP
+            'pending'
+        """
+        return SystemReader(self._tx, self._codec)
+
     if not TYPE_CHECKING:  # invisible to mypy, so that writing through a reader stays a type error
 
         def __getattr__(self, name: str) -> object:
@@ -137,3 +149,42 @@ class DatabaseWriter(DatabaseReader):
     def savepoint(self) -> AbstractContextManager[None]:
         """A block whose writes are undone if it raises (nested ``run_mutation`` uses it)."""
         return self._tx.savepoint()
+
+
+class SystemReader:
+    """``ctx.db.system``: ``get(id)`` and ``query(table)`` over the system tables, read-only (as in Convex).
+
+    Example:
+        >>> pending = ctx.db.system.query("_scheduled_functions").filter(  # doctest: +SKIP
+        ...     lambda q: q.eq(q.field("state.kind"), "pending")
+        ... ).collect()
+    """
+
+    __slots__ = ("_codec", "_tx")
+
+    def __init__(self, tx: Transaction, codec: CursorCodec) -> None:
+        self._tx = tx
+        self._codec = codec
+
+    def get(self, document_id: str) -> dict[str, Value] | None:
+        """The system document with this id, or None.
+
+        Raises:
+            InvalidQueryError: ``document_id`` is not an id of a system table.
+        """
+        table = self._tx.id_table(document_id) if isinstance(document_id, str) else None
+        if table is None or not is_system_table(table):
+            raise InvalidQueryError(
+                f"db.system.get: {document_id!r} is not an id of a system table (such as an id returned by "
+                "ctx.scheduler.run_after). Read the app's own documents with ctx.db.get(id)."
+            )
+        return self._tx.get(document_id)
+
+    def query(self, table: str) -> QueryInitializer:
+        """Start a query over the system table ``table`` (``"_scheduled_functions"`` or ``"_cron_jobs"``)."""
+        return QueryInitializer(self._tx, table, self._codec, system=True)
+
+
+def transaction_of(db: DatabaseReader) -> Transaction:
+    """The transaction behind ``db`` (the library's own writes to system tables go through it)."""
+    return db._tx

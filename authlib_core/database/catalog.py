@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from authlib_core.database.interface import BY_CREATION_TIME, BY_ID, IndexSpec
+from authlib_core.database.system_tables import SYSTEM_INDEXES
 from authlib_core.errors import InvalidQueryError, InvalidValueError, SchemaDefinitionError, SchemaValidationError
 from authlib_core.schema import Schema, validate_identifier
 from authlib_core.values import ValidatorMismatch, Value, decode_id, table_number, to_value
@@ -37,15 +38,19 @@ class Catalog:
         if schema is not None:
             for name in schema.tables:
                 self._register(name)
+        for name, indexes in SYSTEM_INDEXES.items():
+            self._register(name, indexes)
 
-    def _register(self, table: str) -> dict[str, IndexSpec]:
+    def _register(self, table: str, system_indexes: dict[str, tuple[str, ...]] | None = None) -> dict[str, IndexSpec]:
         specs: dict[str, IndexSpec] = {}
-        definition = self.schema.table(table) if self.schema is not None else None
+        definition = self.schema.table(table) if self.schema is not None and system_indexes is None else None
         shards = definition.creation_time_shards if definition is not None else 1
         specs[BY_CREATION_TIME] = IndexSpec(table=table, name=BY_CREATION_TIME, fields=(), shards=shards)
         if definition is not None:
             for index in definition.indexes:
                 specs[index.name] = IndexSpec(table=table, name=index.name, fields=index.fields, shards=index.shards)
+        for name, fields in (system_indexes or {}).items():
+            specs[name] = IndexSpec(table=table, name=name, fields=fields)
         number = table_number(table)
         other = self._table_numbers.get(number)
         if other is not None and other != table:
@@ -60,6 +65,11 @@ class Catalog:
         """Validate a table name used by a write or a query; raise a clear error otherwise."""
         if not isinstance(table, str):
             raise InvalidQueryError(f"A table name must be a string, got {type(table).__name__}.")
+        if table.startswith("_"):
+            raise InvalidQueryError(
+                f"System tables (prefixed with '_') are read-only: {table!r}. Read them with "
+                "ctx.db.system.get(id) / ctx.db.system.query(table)."
+            )
         if self.schema is not None and table not in self.schema.tables:
             raise InvalidQueryError(
                 f"Table {table!r} is not declared in the schema. Add it to functions/schema.py with "
@@ -69,8 +79,15 @@ class Catalog:
             validate_identifier(table, "table name")
         except SchemaDefinitionError as exc:
             raise InvalidQueryError(exc.message) from None
-        if table.startswith("_"):
-            raise InvalidQueryError(f"System tables (prefixed with '_') are read-only: {table!r}.")
+        return table
+
+    def check_system_table_name(self, table: object) -> str:
+        """Validate the name of a system table read through ``ctx.db.system``."""
+        if not isinstance(table, str) or table not in SYSTEM_INDEXES:
+            raise InvalidQueryError(
+                f"{table!r} is not a system table; ctx.db.system reads {sorted(SYSTEM_INDEXES)}. Read the app's "
+                "own tables with ctx.db.query(table)."
+            )
         return table
 
     def indexes(self, table: str) -> dict[str, IndexSpec]:

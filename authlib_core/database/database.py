@@ -113,6 +113,10 @@ class Database:
         #: commit (the change feed of live queries subscribes here). A listener must be quick and must not raise.
         self.commit_listeners: list[Callable[[WriteSet], object]] = []
 
+    def now_ms(self) -> float:
+        """The database's clock in milliseconds since the epoch (what ``_creationTime`` and job times use)."""
+        return self._clock() * 1000.0
+
     @property
     def schema(self) -> Schema | None:
         """The schema the database validates against, if any."""

@@ -236,8 +236,8 @@ class QueryInitializer(Query):
 
     __slots__ = ()
 
-    def __init__(self, tx: Transaction, table: str, codec: CursorCodec) -> None:
-        table = tx.catalog.check_table_name(table)
+    def __init__(self, tx: Transaction, table: str, codec: CursorCodec, *, system: bool = False) -> None:
+        table = tx.catalog.check_system_table_name(table) if system else tx.catalog.check_table_name(table)
         super().__init__(tx, _Plan(table=table, index=tx.catalog.index(table, BY_CREATION_TIME)), codec)
 
     def with_index(

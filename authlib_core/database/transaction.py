@@ -28,9 +28,10 @@ from authlib_core.database.interface import (
 )
 from authlib_core.database.keys import document_key, document_keys
 from authlib_core.database.limits import Limits, TransactionUsage
+from authlib_core.database.system_tables import is_system_table
 from authlib_core.display import display_value
 from authlib_core.errors import DocumentNotFoundError, InvalidQueryError, LimitExceededError, SchemaValidationError
-from authlib_core.values import REMOVE, Value, decode_id, is_id_for, new_id
+from authlib_core.values import REMOVE, Value, decode_id, is_id_for, new_id, to_value
 
 if TYPE_CHECKING:
     from authlib_core.database.readset import ReadSet
@@ -274,19 +275,28 @@ class Transaction:
                     f"limit is {self._limits.max_index_key_bytes} (DynamoDB's sort key size). Index shorter values."
                 )
 
-    def _current(self, document_id: object, method: str) -> tuple[str, dict[str, Value], DocumentRecord | None]:
+    def _current(
+        self, document_id: object, method: str, *, system: bool = False
+    ) -> tuple[str, dict[str, Value], DocumentRecord | None]:
         if not isinstance(document_id, str):
             raise InvalidQueryError(f"db.{method} expects a document id string, got {type(document_id).__name__}.")
         pending = self._pending.get(document_id)
         if pending is not None:
             if pending.after is None:
                 raise DocumentNotFoundError(f"{method} on nonexistent document ID {document_id}")
-            return pending.table, pending.after, pending.before
-        self._usage.add_range(document_id, "write")  # Convex's delete_inner / patch_inner read the document by id
-        record = self._committed(document_id)
-        if record is None:
-            raise DocumentNotFoundError(f"{method} on nonexistent document ID {document_id}")
-        return record.table, record.value, record
+            found: tuple[str, dict[str, Value], DocumentRecord | None] = (pending.table, pending.after, pending.before)
+        else:
+            self._usage.add_range(document_id, "write")  # Convex's delete_inner / patch_inner read the document by id
+            record = self._committed(document_id)
+            if record is None:
+                raise DocumentNotFoundError(f"{method} on nonexistent document ID {document_id}")
+            found = (record.table, record.value, record)
+        if is_system_table(found[0]) and not system:
+            raise InvalidQueryError(
+                f"db.{method}: {document_id} is a document of the system table {found[0]!r}, which is read-only. "
+                "Cancel a scheduled function with ctx.scheduler.cancel(id)."
+            )
+        return found
 
     def insert(self, table: str, document: Mapping[str, object]) -> str:
         """Buffer a new document; returns its id."""
@@ -346,6 +356,33 @@ class Transaction:
         full: dict[str, Value] = {"_id": current["_id"], "_creationTime": current["_creationTime"], **value}
         self._check_written(table, full)
         self._pending[document_id] = _Pending(table=table, before=before, after=full)
+
+    def insert_system(self, table: str, document: Mapping[str, Value]) -> str:
+        """Buffer a new document of a system table (only the library writes them); returns its id."""
+        self._require_writable("insert")
+        value = to_value(dict(document))
+        assert isinstance(value, dict)
+        document_id = new_id(table)
+        full: dict[str, Value] = {"_id": document_id, "_creationTime": self._next_creation_time(), **value}
+        self._check_written(table, full)
+        self._pending[document_id] = _Pending(table=table, before=None, after=full)
+        return document_id
+
+    def replace_system(self, document_id: str, document: Mapping[str, Value]) -> None:
+        """Replace the fields of a system table's document (only the library writes them)."""
+        self._require_writable("replace")
+        table, current, before = self._current(document_id, "replace", system=True)
+        value = to_value(dict(document))
+        assert isinstance(value, dict)
+        full: dict[str, Value] = {"_id": current["_id"], "_creationTime": current["_creationTime"], **value}
+        self._check_written(table, full)
+        self._pending[document_id] = _Pending(table=table, before=before, after=full)
+
+    def delete_system(self, document_id: str) -> None:
+        """Delete a system table's document."""
+        self._require_writable("delete")
+        table, _current, before = self._current(document_id, "delete", system=True)
+        self._pending[document_id] = _Pending(table=table, before=before, after=None)
 
     def delete(self, document_id: str) -> None:
         """Delete a document."""

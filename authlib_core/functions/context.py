@@ -2,8 +2,9 @@
 
 - ``QueryCtx``: ``db`` (a reader, no write methods), ``auth``, ``run_query`` (same transaction);
 - ``MutationCtx``: ``db`` (reader and writer), ``auth``, ``run_query`` (same transaction), ``run_mutation``
-  (a sub-transaction of this one);
-- ``ActionCtx``: no ``db``; ``auth``, ``run_query`` / ``run_mutation`` (each its own transaction), ``run_action``.
+  (a sub-transaction of this one), ``scheduler`` (jobs commit with the mutation);
+- ``ActionCtx``: no ``db``; ``auth``, ``run_query`` / ``run_mutation`` (each its own transaction), ``run_action``,
+  ``scheduler`` (each call commits at once).
 
 A member a kind does not have is absent, not ``None``, and using it says why: ``ctx.run_mutation`` in a query
 raises :class:`~authlib_core.errors.FunctionError` "Cannot call a mutation from a query ..." (also an
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from authlib_core.auth.identity import Auth
     from authlib_core.functions.ports import DatabaseReader, DatabaseWriter
     from authlib_core.functions.registry import FunctionRef
+    from authlib_core.functions.scheduler import Scheduler
     from authlib_core.values import Value
 
 __all__ = ["ActionCtx", "MutationCtx", "QueryCtx", "RunFunction"]
@@ -39,6 +41,10 @@ _MISSING: dict[tuple[str, str], str] = {
     ("query", "run_mutation"): (
         "Cannot call a mutation from a query: queries are read-only, so ctx.run_mutation is not available in a "
         "query. Call the mutation from the client, from an action, or from another mutation."
+    ),
+    ("query", "scheduler"): (
+        "ctx.scheduler is not available in a query: queries are read-only and scheduling writes a job. Schedule "
+        "from a mutation (atomically with its writes) or from an action."
     ),
     ("query", "run_action"): (
         "Cannot call an action from a query: ctx.run_action is only available in actions. Call the action from "
@@ -111,6 +117,8 @@ class MutationCtx:
     auth: Auth
     run_query: RunFunction
     run_mutation: RunFunction
+    #: ``run_after`` / ``run_at`` / ``cancel``, as writes of this mutation's transaction.
+    scheduler: Scheduler
 
     if not TYPE_CHECKING:
 
@@ -130,6 +138,8 @@ class ActionCtx:
     run_query: RunFunction
     run_mutation: RunFunction
     run_action: RunFunction
+    #: ``run_after`` / ``run_at`` / ``cancel``; each call commits at once.
+    scheduler: Scheduler
 
     if not TYPE_CHECKING:
 

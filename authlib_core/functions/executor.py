@@ -27,6 +27,7 @@ from authlib_core.errors import (
 from authlib_core.functions.context import ActionCtx, MutationCtx, QueryCtx
 from authlib_core.functions.kinds import Kind
 from authlib_core.functions.ports import read_only
+from authlib_core.functions.scheduler import Scheduler
 from authlib_core.values import ValidatorMismatch, to_value
 
 if TYPE_CHECKING:
@@ -94,6 +95,18 @@ class Executor:
             )
         return self._invoke(function, kwargs, self._action_ctx(auth))
 
+    def call_in_transaction(self, writer: DatabaseWriter, path: str, args: Mapping[str, Value], *, auth: Auth) -> Value:
+        """Run the mutation at ``path`` inside ``writer``'s transaction (the scheduler's runner does this, so a job's
+        run and its state change commit together). Arguments are validated now; internal mutations are allowed.
+
+        Raises:
+            FunctionNotFoundError, WrongFunctionKindError, ArgumentValidationError: as :meth:`call`.
+        """
+        function = self.registry.lookup(path, public_only=False)
+        _check_kind(function, Kind.MUTATION)
+        kwargs = function.definition.bind_arguments(_as_args(args), function.path)
+        return self._invoke(function, kwargs, self._mutation_ctx(writer, auth))
+
     def _prepare(self, ref: FunctionRef, args: Mapping[str, Any] | None, kind: Kind) -> tuple[RegisteredFunction, Any]:
         function = self.registry.resolve(ref, public_only=False)
         _check_kind(function, kind)
@@ -123,8 +136,10 @@ class Executor:
 
         return QueryCtx(db=reader, auth=auth, run_query=run_query)
 
-    def _mutation_ctx(self, writer: DatabaseWriter, auth: Auth) -> MutationCtx:
+    def _mutation_ctx(self, writer: DatabaseWriter, auth: Auth, scheduler: Scheduler | None = None) -> MutationCtx:
         reader = read_only(writer)
+        # One scheduler per transaction (nested run_mutation shares it): its job count is the transaction's.
+        jobs = scheduler or Scheduler.in_transaction(self.registry, writer, self.database)
 
         def run_query(ref: FunctionRef, args: Mapping[str, Any] | None = None, /) -> Value:
             function, kwargs = self._prepare(ref, args, Kind.QUERY)
@@ -133,9 +148,9 @@ class Executor:
         def run_mutation(ref: FunctionRef, args: Mapping[str, Any] | None = None, /) -> Value:
             function, kwargs = self._prepare(ref, args, Kind.MUTATION)
             with writer.savepoint():
-                return self._invoke(function, kwargs, self._mutation_ctx(writer, auth))
+                return self._invoke(function, kwargs, self._mutation_ctx(writer, auth, jobs))
 
-        return MutationCtx(db=writer, auth=auth, run_query=run_query, run_mutation=run_mutation)
+        return MutationCtx(db=writer, auth=auth, run_query=run_query, run_mutation=run_mutation, scheduler=jobs)
 
     def _action_ctx(self, auth: Auth) -> ActionCtx:
         def run_query(ref: FunctionRef, args: Mapping[str, Any] | None = None, /) -> Value:
@@ -152,7 +167,13 @@ class Executor:
             function, kwargs = self._prepare(ref, args, Kind.ACTION)
             return self._invoke(function, kwargs, self._action_ctx(auth))
 
-        return ActionCtx(auth=auth, run_query=run_query, run_mutation=run_mutation, run_action=run_action)
+        return ActionCtx(
+            auth=auth,
+            run_query=run_query,
+            run_mutation=run_mutation,
+            run_action=run_action,
+            scheduler=Scheduler.immediate(self.registry, self.database),
+        )
 
 
 def _check_kind(function: RegisteredFunction, kind: Kind) -> None:
