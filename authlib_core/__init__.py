@@ -14,6 +14,7 @@ from authlib_core._version import __version__
 from authlib_core.auth.identity import UserIdentity, get_auth_user_id
 from authlib_core.errors import ConvexError
 from authlib_core.functions.context import ActionCtx, MutationCtx, QueryCtx
+from authlib_core.functions.crons import cron_jobs
 from authlib_core.functions.decorators import (
     action,
     internal_action,
@@ -37,6 +38,7 @@ __all__ = [
     "UserIdentity",
     "__version__",
     "action",
+    "cron_jobs",
     "define_schema",
     "define_table",
     "get_auth_user_id",

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from authlib_core.auth.jwt_verify import ExternalAuth
     from authlib_core.auth.service import AuthService
     from authlib_core.config import Settings
-    from authlib_core.database import Database
+    from authlib_core.database import Database, DatabaseWriter
     from authlib_core.schema import Schema
 
 __all__ = [
@@ -78,12 +78,15 @@ def build_runtime(
     settings = dataclasses.replace(settings, secrets=server_secrets(settings))
     if database is None:
         database = connect_database(settings, app.schema, check=check)
+    from authlib_core.mail import configure_outbox
+
+    configure_outbox(lambda: build_mail(settings).get("mailer"))  # send_email in the app's actions
     return Runtime(
         settings=settings,
         app=app,
         database=database,
         executor=Executor(app.registry, database),
-        auth=build_auth_service(settings, app.schema, database),
+        auth=build_auth_service(settings, app.schema, database, on_user_created=_user_hook(app, database)),
         external_auth=build_external_auth(settings, app),
     )
 
@@ -108,8 +111,28 @@ def build_external_auth(settings: Settings, app: LoadedApp) -> ExternalAuth | No
     return ExternalAuth(app.auth_providers, allow_loopback_http=settings.jwt_allow_loopback_http)
 
 
-def build_auth_service(settings: Settings, schema: Schema | None, database: Database) -> AuthService | None:
-    """The auth service over ``database`` and the engine's session store, when ``schema`` has the auth tables."""
+def _user_hook(app: LoadedApp, database: Database) -> Callable[[DatabaseWriter, str], object] | None:
+    """``auth_config.on_user_created`` as the auth service calls it: the mutation, in the sign-up's transaction."""
+    path = app.on_user_created
+    if path is None:
+        return None
+    from authlib_core.auth.identity import NoAuth
+
+    executor = Executor(app.registry, database)
+    return lambda writer, user_id: executor.call_in_transaction(writer, path, {"userId": user_id}, auth=NoAuth())
+
+
+def build_auth_service(
+    settings: Settings,
+    schema: Schema | None,
+    database: Database,
+    *,
+    on_user_created: Callable[[DatabaseWriter, str], object] | None = None,
+) -> AuthService | None:
+    """The auth service over ``database`` and the engine's session store, when ``schema`` has the auth tables.
+
+    ``on_user_created`` runs in the transaction that creates each user (``auth_config.on_user_created``).
+    """
     from authlib_core.auth.tables import ACCOUNTS_TABLE, USERS_TABLE
 
     if schema is None or USERS_TABLE not in schema.tables or ACCOUNTS_TABLE not in schema.tables:
@@ -125,6 +148,7 @@ def build_auth_service(settings: Settings, schema: Schema | None, database: Data
             database,
             SQLiteSessionStore(settings.sqlite_path),
             SQLiteRateLimitStore(settings.sqlite_path),
+            on_user_created=on_user_created,
             **mail,
         )
     from authlib_core.database.engines.dynamodb import DynamoDBEngine
@@ -138,6 +162,7 @@ def build_auth_service(settings: Settings, schema: Schema | None, database: Data
         database,
         DynamoDBSessionStore(engine.client, settings.sessions_table),
         DynamoDBRateLimitStore(engine.client, settings.sessions_table),
+        on_user_created=on_user_created,
         **mail,
     )
 

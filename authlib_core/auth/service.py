@@ -57,7 +57,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from authlib_core.config import AuthSettings
-    from authlib_core.database import Database
+    from authlib_core.database import Database, DatabaseWriter
     from authlib_core.mail import MailSender, MailTemplates
 
 __all__ = ["COOKIE_IGNORED_REASONS", "AuthService", "RequestAuth"]
@@ -137,6 +137,7 @@ class AuthService:
         mailer: MailSender | None = None,
         templates: MailTemplates | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        on_user_created: Callable[[DatabaseWriter, str], object] | None = None,
     ) -> None:
         if not settings.secrets:
             raise ConfigError(
@@ -144,7 +145,7 @@ class AuthService:
                 ".authlib/secret)."
             )
         self.settings = settings
-        self.users = UserRepository(database)
+        self.users = UserRepository(database, on_user_created)
         self.sessions = sessions
         self.rate_limits = rate_limits
         self.throttle = Throttle(settings, rate_limits)

@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 from authlib_core.auth.tables import ACCOUNTS_TABLE, CREDENTIAL_PROVIDER, USERS_TABLE
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from authlib_core.database import Database, DatabaseReader, DatabaseWriter
     from authlib_core.values import Value
 
@@ -25,10 +27,15 @@ class UserExistsError(Exception):
 
 
 class UserRepository:
-    """The auth layer's reads and writes of ``users`` and ``authAccounts``."""
+    """The auth layer's reads and writes of ``users`` and ``authAccounts``.
 
-    def __init__(self, database: Database) -> None:
+    ``on_create(db, user_id)`` runs inside the transaction that creates a user (the app's ``on_user_created``
+    mutation, see :mod:`authlib_core.auth.jwt_config`): what it writes or schedules commits with the new user.
+    """
+
+    def __init__(self, database: Database, on_create: Callable[[DatabaseWriter, str], object] | None = None) -> None:
         self.database = database
+        self.on_create = on_create
 
     @staticmethod
     def _user_by_email(db: DatabaseReader, email: str) -> Document | None:
@@ -80,6 +87,8 @@ class UserRepository:
                     "updatedAt": float(now_ms),
                 },
             )
+            if self.on_create is not None:
+                self.on_create(db, user_id)
             created = db.get(user_id)
             assert created is not None
             return created

@@ -30,6 +30,8 @@ __all__ = [
     "create_job",
     "due_jobs",
     "get_job",
+    "job_args",
+    "job_name",
     "jobs_in_state",
     "set_job_state",
 ]
@@ -106,3 +108,20 @@ def due_jobs(reader: DatabaseReader, *, now_ms: float, limit: int) -> list[dict[
 def jobs_in_state(reader: DatabaseReader, kind: JobState, *, limit: int) -> list[dict[str, Value]]:
     """Up to ``limit`` jobs in state ``kind``, by ``scheduledTime``."""
     return reader.system.query(SCHEDULED_FUNCTIONS).with_index(BY_STATE, lambda q: q.eq("state.kind", kind)).take(limit)
+
+
+def job_name(job: Mapping[str, Value]) -> str:
+    """The path of the function a job (or a cron job) runs."""
+    name = job.get("name") if "function" not in job else job["function"]
+    if not isinstance(name, str):
+        raise TypeError(f"job {job.get('_id')!r} has no function path")
+    return name
+
+
+def job_args(job: Mapping[str, Value]) -> dict[str, Value]:
+    """The arguments object of a job (or a cron job): stored as ``args: [{...}]``, as Convex does."""
+    args = job.get("args")
+    first = args[0] if isinstance(args, list) and args else None
+    if not isinstance(first, dict):
+        raise TypeError(f"job {job.get('_id')!r} has malformed args {args!r}")
+    return first

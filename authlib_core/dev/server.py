@@ -31,6 +31,7 @@ from authlib_core.dev.static import StaticFiles
 from authlib_core.dev.websocket import SyncHub, sync_client_version
 from authlib_core.http.app import HttpApp
 from authlib_core.http.wire import dump_body
+from authlib_core.scheduler.worker import SchedulerWorker
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
     from authlib_core.http.app import CallRecord
     from authlib_core.http.identity import AuthHandler, IdentityResolver
     from authlib_core.runtime import Runtime
+    from authlib_core.scheduler.runner import RunResult
 
 __all__ = ["CORS_ALLOW_HEADERS", "CorsPolicy", "DevContext", "DevServer", "request_event"]
 
@@ -206,6 +208,8 @@ class DevServer:
             on_load=self._loaded,
         )
         self.codegen_dir = codegen_dir
+        # Scheduled functions and cron jobs: an in-process worker over the current runtime (docs/scheduler.md).
+        self.scheduler = SchedulerWorker(self.reloader.current, on_run=self._print_job)
         self.app = HttpApp(
             self.reloader.current,
             identity=identity,
@@ -227,6 +231,7 @@ class DevServer:
         """Load the functions (a failure is printed; the server still starts) and start the reloader."""
         self.reloader.load()
         self.reloader.start()
+        self.scheduler.start()
         print(f"authlib-core dev server listening on {self.url}", file=self.out, flush=True)
 
     def serve_forever(self) -> None:
@@ -247,6 +252,7 @@ class DevServer:
     def close(self) -> None:
         """Stop the reloader and close the listening socket."""
         self.reloader.stop()
+        self.scheduler.stop()
         self.httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -254,6 +260,7 @@ class DevServer:
     def _loaded(self, runtime: Runtime) -> None:
         """A runtime became current: live queries run again, and the TypeScript types follow (``--codegen``)."""
         self.sync.reloaded(runtime)
+        self.scheduler.wake()
         if self.codegen_dir is None:
             return
         from authlib_core.dev.codegen import write_generated
@@ -265,6 +272,9 @@ class DevServer:
             return
         if written:
             print(f"codegen: wrote {', '.join(path.name for path in written)} in {self.codegen_dir}", file=self.out)
+
+    def _print_job(self, name: str, result: RunResult, duration_ms: float) -> None:
+        print(f"job {name} {result.job_id} {result.outcome} {duration_ms:.1f}ms", file=self.out, flush=True)
 
     def _print(self, record: CallRecord) -> None:
         name = f" {record.function}" if record.function else ""

@@ -6,8 +6,9 @@ Which files are function modules (their module-level functions get paths):
   ``admin/__init__.py`` is ``admin`` too (so ``admin.py`` beside it is a duplicate and an error);
 - **not** the top-level ``__init__.py`` (the folder may be a package or not), nor ``schema.py`` (its ``schema``
   attribute is loaded as the app's schema), nor ``auth_config.py`` (its ``providers`` list names the identity
-  providers whose JWTs are accepted, see :mod:`authlib_core.auth.jwt_config`), nor the reserved ``http.py`` and
-  ``crons.py``;
+  providers whose JWTs are accepted, see :mod:`authlib_core.auth.jwt_config`; its optional ``on_user_created``
+  names a mutation run in the transaction that creates a user), nor ``crons.py`` (its ``crons``
+  attribute declares the cron jobs, see :mod:`authlib_core.functions.crons`), nor the reserved ``http.py``;
 - **not** files or folders whose name starts with ``_`` (``_helpers.py``, ``_lib/``) or ``.``: put shared helpers
   there. Function modules may import them (``from functions._helpers import ...`` or relatively).
 
@@ -31,8 +32,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from authlib_core.auth.jwt_config import CustomJWTProvider, OIDCProvider, parse_providers
-from authlib_core.errors import FunctionLoadError
+from authlib_core.errors import AuthlibError, FunctionLoadError
 from authlib_core.functions._importing import forget_package, install_finder, loaded_by_us, owned_by
+from authlib_core.functions.crons import CronJob, Crons
+from authlib_core.functions.kinds import Kind
 from authlib_core.functions.paths import identifier_problem, make_path
 from authlib_core.functions.registry import RegisteredFunction, Registry
 from authlib_core.functions.spec import FunctionDefinition
@@ -60,6 +63,11 @@ class LoadedApp:
     source_files: tuple[Path, ...]
     #: The ``providers`` of ``auth_config.py`` (identity from external JWTs); empty without that file.
     auth_providers: tuple[OIDCProvider | CustomJWTProvider, ...] = ()
+    #: The cron jobs of ``crons.py``, each with its function resolved to a path; empty without that file.
+    crons: tuple[CronJob, ...] = ()
+    #: ``on_user_created`` of ``auth_config.py``: the path of a mutation run with ``{"userId": id}`` in the
+    #: transaction that creates a user (so it can schedule a welcome email atomically with the sign-up).
+    on_user_created: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -113,14 +121,50 @@ def _load(shown_dir: Path, root: Path, package: str) -> LoadedApp:
     modules = _function_modules(shown_dir, root, package, source_files)
     _import(shown_dir / "__init__.py" if (root / "__init__.py").is_file() else shown_dir, package, root)
     schema = _load_schema(shown_dir, root, package)
-    auth_providers = _load_auth_config(shown_dir, root, package)
+    auth_providers, user_hook = _load_auth_config(shown_dir, root, package)
     imported = {module.import_name: _import(module.file, module.import_name, root) for module in modules}
     functions: list[RegisteredFunction] = []
     for module in modules:
         functions.extend(_definitions(module, imported[module.import_name], set(imported)))
+    registry = Registry(functions)
     return LoadedApp(
-        registry=Registry(functions), schema=schema, source_files=source_files, auth_providers=auth_providers
+        registry=registry,
+        schema=schema,
+        source_files=source_files,
+        auth_providers=auth_providers,
+        crons=_load_crons(shown_dir, root, package, registry),
+        on_user_created=_resolve_user_hook(shown_dir, user_hook, registry),
     )
+
+
+def _load_crons(shown_dir: Path, root: Path, package: str, registry: Registry) -> tuple[CronJob, ...]:
+    if not (root / "crons.py").is_file():
+        return ()
+    shown = shown_dir / "crons.py"
+    try:
+        module = _import(shown, f"{package}.crons", root)
+    except FunctionLoadError as exc:
+        raise FunctionLoadError(
+            exc.message.replace("the module failed to import", "the cron jobs are invalid")
+        ) from None
+    crons: object = getattr(module, "crons", None)
+    if not isinstance(crons, Crons):
+        raise FunctionLoadError(
+            f"{shown}: defines no `crons`; write `crons = cron_jobs()` (from authlib_core) and add jobs to it "
+            "(or delete the file)"
+        )
+    resolved: list[CronJob] = []
+    for job in crons:
+        try:
+            function = registry.resolve(job.function, public_only=False)
+        except AuthlibError as exc:
+            raise FunctionLoadError(f"{shown}: cron job {job.name!r}: {exc.message}") from None
+        if function.definition.kind is Kind.QUERY:
+            raise FunctionLoadError(
+                f"{shown}: cron job {job.name!r} runs {function.path}, a query; cron jobs run mutations or actions"
+            )
+        resolved.append(dataclasses.replace(job, function=function.path))
+    return tuple(resolved)
 
 
 def _function_modules(shown_dir: Path, root: Path, package: str, files: tuple[Path, ...]) -> list[_Module]:
@@ -182,20 +226,45 @@ def _load_schema(shown_dir: Path, root: Path, package: str) -> Schema | None:
     return schema
 
 
-def _load_auth_config(shown_dir: Path, root: Path, package: str) -> tuple[OIDCProvider | CustomJWTProvider, ...]:
+def _load_auth_config(
+    shown_dir: Path, root: Path, package: str
+) -> tuple[tuple[OIDCProvider | CustomJWTProvider, ...], object]:
+    """``providers`` and ``on_user_created`` of ``auth_config.py`` (``((), None)`` without that file)."""
     if not (root / "auth_config.py").is_file():
-        return ()
+        return (), None
     shown = shown_dir / "auth_config.py"
     module = _import(shown, f"{package}.auth_config", root)
-    if not hasattr(module, "providers"):
+    hook: object = getattr(module, "on_user_created", None)
+    if not hasattr(module, "providers") and hook is None:
         raise FunctionLoadError(
             f"{shown}: defines no `providers`; write `providers = [OIDCProvider(domain=..., application_id=...)]` "
             "with OIDCProvider / CustomJWTProvider from authlib_core.auth (or delete the file)"
         )
     try:
-        return parse_providers(module.providers)
+        return parse_providers(getattr(module, "providers", [])), hook
     except ValueError as exc:
         raise FunctionLoadError(f"{shown}: {exc}") from None
+
+
+def _resolve_user_hook(shown_dir: Path, hook: object, registry: Registry) -> str | None:
+    """The path of the ``on_user_created`` mutation (run with ``{"userId"}`` in the transaction creating a user)."""
+    if hook is None:
+        return None
+    shown = shown_dir / "auth_config.py"
+    if not isinstance(hook, str | FunctionDefinition):
+        raise FunctionLoadError(
+            f"{shown}: on_user_created must be a mutation or its 'module:function' path, got {type(hook).__name__}"
+        )
+    try:
+        function = registry.resolve(hook, public_only=False)
+    except AuthlibError as exc:
+        raise FunctionLoadError(f"{shown}: on_user_created: {exc.message}") from None
+    if function.definition.kind is not Kind.MUTATION:
+        raise FunctionLoadError(
+            f"{shown}: on_user_created names {function.path}, a {function.definition.kind.value}; it must be a "
+            "mutation (it runs in the transaction that creates the user)"
+        )
+    return function.path
 
 
 def _import(shown: Path, import_name: str, root: Path) -> types.ModuleType:

@@ -5,6 +5,7 @@
 * :class:`MailTemplates`: the subject, text and HTML of each message auth sends; the app overrides any of them.
 * :class:`~authlib_core.mail.folder.FolderMailSender`: the dev server's sender, one ``.eml`` file per message.
 * :class:`~authlib_core.mail.ses.SESMailSender`: Amazon SES v2 ``SendEmail`` (loads botocore only when built).
+* :func:`send_email`: mail from the app's own actions, with the sender the server is configured with.
 
 Example:
     >>> templates = MailTemplates()
@@ -16,6 +17,7 @@ Example:
 from __future__ import annotations
 
 from authlib_core.mail.message import MailMessage, MailSender, build_email
+from authlib_core.mail.outbox import configure_outbox, send_email
 from authlib_core.mail.templates import MAIL_KINDS, MailTemplates
 
-__all__ = ["MAIL_KINDS", "MailMessage", "MailSender", "MailTemplates", "build_email"]
+__all__ = ["MAIL_KINDS", "MailMessage", "MailSender", "MailTemplates", "build_email", "configure_outbox", "send_email"]

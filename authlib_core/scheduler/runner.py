@@ -25,7 +25,7 @@ import logging
 from typing import TYPE_CHECKING, Final, Literal
 
 from authlib_core.auth.identity import NoAuth
-from authlib_core.database.jobs import due_jobs, get_job, jobs_in_state, set_job_state
+from authlib_core.database.jobs import due_jobs, get_job, job_args, job_name, jobs_in_state, set_job_state
 from authlib_core.errors import AuthlibError, SystemFailure
 from authlib_core.functions import Kind
 
@@ -142,7 +142,7 @@ class JobRunner:
             running = set_job_state(writer, job, "inProgress")  # only this transaction ever sees it in progress
             try:
                 with writer.savepoint():
-                    self.executor.call_in_transaction(writer, _name(job), _args(job), auth=NoAuth())
+                    self.executor.call_in_transaction(writer, job_name(job), job_args(job), auth=NoAuth())
             except SystemFailure:
                 raise  # a conflict re-runs the whole transaction; an outage leaves the job pending
             except Exception as exc:  # a developer error: the function's writes are undone, the failure recorded
@@ -165,10 +165,10 @@ class JobRunner:
             return RunResult(job_id, "skipped")
         error: str | None = None
         try:
-            self.executor.call(_name(claimed), _args(claimed), kind=Kind.ACTION, auth=NoAuth(), public_only=False)
+            self.executor.call(job_name(claimed), job_args(claimed), kind=Kind.ACTION, auth=NoAuth(), public_only=False)
         except Exception as exc:  # at most once: whatever happened, it is not run again
             error = error_text(exc)
-            logger.info("scheduled action %s (%s) failed: %s", _name(claimed), job_id, error)
+            logger.info("scheduled action %s (%s) failed: %s", job_name(claimed), job_id, error)
 
         def record(writer: DatabaseWriter) -> Outcome:
             job = get_job(writer, job_id)
@@ -209,17 +209,3 @@ class JobRunner:
 
             results.append(RunResult(job_id, self.database.run_mutation(fail)))
         return results
-
-
-def _name(job: dict[str, Value]) -> str:
-    name = job["name"]
-    assert isinstance(name, str)
-    return name
-
-
-def _args(job: dict[str, Value]) -> dict[str, Value]:
-    args = job["args"]
-    first = args[0] if isinstance(args, list) and args else None
-    if not isinstance(first, dict):
-        raise TypeError(f"job {job.get('_id')!r} has malformed args {args!r}")
-    return first

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from authlib_core.auth.identity import NoAuth, StaticAuth, UserIdentity
 from authlib_core.auth.tables import USERS_TABLE
 from authlib_core.config import Settings
+from authlib_core.database.system_tables import SCHEDULED_FUNCTIONS
 from authlib_core.errors import ConfigError, FunctionNotFoundError
 from authlib_core.functions import Executor, FunctionDefinition, Kind, LoadedApp, load_functions
 from authlib_core.runtime import connect_database
@@ -43,7 +44,7 @@ if TYPE_CHECKING:
 
     from authlib_core.auth.identity import Auth
     from authlib_core.database import Database
-    from authlib_core.functions import DatabaseWriter, FunctionRef
+    from authlib_core.functions import DatabaseReader, DatabaseWriter, FunctionRef
     from authlib_core.values import Value
 
 __all__ = ["TEST_ISSUER", "RunCtx", "TestBackend"]
@@ -324,6 +325,54 @@ class TestBackend:
     def get(self, document_id: str) -> dict[str, Value] | None:
         """The document with this id, or ``None``."""
         return self._store.database.run_query(lambda db: db.get(document_id))
+
+    # ------------------------------------------------------------------ scheduled functions
+    def scheduled_functions(self) -> list[dict[str, Value]]:
+        """Every job of ``_scheduled_functions`` (what ``ctx.db.system.query`` shows), oldest first."""
+        return self._store.database.run_query(lambda db: db.system.query(SCHEDULED_FUNCTIONS).collect())
+
+    def finish_scheduled_functions(self, *, advance_time: bool = True, max_jobs: int = 1000) -> list[dict[str, Value]]:
+        """Run pending jobs, earliest first, until none is left (jobs they schedule too); returns the jobs run.
+
+        With ``advance_time`` (the default) jobs scheduled for later run now, as if the clock had moved on
+        (convex-test's ``finishAllScheduledFunctions``); otherwise only jobs already due run. Crons do not run here.
+
+        Example:
+            >>> alice.mutation("orders:place", item="book")                # doctest: +SKIP
+            >>> [job["state"]["kind"] for job in t.finish_scheduled_functions()]  # doctest: +SKIP
+            ['success']
+
+        Raises:
+            RuntimeError: more than ``max_jobs`` jobs ran (jobs that keep scheduling each other).
+        """
+        from authlib_core.database.jobs import due_jobs, get_job, jobs_in_state
+        from authlib_core.scheduler import JobRunner
+
+        database = self._store.database
+        runner = JobRunner(self._store.executor)
+        finished: list[str] = []
+
+        def next_job(db: DatabaseReader) -> list[dict[str, Value]]:
+            if advance_time:
+                return jobs_in_state(db, "pending", limit=1)
+            return due_jobs(db, now_ms=database.now_ms(), limit=1)
+
+        while True:
+            pending = database.run_query(next_job)
+            if not pending:
+                break
+            if len(finished) >= max_jobs:
+                raise RuntimeError(
+                    f"finish_scheduled_functions: more than {max_jobs} jobs ran; do they reschedule forever?"
+                )
+            job_id = str(pending[0]["_id"])
+            runner.run(job_id)
+            finished.append(job_id)
+
+        def read(db: DatabaseReader) -> list[dict[str, Value]]:
+            return [job for job in (get_job(db, job_id) for job_id in finished) if job is not None]
+
+        return database.run_query(read)
 
     def table(self, name: str) -> list[dict[str, Value]]:
         """Every document of table ``name``, oldest first.

@@ -105,7 +105,7 @@ def test_the_wheel_holds_the_library_only(installed: Installed) -> None:
     ]
     distributions = {re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0].lower() for requirement in requires}
     # What a deployed function imports, nothing else (the test tool chain is the [dev] extra).
-    assert distributions == {"pydantic", "aws-lambda-powertools", "botocore", "argon2-cffi", "joserfc"}
+    assert distributions == {"pydantic", "aws-lambda-powertools", "botocore", "argon2-cffi", "joserfc", "cronsim"}
 
 
 def test_the_package_is_imported_from_the_virtualenv_not_the_checkout(installed: Installed) -> None:

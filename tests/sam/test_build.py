@@ -51,6 +51,7 @@ REQUIRED = {
     "boto3",
     "botocore",
     "joserfc",
+    "cronsim",
     "cryptography",
 }
 

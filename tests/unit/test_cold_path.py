@@ -18,6 +18,7 @@ DEV_ONLY = (
     "authlib_core.mail.ses",
     "websockets",
     "joserfc",
+    "cronsim",
     "boto3",
     "difflib",
 )

@@ -15,6 +15,7 @@ PUBLIC_API = [
     "UserIdentity",
     "__version__",
     "action",
+    "cron_jobs",
     "define_schema",
     "define_table",
     "get_auth_user_id",

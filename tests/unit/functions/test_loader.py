@@ -68,7 +68,7 @@ def test_reserved_and_private_modules_are_not_function_modules(make_app: MakeApp
     root = make_app(
         {
             "http.py": definition,
-            "crons.py": definition,
+            "crons.py": definition + "from authlib_core import cron_jobs\ncrons = cron_jobs()\n",
             "_helpers.py": definition,
             "_lib/tools.py": definition,
             "admin/_private.py": definition,
