@@ -69,6 +69,8 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_VERIFICATION_TOKEN_EXPIRES_IN": "verification and change-email link lifetime in seconds (default 3600)",
     "AUTHLIB_CHANGE_EMAIL": "'off' disables POST /change-email (default on)",
     "AUTHLIB_ALLOWED_KINDS": "comma-separated function kinds this deployment serves (e.g. 'query'); default: all",
+    "AUTHLIB_JOB_QUEUE_URL": "SQS queue of due scheduled jobs (template.yaml); unset: jobs are only run by the tick",
+    "AUTHLIB_JOB_RUNNER_TIMEOUT": "seconds a scheduled action may run (the runner's timeout; default 900)",
     "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "port of the AWS Parameters and Secrets Lambda Extension (default 2773)",
     "AWS_SESSION_TOKEN": "Lambda's session token; authenticates requests to the secrets extension",
     "POWERTOOLS_SERVICE_NAME": "service name in every structured log line",

@@ -13,6 +13,7 @@ Example (what API Gateway does)::
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import TYPE_CHECKING, Any
 
@@ -56,7 +57,12 @@ class LazyRuntime:
 def _build_from_env() -> Runtime:
     from authlib_core.runtime import build_runtime  # the functions folder and engine load on first use
 
-    return build_runtime(Settings.from_env())
+    runtime = build_runtime(Settings.from_env())
+    if os.environ.get("AUTHLIB_JOB_QUEUE_URL"):  # jobs scheduled here are handed to the queue at commit
+        from authlib_core.scheduler.aws import JobQueue, attach_job_queue
+
+        attach_job_queue(runtime, JobQueue.from_env())
+    return runtime
 
 
 _app: HttpApp | None = None

@@ -13,7 +13,7 @@ Each declared cron job has one document ``{name, function, args, schedule, nextR
 Example:
     >>> sync_crons(database, app.crons)       # doctest: +SKIP
     >>> start_due_crons(database)             # doctest: +SKIP
-    ['nightly report']
+    [('nightly report', '...job id...', 1796133600000.0)]
 """
 
 from __future__ import annotations
@@ -130,40 +130,55 @@ def next_cron_due_ms(database: Database) -> float | None:
     return min((float(t) for t in times if isinstance(t, float | int)), default=None)
 
 
-def start_due_crons(database: Database) -> list[str]:
-    """Create the jobs of the cron runs that are due now; returns the names of the crons started."""
+def start_due_crons(database: Database, *, until_ms: float | None = None) -> list[tuple[str, str, float]]:
+    """Create the jobs of the cron runs due by ``until_ms`` (default: now); returns ``(cron, job id, due time)``.
+
+    ``until_ms`` in the future creates a run's job ahead of its time (the AWS tick hands it to a delay queue); the
+    job then waits as ``pending`` until it is due. While a cron's previous job has not finished, no new run starts:
+    a run whose time has come while the previous one is still going is skipped; one in the future waits.
+    """
     now = database.now_ms()
-    started: list[str] = []
+    horizon = now if until_ms is None else max(now, until_ms)
+    started: list[tuple[str, str, float]] = []
     for doc in database.run_query(cron_documents):
         due = doc["nextRun"]
-        if not isinstance(due, float | int) or due > now:
+        if not isinstance(due, float | int) or due > horizon:
             continue
         name = str(doc["name"])
 
-        def start(writer: DatabaseWriter, name: str = name) -> bool:
+        def start(writer: DatabaseWriter, name: str = name) -> tuple[str, str, float] | None:
             current = _stored(writer, name)
             if current is None:
-                return False
+                return None
             due = current["nextRun"]
             assert isinstance(due, float | int)
-            if due > now:
-                return False  # another worker started this run
+            due = float(due)
+            if due > horizon:
+                return None  # another worker started this run
             fields = {k: v for k, v in current.items() if k not in ("_id", "_creationTime")}
-            fields["nextRun"] = next_run_after(current["schedule"], float(due), now)
             last = current.get("lastJob")
             previous = get_job(writer, last) if isinstance(last, str) else None
             state = previous["state"] if previous is not None else None
-            running = isinstance(state, dict) and state.get("kind") not in FINAL_STATES
-            if not running:
-                job = create_job(writer, job_name(current), job_args(current), scheduled_time=float(due))
-                fields["lastJob"] = job
-            current_id = current["_id"]
-            assert isinstance(current_id, str)
-            transaction_of(writer).replace_system(current_id, fields)
-            if running:
+            if isinstance(state, dict) and state.get("kind") not in FINAL_STATES:
+                if due > now:
+                    return None  # the previous run has not finished; this one is not due yet: decide later
+                fields["nextRun"] = next_run_after(current["schedule"], due, now)
                 logger.info("cron job %r: skipping a run, the previous one (%s) is still going", name, last)
-            return not running
+                _replace(writer, current, fields)
+                return None
+            job_id = create_job(writer, job_name(current), job_args(current), scheduled_time=due)
+            fields["lastJob"] = job_id
+            fields["nextRun"] = next_run_after(current["schedule"], due, max(now, due))
+            _replace(writer, current, fields)
+            return (name, job_id, due)
 
-        if database.run_mutation(start):
-            started.append(name)
+        created = database.run_mutation(start)
+        if created is not None:
+            started.append(created)
     return started
+
+
+def _replace(writer: DatabaseWriter, current: dict[str, Value], fields: dict[str, Value]) -> None:
+    current_id = current["_id"]
+    assert isinstance(current_id, str)
+    transaction_of(writer).replace_system(current_id, fields)

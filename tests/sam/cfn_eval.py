@@ -7,7 +7,8 @@ resolves them at deploy time. To test what a deployment in a given region, with 
 * ``Ref`` to a parameter: the override, else the parameter's default; to a pseudo parameter: the deployment's
   region, account, partition, stack name; to a table or log group: its physical name; ``AWS::NoValue`` removes
   the key or list item;
-* ``Fn::GetAtt [X, Arn]`` of a DynamoDB table or log group: the ARN CloudFormation documents for it;
+* ``Fn::GetAtt [X, Arn]`` of a DynamoDB table, log group or SQS queue: the ARN CloudFormation documents for it
+  (``Ref`` of a queue: its URL);
 * ``Fn::Sub`` (both forms), ``Fn::FindInMap``, ``Fn::If`` with the template's ``Conditions`` (``Fn::Equals``,
   ``Fn::Not``, ``Fn::And``, ``Fn::Or``, ``Condition``), ``Fn::Split``, ``Fn::Join``, ``Fn::Select``.
 
@@ -81,7 +82,7 @@ class Deployment:
     def resource_name(self, logical_id: str) -> str:
         resource = self.template["Resources"][logical_id]
         props = resource.get("Properties", {})
-        for key in ("TableName", "LogGroupName", "FunctionName"):
+        for key in ("TableName", "LogGroupName", "FunctionName", "QueueName"):
             if key in props:
                 return str(self.resolve(props[key]))
         return logical_id  # CloudFormation would generate one; tests only compare it with itself
@@ -96,6 +97,8 @@ class Deployment:
             return f"{prefix}:logs:{self.region}:{self.account}:log-group:{name}:*"
         if (kind, attribute) == ("AWS::Lambda::Function", "Arn"):
             return f"{prefix}:lambda:{self.region}:{self.account}:function:{name}"
+        if (kind, attribute) == ("AWS::SQS::Queue", "Arn"):
+            return f"{prefix}:sqs:{self.region}:{self.account}:{name}"
         if (kind, attribute) == ("AWS::IAM::Role", "Arn"):
             return f"{prefix}:iam::{self.account}:role/{name}"
         raise UnsupportedIntrinsic(f"Fn::GetAtt {logical_id}.{attribute} ({kind})")
@@ -115,6 +118,10 @@ class Deployment:
         if name in self.template.get("Parameters", {}):
             return self.parameter(name)
         if name in self.template["Resources"]:
+            if self.template["Resources"][name]["Type"] == "AWS::SQS::Queue":  # Ref of a queue: its URL
+                return (
+                    f"https://sqs.{self.region}.{self.ref('AWS::URLSuffix')}/{self.account}/{self.resource_name(name)}"
+                )
             return self.resource_name(name)
         raise UnsupportedIntrinsic(f"Ref {name}")
 

@@ -190,6 +190,23 @@ def enforce_ses(client: Any, policy: RolePolicy, deployment: Deployment) -> Any:
     return client
 
 
+def enforce_sqs(client: Any, policy: RolePolicy, deployment: Deployment) -> Any:
+    """Make an SQS ``client`` refuse calls the policy does not allow, as AWS would. Returns ``client``.
+
+    ``SendMessageBatch`` is authorised as ``sqs:SendMessage`` (and ``DeleteMessageBatch`` as ``sqs:DeleteMessage``)
+    on the queue's ARN, which follows from its URL (``https://sqs.<region>.<suffix>/<account>/<name>``).
+    """
+    as_action = {"SendMessageBatch": "SendMessage", "DeleteMessageBatch": "DeleteMessage"}
+
+    def check(params: dict[str, Any], model: Any, **_: Any) -> None:
+        account, name = params["QueueUrl"].rstrip("/").split("/")[-2:]
+        arn = f"arn:{deployment.partition}:sqs:{deployment.region}:{account}:{name}"
+        decide(policy, [(f"sqs:{as_action.get(model.name, model.name)}", arn)], model.name)
+
+    client.meta.events.register("before-parameter-build.sqs", check, unique_id="iam-enforce-sqs")
+    return client
+
+
 def denied_in_chain(error: BaseException | None) -> ClientError | None:
     """The ``AccessDeniedException`` behind ``error`` (itself, or its cause/context), else None."""
     seen = set()

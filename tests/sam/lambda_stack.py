@@ -20,10 +20,11 @@ from authlib_core.config import Settings
 from authlib_core.http.app import HttpApp
 from authlib_core.http.lambda_handler import LazyRuntime
 from authlib_core.runtime import build_runtime
+from authlib_core.scheduler.aws import QUEUE_URL_ENV, JobQueue, attach_job_queue
 from tests.http.conftest import Context, make_event
 from tests.sam.cfn_eval import api_routes
 from tests.sam.conftest import ROOT
-from tests.sam.iam import RolePolicy, enforce, enforce_ses
+from tests.sam.iam import RolePolicy, enforce, enforce_ses, enforce_sqs
 
 if TYPE_CHECKING:
     from authlib_core.runtime import Runtime
@@ -36,7 +37,9 @@ ORIGIN = "https://app.example.com"
 class LambdaStack:
     """Invoke the stack like API Gateway would: the route picks the function, the function's role limits it."""
 
-    def __init__(self, deployment: Deployment, *, overrides: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, deployment: Deployment, *, overrides: dict[str, str] | None = None, job_queues: bool = False
+    ) -> None:
         self.deployment = deployment
         self.routes = api_routes(deployment)
         self.overrides = overrides or {}
@@ -44,11 +47,14 @@ class LambdaStack:
         self.apps: dict[str, HttpApp] = {}
         self.runtimes: dict[str, Runtime] = {}
         self.served: list[tuple[str, str, str]] = []
+        #: Opt in (``job_queues=True``): functions whose template environment names the job queue hand jobs to it.
+        self.job_queues = job_queues
+        self.job_queues_by_function: dict[str, JobQueue] = {}
 
     def environment(self, function: str) -> dict[str, str]:
         variables = self.deployment.resource(function)["Properties"]["Environment"]["Variables"]
         env = {key: str(value) for key, value in variables.items()}
-        env.update(AUTHLIB_SECRETS=SECRET, AUTHLIB_FUNCTIONS_DIR=str(ROOT / "functions"), **self.overrides)
+        env.update({"AUTHLIB_SECRETS": SECRET, "AUTHLIB_FUNCTIONS_DIR": str(ROOT / "functions"), **self.overrides})
         return env
 
     def table_names(self) -> dict[str, str]:
@@ -58,11 +64,31 @@ class LambdaStack:
     def _build(self, function: str) -> Runtime:
         runtime = build_runtime(Settings.from_env(self.environment(function)))
         enforce(runtime.database.engine.client, self.policies[function], self.deployment)  # type: ignore[attr-defined]
+        if self.job_queues and env_has_queue(self.environment(function)):  # jobs due soon go to SQS at commit
+            attach_job_queue(runtime, self.job_queue(function))
         mail_client = getattr(runtime.auth and runtime.auth.mailer, "_client", None)
         if mail_client is not None:  # SES: ses:SendEmail on the identity and configuration set
             enforce_ses(mail_client, self.policies[function], self.deployment)
         self.runtimes[function] = runtime
         return runtime
+
+    def job_queue(self, function: str) -> JobQueue:
+        """The job queue as ``function`` reaches it: its URL from the template, its SQS calls under its role."""
+        if function not in self.job_queues_by_function:
+            import boto3
+
+            self.policies.setdefault(function, RolePolicy.of_function(self.deployment, function))
+            client = enforce_sqs(boto3.client("sqs", region_name="us-east-1"), self.policies[function], self.deployment)
+            url = self.environment(function)["AUTHLIB_JOB_QUEUE_URL"]
+            self.job_queues_by_function[function] = JobQueue(url, client=client)
+        return self.job_queues_by_function[function]
+
+    def runtime(self, function: str) -> Runtime:
+        """The runtime of a function that no route reaches (the scheduler's), built as Lambda builds it."""
+        if function not in self.runtimes:
+            self.policies.setdefault(function, RolePolicy.of_function(self.deployment, function))
+            self._build(function)
+        return self.runtimes[function]
 
     def function_for(self, method: str, path: str) -> str:
         matches = [fn for m, rule, fn in self.routes if m == method and rule.match(path)]
@@ -100,6 +126,11 @@ class LambdaStack:
         if response.get("isBase64Encoded"):
             text = base64.b64decode(text).decode()
         return response["statusCode"], (json.loads(text) if text else None)
+
+
+def env_has_queue(env: dict[str, str]) -> bool:
+    """Whether a function's environment names the job queue (the template sets it where jobs are scheduled)."""
+    return bool(env.get(QUEUE_URL_ENV))
 
 
 def session_cookie(response: dict[str, Any]) -> str:

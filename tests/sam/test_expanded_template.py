@@ -15,7 +15,10 @@ from tests.sam.iam import RolePolicy
 
 pytestmark = pytest.mark.sam
 
-FUNCTIONS = ("QueryFunction", "MutationFunction", "AuthFunction")
+HTTP_FUNCTIONS = ("QueryFunction", "MutationFunction", "AuthFunction")
+#: Not behind the API: the job runner (SQS) and the one-minute tick (EventBridge Scheduler); docs/scheduler.md.
+SCHEDULER_FUNCTIONS = ("SchedulerRunFunction", "SchedulerTickFunction")
+FUNCTIONS = HTTP_FUNCTIONS + SCHEDULER_FUNCTIONS
 LAYER = "AWS-Parameters-and-Secrets-Lambda-Extension"
 
 
@@ -199,7 +202,9 @@ def test_only_the_auth_function_may_write_sessions(expanded: dict[str, Any]) -> 
         actions = RolePolicy.of_function(deployment, function).actions_on(sessions)
         writes = actions & {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
         assert bool(writes) == (function == "AuthFunction"), (function, sorted(actions))
-        if function != "AuthFunction":
+        if function in SCHEDULER_FUNCTIONS:
+            assert actions == set(), function  # scheduled functions run without an identity
+        elif function != "AuthFunction":
             assert actions == {"dynamodb:GetItem"}, function
 
 
@@ -250,3 +255,60 @@ def test_mail_from_defaults_to_the_identity(expanded: dict[str, Any]) -> None:
     assert env["AUTHLIB_MAIL_FROM"] == "no-reply@example.com"
     (statement,) = _mail_statements(deployment, "AuthFunction")
     assert statement["Resource"] == ["arn:aws:ses:us-east-1:123456789012:identity/no-reply@example.com"]
+
+
+# ------------------------------------------------------------------------------------------------ scheduler
+
+
+def test_the_tick_is_a_one_minute_schedule_that_only_invokes_the_tick_function(expanded: dict[str, Any]) -> None:
+    deployment = Deployment(expanded)
+    (schedule_id,) = [name for name, r in expanded["Resources"].items() if r["Type"] == "AWS::Scheduler::Schedule"]
+    schedule = deployment.resource(schedule_id)["Properties"]
+    assert schedule["ScheduleExpression"] == "rate(1 minute)"
+    assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+    assert schedule["Target"]["Arn"] == deployment.get_att("SchedulerTickFunction", "Arn")
+    role = deployment.resource(expanded["Resources"][schedule_id]["Properties"]["Target"]["RoleArn"]["Fn::GetAtt"][0])
+    statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
+    assert [(s["Action"], s["Resource"]) for s in statements] == [
+        ("lambda:InvokeFunction", deployment.get_att("SchedulerTickFunction", "Arn"))
+    ]
+
+
+def test_the_job_queue_feeds_only_the_runner_with_partial_batch_failures(expanded: dict[str, Any]) -> None:
+    deployment = Deployment(expanded, stack_name="s1")
+    (mapping_id,) = [n for n, r in expanded["Resources"].items() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    mapping = deployment.resource(mapping_id)["Properties"]
+    assert mapping["EventSourceArn"] == "arn:aws:sqs:us-east-1:123456789012:s1-jobs"
+    assert mapping["FunctionName"] == deployment.resource_name("SchedulerRunFunction")
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = deployment.resource("JobQueue")["Properties"]
+    runner_timeout = int(expanded["Parameters"]["SchedulerRunnerTimeout"]["MaxValue"])
+    assert int(queue["VisibilityTimeout"]) >= 6 * runner_timeout  # Lambda's advice for SQS event sources
+    assert queue["RedrivePolicy"]["deadLetterTargetArn"] == "arn:aws:sqs:us-east-1:123456789012:s1-jobs-dead"
+
+
+def test_sqs_grants_are_scoped_to_the_job_queue_and_to_what_each_function_does(expanded: dict[str, Any]) -> None:
+    deployment = Deployment(expanded, stack_name="s1")
+    queue = "arn:aws:sqs:us-east-1:123456789012:s1-jobs"
+    url = "https://sqs.us-east-1.amazonaws.com/123456789012/s1-jobs"
+    expected = {
+        "QueryFunction": set(),
+        "MutationFunction": {"sqs:SendMessage"},
+        "AuthFunction": {"sqs:SendMessage"},
+        "SchedulerTickFunction": {"sqs:SendMessage"},
+        "SchedulerRunFunction": {
+            "sqs:SendMessage",
+            "sqs:ReceiveMessage",
+            "sqs:DeleteMessage",
+            "sqs:GetQueueAttributes",
+        },
+    }
+    for function, actions in expected.items():
+        policy = RolePolicy.of_function(deployment, function)
+        granted = {a for s in policy.statements for a in s["Action"] if a.startswith("sqs:")}
+        assert granted == actions, function
+        for action in actions:
+            assert policy.allows(action, queue), (function, action)
+            assert not policy.allows(action, queue + "-dead"), (function, action)
+        env = deployment.resource(function)["Properties"]["Environment"]["Variables"]
+        assert env.get("AUTHLIB_JOB_QUEUE_URL") == (url if actions else None), function
