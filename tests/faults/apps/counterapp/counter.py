@@ -31,3 +31,9 @@ def incrementMine(ctx, name):
     if get_auth_user_id(ctx) is None:
         raise ConvexError({"code": "UNAUTHENTICATED"})
     return _increment(ctx, name)
+
+
+@mutation(args={"name": v.string()})
+def scheduleIncrement(ctx, name):
+    """Schedule ``increment`` to run right after this commits; returns the job's id."""
+    return ctx.scheduler.run_after(0, increment, {"name": name})
