@@ -148,6 +148,9 @@ class JobRunner:
             except Exception as exc:  # a developer error: the function's writes are undone, the failure recorded
                 set_job_state(writer, running, "failed", now_ms=self.database.now_ms(), error=error_text(exc))
                 return "failed"
+            after = get_job(writer, job_id)
+            if after is not None and after["state"] == {"kind": "canceled"}:
+                return "skipped"  # the mutation canceled its own job: its writes stand, the job stays canceled
             set_job_state(writer, running, "success", now_ms=self.database.now_ms())
             return "success"
 

@@ -65,6 +65,17 @@ def a_query(ctx: Any) -> None:
     return None
 
 
+@internal_mutation
+def cancel_own_job(ctx: Any, label: str) -> None:
+    (mine,) = (
+        ctx.db.system.query("_scheduled_functions")
+        .filter(lambda q: q.eq(q.field("state.kind"), "inProgress"))
+        .collect()
+    )
+    ctx.scheduler.cancel(mine["_id"])
+    ctx.db.insert("things", {"value": label})
+
+
 REGISTRY = Registry(
     [
         RegisteredFunction("jobs:record", record),
@@ -75,6 +86,7 @@ REGISTRY = Registry(
         RegisteredFunction("jobs:act_fail", act_fail),
         RegisteredFunction("jobs:list_jobs", list_jobs),
         RegisteredFunction("jobs:a_query", a_query),
+        RegisteredFunction("jobs:cancel_own_job", cancel_own_job),
     ]
 )
 
@@ -242,6 +254,13 @@ def test_a_canceled_job_stays_canceled_when_its_action_finishes(db: Database) ->
     assert JobRunner(Executor(registry, db)).run(job_id).outcome == "skipped"
     assert job(db, job_id)["state"] == {"kind": "canceled"}
     assert things(db) == ["x"]  # the running action finished
+
+
+def test_a_mutation_sees_its_own_job_in_progress_and_may_cancel_it(db: Database) -> None:
+    job_id = schedule(db, cancel_own_job, {"label": "ran"})
+    assert JobRunner(executor_for(db)).run(job_id).outcome == "skipped"
+    assert job(db, job_id)["state"] == {"kind": "canceled"}
+    assert things(db) == ["ran"]  # its writes committed with the cancel
 
 
 # -- exactly once / at most once under crashes -----------------------------------------------------------------
