@@ -79,6 +79,11 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="write typed api objects for TypeScript into DIR (api.d.ts, api.js, dataModel.d.ts) on every reload",
     )
+    parser.add_argument(
+        "--no-jobs",
+        action="store_true",
+        help="do not run scheduled functions and cron jobs (they stay pending; docs/scheduler.md)",
+    )
     static = parser.add_mutually_exclusive_group()
     static.add_argument("--static", type=Path, default=None, help=f"serve a built frontend (default: {DEFAULT_STATIC})")
     static.add_argument("--no-static", action="store_true", help="serve no frontend")
@@ -223,6 +228,7 @@ def run(args: argparse.Namespace) -> int:
             trusted_origins=settings.trusted_origins,
             trust_forwarded_proto=settings.trust_forwarded_proto,
             codegen_dir=args.codegen,
+            run_jobs=not args.no_jobs,
         )
     except OSError as exc:
         raise ConfigError(port_problem(args.host, args.port, exc)) from None

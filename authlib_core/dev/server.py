@@ -188,6 +188,7 @@ class DevServer:
         read_timeout: float = 10.0,
         max_connections: int = 256,
         codegen_dir: Path | None = None,
+        run_jobs: bool = True,
     ) -> None:
         self.out = out or sys.stdout
         self.cors = cors or CorsPolicy()
@@ -209,7 +210,8 @@ class DevServer:
         )
         self.codegen_dir = codegen_dir
         # Scheduled functions and cron jobs: an in-process worker over the current runtime (docs/scheduler.md).
-        self.scheduler = SchedulerWorker(self.reloader.current, on_run=self._print_job)
+        # run_jobs=False: jobs stay pending (another process runs them, or a test drives the store call by call).
+        self.scheduler = SchedulerWorker(self.reloader.current, on_run=self._print_job) if run_jobs else None
         self.app = HttpApp(
             self.reloader.current,
             identity=identity,
@@ -231,7 +233,8 @@ class DevServer:
         """Load the functions (a failure is printed; the server still starts) and start the reloader."""
         self.reloader.load()
         self.reloader.start()
-        self.scheduler.start()
+        if self.scheduler is not None:
+            self.scheduler.start()
         print(f"authlib-core dev server listening on {self.url}", file=self.out, flush=True)
 
     def serve_forever(self) -> None:
@@ -252,7 +255,8 @@ class DevServer:
     def close(self) -> None:
         """Stop the reloader and close the listening socket."""
         self.reloader.stop()
-        self.scheduler.stop()
+        if self.scheduler is not None:
+            self.scheduler.stop()
         self.httpd.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -260,7 +264,8 @@ class DevServer:
     def _loaded(self, runtime: Runtime) -> None:
         """A runtime became current: live queries run again, and the TypeScript types follow (``--codegen``)."""
         self.sync.reloaded(runtime)
-        self.scheduler.wake()
+        if self.scheduler is not None:
+            self.scheduler.wake()
         if self.codegen_dir is None:
             return
         from authlib_core.dev.codegen import write_generated

@@ -82,7 +82,10 @@ class Stack:
         if path == "lambda":
             self.app = HttpApp(lambda: self.runtime, logger=logger)
         else:
-            self.server = DevServer(lambda: self.runtime, APP, port=0, out=io.StringIO(), reload_interval=60)
+            # No job worker: its background reads would take faults armed for the call under test.
+            self.server = DevServer(
+                lambda: self.runtime, APP, port=0, out=io.StringIO(), reload_interval=60, run_jobs=False
+            )
             self.server.start_background()
 
     def close(self) -> None:
