@@ -312,3 +312,14 @@ def test_sqs_grants_are_scoped_to_the_job_queue_and_to_what_each_function_does(e
             assert not policy.allows(action, queue + "-dead"), (function, action)
         env = deployment.resource(function)["Properties"]["Environment"]["Variables"]
         assert env.get("AUTHLIB_JOB_QUEUE_URL") == (url if actions else None), function
+
+
+def test_the_runner_takes_one_job_per_invocation_with_bounded_concurrency(expanded: dict[str, Any]) -> None:
+    deployment = Deployment(expanded, parameters={"SchedulerConcurrency": "25"})
+    (mapping_id,) = [n for n, r in expanded["Resources"].items() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    mapping = deployment.resource(mapping_id)["Properties"]
+    assert mapping["BatchSize"] == 1  # a slow action never holds up another job
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": "25"}
+    runner = deployment.resource("SchedulerRunFunction")["Properties"]
+    assert runner["Timeout"] == str(expanded["Parameters"]["SchedulerRunnerTimeout"]["Default"])
+    assert runner["Environment"]["Variables"]["AUTHLIB_JOB_RUNNER_TIMEOUT"] == runner["Timeout"]
