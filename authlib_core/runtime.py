@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import os
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -80,13 +81,14 @@ def build_runtime(
         database = connect_database(settings, app.schema, check=check)
     from authlib_core.mail import configure_outbox
 
-    configure_outbox(lambda: build_mail(settings).get("mailer"))  # send_email in the app's actions
+    mail = functools.cache(lambda: build_mail(settings))  # one sender for auth and the app (built on first use)
+    configure_outbox(lambda: mail().get("mailer"))  # send_email in the app's actions
     return Runtime(
         settings=settings,
         app=app,
         database=database,
         executor=Executor(app.registry, database),
-        auth=build_auth_service(settings, app.schema, database, on_user_created=_user_hook(app, database)),
+        auth=build_auth_service(settings, app.schema, database, on_user_created=_user_hook(app, database), mail=mail),
         external_auth=build_external_auth(settings, app),
     )
 
@@ -128,10 +130,12 @@ def build_auth_service(
     database: Database,
     *,
     on_user_created: Callable[[DatabaseWriter, str], object] | None = None,
+    mail: Callable[[], dict[str, Any]] | None = None,
 ) -> AuthService | None:
     """The auth service over ``database`` and the engine's session store, when ``schema`` has the auth tables.
 
-    ``on_user_created`` runs in the transaction that creates each user (``auth_config.on_user_created``).
+    ``on_user_created`` runs in the transaction that creates each user (``auth_config.on_user_created``);
+    ``mail`` gives the mailer and templates (default: :func:`build_mail`), so the app's ``send_email`` shares them.
     """
     from authlib_core.auth.tables import ACCOUNTS_TABLE, USERS_TABLE
 
@@ -139,7 +143,7 @@ def build_auth_service(
         return None
     from authlib_core.auth.service import AuthService
 
-    mail = build_mail(settings)
+    mail_parts = build_mail(settings) if mail is None else mail()
     if settings.engine == "sqlite":
         from authlib_core.database.engines.sqlite_sessions import SQLiteRateLimitStore, SQLiteSessionStore
 
@@ -149,7 +153,7 @@ def build_auth_service(
             SQLiteSessionStore(settings.sqlite_path),
             SQLiteRateLimitStore(settings.sqlite_path),
             on_user_created=on_user_created,
-            **mail,
+            **mail_parts,
         )
     from authlib_core.database.engines.dynamodb import DynamoDBEngine
     from authlib_core.database.engines.dynamodb.sessions import DynamoDBRateLimitStore, DynamoDBSessionStore
@@ -163,7 +167,7 @@ def build_auth_service(
         DynamoDBSessionStore(engine.client, settings.sessions_table),
         DynamoDBRateLimitStore(engine.client, settings.sessions_table),
         on_user_created=on_user_created,
-        **mail,
+        **mail_parts,
     )
 
 

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
 
 __all__ = ["DEFAULT_MAIL_DIR", "FolderMailSender"]
 
+#: Numbers the files of every sender of this process, so names stay unique and in sending order.
+_COUNTER = itertools.count(1)
+
 #: Where the dev server writes messages unless ``--mail-dir`` says otherwise.
 DEFAULT_MAIL_DIR = Path(".authlib/mail")
 
@@ -53,7 +56,7 @@ class FolderMailSender:
         self.sender = sender
         self._out = out
         self._clock = clock
-        self._counter = itertools.count(1)
+        self._counter = _COUNTER  # shared: two senders writing into one folder never pick the same name
         self._lock = threading.Lock()
 
     def send(self, message: MailMessage) -> Path:

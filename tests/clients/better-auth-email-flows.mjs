@@ -29,9 +29,11 @@ function mails() {
   try { names = readdirSync(MAIL_DIR).filter((n) => n.endsWith(".eml")).sort(); } catch { /* no mail yet */ }
   return names.map((n) => readFileSync(join(MAIL_DIR, n), "latin1"));
 }
-/** The link of the newest message to `to` (from its plain-text part, which holds the URL on a line of its own). */
+/** The link of the newest message to `to` that has one (from its plain-text part, which holds the URL on a line of
+ * its own); messages without a link (the example app's welcome) are skipped. */
 function lastLink(to) {
-  const mine = mails().filter((m) => new RegExp(`^To: ${to.replace(/[.+]/g, "\\$&")}\\r?$`, "mi").test(m));
+  const mine = mails().filter((m) => new RegExp(`^To: ${to.replace(/[.+]/g, "\\$&")}\\r?$`, "mi").test(m))
+    .filter((m) => /https?:\/\//.test(m.replace(/=\r?\n/g, "")));
   if (!mine.length) fail("mail to " + to, mails().length);
   const unfolded = mine[mine.length - 1].replace(/=\r?\n/g, "").replace(/=3D/g, "=");
   const found = unfolded.match(/https?:\/\/[^\s"<>]+/);
