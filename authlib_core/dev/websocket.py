@@ -7,7 +7,8 @@ address), lets the ``websockets`` library answer the handshake and frame every m
 the Lambda path never does.
 
 One connection uses two threads: the server's request thread runs the session (client messages, commits from the
-change feed, a ``Ping`` after 15 quiet seconds), and ``websockets`` reads frames on its own thread.
+change feed, the caller's credential at its expiry, a ``Ping`` after 15 quiet seconds), and ``websockets`` reads
+frames on its own thread.
 """
 
 from __future__ import annotations
@@ -210,7 +211,11 @@ class SyncHub:
         last_output = time.monotonic()
         try:
             while not session.closed:
-                wake.wait(timeout=max(0.0, ping_after - (time.monotonic() - last_output)))
+                timeout = ping_after - (time.monotonic() - last_output)
+                deadline = session.auth_deadline  # the credential's expiry: checked then, not on the next commit
+                if deadline is not None:
+                    timeout = min(timeout, deadline - time.time())
+                wake.wait(timeout=max(0.0, timeout))
                 wake.clear()
                 out: list[str] = []
                 ended = False

@@ -12,17 +12,23 @@ Example:
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 import uuid
 from typing import TYPE_CHECKING, Literal
 
+from authlib_core.auth import StaticAuth
+from authlib_core.auth.jwt_config import looks_like_jwt
 from authlib_core.auth.transport import AuthHttpRequest
 from authlib_core.database.journal import journaling
 from authlib_core.database.readset import ReadSet, recording_reads
+from authlib_core.errors import AuthProviderUnavailableError, AuthTokenError
 from authlib_core.functions.kinds import Kind
 from authlib_core.http.app import CallRecord
+from authlib_core.http.auth_bridge import external_identity
 from authlib_core.http.errors import KindNotAllowedError, describe_error
-from authlib_core.sync.ports import Outcome
+from authlib_core.sync.ports import AuthRefused, Caller, Outcome
 from authlib_core.values import decode, encode
 
 if TYPE_CHECKING:
@@ -132,11 +138,28 @@ class RuntimeSyncBackend:
                     trace=error.trace,
                 )
 
-    def authenticate(self, token: str) -> Auth | None:
-        """The caller of a live session token (checked against the session store now), else None."""
-        return self._identify({"authorization": f"Bearer {token}"}, {})
+    def authenticate(self, token: str) -> Caller:
+        """The caller of a ``User`` token: a live session token of ours (checked against the session store now), or
+        a JWT of a provider in ``functions/auth_config.py`` (verified as over HTTP).
 
-    def cookie_auth(self, cookies: Mapping[str, str], origin: str | None) -> Auth | None:
+        Raises:
+            AuthRefused: not a live session, or a JWT that is invalid, expired or from no configured provider (or
+                whose provider's keys cannot be fetched right now); the message says which.
+        """
+        if looks_like_jwt(token):
+            try:
+                identity = external_identity(self._runtime(), token)
+            except (AuthTokenError, AuthProviderUnavailableError) as refused:
+                raise AuthRefused(refused.message) from None
+            return Caller(StaticAuth(identity), expires_at=_jwt_expiry(token))
+        caller = self._identify({"authorization": f"Bearer {token}"}, {})
+        if caller is None:
+            raise AuthRefused(
+                "The session token is not valid: the session does not exist, has expired or was revoked. Sign in again."
+            )
+        return caller
+
+    def cookie_auth(self, cookies: Mapping[str, str], origin: str | None) -> Caller | None:
         """The caller of a WebSocket handshake's session cookie, else None.
 
         Checked like a cookie-carrying state change over HTTP (a socket can run mutations): the page's ``Origin`` must
@@ -144,7 +167,7 @@ class RuntimeSyncBackend:
         """
         return self._identify({"origin": origin} if origin else {}, cookies)
 
-    def _identify(self, headers: dict[str, str], cookies: Mapping[str, str]) -> Auth | None:
+    def _identify(self, headers: dict[str, str], cookies: Mapping[str, str]) -> Caller | None:
         service = self._runtime().auth
         if service is None:
             return None
@@ -159,13 +182,25 @@ class RuntimeSyncBackend:
             client_ip=None,
             is_https=self._base_url.startswith("https://"),
         )
-        auth = service.auth_for(request)
-        identity = auth.get_user_identity()
+        identity = service.auth_for(request).get_user_identity()
         if identity is None:
             return None
-        from authlib_core.auth import StaticAuth
+        record = None if identity.session_id is None else service.sessions.get(identity.subject, identity.session_id)
+        # The session's end as stored now (using the session over HTTP may move it later: checked again then).
+        return Caller(StaticAuth(identity), expires_at=None if record is None else record.ends_at() / 1000)
 
-        return StaticAuth(identity)
+
+def _jwt_expiry(token: str) -> float | None:
+    """When a verified JWT stops being accepted: its ``exp`` plus the clock skew the verifier allows."""
+    from authlib_core.auth.jwt_verify import LEEWAY
+
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return float(exp) + LEEWAY if isinstance(exp, int | float) and not isinstance(exp, bool) else None
 
 
 def _merged(reads: list[ReadSet], kind: str) -> ReadSet | None:

@@ -14,7 +14,29 @@ if TYPE_CHECKING:
     from authlib_core.database.readset import ReadSet
     from authlib_core.values import JSONValue
 
-__all__ = ["Outcome", "SyncBackend"]
+__all__ = ["AuthRefused", "Caller", "Outcome", "SyncBackend"]
+
+
+class AuthRefused(Exception):
+    """A token that does not identify anyone right now; the message (shown to the client) says why."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Caller:
+    """Who a token stands for, and until when.
+
+    ``expires_at`` (seconds since the epoch) is when the credential stops being valid as things stand: a session's
+    end (which may move later while the session is in use) or a JWT's ``exp`` plus the allowed clock skew. None: no
+    known end. The protocol checks the credential again at that moment.
+
+    Example:
+        >>> from authlib_core.auth import NoAuth
+        >>> Caller(NoAuth(), expires_at=None).expires_at is None
+        True
+    """
+
+    auth: Auth
+    expires_at: float | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -68,6 +90,11 @@ class SyncBackend(Protocol):
         """
         ...
 
-    def authenticate(self, token: str) -> Auth | None:
-        """The caller a session token stands for right now (None: unknown, expired or revoked session)."""
+    def authenticate(self, token: str) -> Caller:
+        """The caller a ``User`` token (a session token of ours, or a JWT of a configured provider) stands for now.
+
+        Raises:
+            AuthRefused: the token is not a live session, or not a valid JWT of a configured provider (the message
+                says which and why).
+        """
         ...
