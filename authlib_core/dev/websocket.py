@@ -25,6 +25,7 @@ from authlib_core.database.readset import WriteSet
 from authlib_core.dev.guard import Refusal
 from authlib_core.http.sync_backend import RuntimeSyncBackend
 from authlib_core.sync.feed import InProcessFeed
+from authlib_core.sync.mutation_log import SQLiteMutationLog
 from authlib_core.sync.protocol import MutationLog, SyncLimits, SyncSession
 
 if TYPE_CHECKING:
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from authlib_core.dev.guard import HostPolicy
     from authlib_core.http.app import CallRecord
     from authlib_core.runtime import Runtime
+    from authlib_core.sync.ports import MutationAnswers
 
 __all__ = ["SYNC_PATH", "SyncHub", "sync_client_version"]
 
@@ -72,11 +74,15 @@ def _origin_host(origin: str) -> str | None:
 
 
 class SyncHub:
-    """What the dev server's sync connections share: the change feed, the mutation log, per-address counts."""
+    """What the dev server's sync connections share: the change feed, the mutation log, per-address counts.
+
+    The mutation log is kept in the SQLite file of the documents (:class:`SQLiteMutationLog`), so a mutation a client
+    re-sends after a dev-server restart is answered, not run again; with another engine it is kept in memory.
+    """
 
     def __init__(self, runtime: Callable[[], Runtime], logger: Logger, limits: SyncLimits | None = None) -> None:
         self.feed = InProcessFeed()
-        self.mutations = MutationLog()
+        self.mutations: MutationAnswers = MutationLog()
         self.limits = limits or SyncLimits()
         self._runtime = runtime
         self._logger = logger
@@ -88,6 +94,11 @@ class SyncHub:
     def follow(self, runtime: Runtime) -> Runtime:
         """Publish ``runtime``'s commits on the feed (the dev server calls this for every runtime it builds)."""
         runtime.database.commit_listeners.append(self.feed.publish)
+        settings = runtime.settings
+        if settings.engine == "sqlite":
+            path = settings.sqlite_path
+            if not isinstance(self.mutations, SQLiteMutationLog) or self.mutations.path != path:
+                self.mutations = SQLiteMutationLog(path)
         return runtime
 
     def reloaded(self, runtime: Runtime) -> None:

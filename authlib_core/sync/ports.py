@@ -10,11 +10,13 @@ import dataclasses
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from authlib_core.auth import Auth
     from authlib_core.database.readset import ReadSet
     from authlib_core.values import JSONValue
 
-__all__ = ["AuthRefused", "Caller", "Outcome", "SyncBackend"]
+__all__ = ["AuthRefused", "Caller", "MutationAnswers", "Outcome", "SyncBackend"]
 
 
 class AuthRefused(Exception):
@@ -97,4 +99,22 @@ class SyncBackend(Protocol):
             AuthRefused: the token is not a live session, or not a valid JWT of a configured provider (the message
                 says which and why).
         """
+        ...
+
+
+class MutationAnswers(Protocol):
+    """Where the answers of mutations are kept by ``(sessionId, requestId)``, so a re-sent mutation is answered
+    instead of run again (:class:`~authlib_core.sync.protocol.MutationLog` in memory,
+    :class:`~authlib_core.sync.mutation_log.SQLiteMutationLog` on disk)."""
+
+    def get(self, session_id: str, request_id: int) -> dict[str, Any] | None:
+        """The answer sent for this request before, if kept.
+
+        Raises:
+            StorageUnavailableError: the log cannot be read (the mutation must then not run).
+        """
+        ...
+
+    def put(self, session_id: str, request_id: int, answer: dict[str, Any]) -> None:
+        """Keep the answer of a mutation that ran."""
         ...

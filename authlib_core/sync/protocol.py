@@ -44,6 +44,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Final
 
 from authlib_core.auth import NoAuth
+from authlib_core.errors import StorageUnavailableError
 from authlib_core.sync.ports import AuthRefused
 from authlib_core.sync.timestamps import encode_ts
 from authlib_core.values.json_text import loads_strict
@@ -53,7 +54,7 @@ if TYPE_CHECKING:
 
     from authlib_core.auth import Auth
     from authlib_core.sync.feed import ChangeFeed, Commit
-    from authlib_core.sync.ports import Caller, Outcome, SyncBackend
+    from authlib_core.sync.ports import Caller, MutationAnswers, Outcome, SyncBackend
     from authlib_core.values import JSONValue
 
 __all__ = ["MutationLog", "SyncLimits", "SyncSession", "split_message"]
@@ -186,7 +187,7 @@ class SyncSession:
         *,
         limits: SyncLimits | None = None,
         client_version: str | None = None,
-        mutations: MutationLog | None = None,
+        mutations: MutationAnswers | None = None,
         wake: threading.Event | None = None,
         ambient_auth: Callable[[], Caller | None] | None = None,
         clock: Callable[[], float] = time.time,
@@ -198,7 +199,7 @@ class SyncSession:
         self._feed = feed
         self.limits = limits or SyncLimits()
         self._chunks = _client_version_supports_chunks(client_version)
-        self._mutations = mutations or MutationLog()
+        self._mutations: MutationAnswers = mutations or MutationLog()
         #: Set when commits are waiting for :meth:`refresh`.
         self.wake = wake or threading.Event()
         self._pending: list[Commit] = []
@@ -414,7 +415,11 @@ class SyncSession:
 
     def _mutation(self, message: dict[str, Any]) -> list[str]:
         request_id, path, args = self._call_args(message)
-        answer = self._mutations.get(self._session_id, request_id) if self._session_id else None
+        try:
+            answer = self._mutations.get(self._session_id, request_id) if self._session_id else None
+        except StorageUnavailableError as unavailable:  # it may have run before: refuse rather than run it twice
+            failed = {"type": "MutationResponse", "requestId": request_id, "logLines": [], "success": False}
+            return [_dump({**failed, "result": unavailable.message, "ts": None}), *self._advance(force=True)]
         if answer is None:
             outcome = self._backend.call("mutation", path, args, self._auth)
             answer = {"type": "MutationResponse", "requestId": request_id, "logLines": []}
