@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import io
 import json
+import pathlib
 import sqlite3
-import textwrap
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -28,44 +28,19 @@ from authlib_core.sync.mutation_log import SQLiteMutationLog
 if TYPE_CHECKING:
     from pathlib import Path
 
-COUNTER = """
-    from authlib_core import mutation, query, v
-
-    @mutation(args={"name": v.string()})
-    def bump(ctx, name):
-        row = ctx.db.query("counters").with_index("by_name", lambda q: q.eq("name", name)).unique()
-        if row is None:
-            ctx.db.insert("counters", {"name": name, "n": 1})
-            return 1
-        ctx.db.patch(row["_id"], {"n": row["n"] + 1})
-        return row["n"] + 1
-
-    @query(args={"name": v.string()})
-    def read(ctx, name):
-        row = ctx.db.query("counters").with_index("by_name", lambda q: q.eq("name", name)).unique()
-        return 0 if row is None else row["n"]
-"""
-SCHEMA = """
-    from authlib_core import define_schema, define_table, v
-    schema = define_schema(
-        {"counters": define_table({"name": v.string(), "n": v.float64()}).index("by_name", ["name"])}
-    )
-"""
+#: ``counter:increment`` / ``counter:get`` (the app the fault-injection tests drive).
+COUNTER_APP = pathlib.Path(__file__).resolve().parents[1] / "faults" / "apps" / "counterapp"
 
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    functions = tmp_path / "counterfns"
-    functions.mkdir()
-    (functions / "counter.py").write_text(textwrap.dedent(COUNTER))
-    (functions / "schema.py").write_text(textwrap.dedent(SCHEMA))
-    return Settings(functions_dir=functions, sqlite_path=tmp_path / "db.sqlite3")
+    return Settings(functions_dir=COUNTER_APP, sqlite_path=tmp_path / "db.sqlite3")
 
 
 def _bump(ws: Any, session_id: str, request_id: int) -> dict[str, Any]:
-    """Connect as ``session_id`` and send ``counter:bump`` as request ``request_id``; its MutationResponse."""
+    """Connect as ``session_id`` and send ``counter:increment`` as request ``request_id``; its MutationResponse."""
     ws.send(json.dumps({"type": "Connect", "sessionId": session_id, "connectionCount": 1}))
-    message = {"type": "Mutation", "requestId": request_id, "udfPath": "counter:bump", "args": [{"name": "c"}]}
+    message = {"type": "Mutation", "requestId": request_id, "udfPath": "counter:increment", "args": [{"name": "c"}]}
     ws.send(json.dumps(message))
     while True:
         answer = json.loads(ws.recv(timeout=10))
@@ -101,7 +76,7 @@ def test_a_mutation_resent_after_a_restart_is_answered_not_run_again(settings: S
         second.shutdown()
     runtime = build_runtime(settings)
     try:
-        assert runtime.executor.call("counter:read", {"name": "c"}, auth=NoAuth()) == 3.0  # 3 runs, not 4
+        assert runtime.executor.call("counter:get", {"name": "c"}, auth=NoAuth()) == 3.0  # 3 runs, not 4
     finally:
         runtime.database.close()
 
@@ -139,12 +114,12 @@ def test_a_log_that_cannot_be_read_refuses_the_mutation_instead_of_risking_a_sec
     session.receive(json.dumps({"type": "Connect", "sessionId": str(uuid.uuid4()), "connectionCount": 0}))
     with sqlite3.connect(tmp_path / "log.sqlite3") as db:
         db.execute("DROP TABLE sync_mutation_log")  # the log is unreadable now
-    message = {"type": "Mutation", "requestId": 0, "udfPath": "counter:bump", "args": [{"name": "c"}]}
+    message = {"type": "Mutation", "requestId": 0, "udfPath": "counter:increment", "args": [{"name": "c"}]}
     response, transition = (json.loads(text) for text in session.receive(json.dumps(message)))
     assert (response["type"], response["success"], response["ts"]) == ("MutationResponse", False, None)
     assert "was not run" in response["result"]
     assert transition["type"] == "Transition"  # the client settles the failed mutation on it
     try:
-        assert runtime.executor.call("counter:read", {"name": "c"}, auth=NoAuth()) == 0.0
+        assert runtime.executor.call("counter:get", {"name": "c"}, auth=NoAuth()) == 0.0
     finally:
         runtime.database.close()
