@@ -185,7 +185,9 @@ class SyncHub:
             connection = Connection(sock, protocol, ping_interval=self.limits.ping_after_s, ping_timeout=120.0)
             connection.start_keepalive()
             route = handler.path.split("?", 1)[0]
-            backend = RuntimeSyncBackend(self._runtime, self._logger, base_url, on_call=self.on_call, route=route)
+            backend = RuntimeSyncBackend(
+                self._runtime, self._logger, base_url, on_call=self.on_call, route=route, log_lines=True
+            )
             cookies = _cookies(handler.headers.get_all("cookie") or [])
             origin = handler.headers.get("origin")
             ambient = (lambda: backend.cookie_auth(cookies, origin)) if cookies else None

@@ -13,6 +13,7 @@ Example:
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import time
 import uuid
@@ -25,6 +26,7 @@ from authlib_core.database.journal import journaling
 from authlib_core.database.readset import ReadSet, recording_reads
 from authlib_core.errors import AuthProviderUnavailableError, AuthTokenError
 from authlib_core.functions.kinds import Kind
+from authlib_core.functions.logs import LogCapture, capture_logs
 from authlib_core.http.app import CallRecord
 from authlib_core.http.auth_bridge import external_identity
 from authlib_core.http.errors import KindNotAllowedError, describe_error
@@ -48,7 +50,7 @@ _KINDS = {"query": Kind.QUERY, "mutation": Kind.MUTATION, "action": Kind.ACTION}
 class RuntimeSyncBackend:
     """Runs the current runtime's public functions for sync sessions and checks their session tokens."""
 
-    __slots__ = ("_base_url", "_logger", "_on_call", "_route", "_runtime")
+    __slots__ = ("_base_url", "_log_lines", "_logger", "_on_call", "_route", "_runtime")
 
     def __init__(
         self,
@@ -58,12 +60,15 @@ class RuntimeSyncBackend:
         *,
         on_call: Callable[[CallRecord], None] | None = None,
         route: str = "/api/sync",
+        log_lines: bool = False,
     ) -> None:
         self._runtime = runtime
         self._logger = logger
         self._on_call = on_call  # the dev server prints one line per call, as for HTTP calls
         self._route = route
         self._base_url = base_url  # the origin the client used: the issuer of identities, as over HTTP
+        #: Deliver what functions print or log to the client (Convex does in development only).
+        self._log_lines = log_lines
 
     def call(
         self,
@@ -102,6 +107,7 @@ class RuntimeSyncBackend:
     ) -> Outcome:
         request_id = uuid.uuid4().hex
         source = None
+        logs = LogCapture() if self._log_lines else None
         with recording_reads() as reads, journaling(journal if kind == "query" else None) as entry:
             try:
                 runtime = self._runtime()
@@ -110,14 +116,16 @@ class RuntimeSyncBackend:
                 if allowed is not None and kind not in allowed:
                     raise KindNotAllowedError(path, kind, allowed)
                 decoded = decode(args)
-                value = runtime.executor.call(
-                    path, decoded if isinstance(decoded, dict) else None, kind=_KINDS[kind], auth=auth
-                )
+                with capture_logs(logs) if logs is not None else contextlib.nullcontext():
+                    value = runtime.executor.call(
+                        path, decoded if isinstance(decoded, dict) else None, kind=_KINDS[kind], auth=auth
+                    )
                 return Outcome(
                     True,
                     encode(value, "convex_encoded_json"),
                     read_set=_merged(reads, kind),
                     journal=entry.text(),
+                    log_lines=_lines(logs),
                     request_id=request_id,
                 )
             except Exception as exc:
@@ -133,6 +141,7 @@ class RuntimeSyncBackend:
                     has_data="errorData" in body,
                     read_set=_merged(reads, kind),
                     journal=journal,
+                    log_lines=_lines(logs),
                     label=error.outcome,
                     request_id=request_id,
                     trace=error.trace,
@@ -201,6 +210,10 @@ def _jwt_expiry(token: str) -> float | None:
         return None
     exp = claims.get("exp") if isinstance(claims, dict) else None
     return float(exp) + LEEWAY if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+
+
+def _lines(logs: LogCapture | None) -> tuple[str, ...]:
+    return () if logs is None else tuple(logs.lines())
 
 
 def _merged(reads: list[ReadSet], kind: str) -> ReadSet | None:

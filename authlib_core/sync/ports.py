@@ -58,6 +58,9 @@ class Outcome:
     read_set: ReadSet | None = None
     #: The query's journal after this run (see :mod:`authlib_core.database.journal`); None if it did not paginate.
     journal: str | None = None
+    #: What the function printed or logged (``"[LOG] text"``...; see :mod:`authlib_core.functions.logs`), for the
+    #: client's console; empty unless the backend delivers log lines (the dev server does).
+    log_lines: tuple[str, ...] = ()
     #: For logs only: ``success``, ``error`` (the function failed), ``server_error``...; the call's request id; the
     #: readable traceback of an uncaught exception when the server exposes errors (never sent to the client).
     label: str = "success"
@@ -66,13 +69,11 @@ class Outcome:
 
     def same_result(self, other: Outcome | None) -> bool:
         """True when ``other`` would show the client the same thing."""
-        return other is not None and (self.success, self.value, self.error, self.error_data, self.has_data) == (
-            other.success,
-            other.value,
-            other.error,
-            other.error_data,
-            other.has_data,
-        )
+        return other is not None and self._shown() == other._shown()
+
+    def _shown(self) -> tuple[object, ...]:
+        # Convex compares a re-run's result and log lines: a query whose printed output changed is sent again.
+        return (self.success, self.value, self.error, self.error_data, self.has_data, self.log_lines)
 
 
 class SyncBackend(Protocol):

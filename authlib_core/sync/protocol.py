@@ -422,7 +422,7 @@ class SyncSession:
             return [_dump({**failed, "result": unavailable.message, "ts": None}), *self._advance(force=True)]
         if answer is None:
             outcome = self._backend.call("mutation", path, args, self._auth)
-            answer = {"type": "MutationResponse", "requestId": request_id, "logLines": []}
+            answer = {"type": "MutationResponse", "requestId": request_id, "logLines": list(outcome.log_lines)}
             if outcome.success:
                 answer.update(success=True, result=outcome.value, ts=encode_ts(self._feed.position()))
             else:
@@ -460,6 +460,7 @@ class SyncSession:
             answer: dict[str, Any] = {"type": "ActionResponse", "requestId": request_id, "logLines": []}
             try:
                 outcome = self._backend.call("action", path, args, auth)
+                answer["logLines"] = list(outcome.log_lines)
                 if outcome.success:
                     answer.update(success=True, result=outcome.value)
                 else:
@@ -537,14 +538,14 @@ class SyncSession:
                 "type": "QueryUpdated",
                 "queryId": query_id,
                 "value": outcome.value,
-                "logLines": [],
+                "logLines": list(outcome.log_lines),
                 "journal": query.journal,
             }
         failed: dict[str, Any] = {
             "type": "QueryFailed",
             "queryId": query_id,
             "errorMessage": outcome.error,
-            "logLines": [],
+            "logLines": list(outcome.log_lines),
             "journal": query.journal,
         }
         if outcome.has_data:
