@@ -4,6 +4,10 @@
   127.0.0.1, tokens signed by keys the test generates): the identity reaches the queries; a bad signature, a foreign
   issuer or an expired token gets ``AuthError``; a token that expires while connected gets ``AuthError`` at its
   expiry (the protocol's clock is the test's, so no waiting), without any commit.
+* The published ``convex`` client (``ConvexClient`` over ``ws``, tests/clients/convex-live.mjs, phase ``jwt``) with
+  JWTs against the real dev server: the identity of its first token, then of the fresh token it fetches once the
+  server confirmed the first, reach the subscription; a badly signed token ends in ``onChange(false)`` and the query
+  stays anonymous.
 * Sessions of ours that expire while connected, over the real dev server and a real ``websockets`` client: a
   connection authenticated with the session token gets ``AuthError`` at the session's end, and one running on its
   handshake's cookie turns anonymous then, both with no commit in between (the transport's timer, not a commit,
@@ -31,7 +35,7 @@ from authlib_core.http.sync_backend import RuntimeSyncBackend
 from authlib_core.runtime import build_runtime
 from authlib_core.sync import InProcessFeed, SyncSession
 from tests.http.test_external_jwt import Issuer, settings
-from tests.support.node_clients import EXAMPLE_FUNCTIONS
+from tests.support.node_clients import EXAMPLE_FUNCTIONS, dev_server, ensure_node_modules, run_node
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -236,3 +240,32 @@ def test_a_handshake_cookie_session_that_expires_turns_the_connection_anonymous(
     assert transition["type"] == "Transition"
     (failed,) = transition["modifications"]
     assert (failed["type"], failed["errorData"]) == ("QueryFailed", "Not authenticated")
+
+
+@pytest.mark.node
+def test_the_published_client_refreshes_jwts_on_its_connection(tmp_path: Path, app_dir: Path, issuer: Issuer) -> None:
+    ensure_node_modules()
+    now = int(time.time())
+    with dev_server(tmp_path / "jwt", app_dir, {"AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP": "true"}) as server:
+        proc = run_node(
+            "convex-live.mjs",
+            {
+                "APP_URL": server.url,
+                "PHASE": "jwt",
+                "FIRST_TOKEN": issuer.token(iat=now, exp=now + 300),
+                "SECOND_TOKEN": issuer.token(sub="user-43", iat=now, exp=now + 3600),
+                "BAD_TOKEN": _tampered(issuer.token(iat=now, exp=now + 300)),
+            },
+        )
+        assert proc.returncode == 0, proc.stderr + proc.stdout + server.output()
+        log = server.output()
+    result = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    assert (result["first"], result["refreshed"]) == ("user-42", "user-43")
+    assert result["fetched"] == [False, True]  # setAuth's fetch, then the forced refetch after the confirmation
+    assert result["subjects"][0] is None
+    assert {"user-42", "user-43"} <= set(result["subjects"])
+    assert "error" not in result["subjects"]
+    assert set(result["authChanges"]) == {True}
+    assert result["badTokenAuthenticated"] is False
+    assert result["badTokenIdentities"] == 0
+    assert log.count("WS /api/1.49.0/sync who:me 200 success") >= 3  # anonymous, user-42, user-43
