@@ -14,7 +14,8 @@ at most :data:`MAX_LINE_CHARS` characters. Output still reaches the server's own
 
 Example:
     >>> with capture_logs() as lines:
-    ...     print("hello", 1)
+    ...     print("hello", 1)  # still printed, and kept
+    hello 1
     >>> lines.lines()
     ['[LOG] hello 1']
 """
