@@ -50,7 +50,7 @@ _KINDS = {"query": Kind.QUERY, "mutation": Kind.MUTATION, "action": Kind.ACTION}
 class RuntimeSyncBackend:
     """Runs the current runtime's public functions for sync sessions and checks their session tokens."""
 
-    __slots__ = ("_base_url", "_log_lines", "_logger", "_on_call", "_route", "_runtime")
+    __slots__ = ("_base_url", "_clock", "_log_lines", "_logger", "_on_call", "_route", "_runtime", "_verified_jwt")
 
     def __init__(
         self,
@@ -61,6 +61,7 @@ class RuntimeSyncBackend:
         on_call: Callable[[CallRecord], None] | None = None,
         route: str = "/api/sync",
         log_lines: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._runtime = runtime
         self._logger = logger
@@ -69,6 +70,9 @@ class RuntimeSyncBackend:
         self._base_url = base_url  # the origin the client used: the issuer of identities, as over HTTP
         #: Deliver what functions print or log to the client (Convex does in development only).
         self._log_lines = log_lines
+        #: The last JWT verified, with the runtime it was verified by and its caller (see :meth:`authenticate`).
+        self._verified_jwt: tuple[str, Runtime, Caller] | None = None
+        self._clock = clock  # seconds since the epoch, for a verified JWT's expiry
 
     def call(
         self,
@@ -151,16 +155,31 @@ class RuntimeSyncBackend:
         """The caller of a ``User`` token: a live session token of ours (checked against the session store now), or
         a JWT of a provider in ``functions/auth_config.py`` (verified as over HTTP).
 
+        A JWT cannot be revoked: once verified it stands until it expires, so checking it again (after every commit)
+        costs nothing and does not depend on the provider's keys being reachable; a reload of the functions (a new
+        ``auth_config.py``) verifies it afresh.
+
         Raises:
             AuthRefused: not a live session, or a JWT that is invalid, expired or from no configured provider (or
                 whose provider's keys cannot be fetched right now); the message says which.
         """
         if looks_like_jwt(token):
+            runtime = self._runtime()
+            known = self._verified_jwt
+            if known is not None and known[0] == token and known[1] is runtime:
+                expires_at = known[2].expires_at
+                if expires_at is None or self._clock() < expires_at:
+                    return known[2]
+                raise AuthRefused(
+                    "Could not verify the auth token: it has expired. Get a fresh token from the identity provider."
+                )
             try:
-                identity = external_identity(self._runtime(), token)
+                identity = external_identity(runtime, token)
             except (AuthTokenError, AuthProviderUnavailableError) as refused:
                 raise AuthRefused(refused.message) from None
-            return Caller(StaticAuth(identity), expires_at=_jwt_expiry(token))
+            verified = Caller(StaticAuth(identity), expires_at=_jwt_expiry(token))
+            self._verified_jwt = (token, runtime, verified)
+            return verified
         caller = self._identify({"authorization": f"Bearer {token}"}, {})
         if caller is None:
             raise AuthRefused(

@@ -28,8 +28,10 @@ import pytest
 from aws_lambda_powertools import Logger
 from websockets.sync.client import connect
 
+from authlib_core.auth import jwks
 from authlib_core.auth.jwt_verify import LEEWAY, ExternalAuth
 from authlib_core.config import Settings
+from authlib_core.database.readset import WriteSet
 from authlib_core.dev.server import DevServer
 from authlib_core.http.sync_backend import RuntimeSyncBackend
 from authlib_core.runtime import build_runtime
@@ -65,7 +67,7 @@ def jwt_runtime(app_dir: Path, tmp_path: Path) -> Iterator[tuple[Runtime, Clock]
 
 
 def _open(runtime: Runtime, clock: Clock) -> SyncSession:
-    backend = RuntimeSyncBackend(lambda: runtime, Logger(service="test", level="ERROR"))
+    backend = RuntimeSyncBackend(lambda: runtime, Logger(service="test", level="ERROR"), clock=clock)
     session = SyncSession(backend, InProcessFeed(), clock=clock)
     assert session.receive(json.dumps({"type": "Connect", "sessionId": str(uuid.uuid4()), "connectionCount": 0})) == []
     return session
@@ -171,6 +173,30 @@ def test_a_fresh_jwt_replaces_the_expiring_one(jwt_runtime: tuple[Runtime, Clock
     clock.now = now + 60 + LEEWAY  # the first token's expiry no longer matters
     assert session.refresh() == []
     assert session.auth_deadline == now + 3600 + LEEWAY
+
+
+def test_a_verified_jwt_is_not_verified_again_on_every_commit(
+    jwt_runtime: tuple[Runtime, Clock], issuer: Issuer
+) -> None:
+    runtime, clock = jwt_runtime
+    backend = RuntimeSyncBackend(lambda: runtime, Logger(service="test", level="ERROR"), clock=clock)
+    feed = InProcessFeed()
+    session = SyncSession(backend, feed, clock=clock)
+    session.receive(json.dumps({"type": "Connect", "sessionId": str(uuid.uuid4()), "connectionCount": 0}))
+    _watch_me(session)
+    now = int(clock.now)
+    _authenticate(session, issuer.token(iat=now, exp=now + 60))
+    fetched = issuer.hits["/jwks.json"]
+    issuer.close()  # the provider goes away: a JWT cannot be revoked, so the connection does not depend on it now
+    jwks.clear_cache()  # (verifying the token again would have to fetch the keys, and fail)
+    feed.publish(WriteSet(()))
+    assert session.refresh() == []
+    assert not session.closed
+    assert issuer.hits["/jwks.json"] == fetched
+    clock.now = now + 60 + LEEWAY  # its expiry still ends it
+    (error,) = _messages(session.refresh())
+    assert (error["type"], error["authUpdateAttempted"]) == ("AuthError", False)
+    assert "expired" in error["error"]
 
 
 # --- sessions of ours, over the real dev server ----------------------------------------------------------------
