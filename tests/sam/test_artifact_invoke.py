@@ -44,7 +44,7 @@ sys.path.append(sys.argv[2])             # the repository, last: only for the IA
 from authlib_core.http.lambda_handler import handler
 import botocore, botocore.session
 assert botocore.__file__.startswith(sys.argv[1]), botocore.__file__   # the shipped botocore
-from tests.sam.cfn_eval import Deployment, api_routes
+from tests.sam.cfn_eval import Deployment, api_routes, route_function
 from tests.sam.iam import RolePolicy, enforce
 deployment = Deployment(json.load(open(sys.argv[3])), stack_name=sys.argv[4])
 routes = api_routes(deployment)
@@ -61,7 +61,7 @@ class Ctx:
 for line in sys.stdin:
     event = json.loads(line)
     method, path = event["requestContext"]["http"]["method"], event["rawPath"]
-    (function,) = [fn for m, rule, fn in routes if m == method and rule.match(path)]
+    function = route_function(routes, method, path)
     current.append(policies[function])
     before = len(current[-1].decisions)
     response = handler(event, Ctx())
