@@ -25,24 +25,29 @@ def signature_of(body: bytes, secret: str) -> str:
     return "sha256=" + hmac.new(secret.encode("utf-8"), body, hashlib.sha256).hexdigest()
 
 
+def error(status, code, message):
+    """An error in the API's shape: ``{"code", "message"}``."""
+    return Response({"code": code, "message": message}, status=status)
+
+
 @http_action
 def notes_webhook(ctx, request):
     """Verify the signature, then add the note once per event id."""
     secret = os.environ.get("WEBHOOK_SECRET", "")
     if not secret:
-        return Response({"error": "webhooks are not configured: set WEBHOOK_SECRET"}, status=503)
+        return error(503, "WebhookNotConfigured", "This server has no WEBHOOK_SECRET; webhooks are off.")
     presented = request.headers.get(SIGNATURE_HEADER, "")
     if not hmac.compare_digest(presented.encode("utf-8"), signature_of(request.body, secret).encode("utf-8")):
-        return Response({"error": "invalid signature"}, status=401)
-    event = request.json()
+        return error(401, "InvalidSignature", f"{SIGNATURE_HEADER} is not the HMAC-SHA256 of the body.")
+    event = request.json()  # not JSON: 400 BadRequestBody
     fields = ("id", "email", "text")
     if not isinstance(event, dict) or not all(isinstance(event.get(field), str) for field in fields):
-        return Response({"error": "expected a JSON object with string fields id, email and text"}, status=400)
+        return error(400, "InvalidEvent", "Expected a JSON object with string fields id, email and text.")
     result = ctx.run_mutation(
         "webhooks:addNote", {"eventId": event["id"], "email": event["email"], "text": event["text"]}
     )
     if result is None:
-        return Response({"error": "no user with that email"}, status=404)
+        return error(404, "UnknownUser", "No user has that email.")
     return Response(result)
 
 

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from authlib_core.errors import AuthlibError, FunctionError
+from authlib_core.values.json_text import JsonTextError, loads_strict
 
 __all__ = [
     "Headers",
@@ -147,25 +148,17 @@ class Request:
             ) from None
 
     def json(self) -> Any:
-        """The body parsed as JSON (objects become dicts).
+        """The body parsed as JSON (objects become dicts), strictly: no NaN/Infinity literals, no lone surrogates,
+        nesting within :data:`~authlib_core.values.json_text.MAX_JSON_DEPTH` (as every body the API reads).
 
         Raises:
             InvalidRequestBodyError: the body is not UTF-8 JSON (uncaught, the client gets 400 ``BadRequestBody``).
         """
         text = self.text()
         try:
-            return json.loads(text, parse_constant=_refuse_constant)
-        except (ValueError, RecursionError) as exc:
-            reason = (
-                f"{exc.msg} at line {exc.lineno} column {exc.colno}"
-                if isinstance(exc, json.JSONDecodeError)
-                else str(exc)
-            )
-            raise InvalidRequestBodyError(f"The request body is not valid JSON: {reason}.") from None
-
-
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
+            return loads_strict(text)
+        except JsonTextError as exc:
+            raise InvalidRequestBodyError(f"The request body is not valid JSON: {exc}.") from None
 
 
 class Response:

@@ -94,8 +94,9 @@ def test_json_and_text_bodies(t: DevTransport | LambdaTransport) -> None:
 @pytest.mark.parametrize(
     ("path", "body", "reason"),
     [
-        ("/parse", b'{"a": ', "not valid JSON: Expecting value at line 1 column 7"),
-        ("/parse", b"NaN", "not valid JSON: NaN is not JSON"),
+        ("/parse", b'{"a": ', "not valid JSON: Expecting value: line 1 column 7"),
+        ("/parse", b"NaN", "not valid JSON: NaN is not valid JSON"),
+        ("/parse", b'["\\udc00"]', "not valid JSON: the string at [0] contains a lone surrogate"),
         ("/parse", b"\xff\xfe", "not UTF-8 text (invalid byte at position 0)"),
         ("/text", b"ok\xc3", "not UTF-8 text (invalid byte at position 2)"),
     ],

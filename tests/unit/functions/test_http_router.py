@@ -123,8 +123,10 @@ def test_request_parts() -> None:
     with pytest.raises(InvalidRequestBodyError, match="not UTF-8"):
         request.text()
     assert Request("POST", "http://h/", headers={}, body=b'[1, {"a": null}]').json() == [1, {"a": None}]
-    with pytest.raises(InvalidRequestBodyError, match="Infinity is not JSON"):
+    with pytest.raises(InvalidRequestBodyError, match="Infinity is not valid JSON"):
         Request("POST", "http://h/", headers={}, body=b"Infinity").json()
+    with pytest.raises(InvalidRequestBodyError, match=r"the string at \.a contains a lone surrogate"):
+        Request("POST", "http://h/", headers={}, body=b'{"a": "\\ud800"}').json()
 
 
 # -------------------------------------------------------------------------------------------- Response
