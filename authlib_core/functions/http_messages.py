@@ -211,6 +211,19 @@ class Response:
     def __repr__(self) -> str:
         return f"Response(status={self.status}, {len(self.content)} bytes)"
 
+    def text(self) -> str:
+        """The body as UTF-8 text (tests: ``TestBackend.fetch(...).text()``)."""
+        return self.content.decode("utf-8")
+
+    def json(self) -> Any:
+        """The body parsed as JSON (tests: ``TestBackend.fetch(...).json()``).
+
+        Example:
+            >>> Response({"ok": True}).json()
+            {'ok': True}
+        """
+        return json.loads(self.content)
+
 
 def _checked_status(status: object) -> int:
     if isinstance(status, bool) or not isinstance(status, int):
