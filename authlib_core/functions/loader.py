@@ -49,6 +49,7 @@ __all__ = ["RESERVED_MODULES", "LoadedApp", "load_functions"]
 RESERVED_MODULES = frozenset({"schema", "auth_config", "http", "crons"})
 
 _DEFAULT_PACKAGE = "authlib_user_functions"
+_MISSING = object()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -212,14 +213,14 @@ def _load_http_router(shown_dir: Path, root: Path, package: str) -> HttpRouter |
         return None
     shown = shown_dir / "http.py"
     module = _import(shown, f"{package}.http", root)
-    router: object = getattr(module, "http", None)
-    if not isinstance(router, HttpRouter):
-        found = "defines no `http`" if router is None else f"`http` is a {type(router).__name__}, not a router"
-        raise FunctionLoadError(
-            f"{shown}: {found}; write `http = http_router()` (from authlib_core) and add routes with "
-            "http.route(path=..., method=..., handler=...) (or delete the file to serve no HTTP actions)"
-        )
-    return router
+    router: object = getattr(module, "http", _MISSING)
+    if isinstance(router, HttpRouter):
+        return router
+    found = "defines no `http`" if router is _MISSING else f"`http` is a {type(router).__name__}, not a router"
+    raise FunctionLoadError(
+        f"{shown}: {found}; write `http = http_router()` (from authlib_core) and add routes with "
+        "http.route(path=..., method=..., handler=...) (or delete the file to serve no HTTP actions)"
+    )
 
 
 def _import(shown: Path, import_name: str, root: Path) -> types.ModuleType:

@@ -5,7 +5,9 @@ errors as 500 without internals, size limits, CORS, and the deployment-kind guar
 from __future__ import annotations
 
 import json
+import os
 import sys
+import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -17,7 +19,7 @@ from tests.http.conftest import APPS, Context, make_event
 from tests.support.transports import DevTransport, LambdaTransport, dev_transport, json_body, lambda_transport
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
 ORIGIN = "https://app.example.test"
@@ -396,3 +398,57 @@ def test_the_http_action_function_answers_unrouted_api_paths_404(tmp_path: Path)
 def test_json_response_encoding(t: DevTransport | LambdaTransport) -> None:
     reply = t.request("POST", "/parse", body=json.dumps({"k": "\u2603"}).encode())
     assert reply.body == '{"got":{"k":"☃"}}'.encode()
+
+
+# ---------------------------------------------------------------------------------------------------- reload
+
+VERSIONED = """
+from authlib_core import Response, http_action, http_router
+
+@http_action
+def version(ctx, request):
+    return Response("{version}")
+
+http = http_router()
+http.route(path="{path}", method="GET", handler=version)
+"""
+
+
+def _write(path: Path, text: str) -> None:
+    path.write_text(text)
+    stat = path.stat()
+    os.utime(path, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))  # a change even within one mtime tick
+
+
+def _eventually(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_the_dev_server_follows_edits_of_http_py(tmp_path: Path) -> None:
+    folder = tmp_path / "reloadhttp"
+    folder.mkdir()
+    http_py = folder / "http.py"
+    _write(http_py, VERSIONED.format(version="v1", path="/version"))
+    try:
+        with dev_transport(
+            Settings(functions_dir=folder, sqlite_path=tmp_path / "r.sqlite3"), reload_interval=0.05
+        ) as dev:
+            assert dev.request("GET", "/version").body == b"v1"
+            _write(http_py, VERSIONED.format(version="v2", path="/version"))
+            assert _eventually(lambda: dev.request("GET", "/version").body == b"v2")
+            _write(http_py, "http = None\n")  # a broken edit: the last good router keeps answering
+            assert _eventually(lambda: "could not load" in dev.server.out.getvalue())  # type: ignore[attr-defined]
+            assert "`http` is a NoneType, not a router" in dev.server.out.getvalue()  # type: ignore[attr-defined]
+            assert dev.request("GET", "/version").body == b"v2"
+            _write(http_py, VERSIONED.format(version="v3", path="/moved"))
+            assert _eventually(lambda: dev.request("GET", "/moved").body == b"v3")
+            assert dev.request("GET", "/version").status == 404
+    finally:
+        for module in list(sys.modules):
+            if module.split(".")[0] == "reloadhttp":
+                del sys.modules[module]
