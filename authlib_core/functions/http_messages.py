@@ -23,7 +23,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from authlib_core.errors import AuthlibError, FunctionError
 from authlib_core.values.json_text import JsonTextError, loads_strict
@@ -113,12 +113,22 @@ class Request:
 
     __slots__ = ("body", "headers", "method", "path", "query", "raw_query", "url")
 
-    def __init__(self, method: str, url: str, *, headers: Mapping[str, str], body: bytes) -> None:
+    def __init__(
+        self,
+        method: str,
+        url: str,
+        *,
+        headers: Mapping[str, str],
+        body: bytes,
+        path: str | None = None,
+        raw_query: str | None = None,
+    ) -> None:
         self.method = method
         self.url = url
-        after_scheme = url.split("://", 1)[-1]
-        location = after_scheme[after_scheme.find("/") :] if "/" in after_scheme else "/"
-        self.path, _, self.raw_query = location.partition("?")
+        parts = urlsplit(url)
+        #: The path the request was routed by (given by the server; else read from ``url``).
+        self.path: str = path if path is not None else (parts.path or "/")
+        self.raw_query: str = raw_query if raw_query is not None else parts.query
         self.headers = Headers(headers)
         first: dict[str, str] = {}
         for key, value in parse_qsl(self.raw_query, keep_blank_values=True):

@@ -163,7 +163,7 @@ def _action_request(request: HttpRequest, query: str) -> Request:
     host = request.header("host") or "localhost"
     scheme = "https" if request.is_https else "http"
     url = f"{scheme}://{host}{request.path}" + (f"?{query}" if query else "")
-    return Request(request.method, url, headers=headers, body=request.body)
+    return Request(request.method, url, headers=headers, body=request.body, path=request.path, raw_query=query)
 
 
 def _result(response: Response, *, head: bool) -> dict[str, Any]:

@@ -322,11 +322,19 @@ class TestBackend:
         if self._store.closed:
             raise RuntimeError("this TestBackend is closed; make a new one (one per test)")
         router = self._store.app.http
-        route = None if router is None else router.lookup(path.partition("?")[0], method)
+        route = None if router is None else router.lookup(path.partition("?")[0], method)  # as the servers route
         if route is None:
             return Response({"code": "NotFound", "message": f"No route for {method} {path}"}, status=404)
         content = body.encode("utf-8") if isinstance(body, str) else body
-        request = Request(method, f"http://localhost{path}", headers=dict(headers or {}), body=content)
+        route_path, _, query = path.partition("?")
+        request = Request(
+            method,
+            f"http://localhost{path}",
+            headers=dict(headers or {}),
+            body=content,
+            path=route_path,
+            raw_query=query,
+        )
         response = route.handler.handler(self._store.executor.action_context(self._auth), request)
         if not isinstance(response, Response):
             raise TypeError(f"the HTTP action for {method} {path} returned {type(response).__name__}, not a Response")

@@ -87,6 +87,13 @@ def test_request_parts_reach_the_handler(t: DevTransport | LambdaTransport) -> N
     }
 
 
+def test_the_path_is_the_routed_one_whatever_the_host_header_says(tmp_path: Path) -> None:
+    transport = lambda_transport(settings(tmp_path))
+    reply = transport.request("GET", "/echo?x=1", headers=[("Host", "evil.example/admin?y=2")])
+    assert reply.json()["path"] == "/echo"
+    assert reply.json()["query"] == {"x": "1"}
+
+
 def test_json_and_text_bodies(t: DevTransport | LambdaTransport) -> None:
     headers, body = json_body({"a": [1, 2.5, None, "é"]})
     assert t.request("POST", "/parse", headers=headers, body=body).json() == {"got": {"a": [1, 2.5, None, "é"]}}
