@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from authlib_core.errors import AuthlibError, ConvexError
 from authlib_core.functions.http_messages import InvalidRequestBodyError, Request, Response
-from authlib_core.http.errors import KindNotAllowedError, describe_error, server_error_message
+from authlib_core.http.errors import describe_error, server_error_message
 from authlib_core.http.payload_limits import MAX_REQUEST_BODY_BYTES, MAX_RESPONSE_PAYLOAD_BYTES, response_too_large
 from authlib_core.http.wire import JSON, json_result
 
@@ -119,8 +119,12 @@ def serve_http_action(
         source = current.settings.functions_dir if current.settings.expose_errors else None
         allowed = current.settings.allowed_kinds
         if allowed is not None and HTTP_KIND not in allowed:
-            error = KindNotAllowedError(f"{request.method} {request.path}", "HTTP action", allowed)
-            return _refused(403, "Forbidden", error.message, label)
+            message = (
+                f"{request.method} {request.path} would run an HTTP action, and this deployment serves only "
+                f"{', '.join(sorted(allowed))} functions (AUTHLIB_ALLOWED_KINDS={','.join(sorted(allowed))}); send "
+                "HTTP actions to the endpoint that serves them (on AWS, the API's $default route)."
+            )
+            return _refused(403, "Forbidden", message, label)
         router = current.app.http
         match = router.lookup(request.path, request.method) if router is not None else None
         if match is None:
