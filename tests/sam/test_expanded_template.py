@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from tests.sam.cfn_eval import Deployment
+from tests.sam.cfn_eval import Deployment, api_routes, route_function
 from tests.sam.iam import RolePolicy
 
 pytestmark = pytest.mark.sam
 
-FUNCTIONS = ("QueryFunction", "MutationFunction", "AuthFunction")
+FUNCTIONS = ("QueryFunction", "MutationFunction", "AuthFunction", "HttpActionFunction")
 LAYER = "AWS-Parameters-and-Secrets-Lambda-Extension"
 
 
@@ -36,7 +36,8 @@ def test_the_http_api_has_a_cors_object_with_credentials(expanded: dict[str, Any
     assert isinstance(cors, dict), f"x-amazon-apigateway-cors must be an object, got {cors!r}"
     assert cors["allowOrigins"] == ["https://app.example.com", "https://admin.example.com"]
     assert cors["allowCredentials"] is True
-    assert set(cors["allowMethods"]) == {"GET", "POST", "OPTIONS"}
+    # GET/POST for the Convex API and /api/auth; PUT, PATCH and DELETE for HTTP actions (functions/http.py).
+    assert set(cors["allowMethods"]) == {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
     # What the official clients send: JSON bodies, bearer tokens, Convex's client header.
     assert {"content-type", "authorization", "convex-client"} <= {h.lower() for h in cors["allowHeaders"]}
     assert "*" not in cors["allowOrigins"]
@@ -51,6 +52,21 @@ def test_the_cors_origins_are_the_origins_the_code_trusts(expanded: dict[str, An
     for function in FUNCTIONS:
         env = deployment.resource(function)["Properties"]["Environment"]["Variables"]
         assert env["AUTHLIB_TRUSTED_ORIGINS"].split(",") == cors["x-amazon-apigateway-cors"]["allowOrigins"]
+
+
+def test_http_actions_get_every_request_no_api_route_takes(expanded: dict[str, Any]) -> None:
+    routes = api_routes(Deployment(expanded))
+    expected = {
+        ("POST", "/webhooks/github"): "HttpActionFunction",
+        ("GET", "/"): "HttpActionFunction",
+        ("DELETE", "/files/a"): "HttpActionFunction",
+        ("PUT", "/api/auth/sign-out"): "HttpActionFunction",  # it answers 404 (AUTHLIB_ALLOWED_KINDS=http)
+        ("POST", "/api/mutation"): "MutationFunction",  # explicit routes win over $default
+        ("POST", "/api/run/a/b:c"): "MutationFunction",
+        ("GET", "/api/query"): "QueryFunction",
+        ("POST", "/api/auth/sign-in/email"): "AuthFunction",
+    }
+    assert {key: route_function(routes, *key) for key in expected} == expected
 
 
 # ----------------------------------------------------------------------------------------- extension layer
@@ -239,7 +255,7 @@ def test_ses_parameters_reach_the_auth_function_and_its_grant_names_only_that_id
         "arn:aws:ses:eu-west-1:123456789012:identity/example.com",
         "arn:aws:ses:eu-west-1:123456789012:configuration-set/auth-mail",
     ]
-    for function in ("QueryFunction", "MutationFunction"):
+    for function in ("QueryFunction", "MutationFunction", "HttpActionFunction"):
         assert _mail_statements(deployment, function) == [], function
         assert "AUTHLIB_MAIL" not in deployment.resource(function)["Properties"]["Environment"]["Variables"]
 
