@@ -23,9 +23,11 @@ from authlib_core.functions.decorators import (
     mutation,
     query,
 )
+from authlib_core.functions.http_messages import Request, Response
+from authlib_core.functions.http_router import http_action, http_router
 from authlib_core.schema import define_schema, define_table
 from authlib_core.values import REMOVE, UNDEFINED, Int64, v
-from authlib_core.values.pagination import pagination_opts_validator
+from authlib_core.values.pagination import pagination_opts_validator, pagination_result_validator
 
 __all__ = [
     "ActionCtx",
@@ -34,6 +36,8 @@ __all__ = [
     "MutationCtx",
     "QueryCtx",
     "REMOVE",
+    "Request",
+    "Response",
     "UNDEFINED",
     "UserIdentity",
     "__version__",
@@ -42,11 +46,14 @@ __all__ = [
     "define_schema",
     "define_table",
     "get_auth_user_id",
+    "http_action",
+    "http_router",
     "internal_action",
     "internal_mutation",
     "internal_query",
     "mutation",
     "pagination_opts_validator",
+    "pagination_result_validator",
     "query",
     "v",
 ]

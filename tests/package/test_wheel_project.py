@@ -183,7 +183,7 @@ def test_sam_validates_and_builds_the_project(installed: Installed) -> None:
     started = time.perf_counter()
     _run([sam, "build"], installed.project, env=env, timeout=900)
     installed.timings["sam build"] = time.perf_counter() - started
-    for function in ("QueryFunction", "MutationFunction", "AuthFunction"):
+    for function in ("QueryFunction", "MutationFunction", "AuthFunction", "HttpActionFunction"):
         artifact = installed.project / ".aws-sam" / "build" / function
         assert (artifact / "functions" / "tasks.py").is_file()
         assert (artifact / "functions" / "schema.py").is_file()

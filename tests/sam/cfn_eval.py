@@ -188,8 +188,13 @@ class Deployment:
         return {**resource, "Properties": self.resolve(resource.get("Properties", {}))}
 
 
+#: The method of the API's ``$default`` route in :func:`api_routes` (it takes any method and path no route takes).
+DEFAULT_ROUTE = "$default"
+
+
 def api_routes(deployment: Deployment) -> list[tuple[str, re.Pattern[str], str]]:
-    """``(METHOD, path regex, function)`` for every route of the HTTP API's OpenAPI body."""
+    """``(METHOD, path regex, function)`` for every route of the HTTP API's OpenAPI body; the ``$default`` route
+    (SAM writes it as path ``$default``, method ``x-amazon-apigateway-any-method``) as ``(DEFAULT_ROUTE, .*, fn)``."""
     apis = [r for r in deployment.template["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
     assert len(apis) == 1, "one HTTP API"
     routes = []
@@ -200,5 +205,20 @@ def api_routes(deployment: Deployment) -> list[tuple[str, re.Pattern[str], str]]
         for method, operation in methods.items():
             uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
             (function,) = _FUNCTION_IN_URI.findall(uri)
+            if path == "$default":
+                assert method == "x-amazon-apigateway-any-method", method
+                routes.append((DEFAULT_ROUTE, re.compile(".*", re.DOTALL), function))
+                continue
             routes.append((method.upper(), re.compile(f"^{pattern}$"), function))
     return routes
+
+
+def route_function(routes: list[tuple[str, re.Pattern[str], str]], method: str, path: str) -> str | None:
+    """The function API Gateway invokes for ``method path``: the one matching route, else the ``$default`` route's
+    function, else None (API Gateway answers 404 itself)."""
+    explicit = [fn for m, rule, fn in routes if m == method and rule.match(path)]
+    assert len(explicit) <= 1, f"{method} {path} matches several routes: {explicit}"
+    if explicit:
+        return explicit[0]
+    default = [fn for m, _, fn in routes if m == DEFAULT_ROUTE]
+    return default[0] if default else None

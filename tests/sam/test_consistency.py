@@ -216,12 +216,23 @@ API_PATH_PARAM = re.compile(r"\{([^}]+)\}")
 
 
 def template_routes() -> list[tuple[str, str, str]]:
+    """The explicit routes; the $default route (an HttpApi event without Path and Method) is default_route()'s."""
     routes = []
     for name, function in FUNCTIONS.items():
         for event in function["Properties"].get("Events", {}).values():
-            if event["Type"] == "HttpApi":
+            if event["Type"] == "HttpApi" and "Path" in event["Properties"]:
                 routes.append((event["Properties"]["Method"].upper(), event["Properties"]["Path"], name))
     return routes
+
+
+def default_route() -> list[str]:
+    """The functions behind the API's $default route (SAM: an HttpApi event with neither Path nor Method)."""
+    return [
+        name
+        for name, function in FUNCTIONS.items()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "HttpApi" and "Path" not in event["Properties"] and "Method" not in event["Properties"]
+    ]
 
 
 def api_gateway_regex(path: str) -> re.Pattern[str]:
@@ -376,6 +387,13 @@ def test_query_function_refuses_other_kinds() -> None:
     assert environment("QueryFunction").get("AUTHLIB_ALLOWED_KINDS") == "query"
 
 
+def test_http_actions_take_the_default_route_and_serve_only_http_actions() -> None:
+    """HTTP actions answer at user-chosen paths: the $default route brings them every request no route takes."""
+    assert default_route() == ["HttpActionFunction"]
+    assert environment("HttpActionFunction").get("AUTHLIB_ALLOWED_KINDS") == "http"
+    assert all(path.startswith("/api/") for _, path, _ in template_routes()), "explicit routes are the API's"
+
+
 # --------------------------------------------------------------------------------------------- IAM
 
 
@@ -427,7 +445,7 @@ def test_mutation_function_can_commit_a_transaction() -> None:
         "dynamodb:DeleteItem",
         "dynamodb:ConditionCheckItem",
     }
-    for name in ("MutationFunction", "AuthFunction"):
+    for name in ("MutationFunction", "AuthFunction", "HttpActionFunction"):
         assert needed <= table_actions(name, table_for_role("documents")), name
 
 

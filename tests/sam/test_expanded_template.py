@@ -10,12 +10,12 @@ from typing import Any
 
 import pytest
 
-from tests.sam.cfn_eval import Deployment
+from tests.sam.cfn_eval import Deployment, api_routes, route_function
 from tests.sam.iam import RolePolicy
 
 pytestmark = pytest.mark.sam
 
-HTTP_FUNCTIONS = ("QueryFunction", "MutationFunction", "AuthFunction")
+HTTP_FUNCTIONS = ("QueryFunction", "MutationFunction", "AuthFunction", "HttpActionFunction")
 #: Not behind the API: the job runner (SQS) and the one-minute tick (EventBridge Scheduler); docs/scheduler.md.
 SCHEDULER_FUNCTIONS = ("SchedulerRunFunction", "SchedulerTickFunction")
 FUNCTIONS = HTTP_FUNCTIONS + SCHEDULER_FUNCTIONS
@@ -39,7 +39,8 @@ def test_the_http_api_has_a_cors_object_with_credentials(expanded: dict[str, Any
     assert isinstance(cors, dict), f"x-amazon-apigateway-cors must be an object, got {cors!r}"
     assert cors["allowOrigins"] == ["https://app.example.com", "https://admin.example.com"]
     assert cors["allowCredentials"] is True
-    assert set(cors["allowMethods"]) == {"GET", "POST", "OPTIONS"}
+    # GET/POST for the Convex API and /api/auth; PUT, PATCH and DELETE for HTTP actions (functions/http.py).
+    assert set(cors["allowMethods"]) == {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
     # What the official clients send: JSON bodies, bearer tokens, Convex's client header.
     assert {"content-type", "authorization", "convex-client"} <= {h.lower() for h in cors["allowHeaders"]}
     assert "*" not in cors["allowOrigins"]
@@ -54,6 +55,21 @@ def test_the_cors_origins_are_the_origins_the_code_trusts(expanded: dict[str, An
     for function in FUNCTIONS:
         env = deployment.resource(function)["Properties"]["Environment"]["Variables"]
         assert env["AUTHLIB_TRUSTED_ORIGINS"].split(",") == cors["x-amazon-apigateway-cors"]["allowOrigins"]
+
+
+def test_http_actions_get_every_request_no_api_route_takes(expanded: dict[str, Any]) -> None:
+    routes = api_routes(Deployment(expanded))
+    expected = {
+        ("POST", "/webhooks/github"): "HttpActionFunction",
+        ("GET", "/"): "HttpActionFunction",
+        ("DELETE", "/files/a"): "HttpActionFunction",
+        ("PUT", "/api/auth/sign-out"): "HttpActionFunction",  # it answers 404 (AUTHLIB_ALLOWED_KINDS=http)
+        ("POST", "/api/mutation"): "MutationFunction",  # explicit routes win over $default
+        ("POST", "/api/run/a/b:c"): "MutationFunction",
+        ("GET", "/api/query"): "QueryFunction",
+        ("POST", "/api/auth/sign-in/email"): "AuthFunction",
+    }
+    assert {key: route_function(routes, *key) for key in expected} == expected
 
 
 # ----------------------------------------------------------------------------------------- extension layer
@@ -244,7 +260,7 @@ def test_ses_parameters_reach_the_auth_function_and_its_grant_names_only_that_id
         "arn:aws:ses:eu-west-1:123456789012:identity/example.com",
         "arn:aws:ses:eu-west-1:123456789012:configuration-set/auth-mail",
     ]
-    for function in ("QueryFunction", "MutationFunction"):
+    for function in ("QueryFunction", "MutationFunction", "HttpActionFunction"):
         assert _mail_statements(deployment, function) == [], function
         assert "AUTHLIB_MAIL" not in deployment.resource(function)["Properties"]["Environment"]["Variables"]
 
@@ -295,6 +311,7 @@ def test_sqs_grants_are_scoped_to_the_job_queue_and_to_what_each_function_does(e
         "QueryFunction": set(),
         "MutationFunction": {"sqs:SendMessage"},
         "AuthFunction": {"sqs:SendMessage"},
+        "HttpActionFunction": {"sqs:SendMessage"},
         "SchedulerTickFunction": {"sqs:SendMessage"},
         "SchedulerRunFunction": {
             "sqs:SendMessage",
