@@ -14,4 +14,12 @@ export declare const api: {
 };
 
 export declare const internal: {
+  "onboarding": {
+    "recipient": FunctionReference<"query", "internal", { "userId": Id<"users"> }, any>;
+    "sendWelcome": FunctionReference<"action", "internal", { "userId": Id<"users"> }, any>;
+    "welcome": FunctionReference<"mutation", "internal", { "userId": Id<"users"> }, any>;
+  };
+  "webhooks": {
+    "addNote": FunctionReference<"mutation", "internal", { "eventId": string; "email": string; "text": string }, any>;
+  };
 };
