@@ -16,10 +16,12 @@ Example:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import contextvars
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -67,6 +69,43 @@ class ReadSet:
         """The tables whose index intervals were read (point reads are matched by id)."""
         return frozenset(interval[0] for interval in self.ranges)
 
+    def to_json(self) -> dict[str, Any]:
+        """A JSON form (keys in base64), for keeping a live query's read set outside the process.
+
+        Example:
+            >>> ReadSet.from_json(ReadSet(frozenset({"d1"}), (("t", "i", b"\\x01", b"\\x02"),)).to_json()).documents
+            frozenset({'d1'})
+        """
+        return {
+            "documents": sorted(self.documents),
+            "ranges": [[table, index, _b64(lower), _b64(upper)] for table, index, lower, upper in self.ranges],
+            "complete": self.complete,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> ReadSet:
+        """The read set of :meth:`to_json`'s output.
+
+        Raises:
+            ValueError: ``data`` is not such an output.
+        """
+        try:
+            return cls(
+                documents=frozenset(str(item) for item in data["documents"]),
+                ranges=tuple(
+                    (
+                        str(table),
+                        str(index),
+                        base64.b64decode(lower, validate=True),
+                        base64.b64decode(upper, validate=True),
+                    )
+                    for table, index, lower, upper in data["ranges"]
+                ),
+                complete=bool(data["complete"]),
+            )
+        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+            raise ValueError(f"not a stored read set: {exc}") from exc
+
     def union(self, other: ReadSet) -> ReadSet:
         """Both read sets as one."""
         return ReadSet(self.documents | other.documents, self.ranges + other.ranges, self.complete and other.complete)
@@ -97,6 +136,10 @@ def write_set(ops: Sequence[WriteOp]) -> WriteSet:
         keys = {name: (op.keys_before.get(name), op.keys_after.get(name)) for name in names}
         writes.append(Write(op.table, op.id, keys))
     return WriteSet(tuple(writes))
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 _collector: contextvars.ContextVar[list[ReadSet] | None] = contextvars.ContextVar("authlib_read_sets", default=None)
