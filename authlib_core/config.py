@@ -25,7 +25,7 @@ from authlib_core.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["ENV_VARS", "AuthSettings", "EngineName", "Settings", "is_loopback_url"]
+__all__ = ["ENV_VARS", "AuthSettings", "EngineName", "LiveSettings", "Settings", "is_loopback_url"]
 
 EngineName = Literal["sqlite", "dynamodb"]
 
@@ -36,6 +36,8 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_SQLITE_PATH": "SQLite database file (default '.authlib/dev.sqlite3')",
     "AUTHLIB_DOCUMENTS_TABLE": "DynamoDB table holding documents and index entries",
     "AUTHLIB_SESSIONS_TABLE": "DynamoDB table holding sessions and rate-limit records (TTL on 'expiresAt')",
+    "AUTHLIB_SYNC_TABLE": "DynamoDB table of live-query connections and subscriptions (AWS live queries)",
+    "AUTHLIB_HTTP_API_URL": "origin of the HTTP API; live queries on AWS name identities' issuer after it",
     "AUTHLIB_DYNAMODB_ENDPOINT_URL": "DynamoDB endpoint override (moto server, DynamoDB Local)",
     "AUTHLIB_SECRETS": "comma-separated server secrets; the first signs, all verify (rotation)",
     "AUTHLIB_TRUSTED_ORIGINS": "comma-separated origins allowed to send cookie-carrying state changes",
@@ -433,3 +435,41 @@ class AuthSettings:
             )
         if not self.cookie_prefix or any(c in self.cookie_prefix for c in ";,= \t"):
             raise ConfigError(f"AuthSettings.cookie_prefix {self.cookie_prefix!r} is not a valid cookie name part.")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LiveSettings:
+    """What live queries on AWS read besides :class:`Settings` (the sync and fan-out functions of template.yaml).
+
+    ``issuer`` is the origin identities are issued for, as over HTTP: ``AUTHLIB_BASE_URL``, else
+    ``AUTHLIB_HTTP_API_URL`` (the template sets it to the HTTP API's endpoint).
+
+    Example:
+        >>> LiveSettings.from_env({"AUTHLIB_SYNC_TABLE": "s-sync", "AUTHLIB_HTTP_API_URL": "https://x.example"}).issuer
+        'https://x.example'
+    """
+
+    sync_table: str
+    issuer: str
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> LiveSettings:
+        """Read the environment.
+
+        Raises:
+            ConfigError: ``AUTHLIB_SYNC_TABLE`` is not set, or the issuer is not an http(s) origin.
+        """
+        env = os.environ if environ is None else environ
+        table = env.get("AUTHLIB_SYNC_TABLE", "").strip()
+        if not table:
+            raise ConfigError(
+                "AUTHLIB_SYNC_TABLE is not set: live queries on AWS keep connections in the sync table "
+                "(template.yaml's SyncTable); set it to that table's name."
+            )
+        issuer = (env.get("AUTHLIB_BASE_URL") or env.get("AUTHLIB_HTTP_API_URL") or "").strip().rstrip("/")
+        if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", issuer):
+            raise ConfigError(
+                "Live queries need the HTTP API's origin (AUTHLIB_HTTP_API_URL or AUTHLIB_BASE_URL), got "
+                f"{issuer!r:.80}; give scheme and host only, for example https://abc123.execute-api.us-east-1.amazonaws.com"
+            )
+        return cls(table, issuer)

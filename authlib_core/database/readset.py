@@ -28,7 +28,16 @@ if TYPE_CHECKING:
 
     from authlib_core.database.interface import WriteOp
 
-__all__ = ["ReadSet", "Write", "WriteSet", "collect_read_set", "recording_reads", "write_set"]
+__all__ = [
+    "ReadSet",
+    "Write",
+    "WriteSet",
+    "collect_read_set",
+    "recording_reads",
+    "write_set",
+    "write_set_from_json",
+    "write_set_to_json",
+]
 
 #: ``(table, index, lower, upper)``: a half-open interval of encoded keys read by a scan.
 Interval = tuple[str, str, bytes, bytes]
@@ -54,6 +63,55 @@ class WriteSet:
     def tables(self) -> frozenset[str]:
         """The tables written."""
         return frozenset(write.table for write in self.writes)
+
+
+def write_set_to_json(writes: WriteSet) -> dict[str, Any]:
+    """A JSON form of a write set (keys in base64), for handing a commit to another process.
+
+    Example:
+        >>> ws = WriteSet((Write("notes", "n1", {"by_topic": (None, b"\\x10a\\x00")}),))
+        >>> write_set_from_json(write_set_to_json(ws)) == ws
+        True
+    """
+    return {
+        "everything": writes.everything,
+        "writes": [
+            [
+                write.table,
+                write.id,
+                {name: [None if key is None else _b64(key) for key in pair] for name, pair in write.keys.items()},
+            ]
+            for write in writes.writes
+        ],
+    }
+
+
+def write_set_from_json(data: Any) -> WriteSet:
+    """The write set of :func:`write_set_to_json`'s output.
+
+    Raises:
+        ValueError: ``data`` is not such an output.
+    """
+    try:
+        return WriteSet(
+            tuple(
+                Write(
+                    str(table),
+                    str(document),
+                    {
+                        str(name): (
+                            None if before is None else base64.b64decode(before, validate=True),
+                            None if after is None else base64.b64decode(after, validate=True),
+                        )
+                        for name, (before, after) in keys.items()
+                    },
+                )
+                for table, document, keys in data["writes"]
+            ),
+            everything=bool(data["everything"]),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as exc:
+        raise ValueError(f"not a stored write set: {exc}") from exc
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -47,7 +47,7 @@ from authlib_core.sync.timestamps import encode_ts
 from authlib_core.values.json_text import loads_strict
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from authlib_core.auth import Auth
     from authlib_core.sync.feed import ChangeFeed, Commit
@@ -219,6 +219,7 @@ class SyncSession:
         #: Set when commits are waiting for :meth:`refresh`.
         self.wake = wake or threading.Event()
         self._pending: list[Commit] = []
+        self._stale: set[int] = set()  # queries to run again whatever the commits (invalidate)
         self._outbox: list[str] = []  # responses of actions that finished on their own threads
         self._actions_inflight = 0
         self._pending_lock = threading.Lock()
@@ -254,6 +255,17 @@ class SyncSession:
     def query_count(self) -> int:
         """How many queries the client is subscribed to."""
         return len(self._queries)
+
+    def read_sets(self) -> dict[int, ReadSet | None]:
+        """Each subscribed query's read set from its last run (None: not run yet, or nothing recorded)."""
+        return {query_id: query.read_set for query_id, query in self._queries.items()}
+
+    def invalidate(self, query_ids: Iterable[int]) -> None:
+        """Run these queries again at the next :meth:`refresh` whatever the commits (a transport that registers
+        a query's reads somewhere after it ran re-runs it once they are registered)."""
+        with self._pending_lock:
+            self._stale.update(query_ids)
+        self.wake.set()
 
     @property
     def actions_inflight(self) -> int:
@@ -533,10 +545,11 @@ class SyncSession:
         return []
 
     # -- output ----------------------------------------------------------------------------------------
-    def _take_commits(self) -> list[Commit]:
+    def _take_commits(self) -> tuple[list[Commit], set[int]]:
         with self._pending_lock:
             commits, self._pending = self._pending, []
-        return commits
+            stale, self._stale = self._stale, set()
+        return commits, stale
 
     def _advance(self, *, force: bool, run: list[int] | None = None, removed: list[int] | None = None) -> list[str]:
         """Bring the client to the feed's current position: re-run what commits touched, then one Transition.
@@ -544,10 +557,10 @@ class SyncSession:
         ``force``: send a Transition even when no result changed (versions moved, or a mutation awaits one).
         """
         ts = self._feed.position()  # read first: every commit up to ts is delivered and visible to what runs next
-        commits = self._take_commits()
+        commits, stale = self._take_commits()
         if commits and self._token is not None and self._backend.authenticate(self._token) is None:
             return self._session_ended()
-        rerun = set(run or ())
+        rerun = set(run or ()) | (stale & set(self._queries))
         if commits and self._token is None and self._ambient is not None:
             ambient = self._ambient() or NoAuth()
             if ambient != self._auth:  # the handshake's session ended (or changed): every query runs as the new caller

@@ -98,6 +98,13 @@ class Deployment:
             return f"{prefix}:lambda:{self.region}:{self.account}:function:{name}"
         if (kind, attribute) == ("AWS::IAM::Role", "Arn"):
             return f"{prefix}:iam::{self.account}:role/{name}"
+        if (kind, attribute) == ("AWS::DynamoDB::Table", "StreamArn"):
+            return f"{prefix}:dynamodb:{self.region}:{self.account}:table/{name}/stream/2026-01-01T00:00:00.000"
+        if (kind, attribute) == ("AWS::ApiGatewayV2::Api", "ApiEndpoint"):
+            suffix = self.ref("AWS::URLSuffix")
+            return f"https://{logical_id.lower()}.execute-api.{self.region}.{suffix}"
+        if (kind, attribute) == ("AWS::SQS::Queue", "Arn"):
+            return f"{prefix}:sqs:{self.region}:{self.account}:{name}"
         raise UnsupportedIntrinsic(f"Fn::GetAtt {logical_id}.{attribute} ({kind})")
 
     def ref(self, name: str) -> Any:
@@ -183,7 +190,11 @@ class Deployment:
 
 def api_routes(deployment: Deployment) -> list[tuple[str, re.Pattern[str], str]]:
     """``(METHOD, path regex, function)`` for every route of the HTTP API's OpenAPI body."""
-    apis = [r for r in deployment.template["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
+    apis = [
+        r
+        for r in deployment.template["Resources"].values()
+        if r["Type"] == "AWS::ApiGatewayV2::Api" and r["Properties"].get("ProtocolType") != "WEBSOCKET"
+    ]
     assert len(apis) == 1, "one HTTP API"
     routes = []
     for path, methods in apis[0]["Properties"]["Body"]["paths"].items():

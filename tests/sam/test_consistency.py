@@ -34,6 +34,16 @@ if TYPE_CHECKING:
 
 TEMPLATE = load_template()
 FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
+#: The functions behind the HTTP API (one handler module); the live-query functions have their own entry points.
+HTTP_FUNCTIONS = {
+    name: function
+    for name, function in FUNCTIONS.items()
+    if any(event["Type"] == "HttpApi" for event in function["Properties"].get("Events", {}).values())
+}
+LIVE_FUNCTIONS = {"SyncFunction": "sync_handler", "FanoutFunction": "fanout_handler"}
+LIVE_HANDLER_MODULE = "authlib_core.live.handlers"
+#: Live-query connections (authlib_core/live/store.py describes it; not an engine table).
+SYNC_TABLE = "SyncTable"
 TABLES_IN_TEMPLATE = resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")
 GLOBAL_FN: dict[str, Any] = TEMPLATE.get("Globals", {}).get("Function", {})
 
@@ -169,8 +179,9 @@ print(json.dumps({{"callable": callable(fn), "routes": routes}}))
 @pytest.fixture(scope="module")
 def handler_info(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     needs(HANDLER_MODULE_FILE, "http")
-    handlers = {function_prop(name, "Handler") for name in FUNCTIONS}
-    assert len(handlers) == 1, f"one handler module for every function, got {handlers}"
+    assert set(FUNCTIONS) == set(HTTP_FUNCTIONS) | set(LIVE_FUNCTIONS), "a function that is neither HTTP nor live"
+    handlers = {function_prop(name, "Handler") for name in HTTP_FUNCTIONS}
+    assert len(handlers) == 1, f"one handler module for every HTTP function, got {handlers}"
     module, _, attribute = handlers.pop().rpartition(".")
     return introspect_handler(module, attribute, tmp_path_factory.mktemp("handler"))
 
@@ -187,9 +198,15 @@ def test_handler_path_resolves_to_a_callable(handler_info: dict[str, Any]) -> No
 
 
 def test_handler_module_file_matches_handler_path() -> None:
-    for name in FUNCTIONS:
+    for name in HTTP_FUNCTIONS:
         module = function_prop(name, "Handler").rpartition(".")[0]
         assert module.replace(".", "/") + ".py" == HANDLER_MODULE_FILE.relative_to(ROOT).as_posix(), name
+
+
+def test_live_handlers_resolve_to_callables(tmp_path: Path) -> None:
+    for name, attribute in LIVE_FUNCTIONS.items():
+        assert function_prop(name, "Handler") == f"{LIVE_HANDLER_MODULE}.{attribute}", name
+        assert introspect_handler(LIVE_HANDLER_MODULE, attribute, tmp_path)["callable"], name
 
 
 # -------------------------------------------------------------------------------------------- routes
@@ -294,14 +311,32 @@ def test_tables_equal_the_engine_description() -> None:
         assert "GlobalSecondaryIndexes" not in props or props["GlobalSecondaryIndexes"] == getattr(
             description, "global_secondary_indexes", None
         ), logical
-    assert seen == set(TABLES_IN_TEMPLATE), (
-        f"tables in template.yaml the code does not know: {set(TABLES_IN_TEMPLATE) - seen}"
+    assert seen | {SYNC_TABLE} == set(TABLES_IN_TEMPLATE), (
+        f"tables in template.yaml the code does not know: {set(TABLES_IN_TEMPLATE) - seen - {SYNC_TABLE}}"
     )
+
+
+def test_the_sync_table_equals_the_store_description() -> None:
+    from authlib_core.live.store import SYNC
+
+    props = TABLES_IN_TEMPLATE[SYNC_TABLE]["Properties"]
+    assert props["KeySchema"] == SYNC.key_schema
+    assert sorted(props["AttributeDefinitions"], key=str) == sorted(SYNC.attribute_definitions, key=str)
+    assert props["BillingMode"] == SYNC.billing_mode
+    assert props["TimeToLiveSpecification"] == {"AttributeName": SYNC.ttl_attribute, "Enabled": True}
+    for name in LIVE_FUNCTIONS:
+        assert ref_name(environment(name)["AUTHLIB_SYNC_TABLE"]) == SYNC_TABLE, name
 
 
 def test_tables_are_protected_and_encrypted() -> None:
     for name, table in TABLES_IN_TEMPLATE.items():
         props = table["Properties"]
+        if name == SYNC_TABLE:
+            # Connections live two hours at most: nothing to keep on delete, nothing to restore.
+            assert table.get("DeletionPolicy") == "Delete", name
+            assert "PointInTimeRecoverySpecification" not in props, name
+            assert props["SSESpecification"] == {"SSEEnabled": False}, name
+            continue
         # Kept on delete and on updates, removed when the operation that created it rolls back (a first deploy
         # that fails can be retried; with Retain the kept table would make every retry fail "already exists").
         assert table.get("DeletionPolicy") == "RetainExceptOnCreate", name

@@ -1,0 +1,253 @@
+"""One connection's work on AWS: restore its :class:`~authlib_core.sync.SyncSession`, feed it the inbox, post what
+it answers in order, save it. Whoever holds the connection's lease does this (:mod:`authlib_core.live.store`).
+
+Order per connection: only the lease holder posts, one message after the other, and a holder starts from the state
+its predecessor saved; so the client sees every ``Transition`` starting at the last ``endVersion`` it got, and a
+mutation's ``MutationResponse`` right before the ``Transition`` that includes its commit (the protocol emits them
+together; see :class:`~authlib_core.sync.SyncSession`).
+
+Watches before results: a query's new watch keys are registered *before* the result that needed them is saved, and
+the queries that gained keys run once more after the registration. A commit after the registration finds the
+connection through the index; a commit before it is seen by that second run. So no commit is missed.
+
+Example:
+    >>> worker = ConnectionWorker(store, backend, poster, LambdaFeed())            # doctest: +SKIP
+    >>> worker.handle("Abc=", [message_entry('{"type":"Connect",...}')], deadline_ms)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import uuid
+from typing import TYPE_CHECKING, Any, Final, Protocol
+
+from authlib_core.database.readset import WriteSet, write_set_from_json, write_set_to_json
+from authlib_core.live.store import StoredMutationLog
+from authlib_core.live.watch import read_keys
+from authlib_core.sync.feed import Commit
+from authlib_core.sync.protocol import SyncLimits, SyncSession
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Sequence
+
+    from authlib_core.live.store import SyncStore
+    from authlib_core.sync.ports import SyncBackend
+
+__all__ = [
+    "AWS_LIMITS",
+    "ConnectionGone",
+    "ConnectionWorker",
+    "LambdaFeed",
+    "Poster",
+    "commit_entry",
+    "message_entry",
+]
+
+logger = logging.getLogger("authlib_core.live")
+
+#: API Gateway limits: 128 KB per WebSocket message (both ways), hence chunks of 120,000 bytes; a connection's state
+#: lives in one 400 KB DynamoDB item, hence fewer queries per connection than on the dev server.
+AWS_LIMITS: Final = SyncLimits(max_queries=100, max_message_bytes=128 * 1024, chunk_bytes=120_000)
+#: Largest state a connection may keep (DynamoDB's item limit is 400 KB; the inbox and keys need the rest).
+MAX_STATE_BYTES: Final = 300_000
+#: A commit entry larger than this is stored as "re-run everything" instead.
+MAX_COMMIT_ENTRY_BYTES: Final = 32_000
+#: Extra lease time beyond the holder's remaining Lambda time.
+LEASE_MARGIN_MS: Final = 5_000
+#: The sync function's wait for a connection's lease: first pause and longest pause, in seconds.
+_FIRST_WAIT_S: Final = 0.02
+_MAX_WAIT_S: Final = 0.2
+#: Rounds of "register new watch keys, run the queries that gained them again".
+_WATCH_ROUNDS: Final = 3
+
+
+class ConnectionGone(Exception):
+    """The client is no longer connected (API Gateway answered 410 Gone)."""
+
+
+class Poster(Protocol):
+    """The API Gateway Management API, as far as delivery needs it."""
+
+    def post(self, endpoint: str, connection_id: str, data: str) -> None:
+        """``PostToConnection``; raises :class:`ConnectionGone` on 410."""
+        ...
+
+    def close(self, endpoint: str, connection_id: str) -> None:
+        """``DeleteConnection`` (a connection gone already is not an error)."""
+        ...
+
+
+class LambdaFeed:
+    """The change feed inside one Lambda invocation: the protocol's timestamps are wall-clock nanoseconds, so they
+    grow across the Lambdas serving one connection (each connection also keeps the largest sent, never going back).
+    Commits of this process (a mutation the sync Lambda runs) reach the sessions subscribed here at once; commits
+    of others arrive through the stream (the fan-out)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ts = 0
+        self._subscribers: dict[int, Callable[[Commit], None]] = {}
+        self._next = 0
+
+    def position(self) -> int:
+        with self._lock:
+            self._ts = max(self._ts + 1, time.time_ns())
+            return self._ts
+
+    def publish(self, writes: WriteSet) -> int:
+        commit = Commit(self.position(), writes)
+        with self._lock:
+            subscribers = list(self._subscribers.values())
+        for callback in subscribers:
+            callback(commit)
+        return commit.ts
+
+    def subscribe(self, callback: Callable[[Commit], None]) -> Callable[[], None]:
+        with self._lock:
+            self._next += 1
+            key = self._next
+            self._subscribers[key] = callback
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._subscribers.pop(key, None)
+
+        return unsubscribe
+
+
+def message_entry(text: str) -> str:
+    """An inbox entry for a client message."""
+    return json.dumps({"kind": "message", "text": text}, separators=(",", ":"))
+
+
+def commit_entry(writes: WriteSet) -> str:
+    """An inbox entry for a commit seen on the stream (too large a write set becomes "re-run everything")."""
+    text = json.dumps({"kind": "commit", "writes": write_set_to_json(writes)}, separators=(",", ":"))
+    if len(text) > MAX_COMMIT_ENTRY_BYTES:
+        text = json.dumps({"kind": "commit", "writes": write_set_to_json(WriteSet((), everything=True))})
+    return text
+
+
+class ConnectionWorker:
+    """Handles connections' work (see the module docstring); one per Lambda execution environment."""
+
+    def __init__(
+        self,
+        store: SyncStore,
+        backend: SyncBackend,
+        poster: Poster,
+        feed: LambdaFeed,
+        *,
+        handles_messages: bool,
+        limits: SyncLimits = AWS_LIMITS,
+    ) -> None:
+        #: True in the sync function (client messages may run mutations); the fan-out handles commits only, so
+        #: its role needs no write access to documents: it stops at the first client message and lets go.
+        self.handles_messages = handles_messages
+        self.store = store
+        self.backend = backend
+        self.poster = poster
+        self.feed = feed
+        self.limits = limits
+        self.mutations = StoredMutationLog(store)
+
+    def handle(self, connection_id: str, entries: Sequence[str], remaining_ms: Callable[[], int]) -> None:
+        """Append ``entries`` to the connection's inbox, then drain it while holding the connection's lease.
+
+        The fan-out gives up when another Lambda holds the lease (the holder sees the appended commit). The sync
+        function waits for the lease instead: a fan-out holder leaves client messages to it.
+        """
+        if entries and not self.store.append(connection_id, entries):
+            return  # gone: $disconnect ran, or the connection expired
+        holder = uuid.uuid4().hex
+        wait = _FIRST_WAIT_S
+        while remaining_ms() > LEASE_MARGIN_MS:
+            item = self.store.acquire(connection_id, holder, int(time.time() * 1000) + remaining_ms() + LEASE_MARGIN_MS)
+            if item is None:
+                if not self.handles_messages:
+                    return  # another Lambda holds the lease; it sees this commit before it lets go
+                time.sleep(wait)
+                wait = min(wait * 2, _MAX_WAIT_S)
+                continue
+            if not self._drain(connection_id, holder, item, remaining_ms):
+                return  # the connection ended
+            if self.store.release(connection_id, holder, leave_messages=not self.handles_messages):
+                return
+        logger.warning("connection %s: work left in the inbox at the end of this invocation's time", connection_id)
+
+    def _drain(self, connection_id: str, holder: str, item: dict[str, Any], remaining_ms: Callable[[], int]) -> bool:
+        """Handle every inbox entry of ``item``; False when the connection ended (and was removed)."""
+        endpoint = str(item["endpoint"]["S"])
+        watches: set[str] = set(json.loads(item["watches"]["S"])) if "watches" in item else set()
+        inbox = [json.loads(entry["S"]) for entry in (item.get("inbox") or {}).get("L", [])]
+        client_version = item.get("clientVersion", {}).get("S")
+        session = SyncSession.restore(
+            self.backend,
+            self.feed,
+            json.loads(item["state"]["S"]),
+            limits=self.limits,
+            client_version=client_version,
+            mutations=self.mutations,
+        )
+        out: list[str] = []
+        try:
+            consumed = 0
+            for entry in inbox:
+                if entry.get("kind") == "message":
+                    if not self.handles_messages:
+                        break  # the sync function that appended it waits for the lease
+                    out += session.receive(str(entry["text"]))
+                else:
+                    session.on_commit(Commit(self.feed.position(), write_set_from_json(entry["writes"])))
+                consumed += 1
+            out += session.refresh()
+            while session.actions_inflight and remaining_ms() > LEASE_MARGIN_MS:
+                session.wake.wait(0.05)
+                out += session.refresh()
+            for _ in range(_WATCH_ROUNDS):
+                if session.closed:
+                    break
+                wanted = {query_id: read_keys(reads) for query_id, reads in session.read_sets().items()}
+                added = set().union(*wanted.values()) - watches
+                if not added:
+                    break
+                self.store.add_watches(connection_id, added)
+                watches |= added
+                session.invalidate(query_id for query_id, keys in wanted.items() if keys & added)
+                out += session.refresh()
+            state = session.snapshot()
+        finally:
+            session.close()
+        try:
+            for text in out:
+                self.poster.post(endpoint, connection_id, text)
+        except ConnectionGone:
+            self.store.delete(connection_id, watches)
+            return False
+        if state["closed"]:
+            self.poster.close(endpoint, connection_id)
+            self.store.delete(connection_id, watches)
+            return False
+        text = json.dumps(state, separators=(",", ":"))
+        if len(text.encode("utf-8")) > MAX_STATE_BYTES:
+            self.poster.post(endpoint, connection_id, _too_large(len(text)))
+            self.poster.close(endpoint, connection_id)
+            self.store.delete(connection_id, watches)
+            return False
+        needed = set().union(*(read_keys(reads) for reads in session.read_sets().values()))
+        self.store.save(connection_id, holder, state=state, consumed=consumed, watches=watches & needed)
+        self.store.remove_watches(connection_id, watches - needed)
+        return True
+
+
+def _too_large(size: int) -> str:
+    return json.dumps(
+        {
+            "type": "FatalError",
+            "error": f"TooManyQueries: this connection's subscriptions need {size} bytes of state; a connection on "
+            f"AWS keeps at most {MAX_STATE_BYTES} (one DynamoDB item). Subscribe to fewer or smaller queries.",
+        }
+    )

@@ -1,0 +1,217 @@
+"""The Lambda entry points of live queries on AWS (``template.yaml``: ``SyncFunction``, ``FanoutFunction``).
+
+* :func:`sync_handler` — the WebSocket API's ``$connect`` (checks the page's ``Origin``, stores the connection),
+  ``$default`` (a client message: appended to the connection's inbox and handled in order) and ``$disconnect``.
+* :func:`fanout_handler` — the documents table's DynamoDB stream: the batch's changes become one write set, the
+  subscription index names the connections that may have read them, and each of those re-runs what the commit
+  touched and gets a ``Transition`` if a result changed.
+
+Answers reach the client through the API Gateway Management API (``PostToConnection``), never as route responses,
+so that one Lambda at a time speaks to a connection (docs/realtime.md, "On AWS").
+
+Environment: ``AUTHLIB_SYNC_TABLE`` (the sync table), plus what the HTTP handler reads (documents and sessions
+tables, functions, trusted origins). ``AUTHLIB_BASE_URL`` or ``AUTHLIB_HTTP_API_URL`` is the issuer of identities,
+as the HTTP API's origin is over HTTP.
+
+Example (what API Gateway sends)::
+
+    >>> connect = {"requestContext": {"routeKey": "$connect", "connectionId": "Abc=", ...}}  # doctest: +SKIP
+    >>> sync_handler(connect, context)                                                       # doctest: +SKIP
+    {'statusCode': 200}
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from typing import TYPE_CHECKING, Any, Final
+
+from authlib_core.config import LiveSettings, Settings
+from authlib_core.http.lambda_handler import LazyRuntime
+from authlib_core.http.sync_backend import RuntimeSyncBackend
+from authlib_core.live.delivery import (
+    AWS_LIMITS,
+    ConnectionGone,
+    ConnectionWorker,
+    LambdaFeed,
+    commit_entry,
+    message_entry,
+)
+from authlib_core.live.store import SyncStore
+from authlib_core.live.stream import write_set_of_records
+from authlib_core.live.watch import write_keys
+from authlib_core.sync.protocol import SyncSession
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from authlib_core.runtime import Runtime
+
+__all__ = ["ManagementApiPoster", "fanout_handler", "sync_handler"]
+
+logger = logging.getLogger("authlib_core.live")
+
+#: Connections handled at once by one fan-out invocation (each is a few DynamoDB calls and query runs).
+FANOUT_PARALLELISM: Final = 8
+
+
+class ManagementApiPoster:
+    """``PostToConnection``/``DeleteConnection`` through botocore, one client per endpoint (cached)."""
+
+    def __init__(self) -> None:
+        self._clients: dict[str, Any] = {}
+        self._lock = threading.Lock()
+
+    def _client(self, endpoint: str) -> Any:
+        with self._lock:
+            client = self._clients.get(endpoint)
+            if client is None:
+                import botocore.session
+                from botocore.config import Config
+
+                client = botocore.session.Session().create_client(
+                    "apigatewaymanagementapi",
+                    endpoint_url=endpoint,
+                    config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5),
+                )
+                self._clients[endpoint] = client
+            return client
+
+    def post(self, endpoint: str, connection_id: str, data: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client(endpoint).post_to_connection(ConnectionId=connection_id, Data=data.encode("utf-8"))
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "GoneException":
+                raise ConnectionGone(connection_id) from error
+            raise
+
+    def close(self, endpoint: str, connection_id: str) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            self._client(endpoint).delete_connection(ConnectionId=connection_id)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "GoneException":
+                raise
+
+
+class _Live:
+    """What one Lambda execution environment builds once: runtime, store, worker."""
+
+    def __init__(self, *, handles_messages: bool, poster: Any = None) -> None:
+        self.handles_messages = handles_messages
+        self.runtime = LazyRuntime(_build_runtime)
+        self.feed = LambdaFeed()
+        self._poster = poster
+        self._worker: ConnectionWorker | None = None
+        self._lock = threading.Lock()
+
+    def worker(self) -> ConnectionWorker:
+        with self._lock:
+            if self._worker is None:
+                from authlib_core.database.engines.dynamodb import create_client
+                from authlib_core.http.app import _default_logger
+
+                live = LiveSettings.from_env()
+                settings = Settings.from_env()
+                runtime = self.runtime()
+                runtime.database.commit_listeners.append(self.feed.publish)
+                backend = RuntimeSyncBackend(self.runtime, _default_logger(), live.issuer)
+                client = create_client(endpoint_url=settings.dynamodb_endpoint_url, region=settings.region)
+                store = SyncStore(client, live.sync_table)
+                self._worker = ConnectionWorker(
+                    store,
+                    backend,
+                    self._poster or ManagementApiPoster(),
+                    self.feed,
+                    handles_messages=self.handles_messages,
+                )
+            return self._worker
+
+
+def _build_runtime() -> Runtime:
+    from authlib_core.runtime import build_runtime
+
+    return build_runtime(Settings.from_env())
+
+
+_sync: _Live | None = None
+_fanout: _Live | None = None
+
+
+def _environment(*, sync: bool) -> _Live:
+    """What this execution environment built (one per Lambda function: sync or fan-out)."""
+    global _sync, _fanout  # one per Lambda execution environment, by design
+    if sync:
+        if _sync is None:
+            _sync = _Live(handles_messages=True)
+        return _sync
+    if _fanout is None:
+        _fanout = _Live(handles_messages=False)
+    return _fanout
+
+
+def _remaining(context: Any) -> Callable[[], int]:
+    method = getattr(context, "get_remaining_time_in_millis", None)
+    if callable(method):
+        return lambda: int(method())
+    return lambda: 30_000
+
+
+def _origin_allowed(headers: Mapping[str, str], trusted: tuple[str, ...]) -> bool:
+    origin = next((value for name, value in headers.items() if name.lower() == "origin"), None)
+    return origin is None or origin.rstrip("/") in {entry.rstrip("/") for entry in trusted}
+
+
+def sync_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    """``$connect``, ``$default`` and ``$disconnect`` of the WebSocket API."""
+    live = _environment(sync=True)
+    request = event.get("requestContext") or {}
+    route, connection_id = request.get("routeKey"), str(request.get("connectionId") or "")
+    if not connection_id:
+        return {"statusCode": 400, "body": "no connectionId in the event"}
+    worker = live.worker()
+    if route == "$connect":
+        if not _origin_allowed(event.get("headers") or {}, Settings.from_env().trusted_origins):
+            return {"statusCode": 403, "body": "ForbiddenOrigin: this page's origin is not in AUTHLIB_TRUSTED_ORIGINS"}
+        query = event.get("queryStringParameters") or {}
+        version = query.get("clientVersion")
+        session = SyncSession(worker.backend, live.feed, limits=AWS_LIMITS)
+        state = session.snapshot()
+        session.close()
+        endpoint = f"https://{request.get('domainName')}/{request.get('stage')}"
+        worker.store.create(
+            connection_id,
+            endpoint=endpoint,
+            client_version=version if isinstance(version, str) and len(version) <= 40 else None,
+            state=state,
+        )
+        return {"statusCode": 200}
+    if route == "$disconnect":
+        worker.store.forget(connection_id)
+        return {"statusCode": 200}
+    body = event.get("body") or ""
+    text = base64.b64decode(body).decode("utf-8", "replace") if event.get("isBase64Encoded") else str(body)
+    worker.handle(connection_id, [message_entry(text)], _remaining(context))
+    return {"statusCode": 200}
+
+
+def fanout_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    """A batch of the documents table's stream records: re-run the live queries it may change, post transitions."""
+    worker = _environment(sync=False).worker()
+    writes = write_set_of_records(event.get("Records") or [])
+    if not writes.writes:
+        return {"connections": 0}
+    connections: set[str] = set()
+    for key in sorted(write_keys(writes)):
+        connections |= worker.store.watchers(key)
+    entry = commit_entry(writes)
+    remaining = _remaining(context)
+    with ThreadPoolExecutor(FANOUT_PARALLELISM) as pool:
+        # a failure fails the batch: Lambda retries it (bisecting), and a re-delivered commit posts nothing twice
+        list(pool.map(lambda connection: worker.handle(connection, [entry], remaining), sorted(connections)))
+    return {"connections": len(connections)}
