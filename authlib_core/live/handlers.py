@@ -49,7 +49,7 @@ if TYPE_CHECKING:
 
     from authlib_core.runtime import Runtime
 
-__all__ = ["ManagementApiPoster", "fanout_handler", "sync_handler"]
+__all__ = ["LiveEnvironment", "ManagementApiPoster", "fanout_handler", "sync_handler"]
 
 logger = logging.getLogger("authlib_core.live")
 
@@ -60,9 +60,11 @@ FANOUT_PARALLELISM: Final = 8
 class ManagementApiPoster:
     """``PostToConnection``/``DeleteConnection`` through botocore, one client per endpoint (cached)."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_client: Callable[[Any], None] | None = None) -> None:
         self._clients: dict[str, Any] = {}
         self._lock = threading.Lock()
+        #: Called with each client made (to register botocore event handlers on it).
+        self._on_client = on_client
 
     def _client(self, endpoint: str) -> Any:
         with self._lock:
@@ -76,6 +78,8 @@ class ManagementApiPoster:
                     endpoint_url=endpoint,
                     config=Config(retries={"mode": "standard", "max_attempts": 3}, connect_timeout=2, read_timeout=5),
                 )
+                if self._on_client is not None:
+                    self._on_client(client)
                 self._clients[endpoint] = client
             return client
 
@@ -99,7 +103,7 @@ class ManagementApiPoster:
                 raise
 
 
-class _Live:
+class LiveEnvironment:
     """What one Lambda execution environment builds once: runtime, store, worker."""
 
     def __init__(self, *, handles_messages: bool, poster: Any = None) -> None:
@@ -139,19 +143,19 @@ def _build_runtime() -> Runtime:
     return build_runtime(Settings.from_env())
 
 
-_sync: _Live | None = None
-_fanout: _Live | None = None
+_sync: LiveEnvironment | None = None
+_fanout: LiveEnvironment | None = None
 
 
-def _environment(*, sync: bool) -> _Live:
+def _environment(*, sync: bool) -> LiveEnvironment:
     """What this execution environment built (one per Lambda function: sync or fan-out)."""
     global _sync, _fanout  # one per Lambda execution environment, by design
     if sync:
         if _sync is None:
-            _sync = _Live(handles_messages=True)
+            _sync = LiveEnvironment(handles_messages=True)
         return _sync
     if _fanout is None:
-        _fanout = _Live(handles_messages=False)
+        _fanout = LiveEnvironment(handles_messages=False)
     return _fanout
 
 
