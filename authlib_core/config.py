@@ -451,6 +451,8 @@ class LiveSettings:
 
     sync_table: str
     issuer: str
+    region: str | None = None
+    dynamodb_endpoint_url: str | None = None
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> LiveSettings:
@@ -472,4 +474,9 @@ class LiveSettings:
                 "Live queries need the HTTP API's origin (AUTHLIB_HTTP_API_URL or AUTHLIB_BASE_URL), got "
                 f"{issuer!r:.80}; give scheme and host only, for example https://abc123.execute-api.us-east-1.amazonaws.com"
             )
-        return cls(table, issuer)
+        return cls(
+            table,
+            issuer,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+            dynamodb_endpoint_url=env.get("AUTHLIB_DYNAMODB_ENDPOINT_URL") or None,
+        )

@@ -2,6 +2,8 @@
 
 * :func:`sync_handler` — the WebSocket API's ``$connect`` (checks the page's ``Origin``, stores the connection),
   ``$default`` (a client message: appended to the connection's inbox and handled in order) and ``$disconnect``.
+* :func:`keepalive_handler` — every minute: ``Ping`` to every open connection twice (Convex clients reconnect after
+  60 s without a message).
 * :func:`fanout_handler` — the documents table's DynamoDB stream: the batch's changes become one write set, the
   subscription index names the connections that may have read them, and each of those re-runs what the commit
   touched and gets a ``Transition`` if a result changed.
@@ -25,6 +27,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Final
 
@@ -39,7 +42,7 @@ from authlib_core.live.delivery import (
     commit_entry,
     message_entry,
 )
-from authlib_core.live.store import SyncStore
+from authlib_core.live.store import KEEPALIVE_SHARDS, SyncStore
 from authlib_core.live.stream import write_set_of_records
 from authlib_core.live.watch import write_keys
 from authlib_core.sync.protocol import SyncSession
@@ -49,7 +52,7 @@ if TYPE_CHECKING:
 
     from authlib_core.runtime import Runtime
 
-__all__ = ["LiveEnvironment", "ManagementApiPoster", "fanout_handler", "sync_handler"]
+__all__ = ["LiveEnvironment", "ManagementApiPoster", "fanout_handler", "keepalive_handler", "sync_handler"]
 
 logger = logging.getLogger("authlib_core.live")
 
@@ -104,35 +107,41 @@ class ManagementApiPoster:
 
 
 class LiveEnvironment:
-    """What one Lambda execution environment builds once: runtime, store, worker."""
+    """What one Lambda execution environment builds once: the sync store and poster (cheap), and for the sync and
+    fan-out functions the runtime and the worker (loads the functions)."""
 
     def __init__(self, *, handles_messages: bool, poster: Any = None) -> None:
         self.handles_messages = handles_messages
         self.runtime = LazyRuntime(_build_runtime)
         self.feed = LambdaFeed()
-        self._poster = poster
+        self.poster: Any = poster or ManagementApiPoster()
+        self._store: SyncStore | None = None
         self._worker: ConnectionWorker | None = None
         self._lock = threading.Lock()
 
+    def store(self) -> SyncStore:
+        """The sync table's store (no runtime needed: the keep-alive function uses only this and the poster)."""
+        with self._lock:
+            if self._store is None:
+                from authlib_core.database.engines.dynamodb import create_client
+
+                live = LiveSettings.from_env()  # not Settings: the keep-alive function has no server secret
+                client = create_client(endpoint_url=live.dynamodb_endpoint_url, region=live.region)
+                self._store = SyncStore(client, live.sync_table)
+            return self._store
+
     def worker(self) -> ConnectionWorker:
+        """The connection worker over the runtime (built on first use)."""
+        store = self.store()
         with self._lock:
             if self._worker is None:
-                from authlib_core.database.engines.dynamodb import create_client
                 from authlib_core.http.app import _default_logger
 
-                live = LiveSettings.from_env()
-                settings = Settings.from_env()
                 runtime = self.runtime()
                 runtime.database.commit_listeners.append(self.feed.publish)
-                backend = RuntimeSyncBackend(self.runtime, _default_logger(), live.issuer)
-                client = create_client(endpoint_url=settings.dynamodb_endpoint_url, region=settings.region)
-                store = SyncStore(client, live.sync_table)
+                backend = RuntimeSyncBackend(self.runtime, _default_logger(), LiveSettings.from_env().issuer)
                 self._worker = ConnectionWorker(
-                    store,
-                    backend,
-                    self._poster or ManagementApiPoster(),
-                    self.feed,
-                    handles_messages=self.handles_messages,
+                    store, backend, self.poster, self.feed, handles_messages=self.handles_messages
                 )
             return self._worker
 
@@ -148,7 +157,8 @@ _fanout: LiveEnvironment | None = None
 
 
 def _environment(*, sync: bool) -> LiveEnvironment:
-    """What this execution environment built (one per Lambda function: sync or fan-out)."""
+    """What this execution environment built (a Lambda function runs one of the handlers: sync, or fan-out and
+    keep-alive, which never handle client messages)."""
     global _sync, _fanout  # one per Lambda execution environment, by design
     if sync:
         if _sync is None:
@@ -219,3 +229,43 @@ def fanout_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         # a failure fails the batch: Lambda retries it (bisecting), and a re-delivered commit posts nothing twice
         list(pool.map(lambda connection: worker.handle(connection, [entry], remaining), sorted(connections)))
     return {"connections": len(connections)}
+
+
+#: Seconds between the keep-alive rounds of one invocation (the schedule runs every minute; Convex clients
+#: reconnect after 60 s without a message, so every connection gets a Ping at least every 30 s).
+KEEPALIVE_EVERY_S: Final = 30
+PING: Final = '{"type":"Ping"}'
+
+
+def keepalive_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+    """Every minute (EventBridge schedule): ``Ping`` every open connection now and 30 s later.
+
+    Pings are outside the protocol's version chain, so they need no lease. A connection that is gone (410) is
+    removed. With no connection open, the invocation ends at once (nothing to wait for).
+    """
+    live = _environment(sync=False)
+    store, poster = live.store(), live.poster
+    remaining = _remaining(context)
+    rounds = pinged = removed = 0
+    started = time.monotonic()
+
+    def ping(pair: tuple[str, str]) -> bool:
+        connection_id, endpoint = pair
+        try:
+            poster.post(endpoint, connection_id, PING)
+        except ConnectionGone:
+            store.forget(connection_id)
+            return False
+        return True
+
+    while True:
+        with ThreadPoolExecutor(FANOUT_PARALLELISM) as pool:
+            targets = [pair for pairs in pool.map(store.keepalive, range(KEEPALIVE_SHARDS)) for pair in pairs]
+            outcomes = list(pool.map(ping, targets))
+        rounds += 1
+        pinged += outcomes.count(True)
+        removed += outcomes.count(False)
+        wait = started + rounds * KEEPALIVE_EVERY_S - time.monotonic()
+        if rounds >= 2 or not targets or remaining() < (wait + 5) * 1000:
+            return {"rounds": rounds, "pinged": pinged, "removed": removed}
+        time.sleep(max(0.0, wait))

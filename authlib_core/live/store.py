@@ -7,6 +7,7 @@ connection             ``c#<connection id>``       ``c``             ``state`` (
                                                                      ``lease``, ``leaseUntil`` (ms), ``rev``,
                                                                      ``endpoint``, ``clientVersion``, ``watches``
 watch                  ``w#<watch key>``           connection id     (:mod:`authlib_core.live.watch`)
+keep-alive list        ``k#<0..15>``               connection id     ``endpoint`` (who gets ``Ping``)
 mutation answer        ``m#<Connect sessionId>``   request id        ``answer`` (JSON)
 =====================  ==========================  ================  =========================================
 
@@ -32,6 +33,7 @@ from __future__ import annotations
 
 import json
 import time
+import zlib
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError
@@ -46,6 +48,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONNECTION_LIFETIME_S",
+    "KEEPALIVE_SHARDS",
     "MESSAGE_PREFIX",
     "SYNC",
     "StoredMutationLog",
@@ -58,6 +61,8 @@ CONNECTION_LIFETIME_S: Final = 2 * 3600 + 600
 #: How long a mutation's answer is kept for a client that re-sends it after reconnecting.
 ANSWER_LIFETIME_S: Final = 3600
 _BATCH_WRITE: Final = 25
+#: Partitions of the keep-alive list (a connection's is a hash of its id): spreads $connect writes and pages.
+KEEPALIVE_SHARDS: Final = 16
 #: How every inbox entry holding a client message starts (:func:`authlib_core.live.delivery.message_entry`).
 MESSAGE_PREFIX: Final = '{"kind":"message"'
 
@@ -102,6 +107,36 @@ class SyncStore:
         if client_version:
             item["clientVersion"] = {"S": client_version}
         self.client.put_item(TableName=self.table, Item=item)
+        self.client.put_item(
+            TableName=self.table,
+            Item={**self._keepalive_key(connection_id), "endpoint": {"S": endpoint}, "expiresAt": item["expiresAt"]},
+        )
+
+    @staticmethod
+    def _keepalive_key(connection_id: str) -> dict[str, Any]:
+        shard = zlib.crc32(connection_id.encode("utf-8")) % KEEPALIVE_SHARDS
+        return {"pk": {"S": f"k#{shard}"}, "sk": {"S": connection_id}}
+
+    def keepalive(self, shard: int) -> list[tuple[str, str]]:
+        """``(connection id, endpoint)`` of the open connections listed in one keep-alive partition."""
+        found: list[tuple[str, str]] = []
+        now = int(time.time())
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"k#{shard}"}},
+        }
+        while True:
+            response = self.client.query(**params)
+            found.extend(
+                (str(item["sk"]["S"]), str(item["endpoint"]["S"]))
+                for item in response.get("Items", [])
+                if int(item["expiresAt"]["N"]) > now
+            )
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return found
+            params["ExclusiveStartKey"] = start
 
     def append(self, connection_id: str, entries: Iterable[str]) -> bool:
         """Add work to a connection's inbox, in order; False when the connection is gone (or expired)."""
@@ -204,6 +239,7 @@ class SyncStore:
     def delete(self, connection_id: str, watches: Iterable[str]) -> None:
         """Remove a connection and its watches (``$disconnect``, a gone connection, a closed session)."""
         self.client.delete_item(TableName=self.table, Key=self._key(connection_id))
+        self.client.delete_item(TableName=self.table, Key=self._keepalive_key(connection_id))
         self.remove_watches(connection_id, watches)
 
     def forget(self, connection_id: str) -> None:

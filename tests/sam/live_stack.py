@@ -69,13 +69,10 @@ class LiveStack:
         self.posted: dict[str, list[str]] = {}
         self.closed: list[str] = []
         self.gone: set[str] = set()
-        self.policies = {
-            name: RolePolicy.of_function(self.deployment, name) for name in ("SyncFunction", "FanoutFunction")
-        }
-        self.environments = {
-            "SyncFunction": self._live("SyncFunction", handles_messages=True),
-            "FanoutFunction": self._live("FanoutFunction", handles_messages=False),
-        }
+        functions = ("SyncFunction", "FanoutFunction", "KeepaliveFunction")
+        self.policies = {name: RolePolicy.of_function(self.deployment, name) for name in functions}
+        self.environments = {name: self._live(name, handles_messages=name == "SyncFunction") for name in functions}
+        self._enforced: set[int] = set()
         self.documents_table = http.table_names()["documents"]
         self.sync_table = http.environment("SyncFunction")["AUTHLIB_SYNC_TABLE"]
         self._iterators: dict[str, str] = {}
@@ -96,13 +93,22 @@ class LiveStack:
     def _invoke(self, function: str, entry: str, event: dict[str, Any]) -> Any:
         live = self.environments[function]
         with _environment(self.http.environment(function)):
-            first = live._worker is None
-            worker = live.worker()
-            if first:  # as on AWS: every DynamoDB call of the function under its role
-                enforce(worker.store.client, self.policies[function], self.deployment)
-                enforce(live.runtime().database.engine.client, self.policies[function], self.deployment)  # type: ignore[attr-defined]
+            # as on AWS: every DynamoDB call of the function under its role (the keep-alive function builds no
+            # runtime: its store is all it has)
+            clients = [live.store().client]
+            if function != "KeepaliveFunction":
+                clients.append(live.runtime().database.engine.client)  # type: ignore[attr-defined]
+            for client in clients:
+                if id(client) not in self._enforced:
+                    enforce(client, self.policies[function], self.deployment)
+                    self._enforced.add(id(client))
             self.monkeypatch.setattr(handlers, "_sync" if function == "SyncFunction" else "_fanout", live)
             return getattr(handlers, entry)(event, Context())
+
+    def keepalive(self) -> dict[str, Any]:
+        """One scheduled invocation of the keep-alive function (its 30 s wait is the test's to shorten)."""
+        result: dict[str, Any] = self._invoke("KeepaliveFunction", "keepalive_handler", {"source": "aws.scheduler"})
+        return result
 
     def _management_call(self, function: str, client: Any, operation: str, params: dict[str, Any]) -> Any:
         endpoint = urlparse(client.meta.endpoint_url)

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.sam
 
-FUNCTIONS = ("QueryFunction", "MutationFunction", "AuthFunction", "SyncFunction", "FanoutFunction")
+FUNCTIONS = ("QueryFunction", "MutationFunction", "AuthFunction", "SyncFunction", "FanoutFunction", "KeepaliveFunction")
 #: Top-level names that must never be shipped: tests, dev tools, the X-Ray SDK (tracing is off by
 #: default), the CRT and pyOpenSSL that SAM CLI's own boto3[crt] drags in elsewhere. (``cryptography`` is
 #: shipped: joserfc verifies external JWTs with it, imported only when functions/auth_config.py has providers.)

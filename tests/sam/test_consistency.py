@@ -40,7 +40,11 @@ HTTP_FUNCTIONS = {
     for name, function in FUNCTIONS.items()
     if any(event["Type"] == "HttpApi" for event in function["Properties"].get("Events", {}).values())
 }
-LIVE_FUNCTIONS = {"SyncFunction": "sync_handler", "FanoutFunction": "fanout_handler"}
+LIVE_FUNCTIONS = {
+    "SyncFunction": "sync_handler",
+    "FanoutFunction": "fanout_handler",
+    "KeepaliveFunction": "keepalive_handler",
+}
 LIVE_HANDLER_MODULE = "authlib_core.live.handlers"
 #: Live-query connections (authlib_core/live/store.py describes it; not an engine table).
 SYNC_TABLE = "SyncTable"

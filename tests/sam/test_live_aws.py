@@ -110,11 +110,16 @@ def sign_in(live: LiveStack, email: str) -> tuple[str, str]:
     return json.loads(response["body"])["token"], session_cookie(response)
 
 
-def no_denials(live: LiveStack) -> None:
-    for function, policy in live.policies.items():
+def no_denials_of(live: LiveStack, *functions: str) -> None:
+    for function in functions:
+        policy = live.policies[function]
         denied = [(action, resource) for action, resource, ok in policy.decisions if not ok]
         assert not denied, f"{function} was refused {denied}"
         assert policy.decisions, f"{function} made no checked call"
+
+
+def no_denials(live: LiveStack) -> None:
+    no_denials_of(live, "SyncFunction", "FanoutFunction")
 
 
 def test_two_connections_see_a_write_and_an_unrelated_write_posts_nothing(live: LiveStack) -> None:
@@ -211,3 +216,23 @@ def test_connect_checks_the_origin(live: LiveStack) -> None:
     assert "ForbiddenOrigin" in refused["body"]
     assert live.items("c#") == []
     assert live.connect("node=", origin=None) == {"statusCode": 200}  # Node/Python clients send no Origin
+
+
+def test_keepalive_pings_every_open_connection_twice_a_minute_and_drops_gone_ones(
+    live: LiveStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import authlib_core.live.handlers as handlers
+
+    assert live.keepalive() == {"rounds": 1, "pinged": 0, "removed": 0}  # nobody connected: done at once
+    token, _ = sign_up(live, "ada@example.com")
+    tab1, tab2 = ClientView(live, "ada-1="), ClientView(live, "ada-2=")
+    tab1.open(token)
+    tab2.open(token)
+    live.gone.add(tab2.connection)
+    monkeypatch.setattr(handlers, "KEEPALIVE_EVERY_S", 0.05)
+    assert live.keepalive() == {"rounds": 2, "pinged": 2, "removed": 1}  # tab1 twice; tab2 gone in the first round
+    assert [m["type"] for m in tab1.take()] == ["Ping", "Ping"]
+    assert live.items(f"c#{tab2.connection}") == []
+    assert [i["sk"]["S"] for i in live.items("k#")] == [tab1.connection]
+    assert [i["sk"]["S"] for i in live.items("w#")] == [tab1.connection]
+    no_denials_of(live, "KeepaliveFunction")
