@@ -41,6 +41,7 @@ __all__ = [
     "ConnectionGone",
     "ConnectionWorker",
     "LambdaFeed",
+    "MessageTooLarge",
     "Poster",
     "commit_entry",
     "message_entry",
@@ -68,11 +69,15 @@ class ConnectionGone(Exception):
     """The client is no longer connected (API Gateway answered 410 Gone)."""
 
 
+class MessageTooLarge(Exception):
+    """API Gateway refused a message as larger than its 128 KB limit (413)."""
+
+
 class Poster(Protocol):
     """The API Gateway Management API, as far as delivery needs it."""
 
     def post(self, endpoint: str, connection_id: str, data: str) -> None:
-        """``PostToConnection``; raises :class:`ConnectionGone` on 410."""
+        """``PostToConnection``; raises :class:`ConnectionGone` on 410, :class:`MessageTooLarge` on 413."""
         ...
 
     def close(self, endpoint: str, connection_id: str) -> None:
@@ -178,6 +183,16 @@ class ConnectionWorker:
                 return
         logger.warning("connection %s: work left in the inbox at the end of this invocation's time", connection_id)
 
+    def _end(self, endpoint: str, connection_id: str, watches: set[str], last: str | None) -> None:
+        """Close the connection (after a last message, if any) and remove it."""
+        try:
+            if last is not None:
+                self.poster.post(endpoint, connection_id, last)
+            self.poster.close(endpoint, connection_id)
+        except (ConnectionGone, MessageTooLarge):
+            pass  # gone already: nothing to tell it
+        self.store.delete(connection_id, watches)
+
     def _drain(self, connection_id: str, holder: str, item: dict[str, Any], remaining_ms: Callable[[], int]) -> bool:
         """Handle every inbox entry of ``item``; False when the connection ended (and was removed)."""
         endpoint = str(item["endpoint"]["S"])
@@ -227,27 +242,32 @@ class ConnectionWorker:
         except ConnectionGone:
             self.store.delete(connection_id, watches)
             return False
+        except MessageTooLarge:
+            self._end(endpoint, connection_id, watches, _fatal(_TOO_LARGE_MESSAGE))
+            return False
         if state["closed"]:
-            self.poster.close(endpoint, connection_id)
-            self.store.delete(connection_id, watches)
+            self._end(endpoint, connection_id, watches, None)
             return False
         text = json.dumps(state, separators=(",", ":"))
         if len(text.encode("utf-8")) > MAX_STATE_BYTES:
-            self.poster.post(endpoint, connection_id, _too_large(len(text)))
-            self.poster.close(endpoint, connection_id)
-            self.store.delete(connection_id, watches)
+            self._end(endpoint, connection_id, watches, _fatal(_TOO_MUCH_STATE.format(size=len(text))))
             return False
-        needed = set().union(*(read_keys(reads) for reads in session.read_sets().values()))
+        needed: set[str] = set().union(*(read_keys(reads) for reads in session.read_sets().values()))
         self.store.save(connection_id, holder, state=state, consumed=consumed, watches=watches & needed)
         self.store.remove_watches(connection_id, watches - needed)
         return True
 
 
-def _too_large(size: int) -> str:
-    return json.dumps(
-        {
-            "type": "FatalError",
-            "error": f"TooManyQueries: this connection's subscriptions need {size} bytes of state; a connection on "
-            f"AWS keeps at most {MAX_STATE_BYTES} (one DynamoDB item). Subscribe to fewer or smaller queries.",
-        }
-    )
+_TOO_MUCH_STATE = (
+    "TooManyQueries: this connection's subscriptions need {size} bytes of state; a connection on AWS keeps at most "
+    f"{MAX_STATE_BYTES} (one DynamoDB item). Subscribe to fewer queries, or to queries with smaller arguments."
+)
+_TOO_LARGE_MESSAGE = (
+    "A result is larger than API Gateway's 128 KB message limit and this client cannot take it in pieces "
+    "(TransitionChunk needs convex 1.28.0 or later, connecting through the stack's front, which passes the client "
+    "version on). Return less data per query, e.g. paginate."
+)
+
+
+def _fatal(error: str) -> str:
+    return json.dumps({"type": "FatalError", "error": error}, separators=(",", ":"))

@@ -39,6 +39,7 @@ from authlib_core.live.delivery import (
     ConnectionGone,
     ConnectionWorker,
     LambdaFeed,
+    MessageTooLarge,
     commit_entry,
     message_entry,
 )
@@ -92,8 +93,11 @@ class ManagementApiPoster:
         try:
             self._client(endpoint).post_to_connection(ConnectionId=connection_id, Data=data.encode("utf-8"))
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "GoneException":
+            code = error.response.get("Error", {}).get("Code")
+            if code == "GoneException":
                 raise ConnectionGone(connection_id) from error
+            if code == "PayloadTooLargeException":
+                raise MessageTooLarge(f"{len(data.encode('utf-8'))} bytes to {connection_id}") from error
             raise
 
     def close(self, endpoint: str, connection_id: str) -> None:

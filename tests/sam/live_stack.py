@@ -69,6 +69,8 @@ class LiveStack:
         self.posted: dict[str, list[str]] = {}
         self.closed: list[str] = []
         self.gone: set[str] = set()
+        #: API Gateway's limit on one message (128 KB); tests lower it
+        self.max_message_bytes = 128 * 1024
         functions = ("SyncFunction", "FanoutFunction", "KeepaliveFunction")
         self.policies = {name: RolePolicy.of_function(self.deployment, name) for name in functions}
         self.environments = {name: self._live(name, handles_messages=name == "SyncFunction") for name in functions}
@@ -127,6 +129,9 @@ class LiveStack:
         if connection in self.gone:
             error = {"Error": {"Code": "GoneException", "Message": ""}, "ResponseMetadata": {"HTTPStatusCode": 410}}
             return _Response(410), error
+        if operation == "PostToConnection" and len(params["body"]) > self.max_message_bytes:
+            code = "PayloadTooLargeException"
+            return _Response(413), {"Error": {"Code": code, "Message": ""}, "ResponseMetadata": {"HTTPStatusCode": 413}}
         if operation == "PostToConnection":
             body = params["body"]
             self.posted.setdefault(connection, []).append(body.decode("utf-8") if isinstance(body, bytes) else body)

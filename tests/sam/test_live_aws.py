@@ -236,3 +236,20 @@ def test_keepalive_pings_every_open_connection_twice_a_minute_and_drops_gone_one
     assert [i["sk"]["S"] for i in live.items("k#")] == [tab1.connection]
     assert [i["sk"]["S"] for i in live.items("w#")] == [tab1.connection]
     no_denials_of(live, "KeepaliveFunction")
+
+
+def test_a_message_api_gateway_refuses_as_too_large_ends_the_connection_with_a_reason(live: LiveStack) -> None:
+    token, cookie = sign_up(live, "ada@example.com")
+    tab = ClientView(live, "ada-1=")
+    tab.open(token)
+    live.max_message_bytes = 450  # this client connected without a version: no TransitionChunk pieces for it
+    status, _ = live.http.call(
+        "POST", "/api/mutation", {"path": "myData:add", "args": {"text": "z" * 600}, "format": "json"}, cookies=[cookie]
+    )
+    assert status == 200
+    live.pump()
+    (fatal,) = tab.take()
+    assert fatal["type"] == "FatalError"
+    assert "128 KB" in fatal["error"]
+    assert live.closed == [tab.connection]
+    assert live.items("c#") == live.items("w#") == live.items("k#") == []
