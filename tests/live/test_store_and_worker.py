@@ -7,7 +7,6 @@ poster records what API Gateway would deliver (the AWS boundary).
 from __future__ import annotations
 
 import json
-import textwrap
 import threading
 import time
 import uuid
@@ -17,42 +16,23 @@ import pytest
 from aws_lambda_powertools import Logger
 from moto import mock_aws
 
-from authlib_core.config import Settings
 from authlib_core.database.engines.dynamodb import create_client
 from authlib_core.http.sync_backend import RuntimeSyncBackend
 from authlib_core.live.delivery import ConnectionGone, ConnectionWorker, LambdaFeed, message_entry
 from authlib_core.live.store import MESSAGE_PREFIX, StoredMutationLog, SyncStore, create_sync_table
-from authlib_core.runtime import build_runtime
 from authlib_core.sync.protocol import SyncSession
 from authlib_core.sync.timestamps import decode_ts
 from tests.dynamodb.harness import serialize_moto_calls
+from tests.sync.test_protocol import runtime  # notes:list and notes:add on SQLite
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
     from authlib_core.runtime import Runtime
 
+__all__ = ["runtime"]  # the fixture
+
 ENDPOINT = "https://abc.execute-api.us-east-1.amazonaws.com/prod"
-FUNCTIONS = {
-    "schema.py": """
-        from authlib_core import define_schema, define_table, v
-        notes = define_table({"topic": v.string(), "text": v.string()}).index("by_topic", ["topic"])
-        schema = define_schema({"notes": notes})
-    """,
-    "notes.py": """
-        from authlib_core import mutation, query, v
-
-        @query(args={"topic": v.string()})
-        def list(ctx, topic):
-            rows = ctx.db.query("notes").with_index("by_topic", lambda q: q.eq("topic", topic)).collect()
-            return [r["text"] for r in rows]
-
-        @mutation(args={"topic": v.string(), "text": v.string()})
-        def add(ctx, topic, text):
-            return ctx.db.insert("notes", {"topic": topic, "text": text})
-    """,
-}
 
 
 class RecordingPoster:
@@ -83,17 +63,6 @@ def store(monkeypatch: pytest.MonkeyPatch) -> Iterator[SyncStore]:
         client = serialize_moto_calls(create_client(region="us-east-1"))
         create_sync_table(client, "sync")
         yield SyncStore(client, "sync")
-
-
-@pytest.fixture
-def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    functions = tmp_path / "functions"
-    functions.mkdir()
-    for name, source in FUNCTIONS.items():
-        (functions / name).write_text(textwrap.dedent(source))
-    built = build_runtime(Settings(functions_dir=functions, sqlite_path=tmp_path / "db.sqlite3"))
-    yield built
-    built.database.close()
 
 
 def _connect(store: SyncStore, worker: ConnectionWorker, connection: str) -> None:
