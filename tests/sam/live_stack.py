@@ -27,7 +27,7 @@ from tests.http.conftest import Context
 from tests.sam.iam import RolePolicy, decide, enforce
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     import pytest
 
@@ -69,6 +69,9 @@ class LiveStack:
         self.posted: dict[str, list[str]] = {}
         self.closed: list[str] = []
         self.gone: set[str] = set()
+        #: Where a local front delivers posts and closes (tests/support/aws_front.py); tests read `posted`.
+        self.on_post: Callable[[str, str], None] | None = None
+        self.on_close: Callable[[str], None] | None = None
         #: API Gateway's limit on one message (128 KB); tests lower it
         self.max_message_bytes = 128 * 1024
         functions = ("SyncFunction", "FanoutFunction", "KeepaliveFunction")
@@ -134,9 +137,14 @@ class LiveStack:
             return _Response(413), {"Error": {"Code": code, "Message": ""}, "ResponseMetadata": {"HTTPStatusCode": 413}}
         if operation == "PostToConnection":
             body = params["body"]
-            self.posted.setdefault(connection, []).append(body.decode("utf-8") if isinstance(body, bytes) else body)
+            text = body.decode("utf-8") if isinstance(body, bytes) else body
+            self.posted.setdefault(connection, []).append(text)
+            if self.on_post is not None:
+                self.on_post(connection, text)
         else:
             self.closed.append(connection)
+            if self.on_close is not None:
+                self.on_close(connection)
         return _Response(200), {"ResponseMetadata": {"HTTPStatusCode": 200}}
 
     # -- API Gateway -----------------------------------------------------------------------------------------
@@ -150,9 +158,17 @@ class LiveStack:
             "apiId": self.api_id,
         }
 
-    def connect(self, connection: str, *, origin: str | None = ORIGIN) -> dict[str, Any]:
+    def connect(
+        self, connection: str, *, origin: str | None = ORIGIN, client_version: str | None = None
+    ) -> dict[str, Any]:
         headers = {"Host": self.domain, **({"Origin": origin} if origin else {})}
-        event = {"requestContext": self._context("$connect", connection), "headers": headers, "isBase64Encoded": False}
+        event: dict[str, Any] = {
+            "requestContext": self._context("$connect", connection),
+            "headers": headers,
+            "isBase64Encoded": False,
+        }
+        if client_version is not None:  # what the CloudFront front passes on
+            event["queryStringParameters"] = {"clientVersion": client_version}
         result: dict[str, Any] = self._invoke("SyncFunction", "sync_handler", event)
         return result
 
