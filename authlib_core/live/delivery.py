@@ -253,7 +253,9 @@ class ConnectionWorker:
             self._end(endpoint, connection_id, watches, _fatal(_TOO_MUCH_STATE.format(size=len(text))))
             return False
         needed: set[str] = set().union(*(read_keys(reads) for reads in session.read_sets().values()))
-        self.store.save(connection_id, holder, state=state, consumed=consumed, watches=watches & needed)
+        if not self.store.save(connection_id, holder, state=state, consumed=consumed, watches=watches & needed):
+            self.store.remove_watches(connection_id, watches)  # $disconnect ran meanwhile: drop what this run added
+            return False
         self.store.remove_watches(connection_id, watches - needed)
         return True
 

@@ -183,8 +183,9 @@ class SyncStore:
             raise
         return dict(response.get("Attributes") or {})
 
-    def save(self, connection_id: str, holder: str, *, state: dict[str, Any], consumed: int, watches: set[str]) -> None:
-        """Store the state after handling the first ``consumed`` inbox entries (which leave the inbox).
+    def save(self, connection_id: str, holder: str, *, state: dict[str, Any], consumed: int, watches: set[str]) -> bool:
+        """Store the state after handling the first ``consumed`` inbox entries (which leave the inbox); False when
+        the connection was removed meanwhile (``$disconnect``).
 
         Raises:
             RuntimeError: the lease is no longer this holder's (cannot happen while the holder's Lambda runs).
@@ -206,13 +207,15 @@ class SyncStore:
                     ":one": {"N": "1"},
                     ":me": {"S": holder},
                 },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",  # tells "removed" from "lease lost", no extra read
             )
         except ClientError as error:
-            if _conditional_failed(error):
-                raise RuntimeError(
-                    f"connection {connection_id}: the lease was lost before the state was saved"
-                ) from error
-            raise
+            if not _conditional_failed(error):
+                raise
+            if "Item" not in error.response:
+                return False
+            raise RuntimeError(f"connection {connection_id}: the lease was lost before the state was saved") from error
+        return True
 
     def release(self, connection_id: str, holder: str, *, leave_messages: bool = False) -> bool:
         """Give the lease up if the inbox is empty (or, with ``leave_messages``, starts with a client message: the

@@ -98,6 +98,14 @@ def test_an_expired_lease_is_taken_over_and_a_lost_lease_cannot_save(store: Sync
         store.save("c1", "A", state={}, consumed=0, watches=set())
 
 
+def test_a_connection_removed_while_its_holder_works_is_not_brought_back(store: SyncStore) -> None:
+    store.create("c1", endpoint=ENDPOINT, client_version=None, state={})
+    assert store.acquire("c1", "A", int(time.time() * 1000) + 30_000) is not None
+    store.forget("c1")  # $disconnect
+    assert not store.save("c1", "A", state={"n": 1}, consumed=0, watches=set())
+    assert "Item" not in store.client.get_item(TableName="sync", Key={"pk": {"S": "c#c1"}, "sk": {"S": "c"}})
+
+
 def test_the_fanout_lets_go_with_client_messages_left_for_the_sync_function(store: SyncStore) -> None:
     store.create("c1", endpoint=ENDPOINT, client_version=None, state={})
     assert message_entry("{}").startswith(MESSAGE_PREFIX)
