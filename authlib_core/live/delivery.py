@@ -25,6 +25,7 @@ import uuid
 from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from authlib_core.database.readset import WriteSet, write_set_from_json, write_set_to_json
+from authlib_core.live.ordering import WAIT_S, order, ready
 from authlib_core.live.store import StoredMutationLog
 from authlib_core.live.watch import read_keys
 from authlib_core.sync.feed import Commit
@@ -124,8 +125,9 @@ class LambdaFeed:
 
 
 def message_entry(text: str) -> str:
-    """An inbox entry for a client message."""
-    return json.dumps({"kind": "message", "text": text}, separators=(",", ":"))
+    """An inbox entry for a client message (with its arrival time: a message waits for the one before it only so
+    long, :data:`authlib_core.live.ordering.WAIT_S`)."""
+    return json.dumps({"kind": "message", "text": text, "at": round(time.time(), 3)}, separators=(",", ":"))
 
 
 def commit_entry(writes: WriteSet) -> str:
@@ -177,9 +179,10 @@ class ConnectionWorker:
                 time.sleep(wait)
                 wait = min(wait * 2, _MAX_WAIT_S)
                 continue
-            if not self._drain(connection_id, holder, item, remaining_ms):
+            left = self._drain(connection_id, holder, item, remaining_ms)
+            if left is None:
                 return  # the connection ended
-            if self.store.release(connection_id, holder, leave_messages=not self.handles_messages):
+            if self.store.release(connection_id, holder, left=left):
                 return
         logger.warning("connection %s: work left in the inbox at the end of this invocation's time", connection_id)
 
@@ -193,8 +196,12 @@ class ConnectionWorker:
             pass  # gone already: nothing to tell it
         self.store.delete(connection_id, watches)
 
-    def _drain(self, connection_id: str, holder: str, item: dict[str, Any], remaining_ms: Callable[[], int]) -> bool:
-        """Handle every inbox entry of ``item``; False when the connection ended (and was removed)."""
+    def _drain(
+        self, connection_id: str, holder: str, item: dict[str, Any], remaining_ms: Callable[[], int]
+    ) -> int | None:
+        """Handle the inbox entries of ``item`` that can be handled now; how many were left in the inbox (client
+        messages: waiting for one sent before them, or for the sync function), or None when the connection ended
+        (and was removed)."""
         endpoint = str(item["endpoint"]["S"])
         watches: set[str] = set(json.loads(item["watches"]["S"])) if "watches" in item else set()
         inbox = [json.loads(entry["S"]) for entry in (item.get("inbox") or {}).get("L", [])]
@@ -209,15 +216,7 @@ class ConnectionWorker:
         )
         out: list[str] = []
         try:
-            consumed = 0
-            for entry in inbox:
-                if entry.get("kind") == "message":
-                    if not self.handles_messages:
-                        break  # the sync function that appended it waits for the lease
-                    out += session.receive(str(entry["text"]))
-                else:
-                    session.on_commit(Commit(self.feed.position(), write_set_from_json(entry["writes"])))
-                consumed += 1
+            handled = self._feed(session, inbox, out)
             out += session.refresh()
             while session.actions_inflight and remaining_ms() > LEASE_MARGIN_MS:
                 session.wake.wait(0.05)
@@ -241,23 +240,52 @@ class ConnectionWorker:
                 self.poster.post(endpoint, connection_id, text)
         except ConnectionGone:
             self.store.delete(connection_id, watches)
-            return False
+            return None
         except MessageTooLarge:
             self._end(endpoint, connection_id, watches, _fatal(_TOO_LARGE_MESSAGE))
-            return False
+            return None
         if state["closed"]:
             self._end(endpoint, connection_id, watches, None)
-            return False
+            return None
         text = json.dumps(state, separators=(",", ":"))
         if len(text.encode("utf-8")) > MAX_STATE_BYTES:
             self._end(endpoint, connection_id, watches, _fatal(_TOO_MUCH_STATE.format(size=len(text))))
-            return False
+            return None
         needed: set[str] = set().union(*(read_keys(reads) for reads in session.read_sets().values()))
-        if not self.store.save(connection_id, holder, state=state, consumed=consumed, watches=watches & needed):
+        if not self.store.save(connection_id, holder, state=state, handled=handled, watches=watches & needed):
             self.store.remove_watches(connection_id, watches)  # $disconnect ran meanwhile: drop what this run added
-            return False
+            return None
         self.store.remove_watches(connection_id, watches - needed)
-        return True
+        return len(inbox) - len(handled)
+
+    def _feed(self, session: SyncSession, inbox: list[dict[str, Any]], out: list[str]) -> set[int]:
+        """Hand the session the inbox: every commit, and the client messages that can be taken now, in the order the
+        client sent them (:mod:`authlib_core.live.ordering`); the positions handled."""
+        handled: set[int] = set()
+        for index, entry in enumerate(inbox):
+            if entry.get("kind") != "message":
+                session.on_commit(Commit(self.feed.position(), write_set_from_json(entry["writes"])))
+                handled.add(index)
+        if not self.handles_messages:
+            return handled  # the fan-out leaves client messages to the sync function, which waits for the lease
+        messages = [(index, entry) for index, entry in enumerate(inbox) if entry.get("kind") == "message"]
+        sequence = [messages[k] for k in order([str(entry["text"]) for _, entry in messages])]
+        now = time.time()
+        progress = True
+        while progress:
+            progress = False
+            for index, entry in sequence:
+                if session.closed:
+                    return handled  # FatalError or AuthError: the rest is not for this session
+                text = str(entry["text"])
+                if index not in handled and (
+                    ready(text, session.versions) or now - float(entry.get("at") or 0) > WAIT_S
+                ):
+                    out += session.receive(text)
+                    handled.add(index)
+                    progress = True
+                    break  # from the start again: what waited for this one comes first
+        return handled
 
 
 _TOO_MUCH_STATE = (

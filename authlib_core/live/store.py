@@ -42,14 +42,13 @@ from authlib_core.database.engines.dynamodb.tables import KeyAttribute, TableDes
 from authlib_core.sync.protocol import MutationLog
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable
+    from collections.abc import Collection, Iterable
 
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 __all__ = [
     "CONNECTION_LIFETIME_S",
     "KEEPALIVE_SHARDS",
-    "MESSAGE_PREFIX",
     "SYNC",
     "StoredMutationLog",
     "SyncStore",
@@ -63,8 +62,6 @@ ANSWER_LIFETIME_S: Final = 3600
 _BATCH_WRITE: Final = 25
 #: Partitions of the keep-alive list (a connection's is a hash of its id): spreads $connect writes and pages.
 KEEPALIVE_SHARDS: Final = 16
-#: How every inbox entry holding a client message starts (:func:`authlib_core.live.delivery.message_entry`).
-MESSAGE_PREFIX: Final = '{"kind":"message"'
 
 
 #: The sync table's shape (template.yaml's ``SyncTable``; tests/sam/test_consistency.py compares them).
@@ -183,14 +180,16 @@ class SyncStore:
             raise
         return dict(response.get("Attributes") or {})
 
-    def save(self, connection_id: str, holder: str, *, state: dict[str, Any], consumed: int, watches: set[str]) -> bool:
-        """Store the state after handling the first ``consumed`` inbox entries (which leave the inbox); False when
-        the connection was removed meanwhile (``$disconnect``).
+    def save(
+        self, connection_id: str, holder: str, *, state: dict[str, Any], handled: Collection[int], watches: set[str]
+    ) -> bool:
+        """Store the state after handling the inbox entries at the ``handled`` positions (which leave the inbox;
+        entries appended meanwhile stay); False when the connection was removed meanwhile (``$disconnect``).
 
         Raises:
             RuntimeError: the lease is no longer this holder's (cannot happen while the holder's Lambda runs).
         """
-        names = ", ".join(f"inbox[{index}]" for index in range(consumed))
+        names = ", ".join(f"inbox[{index}]" for index in sorted(handled))
         update = "SET #state = :state, watches = :watches ADD rev :one"
         if names:
             update += f" REMOVE {names}"
@@ -217,21 +216,20 @@ class SyncStore:
             raise RuntimeError(f"connection {connection_id}: the lease was lost before the state was saved") from error
         return True
 
-    def release(self, connection_id: str, holder: str, *, leave_messages: bool = False) -> bool:
-        """Give the lease up if the inbox is empty (or, with ``leave_messages``, starts with a client message: the
-        sync function that appended it waits for the lease); False when more work arrived (drain again)."""
-        condition = "lease = :me AND (attribute_not_exists(inbox) OR size(inbox) = :zero"
-        values = {":me": {"S": holder}, ":zero": {"N": "0"}}
-        if leave_messages:
-            condition += " OR begins_with(inbox[0], :message)"
-            values[":message"] = {"S": MESSAGE_PREFIX}
+    def release(self, connection_id: str, holder: str, *, left: int = 0) -> bool:
+        """Give the lease up if the inbox holds just the ``left`` entries the holder left there (client messages
+        the fan-out leaves to the sync function, messages waiting for one sent before them); False when more work
+        arrived meanwhile (drain again)."""
+        condition = "lease = :me AND size(inbox) = :left"
+        if left == 0:
+            condition = "lease = :me AND (attribute_not_exists(inbox) OR size(inbox) = :left)"
         try:
             self.client.update_item(
                 TableName=self.table,
                 Key=self._key(connection_id),
                 UpdateExpression="REMOVE lease, leaseUntil",
-                ConditionExpression=condition + ")",
-                ExpressionAttributeValues=values,
+                ConditionExpression=condition,
+                ExpressionAttributeValues={":me": {"S": holder}, ":left": {"N": str(left)}},
             )
         except ClientError as error:
             if _conditional_failed(error):

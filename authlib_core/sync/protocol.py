@@ -256,6 +256,12 @@ class SyncSession:
         """How many queries the client is subscribed to."""
         return len(self._queries)
 
+    @property
+    def versions(self) -> tuple[bool, int, int]:
+        """``(Connect received, query-set version, identity version)``: what the next ``ModifyQuerySet`` and
+        ``Authenticate`` must start from (a transport that may receive messages out of order waits for these)."""
+        return bool(self._session_id), self._query_set, self._identity
+
     def read_sets(self) -> dict[int, ReadSet | None]:
         """Each subscribed query's read set from its last run (None: not run yet, or nothing recorded)."""
         return {query_id: query.read_set for query_id, query in self._queries.items()}
