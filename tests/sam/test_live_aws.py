@@ -253,3 +253,34 @@ def test_a_message_api_gateway_refuses_as_too_large_ends_the_connection_with_a_r
     assert "128 KB" in fatal["error"]
     assert live.closed == [tab.connection]
     assert live.items("c#") == live.items("w#") == live.items("k#") == []
+
+
+def test_the_sync_table_work_of_a_write_is_what_the_cost_model_says(live: LiveStack) -> None:
+    """docs/realtime.md, "Cost model": W watch-key Queries per batch, 4 UpdateItems per connection found, nothing
+    for connections not found; and no Scan (the counter refuses one)."""
+    from tests.dynamodb.call_counter import CallCounter
+
+    ada_token, ada_cookie = sign_up(live, "ada@example.com")
+    bob_token, bob_cookie = sign_up(live, "bob@example.com")
+    tabs = [ClientView(live, "ada-1="), ClientView(live, "ada-2="), ClientView(live, "bob-1=")]
+    for tab, token in zip(tabs, [ada_token, ada_token, bob_token], strict=True):
+        tab.open(token)
+    live.pump()
+    counter = CallCounter(live.environments["FanoutFunction"].store().client)
+
+    def add(cookie: str, text: str) -> Any:
+        body = {"path": "myData:add", "args": {"text": text}, "format": "json"}
+        assert live.http.call("POST", "/api/mutation", body, cookies=[cookie])[0] == 200
+        with counter.measure() as calls:
+            result = live.pump()
+        return result, calls
+
+    # A note of Ada's: its document (d#id), two index keys (by_creation_time, by_user: each its own value and the
+    # index's "*") and "all" = 6 lookups; her two connections each append, lease, save, release.
+    result, calls = add(ada_cookie, "a")
+    assert result == {"connections": 2}
+    assert calls == {"Query": 6, "UpdateItem": 8}
+    # Bob's note: the same lookups; only his connection is found.
+    result, calls = add(bob_cookie, "b")
+    assert result == {"connections": 1}
+    assert calls == {"Query": 6, "UpdateItem": 4}
