@@ -284,3 +284,35 @@ def test_the_sync_table_work_of_a_write_is_what_the_cost_model_says(live: LiveSt
     result, calls = add(bob_cookie, "b")
     assert result == {"connections": 1}
     assert calls == {"Query": 6, "UpdateItem": 4}
+
+
+def test_a_mutation_resent_after_a_reconnect_is_answered_not_run_again(live: LiveStack) -> None:
+    token, cookie = sign_up(live, "ada@example.com")
+    session_id = str(uuid.uuid4())
+    mutation = {"type": "Mutation", "requestId": 0, "udfPath": "myData:add", "args": [{"text": "once"}]}
+    answers = []
+    for connection in ("first=", "second="):  # the client reconnects with the same sessionId and re-sends
+        assert live.connect(connection) == {"statusCode": 200}
+        live.send(connection, {"type": "Connect", "sessionId": session_id, "connectionCount": 0})
+        live.send(connection, {"type": "Authenticate", "tokenType": "User", "value": token, "baseVersion": 0})
+        answers.append(next(m for m in live.send(connection, mutation) if m["type"] == "MutationResponse"))
+    assert answers[0] == answers[1]
+    assert answers[0]["success"] is True
+    _, body = live.http.call("POST", "/api/query", {"path": NOTES, "args": {}, "format": "json"}, cookies=[cookie])
+    assert [note["text"] for note in body["value"]] == ["once"]
+    no_denials_of(live, "SyncFunction")
+
+
+def test_a_message_after_the_session_ended_gets_auth_error(live: LiveStack) -> None:
+    token, cookie = sign_up(live, "ada@example.com")
+    tab = ClientView(live, "ada-1=")
+    tab.open(token)
+    assert live.http.call("POST", "/api/auth/sign-out", {}, cookies=[cookie])[0] == 200
+    mutation = {"type": "Mutation", "requestId": 0, "udfPath": "myData:add", "args": [{"text": "late"}]}
+    (error,) = live.send(tab.connection, mutation)
+    assert error["type"] == "AuthError"
+    assert live.closed == [tab.connection]
+    _, again = sign_in(live, "ada@example.com")
+    query = {"path": NOTES, "args": {}, "format": "json"}
+    assert live.http.call("POST", "/api/query", query, cookies=[again]) == (200, {"status": "success", "value": []})
+    assert live.items("c#") == []
