@@ -11,8 +11,8 @@ the queries that gained keys run once more after the registration. A commit afte
 connection through the index; a commit before it is seen by that second run. So no commit is missed.
 
 Example:
-    >>> worker = ConnectionWorker(store, backend, poster, LambdaFeed())            # doctest: +SKIP
-    >>> worker.handle("Abc=", [message_entry('{"type":"Connect",...}')], deadline_ms)  # doctest: +SKIP
+    >>> worker = ConnectionWorker(store, backend, poster, LambdaFeed(), handles_messages=True)  # doctest: +SKIP
+    >>> worker.handle("Abc=", [message_entry('{"type":"Connect",...}')], remaining_ms)          # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ class ConnectionWorker:
         limits: SyncLimits = AWS_LIMITS,
     ) -> None:
         #: True in the sync function (client messages may run mutations); the fan-out handles commits only, so
-        #: its role needs no write access to documents: it stops at the first client message and lets go.
+        #: its role needs no write access to documents: it leaves client messages in the inbox and lets go.
         self.handles_messages = handles_messages
         self.store = store
         self.backend = backend
