@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import re
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -57,6 +58,8 @@ __all__ = ["LiveEnvironment", "ManagementApiPoster", "fanout_handler", "keepaliv
 
 logger = logging.getLogger("authlib_core.live")
 
+#: What the front passes on as ``clientVersion`` (the npm client's version from its URL path).
+_CLIENT_VERSION: Final = re.compile(r"\d{1,4}\.\d{1,4}\.\d{1,4}[0-9A-Za-z.+-]{0,24}")
 #: Connections handled at once by one fan-out invocation (each is a few DynamoDB calls and query runs).
 FANOUT_PARALLELISM: Final = 8
 
@@ -192,26 +195,23 @@ def sync_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     route, connection_id = request.get("routeKey"), str(request.get("connectionId") or "")
     if not connection_id:
         return {"statusCode": 400, "body": "no connectionId in the event"}
-    worker = live.worker()
+    if route == "$disconnect":
+        live.store().forget(connection_id)
+        return {"statusCode": 200}
     if route == "$connect":
         if not _origin_allowed(event.get("headers") or {}, Settings.from_env().trusted_origins):
             return {"statusCode": 403, "body": "ForbiddenOrigin: this page's origin is not in AUTHLIB_TRUSTED_ORIGINS"}
-        query = event.get("queryStringParameters") or {}
-        version = query.get("clientVersion")
+        version = (event.get("queryStringParameters") or {}).get("clientVersion")
+        if version is not None and not (isinstance(version, str) and _CLIENT_VERSION.fullmatch(version)):
+            return {"statusCode": 400, "body": "clientVersion must be a client version such as 1.49.0"}
+        worker = live.worker()
         session = SyncSession(worker.backend, live.feed, limits=AWS_LIMITS)
         state = session.snapshot()
         session.close()
         endpoint = f"https://{request.get('domainName')}/{request.get('stage')}"
-        worker.store.create(
-            connection_id,
-            endpoint=endpoint,
-            client_version=version if isinstance(version, str) and len(version) <= 40 else None,
-            state=state,
-        )
+        worker.store.create(connection_id, endpoint=endpoint, client_version=version, state=state)
         return {"statusCode": 200}
-    if route == "$disconnect":
-        worker.store.forget(connection_id)
-        return {"statusCode": 200}
+    worker = live.worker()
     body = event.get("body") or ""
     text = base64.b64decode(body).decode("utf-8", "replace") if event.get("isBase64Encoded") else str(body)
     worker.handle(connection_id, [message_entry(text)], _remaining(context))

@@ -216,6 +216,12 @@ def test_connect_checks_the_origin(live: LiveStack) -> None:
     assert "ForbiddenOrigin" in refused["body"]
     assert live.items("c#") == []
     assert live.connect("node=", origin=None) == {"statusCode": 200}  # Node/Python clients send no Origin
+    # the client version the front passes on (transitions larger than one message go out in pieces to it)
+    assert live.connect("versioned=", client_version="1.49.0") == {"statusCode": 200}
+    (item,) = live.items("c#versioned=")
+    assert item["clientVersion"] == {"S": "1.49.0"}
+    assert live.connect("odd=", client_version="1.49.0<script>")["statusCode"] == 400
+    assert live.items("c#odd=") == []
 
 
 def test_keepalive_pings_every_open_connection_twice_a_minute_and_drops_gone_ones(
