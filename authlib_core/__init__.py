@@ -24,7 +24,7 @@ from authlib_core.functions.decorators import (
 )
 from authlib_core.schema import define_schema, define_table
 from authlib_core.values import REMOVE, UNDEFINED, Int64, v
-from authlib_core.values.pagination import pagination_opts_validator
+from authlib_core.values.pagination import pagination_opts_validator, pagination_result_validator
 
 __all__ = [
     "ActionCtx",
@@ -45,6 +45,7 @@ __all__ = [
     "internal_query",
     "mutation",
     "pagination_opts_validator",
+    "pagination_result_validator",
     "query",
     "v",
 ]

@@ -1,6 +1,18 @@
-"""The signed-in user's notes: function paths ``myData:getMyData``, ``myData:add`` and ``myData:remove``."""
+"""The signed-in user's notes: ``myData:getMyData``, ``myData:listPage`` (paginated), ``myData:count``,
+``myData:add`` and ``myData:remove``."""
 
-from authlib_core import ConvexError, get_auth_user_id, mutation, query, v
+from authlib_core import (
+    ConvexError,
+    get_auth_user_id,
+    mutation,
+    pagination_opts_validator,
+    pagination_result_validator,
+    query,
+    v,
+)
+
+#: A note as stored (``returns=`` validators make the generated TypeScript types precise).
+NOTE = v.object({"_id": v.id("myData"), "_creationTime": v.number(), "userId": v.id("users"), "text": v.string()})
 
 
 @query
@@ -10,6 +22,24 @@ def getMyData(ctx):
     if user_id is None:
         raise ConvexError("Not authenticated")
     return ctx.db.query("myData").with_index("by_user", lambda q: q.eq("userId", user_id)).collect()
+
+
+@query(args={"paginationOpts": pagination_opts_validator}, returns=pagination_result_validator(NOTE))
+def listPage(ctx, paginationOpts):
+    """The signed-in user's notes, oldest first, one page at a time (the example page's ``usePaginatedQuery``)."""
+    user_id = get_auth_user_id(ctx)
+    if user_id is None:
+        raise ConvexError("Not authenticated")
+    return ctx.db.query("myData").with_index("by_user", lambda q: q.eq("userId", user_id)).paginate(paginationOpts)
+
+
+@query(args={}, returns=v.number())
+def count(ctx):
+    """How many notes the signed-in user has (0 when signed out)."""
+    user_id = get_auth_user_id(ctx)
+    if user_id is None:
+        return 0
+    return len(ctx.db.query("myData").with_index("by_user", lambda q: q.eq("userId", user_id)).collect())
 
 
 @mutation(args={"text": v.string()}, returns=v.id("myData"))

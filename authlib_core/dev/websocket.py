@@ -7,7 +7,8 @@ address), lets the ``websockets`` library answer the handshake and frame every m
 the Lambda path never does.
 
 One connection uses two threads: the server's request thread runs the session (client messages, commits from the
-change feed, a ``Ping`` after 15 quiet seconds), and ``websockets`` reads frames on its own thread.
+change feed, the caller's credential at its expiry, a ``Ping`` after 15 quiet seconds), and ``websockets`` reads
+frames on its own thread.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from authlib_core.database.readset import WriteSet
 from authlib_core.dev.guard import Refusal
 from authlib_core.http.sync_backend import RuntimeSyncBackend
 from authlib_core.sync.feed import InProcessFeed
+from authlib_core.sync.mutation_log import SQLiteMutationLog
 from authlib_core.sync.protocol import MutationLog, SyncLimits, SyncSession
 
 if TYPE_CHECKING:
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
     from authlib_core.dev.guard import HostPolicy
     from authlib_core.http.app import CallRecord
     from authlib_core.runtime import Runtime
+    from authlib_core.sync.ports import MutationAnswers
 
 __all__ = ["SYNC_PATH", "SyncHub", "sync_client_version"]
 
@@ -71,11 +74,15 @@ def _origin_host(origin: str) -> str | None:
 
 
 class SyncHub:
-    """What the dev server's sync connections share: the change feed, the mutation log, per-address counts."""
+    """What the dev server's sync connections share: the change feed, the mutation log, per-address counts.
+
+    The mutation log is kept in the SQLite file of the documents (:class:`SQLiteMutationLog`), so a mutation a client
+    re-sends after a dev-server restart is answered, not run again; with another engine it is kept in memory.
+    """
 
     def __init__(self, runtime: Callable[[], Runtime], logger: Logger, limits: SyncLimits | None = None) -> None:
         self.feed = InProcessFeed()
-        self.mutations = MutationLog()
+        self.mutations: MutationAnswers = MutationLog()
         self.limits = limits or SyncLimits()
         self._runtime = runtime
         self._logger = logger
@@ -87,6 +94,11 @@ class SyncHub:
     def follow(self, runtime: Runtime) -> Runtime:
         """Publish ``runtime``'s commits on the feed (the dev server calls this for every runtime it builds)."""
         runtime.database.commit_listeners.append(self.feed.publish)
+        settings = runtime.settings
+        if settings.engine == "sqlite":
+            path = settings.sqlite_path
+            if not isinstance(self.mutations, SQLiteMutationLog) or self.mutations.path != path:
+                self.mutations = SQLiteMutationLog(path)
         return runtime
 
     def reloaded(self, runtime: Runtime) -> None:
@@ -173,7 +185,9 @@ class SyncHub:
             connection = Connection(sock, protocol, ping_interval=self.limits.ping_after_s, ping_timeout=120.0)
             connection.start_keepalive()
             route = handler.path.split("?", 1)[0]
-            backend = RuntimeSyncBackend(self._runtime, self._logger, base_url, on_call=self.on_call, route=route)
+            backend = RuntimeSyncBackend(
+                self._runtime, self._logger, base_url, on_call=self.on_call, route=route, log_lines=True
+            )
             cookies = _cookies(handler.headers.get_all("cookie") or [])
             origin = handler.headers.get("origin")
             ambient = (lambda: backend.cookie_auth(cookies, origin)) if cookies else None
@@ -210,7 +224,11 @@ class SyncHub:
         last_output = time.monotonic()
         try:
             while not session.closed:
-                wake.wait(timeout=max(0.0, ping_after - (time.monotonic() - last_output)))
+                timeout = ping_after - (time.monotonic() - last_output)
+                deadline = session.auth_deadline  # the credential's expiry: checked then, not on the next commit
+                if deadline is not None:
+                    timeout = min(timeout, deadline - time.time())
+                wake.wait(timeout=max(0.0, timeout))
                 wake.clear()
                 out: list[str] = []
                 ended = False

@@ -19,12 +19,12 @@ from authlib_core.http.messages import HttpResponse
 if TYPE_CHECKING:
     from collections.abc import Callable
 
-    from authlib_core.auth import Auth
+    from authlib_core.auth import Auth, UserIdentity
     from authlib_core.auth.transport import AuthHttpRequest
     from authlib_core.http.messages import HttpRequest
     from authlib_core.runtime import Runtime
 
-__all__ = ["AUTH_PREFIX", "RuntimeAuthBridge", "to_auth_request"]
+__all__ = ["AUTH_PREFIX", "RuntimeAuthBridge", "external_identity", "to_auth_request"]
 
 AUTH_PREFIX = "/api/auth"
 
@@ -47,6 +47,27 @@ def to_auth_request(request: HttpRequest) -> AuthHttpRequest:
         client_ip=request.client_ip or None,
         is_https=request.is_https,
     )
+
+
+def external_identity(runtime: Runtime, token: str) -> UserIdentity:
+    """The identity a JWT of a provider in ``functions/auth_config.py`` proves (HTTP bearer and WebSocket alike).
+
+    Example:
+        >>> external_identity(runtime, id_token).token_identifier  # doctest: +SKIP
+        'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_abc|2f1c...'
+
+    Raises:
+        AuthTokenError: the app declares no providers, or the token is invalid (the message says why).
+        AuthProviderUnavailableError: the provider's keys could not be fetched.
+    """
+    if runtime.external_auth is None:
+        raise AuthTokenError(
+            "No auth provider found matching the given token: the request carries a JWT, and this app "
+            "accepts none (it has no functions/auth_config.py). Declare the token's issuer there, or send "
+            "no Authorization header.",
+            code="NoAuthProvider",
+        )
+    return runtime.external_auth.verify(token)
 
 
 class RuntimeAuthBridge:
@@ -74,14 +95,7 @@ class RuntimeAuthBridge:
         runtime = self._runtime()
         token = bearer_token(request)
         if token is not None and looks_like_jwt(token):
-            if runtime.external_auth is None:
-                raise AuthTokenError(
-                    "No auth provider found matching the given token: the request carries a JWT, and this app "
-                    "accepts none (it has no functions/auth_config.py). Declare the token's issuer there, or send "
-                    "no Authorization header.",
-                    code="NoAuthProvider",
-                )
-            return StaticAuth(runtime.external_auth.verify(token))
+            return StaticAuth(external_identity(runtime, token))
         service = runtime.auth
         if service is None:
             return NoAuth()

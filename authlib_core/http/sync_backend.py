@@ -12,17 +12,25 @@ Example:
 
 from __future__ import annotations
 
+import base64
+import contextlib
+import json
 import time
 import uuid
 from typing import TYPE_CHECKING, Literal
 
+from authlib_core.auth import StaticAuth
+from authlib_core.auth.jwt_config import looks_like_jwt
 from authlib_core.auth.transport import AuthHttpRequest
 from authlib_core.database.journal import journaling
 from authlib_core.database.readset import ReadSet, recording_reads
+from authlib_core.errors import AuthProviderUnavailableError, AuthTokenError
 from authlib_core.functions.kinds import Kind
+from authlib_core.functions.logs import LogCapture, capture_logs
 from authlib_core.http.app import CallRecord
+from authlib_core.http.auth_bridge import external_identity
 from authlib_core.http.errors import KindNotAllowedError, describe_error
-from authlib_core.sync.ports import Outcome
+from authlib_core.sync.ports import AuthRefused, Caller, Outcome
 from authlib_core.values import decode, encode
 
 if TYPE_CHECKING:
@@ -42,7 +50,7 @@ _KINDS = {"query": Kind.QUERY, "mutation": Kind.MUTATION, "action": Kind.ACTION}
 class RuntimeSyncBackend:
     """Runs the current runtime's public functions for sync sessions and checks their session tokens."""
 
-    __slots__ = ("_base_url", "_logger", "_on_call", "_route", "_runtime")
+    __slots__ = ("_base_url", "_clock", "_log_lines", "_logger", "_on_call", "_route", "_runtime", "_verified_jwt")
 
     def __init__(
         self,
@@ -52,12 +60,19 @@ class RuntimeSyncBackend:
         *,
         on_call: Callable[[CallRecord], None] | None = None,
         route: str = "/api/sync",
+        log_lines: bool = False,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._runtime = runtime
         self._logger = logger
         self._on_call = on_call  # the dev server prints one line per call, as for HTTP calls
         self._route = route
         self._base_url = base_url  # the origin the client used: the issuer of identities, as over HTTP
+        #: Deliver what functions print or log to the client (Convex does in development only).
+        self._log_lines = log_lines
+        #: The last JWT verified, with the runtime it was verified by and its caller (see :meth:`authenticate`).
+        self._verified_jwt: tuple[str, Runtime, Caller] | None = None
+        self._clock = clock  # seconds since the epoch, for a verified JWT's expiry
 
     def call(
         self,
@@ -96,6 +111,7 @@ class RuntimeSyncBackend:
     ) -> Outcome:
         request_id = uuid.uuid4().hex
         source = None
+        logs = LogCapture() if self._log_lines else None
         with recording_reads() as reads, journaling(journal if kind == "query" else None) as entry:
             try:
                 runtime = self._runtime()
@@ -104,14 +120,16 @@ class RuntimeSyncBackend:
                 if allowed is not None and kind not in allowed:
                     raise KindNotAllowedError(path, kind, allowed)
                 decoded = decode(args)
-                value = runtime.executor.call(
-                    path, decoded if isinstance(decoded, dict) else None, kind=_KINDS[kind], auth=auth
-                )
+                with capture_logs(logs) if logs is not None else contextlib.nullcontext():
+                    value = runtime.executor.call(
+                        path, decoded if isinstance(decoded, dict) else None, kind=_KINDS[kind], auth=auth
+                    )
                 return Outcome(
                     True,
                     encode(value, "convex_encoded_json"),
                     read_set=_merged(reads, kind),
                     journal=entry.text(),
+                    log_lines=_lines(logs),
                     request_id=request_id,
                 )
             except Exception as exc:
@@ -127,16 +145,49 @@ class RuntimeSyncBackend:
                     has_data="errorData" in body,
                     read_set=_merged(reads, kind),
                     journal=journal,
+                    log_lines=_lines(logs),
                     label=error.outcome,
                     request_id=request_id,
                     trace=error.trace,
                 )
 
-    def authenticate(self, token: str) -> Auth | None:
-        """The caller of a live session token (checked against the session store now), else None."""
-        return self._identify({"authorization": f"Bearer {token}"}, {})
+    def authenticate(self, token: str) -> Caller:
+        """The caller of a ``User`` token: a live session token of ours (checked against the session store now), or
+        a JWT of a provider in ``functions/auth_config.py`` (verified as over HTTP).
 
-    def cookie_auth(self, cookies: Mapping[str, str], origin: str | None) -> Auth | None:
+        A JWT cannot be revoked: once verified it stands until it expires, so checking it again (after every commit)
+        costs nothing and does not depend on the provider's keys being reachable; a reload of the functions (a new
+        ``auth_config.py``) verifies it afresh.
+
+        Raises:
+            AuthRefused: not a live session, or a JWT that is invalid, expired or from no configured provider (or
+                whose provider's keys cannot be fetched right now); the message says which.
+        """
+        if looks_like_jwt(token):
+            runtime = self._runtime()
+            known = self._verified_jwt
+            if known is not None and known[0] == token and known[1] is runtime:
+                expires_at = known[2].expires_at
+                if expires_at is None or self._clock() < expires_at:
+                    return known[2]
+                raise AuthRefused(
+                    "Could not verify the auth token: it has expired. Get a fresh token from the identity provider."
+                )
+            try:
+                identity = external_identity(runtime, token)
+            except (AuthTokenError, AuthProviderUnavailableError) as refused:
+                raise AuthRefused(refused.message) from None
+            verified = Caller(StaticAuth(identity), expires_at=_jwt_expiry(token))
+            self._verified_jwt = (token, runtime, verified)
+            return verified
+        caller = self._identify({"authorization": f"Bearer {token}"}, {})
+        if caller is None:
+            raise AuthRefused(
+                "The session token is not valid: the session does not exist, has expired or was revoked. Sign in again."
+            )
+        return caller
+
+    def cookie_auth(self, cookies: Mapping[str, str], origin: str | None) -> Caller | None:
         """The caller of a WebSocket handshake's session cookie, else None.
 
         Checked like a cookie-carrying state change over HTTP (a socket can run mutations): the page's ``Origin`` must
@@ -144,7 +195,7 @@ class RuntimeSyncBackend:
         """
         return self._identify({"origin": origin} if origin else {}, cookies)
 
-    def _identify(self, headers: dict[str, str], cookies: Mapping[str, str]) -> Auth | None:
+    def _identify(self, headers: dict[str, str], cookies: Mapping[str, str]) -> Caller | None:
         service = self._runtime().auth
         if service is None:
             return None
@@ -159,13 +210,29 @@ class RuntimeSyncBackend:
             client_ip=None,
             is_https=self._base_url.startswith("https://"),
         )
-        auth = service.auth_for(request)
-        identity = auth.get_user_identity()
+        identity = service.auth_for(request).get_user_identity()
         if identity is None:
             return None
-        from authlib_core.auth import StaticAuth
+        record = None if identity.session_id is None else service.sessions.get(identity.subject, identity.session_id)
+        # The session's end as stored now (using the session over HTTP may move it later: checked again then).
+        return Caller(StaticAuth(identity), expires_at=None if record is None else record.ends_at() / 1000)
 
-        return StaticAuth(identity)
+
+def _jwt_expiry(token: str) -> float | None:
+    """When a verified JWT stops being accepted: its ``exp`` plus the clock skew the verifier allows."""
+    from authlib_core.auth.jwt_verify import LEEWAY
+
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    except (IndexError, ValueError):
+        return None
+    exp = claims.get("exp") if isinstance(claims, dict) else None
+    return float(exp) + LEEWAY if isinstance(exp, int | float) and not isinstance(exp, bool) else None
+
+
+def _lines(logs: LogCapture | None) -> tuple[str, ...]:
+    return () if logs is None else tuple(logs.lines())
 
 
 def _merged(reads: list[ReadSet], kind: str) -> ReadSet | None:

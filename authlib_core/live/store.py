@@ -39,7 +39,6 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import ClientError
 
 from authlib_core.database.engines.dynamodb.tables import KeyAttribute, TableDescription, create_table_request
-from authlib_core.sync.protocol import MutationLog
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable
@@ -304,15 +303,16 @@ class SyncStore:
                 raise RuntimeError(f"DynamoDB kept {len(pending[self.table])} watch writes unprocessed; try again")
 
 
-class StoredMutationLog(MutationLog):
-    """Mutation answers by ``(sessionId, requestId)`` in the sync table, so a mutation a client re-sends after a
-    reconnect (or that a retried Lambda sees again) is answered instead of running twice."""
+class StoredMutationLog:
+    """Mutation answers by ``(sessionId, requestId)`` in the sync table (a
+    :class:`~authlib_core.sync.ports.MutationAnswers`), so a mutation a client re-sends after a reconnect (or that a
+    retried Lambda sees again) is answered instead of running twice."""
 
     def __init__(self, store: SyncStore) -> None:
-        super().__init__(capacity=0)
         self._store = store
 
     def get(self, session_id: str, request_id: int) -> dict[str, Any] | None:
+        """The answer kept for this request, if any (and not expired)."""
         response = self._store.client.get_item(
             TableName=self._store.table,
             Key={"pk": {"S": f"m#{session_id}"}, "sk": {"S": str(request_id)}},
@@ -325,6 +325,7 @@ class StoredMutationLog(MutationLog):
         return answer
 
     def put(self, session_id: str, request_id: int, answer: dict[str, Any]) -> None:
+        """Keep the answer of a mutation that ran (for an hour)."""
         self._store.client.put_item(
             TableName=self._store.table,
             Item={

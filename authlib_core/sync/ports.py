@@ -12,11 +12,35 @@ import json
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from authlib_core.auth import Auth
     from authlib_core.database.readset import ReadSet
     from authlib_core.values import JSONValue
 
-__all__ = ["Outcome", "SyncBackend"]
+__all__ = ["AuthRefused", "Caller", "MutationAnswers", "Outcome", "SyncBackend"]
+
+
+class AuthRefused(Exception):
+    """A token that does not identify anyone right now; the message (shown to the client) says why."""
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Caller:
+    """Who a token stands for, and until when.
+
+    ``expires_at`` (seconds since the epoch) is when the credential stops being valid as things stand: a session's
+    end (which may move later while the session is in use) or a JWT's ``exp`` plus the allowed clock skew. None: no
+    known end. The protocol checks the credential again at that moment.
+
+    Example:
+        >>> from authlib_core.auth import NoAuth
+        >>> Caller(NoAuth(), expires_at=None).expires_at is None
+        True
+    """
+
+    auth: Auth
+    expires_at: float | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -36,6 +60,9 @@ class Outcome:
     read_set: ReadSet | None = None
     #: The query's journal after this run (see :mod:`authlib_core.database.journal`); None if it did not paginate.
     journal: str | None = None
+    #: What the function printed or logged (``"[LOG] text"``...; see :mod:`authlib_core.functions.logs`), for the
+    #: client's console; empty unless the backend delivers log lines (the dev server does).
+    log_lines: tuple[str, ...] = ()
     #: For logs only: ``success``, ``error`` (the function failed), ``server_error``...; the call's request id; the
     #: readable traceback of an uncaught exception when the server exposes errors (never sent to the client).
     label: str = "success"
@@ -46,6 +73,10 @@ class Outcome:
         """True when ``other`` would show the client the same thing."""
         return other is not None and self.fingerprint() == other.fingerprint()
 
+    def _shown(self) -> tuple[object, ...]:
+        # Convex compares a re-run's result and log lines: a query whose printed output changed is sent again.
+        return (self.success, self.value, self.error, self.error_data, self.has_data, self.log_lines)
+
     def fingerprint(self) -> str:
         """A digest of what the client is shown (a live query keeps this instead of the whole result).
 
@@ -53,8 +84,7 @@ class Outcome:
             >>> Outcome(True, [1]).fingerprint() == Outcome(True, [1]).fingerprint() != Outcome(True, [2]).fingerprint()
             True
         """
-        shown = [self.success, self.value, self.error, self.error_data, self.has_data]
-        text = json.dumps(shown, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        text = json.dumps(list(self._shown()), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
         return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
@@ -75,6 +105,29 @@ class SyncBackend(Protocol):
         """
         ...
 
-    def authenticate(self, token: str) -> Auth | None:
-        """The caller a session token stands for right now (None: unknown, expired or revoked session)."""
+    def authenticate(self, token: str) -> Caller:
+        """The caller a ``User`` token (a session token of ours, or a JWT of a configured provider) stands for now.
+
+        Raises:
+            AuthRefused: the token is not a live session, or not a valid JWT of a configured provider (the message
+                says which and why).
+        """
+        ...
+
+
+class MutationAnswers(Protocol):
+    """Where the answers of mutations are kept by ``(sessionId, requestId)``, so a re-sent mutation is answered
+    instead of run again (:class:`~authlib_core.sync.protocol.MutationLog` in memory,
+    :class:`~authlib_core.sync.mutation_log.SQLiteMutationLog` on disk)."""
+
+    def get(self, session_id: str, request_id: int) -> dict[str, Any] | None:
+        """The answer sent for this request before, if kept.
+
+        Raises:
+            StorageUnavailableError: the log cannot be read (the mutation must then not run).
+        """
+        ...
+
+    def put(self, session_id: str, request_id: int, answer: dict[str, Any]) -> None:
+        """Keep the answer of a mutation that ran."""
         ...

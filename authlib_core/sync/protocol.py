@@ -9,8 +9,9 @@ State: the version ``(querySet, identity, ts)`` last sent to the client, the sub
 journal, last outcome and the read set it came from) and the caller's identity.
 
 * ``ModifyQuerySet`` must start from the current query-set version; added queries run at once.
-* ``Authenticate`` (``User`` with a session token of ours, or ``None``) bumps the identity version and re-runs
-  every query as the new caller; a token that is not a live session gets ``AuthError`` (``authUpdateAttempted``).
+* ``Authenticate`` (``User`` with a session token of ours or a JWT of a provider in ``functions/auth_config.py``, or
+  ``None``) bumps the identity version and re-runs every query as the new caller; a token that identifies nobody
+  gets ``AuthError`` (``authUpdateAttempted``).
 * ``Mutation`` runs in order; the ``MutationResponse`` carries the timestamp of a state that includes the commit and
   is followed at once by a ``Transition`` reaching it (the client resolves the mutation when that transition
   arrives, so its ``useQuery`` results already show the write). A request id seen before in this session is
@@ -21,8 +22,9 @@ journal, last outcome and the read set it came from) and the caller's identity.
   same-origin session cookie of a browser page); it is checked again after every commit, and a session that ended
   turns the connection anonymous (its queries run again) instead of closing it.
 * A commit re-runs only the queries whose read set it intersects, and a ``Transition`` is sent only when a result
-  changed; after a commit a signed-in caller's session is checked again, and a revoked or expired one gets
-  ``AuthError`` (``authUpdateAttempted: false``).
+  changed; after a commit, and at the moment the credential expires (:attr:`SyncSession.auth_deadline`: the
+  transport calls :meth:`SyncSession.refresh` then), the caller's credential is checked again, and one that ended
+  (signed out, revoked, expired) gets ``AuthError`` (``authUpdateAttempted: false``) before any further result.
 
 Example:
     >>> session = SyncSession(backend, feed)                                          # doctest: +SKIP
@@ -43,6 +45,8 @@ from typing import TYPE_CHECKING, Any, Final
 
 from authlib_core.auth import NoAuth
 from authlib_core.database.readset import ReadSet
+from authlib_core.errors import StorageUnavailableError
+from authlib_core.sync.ports import AuthRefused
 from authlib_core.sync.timestamps import encode_ts
 from authlib_core.values.json_text import loads_strict
 
@@ -51,13 +55,15 @@ if TYPE_CHECKING:
 
     from authlib_core.auth import Auth
     from authlib_core.sync.feed import ChangeFeed, Commit
-    from authlib_core.sync.ports import Outcome, SyncBackend
+    from authlib_core.sync.ports import Caller, MutationAnswers, Outcome, SyncBackend
     from authlib_core.values import JSONValue
 
 __all__ = ["MutationLog", "SyncLimits", "SyncSession", "split_message"]
 
 #: The npm client reassembles ``TransitionChunk`` messages from this version on.
 _CHUNKS_FROM: Final = (1, 28, 0)
+#: A credential found valid at (or a hair past) its stated end is checked again this many seconds later, not at once.
+_MIN_RECHECK_S: Final = 0.1
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -204,9 +210,10 @@ class SyncSession:
         *,
         limits: SyncLimits | None = None,
         client_version: str | None = None,
-        mutations: MutationLog | None = None,
+        mutations: MutationAnswers | None = None,
         wake: threading.Event | None = None,
-        ambient_auth: Callable[[], Auth | None] | None = None,
+        ambient_auth: Callable[[], Caller | None] | None = None,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self._backend = backend
         #: The identity the transport's handshake carried (a same-origin session cookie), checked again after
@@ -215,7 +222,7 @@ class SyncSession:
         self._feed = feed
         self.limits = limits or SyncLimits()
         self._chunks = _client_version_supports_chunks(client_version)
-        self._mutations = mutations or MutationLog()
+        self._mutations: MutationAnswers = mutations or MutationLog()
         #: Set when commits are waiting for :meth:`refresh`.
         self.wake = wake or threading.Event()
         self._pending: list[Commit] = []
@@ -229,10 +236,13 @@ class SyncSession:
         self._ts = 0
         self._query_set_sent = 0
         self._identity_sent = 0
-        self._auth: Auth = (ambient_auth() if ambient_auth is not None else None) or NoAuth()
+        self._clock = clock
+        self._auth: Auth = NoAuth()
+        self._expires_at: float | None = None
+        self._set_caller(ambient_auth() if ambient_auth is not None else None)
         self._token: str | None = None
-        #: The session of ``_token`` was found ended when this state was restored (:meth:`restore`).
-        self._ended = False
+        #: Why the credential of ``_token`` was refused when this state was restored (:meth:`restore`), if it was.
+        self._ended: str | None = None
         self._session_id = ""
         self._skew: int | None = None
         #: True once the session ended (``FatalError`` or ``AuthError`` sent); the transport closes the socket.
@@ -250,6 +260,11 @@ class SyncSession:
         """Stop following the change feed (the transport calls this when the connection ends)."""
         self.closed = True
         self._unsubscribe()
+
+    @property
+    def auth_deadline(self) -> float | None:
+        """When the caller's credential expires (seconds since the epoch), or None; call :meth:`refresh` then."""
+        return None if self.closed else self._expires_at
 
     @property
     def query_count(self) -> int:
@@ -312,7 +327,7 @@ class SyncSession:
         *,
         limits: SyncLimits | None = None,
         client_version: str | None = None,
-        mutations: MutationLog | None = None,
+        mutations: MutationAnswers | None = None,
     ) -> SyncSession:
         """A session continuing from :meth:`snapshot`'s ``state``. Its session token is checked again now: if the
         session ended meanwhile, the next message or refresh answers ``AuthError``.
@@ -335,9 +350,10 @@ class SyncSession:
             raise ValueError(f"not a sync session snapshot: {exc!r:.200}") from exc
         if isinstance(token, str):
             session._token = token
-            auth = backend.authenticate(token)
-            session._ended = auth is None
-            session._auth = auth or NoAuth()
+            try:
+                session._set_caller(backend.authenticate(token))
+            except AuthRefused as refused:
+                session._ended = str(refused)
         return session
 
     # -- input -----------------------------------------------------------------------------------------
@@ -345,7 +361,7 @@ class SyncSession:
         """Handle one client message; returns the messages to send, in order."""
         if self.closed:
             return []
-        if self._ended:
+        if self._ended is not None:
             return self._session_ended()
         try:
             message = loads_strict(text)
@@ -361,7 +377,7 @@ class SyncSession:
         """Re-run the queries that commits since the last call may have changed; a Transition if any result did."""
         if self.closed:
             return []
-        if self._ended:
+        if self._ended is not None:
             return self._session_ended()
         self.wake.clear()
         with self._pending_lock:
@@ -452,17 +468,16 @@ class SyncSession:
         scheme = message.get("tokenType")
         self._ambient = None  # the client says who it is from now on
         if scheme == "None":
-            self._auth, self._token = NoAuth(), None
+            self._set_caller(None)
+            self._token = None
         elif scheme == "User":
             token = _str(message, "value")
-            auth = self._backend.authenticate(token)
-            if auth is None:
-                return self._auth_error(
-                    "The session token is not valid: the session does not exist, has expired or was revoked. "
-                    "Sign in again.",
-                    attempted=True,
-                )
-            self._auth, self._token = auth, token
+            try:
+                caller = self._backend.authenticate(token)
+            except AuthRefused as refused:
+                return self._auth_error(str(refused), attempted=True)
+            self._set_caller(caller)
+            self._token = token
         elif scheme == "Admin":
             return self._auth_error(
                 "Admin keys are not supported: authenticate with a session token (tokenType User).", attempted=True
@@ -473,7 +488,32 @@ class SyncSession:
         return self._advance(force=True, run=list(self._queries))
 
     def _session_ended(self) -> list[str]:
-        return self._auth_error("The session ended (signed out, revoked or expired); sign in again.", attempted=False)
+        return self._auth_error(f"This connection's credential is no longer valid: {self._ended}", attempted=False)
+
+    def _set_caller(self, caller: Caller | None) -> None:
+        self._auth = NoAuth() if caller is None else caller.auth
+        ends = None if caller is None else caller.expires_at
+        self._expires_at = None if ends is None else max(ends, self._clock() + _MIN_RECHECK_S)
+
+    def _recheck_caller(self, commits: bool) -> tuple[list[str], bool]:
+        """After commits, or once the credential's expiry has come: ``(AuthError messages if it ended, whether the
+        caller changed)``. A handshake's cookie session that ended turns the connection anonymous instead."""
+        due = self._expires_at is not None and self._clock() >= self._expires_at
+        if not commits and not due:
+            return [], False
+        if self._token is not None:
+            try:
+                self._set_caller(self._backend.authenticate(self._token))
+            except AuthRefused as refused:
+                return self._auth_error(
+                    f"This connection's credential is no longer valid: {refused}", attempted=False
+                ), False
+            return [], False
+        if self._ambient is None:
+            return [], False
+        before = self._auth
+        self._set_caller(self._ambient())
+        return [], self._auth != before
 
     def _auth_error(self, error: str, *, attempted: bool) -> list[str]:
         self.close()
@@ -493,10 +533,14 @@ class SyncSession:
 
     def _mutation(self, message: dict[str, Any]) -> list[str]:
         request_id, path, args = self._call_args(message)
-        answer = self._mutations.get(self._session_id, request_id) if self._session_id else None
+        try:
+            answer = self._mutations.get(self._session_id, request_id) if self._session_id else None
+        except StorageUnavailableError as unavailable:  # it may have run before: refuse rather than run it twice
+            failed = {"type": "MutationResponse", "requestId": request_id, "logLines": [], "success": False}
+            return [_dump({**failed, "result": unavailable.message, "ts": None}), *self._advance(force=True)]
         if answer is None:
             outcome = self._backend.call("mutation", path, args, self._auth)
-            answer = {"type": "MutationResponse", "requestId": request_id, "logLines": []}
+            answer = {"type": "MutationResponse", "requestId": request_id, "logLines": list(outcome.log_lines)}
             if outcome.success:
                 answer.update(success=True, result=outcome.value, ts=encode_ts(self._feed.position()))
             else:
@@ -534,6 +578,7 @@ class SyncSession:
             answer: dict[str, Any] = {"type": "ActionResponse", "requestId": request_id, "logLines": []}
             try:
                 outcome = self._backend.call("action", path, args, auth)
+                answer["logLines"] = list(outcome.log_lines)
                 if outcome.success:
                     answer.update(success=True, result=outcome.value)
                 else:
@@ -564,14 +609,12 @@ class SyncSession:
         """
         ts = self._feed.position()  # read first: every commit up to ts is delivered and visible to what runs next
         commits, stale = self._take_commits()
-        if commits and self._token is not None and self._backend.authenticate(self._token) is None:
-            return self._session_ended()
+        ended, caller_changed = self._recheck_caller(bool(commits))
+        if ended:
+            return ended
         rerun = set(run or ()) | (stale & set(self._queries))
-        if commits and self._token is None and self._ambient is not None:
-            ambient = self._ambient() or NoAuth()
-            if ambient != self._auth:  # the handshake's session ended (or changed): every query runs as the new caller
-                self._auth = ambient
-                rerun.update(self._queries)
+        if caller_changed:  # the handshake's session ended (or changed): every query runs as the new caller
+            rerun.update(self._queries)
         for query_id, query in self._queries.items():
             if query_id in rerun or query.fingerprint is None:
                 rerun.add(query_id)
@@ -613,14 +656,14 @@ class SyncSession:
                 "type": "QueryUpdated",
                 "queryId": query_id,
                 "value": outcome.value,
-                "logLines": [],
+                "logLines": list(outcome.log_lines),
                 "journal": query.journal,
             }
         failed: dict[str, Any] = {
             "type": "QueryFailed",
             "queryId": query_id,
             "errorMessage": outcome.error,
-            "logLines": [],
+            "logLines": list(outcome.log_lines),
             "journal": query.journal,
         }
         if outcome.has_data:

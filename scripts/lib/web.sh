@@ -12,7 +12,7 @@ WEB_DIR="$WEB_ROOT/examples/web"
 _web_sources_newer_than() {
   # true when any build input is newer than the given stamp file
   local stamp="$1"
-  [ -n "$(find "$WEB_DIR/src" "$WEB_DIR/index.html" "$WEB_DIR/vite.config.js" "$WEB_DIR/package.json" \
+  [ -n "$(find "$WEB_DIR/src" "$WEB_DIR/index.html" "$WEB_DIR/vite.config.js" "$WEB_DIR/tsconfig.json" "$WEB_DIR/package.json" \
             "$WEB_DIR/package-lock.json" "$WEB_DIR/public" \
             -newer "$stamp" -type f -print -quit 2>/dev/null)" ]
 }

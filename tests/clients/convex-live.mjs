@@ -3,6 +3,8 @@
 //   APP_URL     the dev server
 //   PHASE       "live" (default): subscriptions, another client's mutation, unsubscribe, auth change, query error
 //               "restart-1" / "restart-2": see tests/http/test_live_node_client.py (reconnect after a restart)
+//               "jwt": setAuth with an identity provider's JWTs on an app with functions/auth_config.py (who:me);
+//               FIRST_TOKEN, SECOND_TOKEN (another subject), BAD_TOKEN (bad signature)
 // Prints one line "RESULT <json>".
 import { ConvexClient } from "convex/browser";
 import { anyApi } from "convex/server";
@@ -146,9 +148,47 @@ async function restartFirst() {
   await a.close();
 }
 
+async function jwt() {
+  // setAuth: the client sends the token it fetched first, and once the server confirmed it, fetches a fresh one
+  // (forceRefreshToken) and authenticates again: the subscription follows each identity.
+  const a = client();
+  const feed = watch(a, api.who.me, {});
+  await feed.next((item) => item.value && item.value.identity === null, "anonymous");
+  const tokens = [process.env.FIRST_TOKEN, process.env.SECOND_TOKEN];
+  const fetched = [];
+  const changes = [];
+  a.setAuth(
+    async (options) => {
+      fetched.push(options.forceRefreshToken);
+      return tokens[Math.min(fetched.length - 1, tokens.length - 1)];
+    },
+    (isAuthenticated) => changes.push(isAuthenticated),
+  );
+  const subject = (item) => item.value && item.value.identity && item.value.identity.subject;
+  out.first = subject(await feed.next((item) => subject(item) === "user-42", "the first token's identity"));
+  out.refreshed = subject(await feed.next((item) => subject(item) === "user-43", "the second token's identity"));
+  out.authChanges = [...changes];
+  out.fetched = [...fetched];
+  out.subjects = feed.seen.map((item) => (item.value ? subject(item) ?? null : "error"));
+
+  // A badly signed token: the server answers AuthError, the client refetches, gets the same, then gives up and
+  // reports that it is not authenticated; the query runs as anonymous again.
+  const b = client();
+  const other = watch(b, api.who.me, {});
+  await other.next((item) => item.value && item.value.identity === null, "anonymous (b)");
+  const refused = new Promise((resolve) => b.setAuth(async () => process.env.BAD_TOKEN, (ok) => ok || resolve(ok)));
+  out.badTokenAuthenticated = await Promise.race([
+    refused,
+    new Promise((_, reject) => setTimeout(() => reject(new Error("no auth failure reported")), 10000)),
+  ]);
+  out.badTokenIdentities = other.seen.filter((item) => subject(item)).length;
+  await Promise.all([a.close(), b.close()]);
+}
+
 const phase = process.env.PHASE ?? "live";
 try {
   if (phase === "live") await live();
+  else if (phase === "jwt") await jwt();
   else await restartFirst();
   process.stdout.write("RESULT " + JSON.stringify(out) + "\n");
   process.exit(0);

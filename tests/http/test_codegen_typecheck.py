@@ -138,3 +138,63 @@ def test_the_dev_server_regenerates_the_types_on_reload(tmp_path: Path) -> None:
         assert expected in (out / "api.d.ts").read_text()
     finally:
         server.shutdown()
+
+
+WEB = ROOT / "examples" / "web"
+
+
+def _web_tsc(*extra: str) -> subprocess.CompletedProcess[str]:
+    tsc = WEB / "node_modules" / "typescript" / "bin" / "tsc"
+    return subprocess.run(
+        ["node", str(tsc), "--noEmit", "-p", str(WEB), *extra],
+        cwd=WEB,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        check=False,
+    )
+
+
+@pytest.fixture
+def web_page() -> Path:
+    """examples/web with its npm packages (what scripts/dev and scripts/test install) and freshly generated types
+    in src/_generated (what ``scripts/dev``'s ``--codegen`` keeps up to date)."""
+    if shutil.which("npm") is None:
+        pytest.skip("node and npm are needed for the example page's type check")
+    built = subprocess.run(
+        ["bash", "-c", 'source scripts/lib/web.sh && ensure_web_build "$0"', "0"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    assert built.returncode == 0, built.stdout + built.stderr
+    command = [sys.executable, "-m", "authlib_core", "codegen", "--functions", str(EXAMPLE_FUNCTIONS)]
+    done = subprocess.run(
+        [*command, "--out", str(WEB / "src" / "_generated")], cwd=ROOT, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    return WEB
+
+
+def test_the_example_page_type_checks_against_the_generated_api(web_page: Path) -> None:
+    listed = _web_tsc("--listFilesOnly")
+    files = {line.strip() for line in listed.stdout.splitlines()}
+    live = web_page / "src" / "components" / "MyItems.tsx"
+    assert {str(live), str(web_page / "src" / "_generated" / "api.d.ts")} <= files  # the real page, real types
+    result = _web_tsc()
+    assert result.returncode == 0, result.stdout + result.stderr
+
+    # The same component with one wrong argument does not compile: the page is checked, not just parsed.
+    broken = live.with_name(f"MyItemsBroken{uuid.uuid4().hex[:6]}.tsx")
+    source = live.read_text()
+    assert "await add({ text });" in source
+    broken.write_text(source.replace("await add({ text });", "await add({ text: 1 });"))
+    try:
+        result = _web_tsc()
+    finally:
+        broken.unlink()
+    assert result.returncode != 0
+    assert f"{broken.name}(" in result.stdout
+    assert "Type 'number' is not assignable to type 'string'" in result.stdout

@@ -179,7 +179,8 @@ def test_a_revoked_session_gets_auth_error_on_the_next_change_and_is_closed(live
     (error,) = tab2.take()
     assert error["type"] == "AuthError"
     assert error["authUpdateAttempted"] is False
-    assert "session ended" in error["error"]
+    assert "no longer valid" in error["error"]
+    assert "revoked" in error["error"]
     assert live.closed == [tab2.connection]  # DeleteConnection: the client fetches a new token and reconnects
     assert live.items(f"c#{tab2.connection}") == []
     assert [i for i in live.items("w#") if i["sk"]["S"] == tab2.connection] == []

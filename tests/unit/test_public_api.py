@@ -23,6 +23,7 @@ PUBLIC_API = [
     "internal_query",
     "mutation",
     "pagination_opts_validator",
+    "pagination_result_validator",
     "query",
     "v",
 ]

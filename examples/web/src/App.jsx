@@ -2,7 +2,7 @@ import { ConvexProvider } from "convex/react";
 import { useEffect, useMemo, useState } from "react";
 import AuthForms from "./components/AuthForms.jsx";
 import ErrorAlert from "./components/ErrorAlert.jsx";
-import MyItems from "./components/MyItems.jsx";
+import MyItems from "./components/MyItems.tsx";
 import Sessions from "./components/Sessions.jsx";
 import UserProfile from "./components/UserProfile.jsx";
 import { authClient, createLiveClient } from "./lib/clients.js";
