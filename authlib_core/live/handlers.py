@@ -199,7 +199,7 @@ def sync_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         live.store().forget(connection_id)
         return {"statusCode": 200}
     if route == "$connect":
-        if not _origin_allowed(event.get("headers") or {}, Settings.from_env().trusted_origins):
+        if not _origin_allowed(event.get("headers") or {}, live.runtime().settings.trusted_origins):
             return {"statusCode": 403, "body": "ForbiddenOrigin: this page's origin is not in AUTHLIB_TRUSTED_ORIGINS"}
         version = (event.get("queryStringParameters") or {}).get("clientVersion")
         if version is not None and not (isinstance(version, str) and _CLIENT_VERSION.fullmatch(version)):
