@@ -220,8 +220,10 @@ def sync_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
 
 def fanout_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """A batch of the documents table's stream records: re-run the live queries it may change, post transitions."""
-    worker = _environment(sync=False).worker()
-    writes = write_set_of_records(event.get("Records") or [])
+    live = _environment(sync=False)
+    worker = live.worker()
+    catalog = live.runtime().database.catalog
+    writes = write_set_of_records(event.get("Records") or [], lambda table: list(catalog.indexes(table).values()))
     if not writes.writes:
         return {"connections": 0}
     connections: set[str] = set()

@@ -1,64 +1,66 @@
 """DynamoDB Streams records of the documents table as the write set the sync protocol checks read sets against.
 
-The stream (``NEW_AND_OLD_IMAGES``) carries every item a commit changed. Two kinds matter
-(:mod:`authlib_core.database.engines.dynamodb.layout`):
-
-* a document item (``pk`` ``d#<id>``): the document itself, matched against reads by id;
-* an index entry (``pk`` ``i#<table>#<index>#<shard>``, ``sk`` the index key): a key that appeared (``INSERT``),
-  disappeared (``REMOVE``) or whose document changed (``MODIFY``), matched against scanned intervals.
-
-Everything else (shard version items, commit markers, the index catalog) is bookkeeping and ignored. No index
-definitions are needed: the entries themselves say which keys moved.
+Only document items matter (``pk`` ``d#<id>``; the stream is ``NEW_AND_OLD_IMAGES``): the old and new image hold the
+document (``doc``) and its table (``tbl``), and its key in every index of the table before and after follows from
+the table's index definitions, exactly as a commit computes them on the dev server
+(:func:`authlib_core.database.readset.write_set`). So a change to a document's content is seen by every interval
+holding its key, whatever the engine writes for index entries; index entries, version items, commit markers and the
+catalog are the engine's bookkeeping and are ignored (the event source mapping's filter keeps them out).
 
 Example:
-    >>> record = {"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": "d#n1"}, "sk": {"B": "AA=="}},
-    ...     "NewImage": {"pk": {"S": "d#n1"}, "tbl": {"S": "notes"}}}}
-    >>> [(w.table, w.id) for w in write_set_of_records([record]).writes]
-    [('notes', 'n1')]
+    >>> from authlib_core.database.interface import BY_CREATION_TIME, IndexSpec
+    >>> image = {"tbl": {"S": "notes"}, "doc": {"S": '{"_id":"n1","_creationTime":1.0}'}}
+    >>> record = {"eventName": "INSERT", "dynamodb": {"Keys": {"pk": {"S": "d#n1"}}, "NewImage": image}}
+    >>> specs = lambda table: [IndexSpec(table, BY_CREATION_TIME, ())]
+    >>> [(w.table, w.id, sorted(w.keys)) for w in write_set_of_records([record], specs).writes]
+    [('notes', 'n1', ['by_creation_time'])]
 """
 
 from __future__ import annotations
 
-import base64
 from typing import TYPE_CHECKING, Any
 
-from authlib_core.database.engines.dynamodb.layout import ATTR_ID, ATTR_TABLE, VERSION_SK
+from authlib_core.database.engines.dynamodb.layout import ATTR_DOC, ATTR_TABLE
+from authlib_core.database.interface import deserialize_document
+from authlib_core.database.keys import document_keys
 from authlib_core.database.readset import Write, WriteSet
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Iterable, Mapping, Sequence
 
-__all__ = ["write_set_of_records"]
+    from authlib_core.database.interface import IndexSpec
 
+__all__ = ["DOCUMENT_PREFIX", "write_set_of_records"]
 
-def _binary(value: Mapping[str, Any]) -> bytes:
-    raw = value["B"]
-    # Lambda's event JSON carries binary attributes in base64; boto3's GetRecords gives bytes
-    return bytes(raw) if isinstance(raw, bytes | bytearray) else base64.b64decode(raw)
-
-
-def _write_of(record: Mapping[str, Any]) -> Write | None:
-    change = record.get("dynamodb") or {}
-    keys = change.get("Keys") or {}
-    pk = str((keys.get("pk") or {}).get("S", ""))
-    old, new = change.get("OldImage"), change.get("NewImage")
-    image = new or old or {}
-    if pk.startswith("d#"):
-        table = (image.get(ATTR_TABLE) or {}).get("S")
-        return None if table is None else Write(str(table), pk[2:], {})
-    if pk.startswith("i#") and "sk" in keys:
-        parts = pk.split("#")
-        key = _binary(keys["sk"])
-        document = (image.get(ATTR_ID) or {}).get("S")
-        if len(parts) != 4 or key == VERSION_SK or document is None:
-            return None  # a shard's version item
-        before = key if old else None
-        after = key if new else None
-        return Write(parts[1], str(document), {parts[2]: (before, after)})
-    return None
+#: Partition-key prefix of document items (:func:`authlib_core.database.engines.dynamodb.layout.document_pk`).
+DOCUMENT_PREFIX = "d#"
 
 
-def write_set_of_records(records: Iterable[Mapping[str, Any]]) -> WriteSet:
-    """The changes of a batch of stream records (from a Lambda event or from ``GetRecords``) as one write set."""
-    writes = [write for record in records if (write := _write_of(record)) is not None]
+def _keys(image: Mapping[str, Any] | None, specs: Sequence[IndexSpec]) -> dict[str, bytes]:
+    if not image or ATTR_DOC not in image:
+        return {}
+    return document_keys(deserialize_document(image[ATTR_DOC]["S"]), specs)
+
+
+def write_set_of_records(
+    records: Iterable[Mapping[str, Any]], indexes: Callable[[str], Sequence[IndexSpec]]
+) -> WriteSet:
+    """The changes of a batch of stream records (a Lambda event's or ``GetRecords``') as one write set.
+
+    ``indexes(table)`` gives the table's index definitions (the runtime's catalog).
+    """
+    writes = []
+    for record in records:
+        change = record.get("dynamodb") or {}
+        pk = str(((change.get("Keys") or {}).get("pk") or {}).get("S", ""))
+        if not pk.startswith(DOCUMENT_PREFIX):
+            continue
+        old, new = change.get("OldImage"), change.get("NewImage")
+        table = ((new or old or {}).get(ATTR_TABLE) or {}).get("S")
+        if table is None:
+            continue
+        specs = indexes(str(table))
+        before, after = _keys(old, specs), _keys(new, specs)
+        keys = {name: (before.get(name), after.get(name)) for name in set(before) | set(after)}
+        writes.append(Write(str(table), pk[len(DOCUMENT_PREFIX) :], keys))
     return WriteSet(tuple(writes))

@@ -1,49 +1,61 @@
-"""Stream records of the documents table as write sets, and write sets as inbox entries."""
+"""Stream records of the documents table as write sets (the same write sets a commit makes on the dev server), and
+write sets as inbox entries."""
 
 from __future__ import annotations
 
-import base64
 import json
+from typing import Any
 
+from authlib_core.database.interface import BY_CREATION_TIME, IndexSpec, serialize_document
+from authlib_core.database.keys import document_keys
 from authlib_core.database.readset import Write, WriteSet, write_set_from_json
 from authlib_core.live.delivery import MAX_COMMIT_ENTRY_BYTES, commit_entry
 from authlib_core.live.stream import write_set_of_records
 
-
-def _b64(data: bytes) -> str:
-    return base64.b64encode(data).decode()
+SPECS = [IndexSpec("notes", BY_CREATION_TIME, ()), IndexSpec("notes", "by_topic", ("topic",))]
 
 
-def _record(event: str, pk: str, sk: bytes, old: dict[str, object] | None, new: dict[str, object] | None) -> dict:
-    change: dict[str, object] = {"Keys": {"pk": {"S": pk}, "sk": {"B": _b64(sk)}}}
+def _specs(table: str) -> list[IndexSpec]:
+    assert table == "notes"
+    return SPECS
+
+
+def _image(document: dict[str, Any] | None) -> dict[str, Any] | None:
+    if document is None:
+        return None
+    return {"pk": {"S": "d#n1"}, "tbl": {"S": "notes"}, "ver": {"N": "1"}, "doc": {"S": serialize_document(document)}}
+
+
+def _record(pk: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> dict[str, Any]:
+    change: dict[str, Any] = {"Keys": {"pk": {"S": pk}, "sk": {"B": "AA=="}}}
     if old is not None:
-        change["OldImage"] = {"pk": {"S": pk}, "sk": {"B": _b64(sk)}, **old}
+        change["OldImage"] = old
     if new is not None:
-        change["NewImage"] = {"pk": {"S": pk}, "sk": {"B": _b64(sk)}, **new}
-    return {"eventName": event, "dynamodb": change}
+        change["NewImage"] = new
+    return {"eventName": "MODIFY" if old and new else "INSERT" if new else "REMOVE", "dynamodb": change}
 
 
-def test_entries_say_which_keys_appeared_moved_or_disappeared_and_bookkeeping_is_ignored() -> None:
-    entry = {"id": {"S": "n1"}, "ver": {"N": "2"}}
+def test_document_images_give_every_index_key_before_and_after() -> None:
+    first = {"_id": "n1", "_creationTime": 1.0, "topic": "a", "text": "x"}
+    moved = {**first, "topic": "b"}
+    edited = {**moved, "text": "y"}  # content only: every key stays, and is still reported
     records = [
-        _record("INSERT", "i#notes#by_topic#0", b"\x10a\x00", None, entry),
-        _record("REMOVE", "i#notes#by_topic#3", b"\x10b\x00", entry, None),
-        _record("MODIFY", "i#notes#by_creation_time#0", b"\x0d\x01", entry, entry),
-        _record("MODIFY", "d#n1", b"\x00", {"tbl": {"S": "notes"}}, {"tbl": {"S": "notes"}}),
-        _record("MODIFY", "i#notes#by_topic#0", b"\x00", {"ver": {"N": "1"}}, {"ver": {"N": "2"}}),  # shard version
-        _record("INSERT", "c#token", b"\x00", None, {"expiresAt": {"N": "1"}}),  # commit marker
-        _record("MODIFY", "catalog", b"\x00", {}, {}),
+        _record("d#n1", None, _image(first)),
+        _record("d#n1", _image(first), _image(moved)),
+        _record("d#n1", _image(moved), _image(edited)),
+        _record("d#n1", _image(edited), None),
+        _record("i#notes#by_topic#0", None, {"id": {"S": "n1"}}),  # engine bookkeeping: ignored
+        _record("c#token", None, {"expiresAt": {"N": "1"}}),
     ]
-    # binary attributes as bytes (GetRecords) are read as well as base64 text (a Lambda event)
-    raw = _record("INSERT", "i#notes#by_topic#0", b"\x10c\x00", None, entry)
-    raw["dynamodb"]["Keys"]["sk"] = {"B": b"\x10c\x00"}  # type: ignore[index]
-    assert write_set_of_records([*records, raw]).writes == (
-        Write("notes", "n1", {"by_topic": (None, b"\x10a\x00")}),
-        Write("notes", "n1", {"by_topic": (b"\x10b\x00", None)}),
-        Write("notes", "n1", {"by_creation_time": (b"\x0d\x01", b"\x0d\x01")}),
-        Write("notes", "n1", {}),
-        Write("notes", "n1", {"by_topic": (None, b"\x10c\x00")}),
-    )
+    keys = [document_keys(d, SPECS) for d in (first, moved, edited)]
+    expected = [
+        {name: (None, keys[0][name]) for name in keys[0]},
+        {name: (keys[0][name], keys[1][name]) for name in keys[0]},
+        {name: (keys[1][name], keys[2][name]) for name in keys[0]},
+        {name: (keys[2][name], None) for name in keys[0]},
+    ]
+    assert write_set_of_records(records, _specs).writes == tuple(Write("notes", "n1", k) for k in expected)
+    assert keys[1]["by_topic"] == keys[2]["by_topic"] != keys[0]["by_topic"]
 
 
 def test_a_commit_entry_carries_the_write_set_or_everything_when_too_large() -> None:
