@@ -115,6 +115,8 @@ class Deployment:
         if name in self.template.get("Parameters", {}):
             return self.parameter(name)
         if name in self.template["Resources"]:
+            if self.template["Resources"][name]["Type"] == "AWS::Lambda::LayerVersion":  # Ref is the version's ARN
+                return f"arn:{self.partition}:lambda:{self.region}:{self.account}:layer:{name}:1"
             return self.resource_name(name)
         raise UnsupportedIntrinsic(f"Ref {name}")
 

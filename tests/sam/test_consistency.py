@@ -434,17 +434,30 @@ def test_mutation_function_can_commit_a_transaction() -> None:
 # --------------------------------------------------------------------------------------- packaging
 
 
-def test_lambda_lock_pins_every_runtime_dependency() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+def _pins(lock: str) -> dict[str, str]:
     pins: dict[str, str] = {}
-    for line in (ROOT / "infra" / "requirements-lambda.txt").read_text(encoding="utf-8").splitlines():
+    for line in (ROOT / "infra" / lock).read_text(encoding="utf-8").splitlines():
         line = line.split("#")[0].strip()
         if line:
             name, _, version = line.partition("==")
-            assert version, f"unpinned requirement in the Lambda lock: {line!r}"
+            assert version, f"unpinned requirement in infra/{lock}: {line!r}"
             pins[re.sub(r"[-_.]+", "-", name).lower()] = version
-    for spec in project["dependencies"]:
+    return pins
+
+
+@pytest.mark.parametrize(
+    ("lock", "group"), [("requirements-lambda.txt", "dependencies"), ("requirements-jwt.txt", "jwt")]
+)
+def test_lambda_locks_pin_every_runtime_dependency(lock: str, group: str) -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = project["dependencies"] if group == "dependencies" else project["optional-dependencies"][group]
+    pins = _pins(lock)
+    for spec in specs:
         requirement = Requirement(spec)
         key = re.sub(r"[-_.]+", "-", requirement.name).lower()
-        assert key in pins, f"{requirement.name} (pyproject.toml) is not pinned in infra/requirements-lambda.txt"
+        assert key in pins, f"{requirement.name} (pyproject.toml) is not pinned in infra/{lock}"
         assert requirement.specifier.contains(pins[key]), f"{key}=={pins[key]} violates {spec!r}"
+
+
+def test_the_jwt_lock_adds_to_the_lambda_lock_without_repinning() -> None:
+    assert not (_pins("requirements-jwt.txt").keys() & _pins("requirements-lambda.txt").keys())

@@ -91,9 +91,15 @@ def test_the_extension_layer_follows_region_and_architecture(
     suffix = "-Arm64" if architecture == "arm64" else ""
     version = expanded["Parameters"]["SecretsExtensionLayerVersion"]["Default"]
     expected = f"arn:{deployment.partition}:lambda:{region}:{KNOWN_ACCOUNTS[region]}:layer:{LAYER}{suffix}:{version}"
+    (dependencies,) = [
+        name for name, r in expanded["Resources"].items() if r["Type"] == "AWS::Lambda::LayerVersion"
+    ]  # the DependenciesLayer (SAM adds a content hash to its logical id)
+    assert dependencies.startswith("DependenciesLayer")
+    layer = deployment.resource(dependencies)["Properties"]
+    assert layer["CompatibleRuntimes"] == ["python3.13"]
     for function in FUNCTIONS:
         props = deployment.resource(function)["Properties"]
-        assert props["Layers"] == [expected], function
+        assert props["Layers"] == [deployment.ref(dependencies), expected], function
         assert props["Architectures"] == [architecture], function
 
 
@@ -113,7 +119,7 @@ def test_a_region_without_a_published_layer_fails_the_lookup(expanded: dict[str,
 
 def test_the_layer_version_can_be_chosen(expanded: dict[str, Any]) -> None:
     deployment = Deployment(expanded, parameters={"SecretsExtensionLayerVersion": "18"})
-    assert deployment.resource("AuthFunction")["Properties"]["Layers"][0].endswith(f"{LAYER}-Arm64:18")
+    assert deployment.resource("AuthFunction")["Properties"]["Layers"][1].endswith(f"{LAYER}-Arm64:18")
 
 
 # --------------------------------------------------------------------------------------------- tables
