@@ -22,6 +22,8 @@ from authlib_core.functions.decorators import (
     mutation,
     query,
 )
+from authlib_core.functions.http_messages import Request, Response
+from authlib_core.functions.http_router import http_action, http_router
 from authlib_core.schema import define_schema, define_table
 from authlib_core.values import REMOVE, UNDEFINED, Int64, v
 from authlib_core.values.pagination import pagination_opts_validator, pagination_result_validator
@@ -33,6 +35,8 @@ __all__ = [
     "MutationCtx",
     "QueryCtx",
     "REMOVE",
+    "Request",
+    "Response",
     "UNDEFINED",
     "UserIdentity",
     "__version__",
@@ -40,6 +44,8 @@ __all__ = [
     "define_schema",
     "define_table",
     "get_auth_user_id",
+    "http_action",
+    "http_router",
     "internal_action",
     "internal_mutation",
     "internal_query",

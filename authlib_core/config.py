@@ -70,7 +70,7 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_RESET_TOKEN_EXPIRES_IN": "password-reset link lifetime in seconds (default 3600)",
     "AUTHLIB_VERIFICATION_TOKEN_EXPIRES_IN": "verification and change-email link lifetime in seconds (default 3600)",
     "AUTHLIB_CHANGE_EMAIL": "'off' disables POST /change-email (default on)",
-    "AUTHLIB_ALLOWED_KINDS": "comma-separated function kinds this deployment serves (e.g. 'query'); default: all",
+    "AUTHLIB_ALLOWED_KINDS": "comma-separated kinds served here (query, mutation, action, http); default: all",
     "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "port of the AWS Parameters and Secrets Lambda Extension (default 2773)",
     "AWS_SESSION_TOKEN": "Lambda's session token; authenticates requests to the secrets extension",
     "POWERTOOLS_SERVICE_NAME": "service name in every structured log line",
@@ -281,8 +281,8 @@ def is_loopback_url(url: str) -> bool:
         return False
 
 
-#: The function kinds ``AUTHLIB_ALLOWED_KINDS`` may name.
-FUNCTION_KINDS = ("query", "mutation", "action")
+#: The function kinds ``AUTHLIB_ALLOWED_KINDS`` may name (``http``: HTTP actions, docs/http-actions.md).
+FUNCTION_KINDS = ("query", "mutation", "action", "http")
 
 
 def _allowed_kinds(raw: str) -> frozenset[str] | None:

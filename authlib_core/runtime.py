@@ -41,6 +41,9 @@ __all__ = [
     "with_local_dev_secret",
 ]
 
+#: Top-level modules of the ``jwt`` extra (``pip install 'authlib-core[jwt]'``): joserfc and what it loads.
+JWT_EXTRA_MODULES = frozenset({"joserfc", "cryptography"})
+
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class Runtime:
@@ -93,18 +96,28 @@ def build_external_auth(settings: Settings, app: LoadedApp) -> ExternalAuth | No
 
     Raises:
         ConfigError: a provider's issuer or JWKS URL is not https (plain http is allowed only for a loopback host
-            with ``AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP=true``).
+            with ``AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP=true``), or joserfc (the ``jwt`` extra) is not installed.
     """
     if not app.auth_providers:
         return None
     from authlib_core.auth.jwt_config import CustomJWTProvider, check_provider_url
-    from authlib_core.auth.jwt_verify import ExternalAuth
 
     for provider in app.auth_providers:
         url = provider.jwks if isinstance(provider, CustomJWTProvider) else provider.domain
         problem = check_provider_url(url, allow_loopback_http=settings.jwt_allow_loopback_http)
         if problem is not None:
             raise ConfigError(f"functions/auth_config.py, {provider.describe()}: {problem}.")
+    try:
+        from authlib_core.auth.jwt_verify import ExternalAuth
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in JWT_EXTRA_MODULES:
+            raise
+        raise ConfigError(
+            f"functions/auth_config.py declares {len(app.auth_providers)} identity provider(s), but {exc.name}, "
+            "which verifies their JWTs, is not installed: it comes with the jwt extra. Install authlib-core[jwt] "
+            "(pip install 'authlib-core[jwt]'; in a deployed project, write authlib-core[jwt] in requirements.txt "
+            "and build again), or remove the providers."
+        ) from exc
     return ExternalAuth(app.auth_providers, allow_loopback_http=settings.jwt_allow_loopback_http)
 
 

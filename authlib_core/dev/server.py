@@ -3,7 +3,9 @@
 Each request becomes an API Gateway HTTP API (payload v2) event and goes through the same
 :class:`~authlib_core.http.app.HttpApp` the Lambda entry point uses; only the runtime differs (the embedded SQLite
 store by default, rebuilt when the functions folder changes). Like API Gateway, the server owns CORS
-(``--cors-origin``); the handler never emits CORS headers.
+(``--cors-origin``): it answers preflights (``OPTIONS`` with ``Origin`` and ``Access-Control-Request-Method``) and
+replaces any ``Access-Control-*`` header an HTTP action sets; other ``OPTIONS`` requests outside ``/api`` reach the
+HTTP actions. With ``--static``, a path an HTTP action routes is the action's, others are files.
 
 Start it with ``python -m authlib_core dev`` (options in :mod:`authlib_core.dev.cli`).
 """
@@ -13,6 +15,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import io
 import sys
 import threading
 import time
@@ -29,6 +32,7 @@ from authlib_core.dev.guard import HostPolicy, Refusal, body_limit, read_body
 from authlib_core.dev.reload import Reloader
 from authlib_core.dev.static import StaticFiles
 from authlib_core.dev.websocket import SyncHub, sync_client_version
+from authlib_core.functions.http_router import is_api_path
 from authlib_core.http.app import HttpApp
 from authlib_core.http.wire import dump_body
 
@@ -251,6 +255,14 @@ class DevServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
 
+    def http_route_at(self, path: str, method: str) -> bool:
+        """Whether an HTTP action of the current functions serves ``method`` at ``path`` (it wins over files)."""
+        try:
+            router = self.reloader.current().app.http
+        except Exception:  # functions that do not load: the static folder still answers
+            return False
+        return router is not None and router.lookup(path, method) is not None
+
     def _loaded(self, runtime: Runtime) -> None:
         """A runtime became current: live queries run again, and the TypeScript types follow (``--codegen``)."""
         self.sync.reloaded(runtime)
@@ -337,9 +349,13 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "authlib-core-dev"
-        # TCP_NODELAY: the headers and the body leave in two writes; with Nagle on, the body waits for the client's
-        # delayed ACK of the headers (~40 ms per keep-alive request on Linux). bench/throughput.py measures it.
+        # TCP_NODELAY: with Nagle on, a response that leaves in two writes waits for the client's delayed ACK of
+        # the first (~40 ms per keep-alive request on Linux). bench/throughput.py measures it.
         disable_nagle_algorithm = True
+        # A buffered response stream: headers and body leave in one write when the stdlib flushes it after each
+        # request (one system call, and one release of the GIL, per response instead of two). WebSocket
+        # connections write to the socket itself.
+        wbufsize = io.DEFAULT_BUFFER_SIZE
         # Socket read timeout (slowloris): a client that sends nothing for this long is disconnected.
         timeout = server.read_timeout
 
@@ -348,13 +364,18 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
             is_sync, client_version = sync_client_version(path)
             if is_sync:
                 self._sync(client_version)
-            elif server.static is not None and not path.startswith("/api/") and path != "/api":
+            elif server.static is not None and not is_api_path(path) and not server.http_route_at(path, "GET"):
                 if self._admit() is not None:
                     self._static(path)
             else:
                 self._lambda()
 
         def do_OPTIONS(self) -> None:
+            path = self.path.split("?", 1)[0]
+            preflight = "origin" in self.headers and "access-control-request-method" in self.headers
+            if not preflight and not is_api_path(path):  # as API Gateway: only preflights are answered for you
+                self._lambda()
+                return
             if self._admit() is None:
                 return
             headers = server.cors.preflight_headers(self.headers.get("origin"))
@@ -422,7 +443,9 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
                 server.sync.sessions_changed()
             raw = response.get("body") or ""
             payload = base64.b64decode(raw) if response.get("isBase64Encoded") else str(raw).encode("utf-8")
-            headers = {**response.get("headers", {}), **server.cors.headers_for(self.headers.get("origin"))}
+            # As API Gateway with CORS configured: the app's own CORS headers are ignored, the configured ones sent.
+            own = {k: v for k, v in response.get("headers", {}).items() if not k.lower().startswith("access-control-")}
+            headers = {**own, **server.cors.headers_for(self.headers.get("origin"))}
             headers["Vary"] = "Origin"
             self._send(int(response["statusCode"]), headers, list(response.get("cookies") or []), payload)
 

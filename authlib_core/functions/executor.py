@@ -94,6 +94,10 @@ class Executor:
             )
         return self._invoke(function, kwargs, self._action_ctx(auth))
 
+    def action_context(self, auth: Auth) -> ActionCtx:
+        """The context an HTTP action runs with: an action's (``run_query`` / ``run_mutation`` / ``run_action``)."""
+        return self._action_ctx(auth)
+
     def _prepare(self, ref: FunctionRef, args: Mapping[str, Any] | None, kind: Kind) -> tuple[RegisteredFunction, Any]:
         function = self.registry.resolve(ref, public_only=False)
         _check_kind(function, kind)

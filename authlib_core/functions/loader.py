@@ -6,8 +6,9 @@ Which files are function modules (their module-level functions get paths):
   ``admin/__init__.py`` is ``admin`` too (so ``admin.py`` beside it is a duplicate and an error);
 - **not** the top-level ``__init__.py`` (the folder may be a package or not), nor ``schema.py`` (its ``schema``
   attribute is loaded as the app's schema), nor ``auth_config.py`` (its ``providers`` list names the identity
-  providers whose JWTs are accepted, see :mod:`authlib_core.auth.jwt_config`), nor the reserved ``http.py`` and
-  ``crons.py``;
+  providers whose JWTs are accepted, see :mod:`authlib_core.auth.jwt_config`), nor ``http.py`` (its ``http``
+  attribute is loaded as the app's HTTP action router, see :mod:`authlib_core.functions.http_router`), nor the
+  reserved ``crons.py``;
 - **not** files or folders whose name starts with ``_`` (``_helpers.py``, ``_lib/``) or ``.``: put shared helpers
   there. Function modules may import them (``from functions._helpers import ...`` or relatively).
 
@@ -33,6 +34,7 @@ from typing import TYPE_CHECKING
 from authlib_core.auth.jwt_config import CustomJWTProvider, OIDCProvider, parse_providers
 from authlib_core.errors import FunctionLoadError
 from authlib_core.functions._importing import forget_package, install_finder, loaded_by_us, owned_by
+from authlib_core.functions.http_router import HttpRouter
 from authlib_core.functions.paths import identifier_problem, make_path
 from authlib_core.functions.registry import RegisteredFunction, Registry
 from authlib_core.functions.spec import FunctionDefinition
@@ -47,6 +49,7 @@ __all__ = ["RESERVED_MODULES", "LoadedApp", "load_functions"]
 RESERVED_MODULES = frozenset({"schema", "auth_config", "http", "crons"})
 
 _DEFAULT_PACKAGE = "authlib_user_functions"
+_MISSING = object()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -60,6 +63,8 @@ class LoadedApp:
     source_files: tuple[Path, ...]
     #: The ``providers`` of ``auth_config.py`` (identity from external JWTs); empty without that file.
     auth_providers: tuple[OIDCProvider | CustomJWTProvider, ...] = ()
+    #: The ``http`` router of ``http.py`` (HTTP actions); ``None`` without that file.
+    http: HttpRouter | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -114,12 +119,17 @@ def _load(shown_dir: Path, root: Path, package: str) -> LoadedApp:
     _import(shown_dir / "__init__.py" if (root / "__init__.py").is_file() else shown_dir, package, root)
     schema = _load_schema(shown_dir, root, package)
     auth_providers = _load_auth_config(shown_dir, root, package)
+    http = _load_http_router(shown_dir, root, package)
     imported = {module.import_name: _import(module.file, module.import_name, root) for module in modules}
     functions: list[RegisteredFunction] = []
     for module in modules:
         functions.extend(_definitions(module, imported[module.import_name], set(imported)))
     return LoadedApp(
-        registry=Registry(functions), schema=schema, source_files=source_files, auth_providers=auth_providers
+        registry=Registry(functions),
+        schema=schema,
+        source_files=source_files,
+        auth_providers=auth_providers,
+        http=http,
     )
 
 
@@ -196,6 +206,21 @@ def _load_auth_config(shown_dir: Path, root: Path, package: str) -> tuple[OIDCPr
         return parse_providers(module.providers)
     except ValueError as exc:
         raise FunctionLoadError(f"{shown}: {exc}") from None
+
+
+def _load_http_router(shown_dir: Path, root: Path, package: str) -> HttpRouter | None:
+    if not (root / "http.py").is_file():
+        return None
+    shown = shown_dir / "http.py"
+    module = _import(shown, f"{package}.http", root)
+    router: object = getattr(module, "http", _MISSING)
+    if isinstance(router, HttpRouter):
+        return router
+    found = "defines no `http`" if router is _MISSING else f"`http` is a {type(router).__name__}, not a router"
+    raise FunctionLoadError(
+        f"{shown}: {found}; write `http = http_router()` (from authlib_core) and add routes with "
+        "http.route(path=..., method=..., handler=...) (or delete the file to serve no HTTP actions)"
+    )
 
 
 def _import(shown: Path, import_name: str, root: Path) -> types.ModuleType:

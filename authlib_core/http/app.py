@@ -11,10 +11,11 @@ Routes:
 ``POST /api/run/<mod/path/fn>`` any kind; the last URL segment is the function name
 ``* /api/auth/*``              the auth handler (404 until one is configured)
 ``GET /api/ok``                health check: ``{"status": "ok"}`` (does not load the functions)
+``* <not under /api>``         the HTTP actions of ``functions/http.py`` (:mod:`~authlib_core.http.http_actions`)
 =============================  ==================================================================
 
-Anything else is 404 ``{"code": "NotFound", ...}``. Internal functions are never callable here. CORS is not this
-module's job: API Gateway (production) and the dev server (locally) own it (docs/http.md).
+Anything else under ``/api`` is 404 ``{"code": "NotFound", ...}``. Internal functions are never callable here.
+CORS is not this module's job: API Gateway (production) and the dev server (locally) own it (docs/http.md).
 
 :class:`HttpApp` is the Lambda handler: ``HttpApp(...)(event, context)``. Both the Lambda entry point and the dev
 server build one; only where the :class:`~authlib_core.runtime.Runtime` comes from differs.
@@ -32,13 +33,15 @@ from urllib.parse import parse_qsl
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.logging import correlation_paths
 
 from authlib_core.database.deadline import budget_from_context, request_budget
 from authlib_core.errors import FunctionNotFoundError
 from authlib_core.functions import Kind
+from authlib_core.functions.http_router import is_api_path
 from authlib_core.http.auth_bridge import RuntimeAuthBridge
 from authlib_core.http.errors import KindNotAllowedError, describe_error, server_error_message
+from authlib_core.http.http_actions import HTTP_KIND, serve_http_action
+from authlib_core.http.log_context import LambdaLogContext
 from authlib_core.http.messages import HttpRequest
 from authlib_core.http.payload_limits import MAX_RESPONSE_PAYLOAD_BYTES, response_too_large
 from authlib_core.http.wire import (
@@ -46,6 +49,7 @@ from authlib_core.http.wire import (
     default_format,
     dump_body,
     error_body,
+    json_result,
     parse_get_query,
     parse_post_body,
     parse_run_body,
@@ -122,9 +126,7 @@ class HttpApp:
         self.logger = logger or _default_logger()
         self._on_call = on_call
         self._local = threading.local()
-        self._handle = self.logger.inject_lambda_context(
-            correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False
-        )(self._dispatch)
+        self._log_context = LambdaLogContext(self.logger)  # Powertools' inject_lambda_context keys, per call
 
     def __call__(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """Handle one API Gateway HTTP API (payload v2) event; returns the v2 response dict."""
@@ -132,11 +134,12 @@ class HttpApp:
             # Storage calls and conflict retries stop within this budget (Lambda's remaining time, API Gateway's
             # 30 s), so a slow or hung store answers 503 rather than a gateway timeout or a killed invocation.
             with request_budget(budget_from_context(context)):
-                response: dict[str, Any] = self._handle(event, context)
+                self._log_context.inject(event, context)
+                response: dict[str, Any] = self._dispatch(event, context)
         except Exception:  # a malformed event or a bug in the router itself; never leak it
             request_id = _request_id(event)
             self.logger.exception("the HTTP router failed", extra={"request_id": request_id})
-            return _raw_response(500, {"code": "InternalServerError", "message": server_error_message(request_id)})
+            return json_result(500, {"code": "InternalServerError", "message": server_error_message(request_id)})
         size = response_too_large(response)
         if size is not None:
             return self._too_large(event, size)
@@ -153,15 +156,18 @@ class HttpApp:
             f"The response is {size} bytes; the limit is {MAX_RESPONSE_PAYLOAD_BYTES} bytes (AWS Lambda's 6 MB "
             "response payload). Return less per call: paginate (.paginate()), or return only the fields needed."
         )
-        if path.startswith("/api/auth"):
-            return _raw_response(500, {"code": "ResponseTooLarge", "message": message})
-        return _raw_response(
+        if path.startswith("/api/auth") or not is_api_path(path):  # raw HTTP: auth and HTTP actions
+            return json_result(500, {"code": "ResponseTooLarge", "message": message})
+        return json_result(
             200, error_body(f"{server_error_message(request_id)}\nUncaught ResponseTooLarge: {message}", JSON)
         )
 
     # --- routing -----------------------------------------------------------------------------------------------
 
     def _dispatch(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
+        raw_path = event.get("rawPath")
+        if isinstance(raw_path, str) and raw_path and not is_api_path(raw_path):
+            return self._http_action(event)
         resolver = getattr(self._local, "resolver", None)
         if resolver is None:
             resolver = self._local.resolver = self._build_resolver()
@@ -221,7 +227,43 @@ class HttpApp:
         app.exception_handler(Exception)(last_resort)
         return app
 
+    def _serves_only_http_actions(self) -> bool:
+        """``AUTHLIB_ALLOWED_KINDS=http``: the HTTP action function, which API Gateway reaches for unrouted paths.
+
+        A request under ``/api`` arriving there matched none of the API's routes: ``/api/auth/*`` is answered 404
+        without running the auth handler (whose session writes that function's role does not allow); function calls
+        are refused by the allowed-kinds check (403), other paths are 404 as anywhere.
+        """
+        try:
+            allowed = self._runtime().settings.allowed_kinds
+        except Exception:  # a runtime that cannot be built: the route's own handler reports it
+            return False
+        return allowed is not None and allowed == {HTTP_KIND}
+
     # --- handlers ------------------------------------------------------------------------------------------------
+
+    def _http_action(self, event: Mapping[str, Any]) -> dict[str, Any]:
+        started = time.perf_counter()
+        request = _request(event)
+        outcome = serve_http_action(
+            event,
+            request,
+            runtime=self._runtime,
+            identity=self.identity,
+            logger=self.logger,
+            load_error_source=self._load_error_source,
+            auth_ignored_header=AUTH_IGNORED_HEADER,
+        )
+        self._record(
+            request,
+            outcome.label,
+            "http" if outcome.label else None,
+            outcome.status,
+            outcome.outcome,
+            started,
+            outcome.trace,
+        )
+        return outcome.result
 
     def _function_call(
         self, app: APIGatewayHttpResolver, kind: Kind | None, parse: Callable[[HttpRequest], FunctionCall]
@@ -255,6 +297,10 @@ class HttpApp:
     def _auth_call(self, app: APIGatewayHttpResolver) -> Response[str]:
         started = time.perf_counter()
         request = _request(app.current_event.raw_event)
+        if self._serves_only_http_actions():
+            self._record(request, None, None, 404, "not_found", started)
+            message = f"No route for {request.method} {request.path}: this endpoint serves only HTTP actions"
+            return _json_response(404, {"code": "NotFound", "message": message})
         if self.auth is None:
             self._record(request, None, None, 404, "not_found", started)
             return _json_response(
@@ -336,17 +382,6 @@ def _check_allowed_kind(runtime: Runtime, path: str, kind: Kind | None) -> None:
 
 def _default(request: HttpRequest) -> Format:
     return default_format(request.header("convex-client"))
-
-
-def _raw_response(status: int, body: Any) -> dict[str, Any]:
-    """An API Gateway v2 result built without the router (its failures and size replacements)."""
-    return {
-        "statusCode": status,
-        "headers": {"Content-Type": _JSON_TYPE},
-        "cookies": [],
-        "body": dump_body(body),
-        "isBase64Encoded": False,
-    }
 
 
 def _default_logger() -> Logger:

@@ -43,6 +43,7 @@ __all__ = [
     "default_format",
     "dump_body",
     "error_body",
+    "json_result",
     "parse_get_query",
     "parse_post_body",
     "parse_run_body",
@@ -174,6 +175,22 @@ def error_body(message: str, fmt: Format, *, data: Value = None, has_data: bool 
 def dump_body(body: Any) -> str:
     """Compact JSON, never a NaN literal (encoded values carry special floats as strings or ``$float``)."""
     return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def json_result(status: int, body: Any) -> dict[str, Any]:
+    """An API Gateway v2 result with a JSON body, built without the router (failures, refusals, HTTP actions' errors).
+
+    Example:
+        >>> json_result(404, {"code": "NotFound"})["body"]
+        '{"code":"NotFound"}'
+    """
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": "application/json"},
+        "cookies": [],
+        "body": dump_body(body),
+        "isBase64Encoded": False,
+    }
 
 
 def _load_envelope(body: bytes) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from authlib_core.auth.tables import USERS_TABLE
 from authlib_core.config import Settings
 from authlib_core.errors import ConfigError, FunctionNotFoundError
 from authlib_core.functions import Executor, FunctionDefinition, Kind, LoadedApp, load_functions
+from authlib_core.functions.http_messages import Request, Response
 from authlib_core.runtime import connect_database
 
 if TYPE_CHECKING:
@@ -300,6 +301,44 @@ class TestBackend:
     def action(self, ref: FunctionRef, args: Mapping[str, Any] | None = None, /, **kwargs: Any) -> Any:
         """Run an action (its ``ctx.run_query`` / ``run_mutation`` use this store); see :meth:`query`."""
         return self._call(Kind.ACTION, ref, args, kwargs)
+
+    def fetch(
+        self,
+        method: str,
+        path: str,
+        body: bytes | str = b"",
+        headers: Mapping[str, str] | None = None,
+    ) -> Response:
+        """Call the HTTP action ``functions/http.py`` routes ``method path`` to (Convex's ``t.fetch``).
+
+        ``path`` may carry a query string. The handler runs with this view's identity; what it raises is raised
+        here (the servers answer it 500). No route: a 404 ``Response``, as the servers answer.
+
+        Example:
+            >>> reply = t.fetch("POST", "/webhooks/notes", body, {"X-Webhook-Signature": sig})  # doctest: +SKIP
+            >>> reply.status, reply.json()                                                     # doctest: +SKIP
+            (200, {'noteId': '...', 'duplicate': False})
+        """
+        if self._store.closed:
+            raise RuntimeError("this TestBackend is closed; make a new one (one per test)")
+        router = self._store.app.http
+        route = None if router is None else router.lookup(path.partition("?")[0], method)  # as the servers route
+        if route is None:
+            return Response({"code": "NotFound", "message": f"No route for {method} {path}"}, status=404)
+        content = body.encode("utf-8") if isinstance(body, str) else body
+        route_path, _, query = path.partition("?")
+        request = Request(
+            method,
+            f"http://localhost{path}",
+            headers=dict(headers or {}),
+            body=content,
+            path=route_path,
+            raw_query=query,
+        )
+        response = route.handler.handler(self._store.executor.action_context(self._auth), request)
+        if not isinstance(response, Response):
+            raise TypeError(f"the HTTP action for {method} {path} returned {type(response).__name__}, not a Response")
+        return response
 
     # ------------------------------------------------------------------ direct access
     def run(self, fn: Callable[[RunCtx], T]) -> T:

@@ -1,7 +1,8 @@
 """Property-based fuzzing of the whole HTTP surface, on the dev server (raw sockets) and the Lambda handler (events).
 
 Every function route (both response formats), every ``/api/auth/*`` endpoint (the emailed-link ones with mail on),
-arbitrary paths; headers (cookie,
+the example app's HTTP actions (the signed webhook of functions/http.py, with valid, forged and missing signatures),
+arbitrary paths and methods outside ``/api``; headers (cookie,
 authorization, origin, host, content-length, content-type, forwarded ones) valid, forged and malformed; bodies of
 every shape and encoding (JSON envelopes, auth fields, deep nesting, lone surrogates, form bodies, raw bytes).
 
@@ -17,6 +18,8 @@ them). The long run (docs/http.md, "Fuzzing")::
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 import re
@@ -49,7 +52,9 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much],
 )
 PASSWORD = "fuzz password 123"
+WEBHOOK_SECRET = "fuzz-webhook-secret-" + "f" * 24
 
+HTTP_METHODS = ["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS"]
 FUNCTION_ROUTES = ["/api/query", "/api/mutation", "/api/action", "/api/function", "/api/run/myData/getMyData"]
 AUTH_ROUTES = [
     "ok",
@@ -233,6 +238,18 @@ def seed(t: DevTransport | LambdaTransport) -> dict[str, str]:
     return {"token": reply.json()["token"], "cookie": cookie, "origin": t.origin}
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _webhook_secret() -> Iterator[None]:
+    """The example webhook's shared secret (functions/http.py reads WEBHOOK_SECRET per request)."""
+    previous = os.environ.get("WEBHOOK_SECRET")
+    os.environ["WEBHOOK_SECRET"] = WEBHOOK_SECRET
+    yield
+    if previous is None:
+        os.environ.pop("WEBHOOK_SECRET", None)
+    else:
+        os.environ["WEBHOOK_SECRET"] = previous
+
+
 @pytest.fixture(scope="module")
 def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevTransport, dict[str, str]]]:
     folder = tmp_path_factory.mktemp("fuzz-dev")
@@ -268,6 +285,9 @@ routes = st.one_of(
         ),
     ),
     st.tuples(st.sampled_from(["GET", "POST"]), st.text(max_size=30).map(lambda p: "/api/" + urllib.parse.quote(p))),
+    # HTTP actions: the example's webhook, and any method on any path outside /api
+    st.tuples(st.sampled_from(HTTP_METHODS), st.just("/webhooks/notes")),
+    st.tuples(st.sampled_from(HTTP_METHODS), st.text(max_size=30).map(lambda p: "/" + urllib.parse.quote(p))),
 )
 
 
@@ -369,6 +389,54 @@ def test_dev_server(dev: tuple[DevTransport, dict[str, str]], data: st.DataObjec
     check(reply, f"{method} {target}", raw.decode("latin-1"))
     if method == "HEAD" or reply.status in (204, 304):
         assert reply.body == b""
+
+
+webhook_events = st.one_of(
+    st.fixed_dictionaries(
+        {
+            "id": st.one_of(st.text(max_size=20), json_values),
+            "email": st.one_of(
+                st.sampled_from(["fuzz@example.com", "FUZZ@example.com", "nobody@example.com"]), json_values
+            ),
+            "text": st.one_of(st.text(max_size=60), json_values),
+        }
+    ).map(lambda e: json.dumps(e).encode()),
+    bodies,
+)
+
+
+def _signature(body: bytes) -> str:
+    return "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+
+
+@FUZZ
+@given(data=st.data())
+def test_http_action_webhook(
+    dev: tuple[DevTransport, dict[str, str]], lam: tuple[LambdaTransport, dict[str, str]], data: st.DataObject
+) -> None:
+    """The signed webhook: only a body signed with the secret gets past the check, whatever else is sent."""
+    transport, valid = data.draw(st.sampled_from([dev, lam]))
+    body = data.draw(webhook_events)
+    signed = data.draw(st.sampled_from(["valid", "forged", "missing", "other body", "text"]))
+    headers = data.draw(header_sets(valid))
+    signature = {
+        "valid": _signature(body),
+        "forged": "sha256=" + "0" * 64,
+        "missing": None,
+        "other body": _signature(body + b" "),
+        "text": data.draw(header_text),
+    }[signed]
+    if signature is not None:
+        headers.append(("X-Webhook-Signature", signature))
+    method = data.draw(st.sampled_from(["POST", "POST", "POST", "GET", "PUT"]))
+    reply = transport.request(method, "/webhooks/notes", headers=headers, body=body)
+    check(reply, f"{transport.name} {method} /webhooks/notes", f"{headers} {body.decode('latin-1')}")
+    if method != "POST":
+        assert reply.status == 404
+    elif signed != "valid" and signature != _signature(body):
+        assert (reply.status, reply.json()["code"]) == (401, "InvalidSignature")
+    else:
+        assert reply.status in (200, 400, 404), reply.body
 
 
 def test_servers_are_healthy_after_fuzzing(

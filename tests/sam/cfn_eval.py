@@ -122,6 +122,8 @@ class Deployment:
         if name in self.template.get("Parameters", {}):
             return self.parameter(name)
         if name in self.template["Resources"]:
+            if self.template["Resources"][name]["Type"] == "AWS::Lambda::LayerVersion":  # Ref is the version's ARN
+                return f"arn:{self.partition}:lambda:{self.region}:{self.account}:layer:{name}:1"
             return self.resource_name(name)
         raise UnsupportedIntrinsic(f"Ref {name}")
 
@@ -188,8 +190,13 @@ class Deployment:
         return {**resource, "Properties": self.resolve(resource.get("Properties", {}))}
 
 
+#: The method of the API's ``$default`` route in :func:`api_routes` (it takes any method and path no route takes).
+DEFAULT_ROUTE = "$default"
+
+
 def api_routes(deployment: Deployment) -> list[tuple[str, re.Pattern[str], str]]:
-    """``(METHOD, path regex, function)`` for every route of the HTTP API's OpenAPI body."""
+    """``(METHOD, path regex, function)`` for every route of the HTTP API's OpenAPI body; the ``$default`` route
+    (SAM writes it as path ``$default``, method ``x-amazon-apigateway-any-method``) as ``(DEFAULT_ROUTE, .*, fn)``."""
     apis = [
         r
         for r in deployment.template["Resources"].values()
@@ -204,5 +211,20 @@ def api_routes(deployment: Deployment) -> list[tuple[str, re.Pattern[str], str]]
         for method, operation in methods.items():
             uri = operation["x-amazon-apigateway-integration"]["uri"]["Fn::Sub"]
             (function,) = _FUNCTION_IN_URI.findall(uri)
+            if path == "$default":
+                assert method == "x-amazon-apigateway-any-method", method
+                routes.append((DEFAULT_ROUTE, re.compile(".*", re.DOTALL), function))
+                continue
             routes.append((method.upper(), re.compile(f"^{pattern}$"), function))
     return routes
+
+
+def route_function(routes: list[tuple[str, re.Pattern[str], str]], method: str, path: str) -> str | None:
+    """The function API Gateway invokes for ``method path``: the one matching route, else the ``$default`` route's
+    function, else None (API Gateway answers 404 itself)."""
+    explicit = [fn for m, rule, fn in routes if m == method and rule.match(path)]
+    assert len(explicit) <= 1, f"{method} {path} matches several routes: {explicit}"
+    if explicit:
+        return explicit[0]
+    default = [fn for m, _, fn in routes if m == DEFAULT_ROUTE]
+    return default[0] if default else None

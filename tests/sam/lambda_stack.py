@@ -21,7 +21,7 @@ from authlib_core.http.app import HttpApp
 from authlib_core.http.lambda_handler import LazyRuntime
 from authlib_core.runtime import build_runtime
 from tests.http.conftest import Context, make_event
-from tests.sam.cfn_eval import api_routes
+from tests.sam.cfn_eval import api_routes, route_function
 from tests.sam.conftest import ROOT
 from tests.sam.iam import RolePolicy, enforce, enforce_ses
 
@@ -65,9 +65,9 @@ class LambdaStack:
         return runtime
 
     def function_for(self, method: str, path: str) -> str:
-        matches = [fn for m, rule, fn in self.routes if m == method and rule.match(path)]
-        assert len(matches) == 1, f"API Gateway routes {method} {path} to {matches or 'nothing (404)'}"
-        return matches[0]
+        function = route_function(self.routes, method, path)
+        assert function is not None, f"API Gateway routes {method} {path} to nothing (404)"
+        return function
 
     def app(self, function: str) -> HttpApp:
         if function not in self.apps:

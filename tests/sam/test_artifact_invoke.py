@@ -1,9 +1,10 @@
 """The BUILT handler, imported from the artifact directory, answering real API Gateway v2 events.
 
 An x86_64 build of the artifact (same Makefile, same pins) runs under python3.13 with ``-I -S``:
-stdlib + the artifact only, as in /var/task. DynamoDB is moto's server mode on 127.0.0.1, tables
-created from the engine's table description; the secret comes through a fake Parameters and
-Secrets extension, as in production. Flow: sign-up, sign-in (cookie), authenticated query, mutation.
+stdlib + the function's artifact and the dependencies layer only, as in /var/task and /opt/python.
+DynamoDB is moto's server mode on 127.0.0.1, tables created from the engine's table description; the secret
+comes through a fake Parameters and Secrets extension, as in production. Flow: sign-up, sign-in (cookie),
+authenticated query, mutation.
 
 IAM is enforced as on AWS: each event runs under the role of the function the expanded template routes
 it to (tests/sam/iam.py, a botocore hook on every DynamoDB client the artifact creates), and every
@@ -12,7 +13,10 @@ response reports the calls that role refused -- there must be none.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,15 +40,18 @@ NEEDED = [
 ORIGIN = "https://app.example.com"
 SECRET_PARAMETER = "/authlib-core/test/secrets"
 STACK = "it"
+WEBHOOK_SECRET = "artifact-webhook-" + "h" * 24
 
 DRIVER = r"""
-import json, sys
-sys.path.insert(0, sys.argv[1])          # like /var/task first on sys.path
+import json, os, sys
+code, layer = sys.argv[1].split(os.pathsep)
+sys.path[0:0] = [code, layer]            # like /var/task, then /opt/python (the dependencies layer)
 sys.path.append(sys.argv[2])             # the repository, last: only for the IAM check (tests/sam)
 from authlib_core.http.lambda_handler import handler
-import botocore, botocore.session
-assert botocore.__file__.startswith(sys.argv[1]), botocore.__file__   # the shipped botocore
-from tests.sam.cfn_eval import Deployment, api_routes
+import authlib_core, botocore, botocore.session
+assert authlib_core.__file__.startswith(code), authlib_core.__file__  # the function's own code
+assert botocore.__file__.startswith(layer), botocore.__file__         # the layer's botocore
+from tests.sam.cfn_eval import Deployment, api_routes, route_function
 from tests.sam.iam import RolePolicy, enforce
 deployment = Deployment(json.load(open(sys.argv[3])), stack_name=sys.argv[4])
 routes = api_routes(deployment)
@@ -61,7 +68,7 @@ class Ctx:
 for line in sys.stdin:
     event = json.loads(line)
     method, path = event["requestContext"]["http"]["method"], event["rawPath"]
-    (function,) = [fn for m, rule, fn in routes if m == method and rule.match(path)]
+    function = route_function(routes, method, path)
     current.append(policies[function])
     before = len(current[-1].decisions)
     response = handler(event, Ctx())
@@ -138,9 +145,20 @@ def lambda_process(
             "AUTHLIB_SECURE_COOKIES": "true",
             "POWERTOOLS_SERVICE_NAME": "it",
             "POWERTOOLS_TRACE_DISABLED": "true",
+            "WEBHOOK_SECRET": WEBHOOK_SECRET,  # the example's webhook (functions/http.py)
         }
         process = subprocess.Popen(
-            [lambda_python(), "-I", "-S", "-c", DRIVER, str(artifact), str(ROOT), str(template_json), STACK],
+            [
+                lambda_python(),
+                "-I",
+                "-S",
+                "-c",
+                DRIVER,
+                os.pathsep.join(map(str, x86_64_build.sys_path("AuthFunction"))),
+                str(ROOT),
+                str(template_json),
+                STACK,
+            ],
             cwd=artifact,
             env=env,
             stdin=subprocess.PIPE,
@@ -219,6 +237,17 @@ def test_sign_up_sign_in_query_mutation(lambda_process: subprocess.Popen[str]) -
 
     anonymous = invoke(lambda_process, make_event(base, "POST", "/api/query", query))
     assert json.loads(anonymous["body"])["status"] == "error", anonymous
+
+    # The example's signed webhook, through the $default route (HttpActionFunction's role).
+    event = {"id": "evt_artifact", "email": email, "text": "from a webhook"}
+    signature = "sha256=" + hmac.new(WEBHOOK_SECRET.encode(), json.dumps(event).encode(), hashlib.sha256).hexdigest()
+    hook = invoke(
+        lambda_process,
+        make_event(base, "POST", "/webhooks/notes", event, headers={"x-webhook-signature": signature}),
+    )
+    assert hook["statusCode"] == 200, hook
+    listed = invoke(lambda_process, make_event(base, "POST", "/api/query", query, cookies=[cookie]))
+    assert [doc["text"] for doc in json.loads(listed["body"])["value"]] == ["hello", "from a webhook"], listed
     # Every function served at least one event, and its DynamoDB calls were checked against its role.
-    assert set(CALLS) == {"AuthFunction", "QueryFunction", "MutationFunction"}, CALLS
+    assert set(CALLS) == {"AuthFunction", "QueryFunction", "MutationFunction", "HttpActionFunction"}, CALLS
     assert all(count > 0 for count in CALLS.values()), CALLS

@@ -219,12 +219,23 @@ API_PATH_PARAM = re.compile(r"\{([^}]+)\}")
 
 
 def template_routes() -> list[tuple[str, str, str]]:
+    """The explicit routes; the $default route (an HttpApi event without Path and Method) is default_route()'s."""
     routes = []
     for name, function in FUNCTIONS.items():
         for event in function["Properties"].get("Events", {}).values():
-            if event["Type"] == "HttpApi":
+            if event["Type"] == "HttpApi" and "Path" in event["Properties"]:
                 routes.append((event["Properties"]["Method"].upper(), event["Properties"]["Path"], name))
     return routes
+
+
+def default_route() -> list[str]:
+    """The functions behind the API's $default route (SAM: an HttpApi event with neither Path nor Method)."""
+    return [
+        name
+        for name, function in FUNCTIONS.items()
+        for event in function["Properties"].get("Events", {}).values()
+        if event["Type"] == "HttpApi" and "Path" not in event["Properties"] and "Method" not in event["Properties"]
+    ]
 
 
 def api_gateway_regex(path: str) -> re.Pattern[str]:
@@ -397,6 +408,13 @@ def test_query_function_refuses_other_kinds() -> None:
     assert environment("QueryFunction").get("AUTHLIB_ALLOWED_KINDS") == "query"
 
 
+def test_http_actions_take_the_default_route_and_serve_only_http_actions() -> None:
+    """HTTP actions answer at user-chosen paths: the $default route brings them every request no route takes."""
+    assert default_route() == ["HttpActionFunction"]
+    assert environment("HttpActionFunction").get("AUTHLIB_ALLOWED_KINDS") == "http"
+    assert all(path.startswith("/api/") for _, path, _ in template_routes()), "explicit routes are the API's"
+
+
 # --------------------------------------------------------------------------------------------- IAM
 
 
@@ -448,24 +466,37 @@ def test_mutation_function_can_commit_a_transaction() -> None:
         "dynamodb:DeleteItem",
         "dynamodb:ConditionCheckItem",
     }
-    for name in ("MutationFunction", "AuthFunction"):
+    for name in ("MutationFunction", "AuthFunction", "HttpActionFunction"):
         assert needed <= table_actions(name, table_for_role("documents")), name
 
 
 # --------------------------------------------------------------------------------------- packaging
 
 
-def test_lambda_lock_pins_every_runtime_dependency() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+def _pins(lock: str) -> dict[str, str]:
     pins: dict[str, str] = {}
-    for line in (ROOT / "infra" / "requirements-lambda.txt").read_text(encoding="utf-8").splitlines():
+    for line in (ROOT / "infra" / lock).read_text(encoding="utf-8").splitlines():
         line = line.split("#")[0].strip()
         if line:
             name, _, version = line.partition("==")
-            assert version, f"unpinned requirement in the Lambda lock: {line!r}"
+            assert version, f"unpinned requirement in infra/{lock}: {line!r}"
             pins[re.sub(r"[-_.]+", "-", name).lower()] = version
-    for spec in project["dependencies"]:
+    return pins
+
+
+@pytest.mark.parametrize(
+    ("lock", "group"), [("requirements-lambda.txt", "dependencies"), ("requirements-jwt.txt", "jwt")]
+)
+def test_lambda_locks_pin_every_runtime_dependency(lock: str, group: str) -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = project["dependencies"] if group == "dependencies" else project["optional-dependencies"][group]
+    pins = _pins(lock)
+    for spec in specs:
         requirement = Requirement(spec)
         key = re.sub(r"[-_.]+", "-", requirement.name).lower()
-        assert key in pins, f"{requirement.name} (pyproject.toml) is not pinned in infra/requirements-lambda.txt"
+        assert key in pins, f"{requirement.name} (pyproject.toml) is not pinned in infra/{lock}"
         assert requirement.specifier.contains(pins[key]), f"{key}=={pins[key]} violates {spec!r}"
+
+
+def test_the_jwt_lock_adds_to_the_lambda_lock_without_repinning() -> None:
+    assert not (_pins("requirements-jwt.txt").keys() & _pins("requirements-lambda.txt").keys())

@@ -10,12 +10,20 @@ from typing import Any
 
 import pytest
 
-from tests.sam.cfn_eval import Deployment
+from tests.sam.cfn_eval import Deployment, api_routes, route_function
 from tests.sam.iam import RolePolicy
 
 pytestmark = pytest.mark.sam
 
-FUNCTIONS = ("QueryFunction", "MutationFunction", "AuthFunction", "SyncFunction", "FanoutFunction", "KeepaliveFunction")
+FUNCTIONS = (
+    "QueryFunction",
+    "MutationFunction",
+    "AuthFunction",
+    "HttpActionFunction",
+    "SyncFunction",
+    "FanoutFunction",
+    "KeepaliveFunction",
+)
 LAYER = "AWS-Parameters-and-Secrets-Lambda-Extension"
 
 
@@ -44,7 +52,8 @@ def test_the_http_api_has_a_cors_object_with_credentials(expanded: dict[str, Any
     assert isinstance(cors, dict), f"x-amazon-apigateway-cors must be an object, got {cors!r}"
     assert cors["allowOrigins"] == ["https://app.example.com", "https://admin.example.com"]
     assert cors["allowCredentials"] is True
-    assert set(cors["allowMethods"]) == {"GET", "POST", "OPTIONS"}
+    # GET/POST for the Convex API and /api/auth; PUT, PATCH and DELETE for HTTP actions (functions/http.py).
+    assert set(cors["allowMethods"]) == {"GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
     # What the official clients send: JSON bodies, bearer tokens, Convex's client header.
     assert {"content-type", "authorization", "convex-client"} <= {h.lower() for h in cors["allowHeaders"]}
     assert "*" not in cors["allowOrigins"]
@@ -59,6 +68,21 @@ def test_the_cors_origins_are_the_origins_the_code_trusts(expanded: dict[str, An
     for function in FUNCTIONS:
         env = deployment.resource(function)["Properties"]["Environment"]["Variables"]
         assert env["AUTHLIB_TRUSTED_ORIGINS"].split(",") == cors["x-amazon-apigateway-cors"]["allowOrigins"]
+
+
+def test_http_actions_get_every_request_no_api_route_takes(expanded: dict[str, Any]) -> None:
+    routes = api_routes(Deployment(expanded))
+    expected = {
+        ("POST", "/webhooks/github"): "HttpActionFunction",
+        ("GET", "/"): "HttpActionFunction",
+        ("DELETE", "/files/a"): "HttpActionFunction",
+        ("PUT", "/api/auth/sign-out"): "HttpActionFunction",  # it answers 404 (AUTHLIB_ALLOWED_KINDS=http)
+        ("POST", "/api/mutation"): "MutationFunction",  # explicit routes win over $default
+        ("POST", "/api/run/a/b:c"): "MutationFunction",
+        ("GET", "/api/query"): "QueryFunction",
+        ("POST", "/api/auth/sign-in/email"): "AuthFunction",
+    }
+    assert {key: route_function(routes, *key) for key in expected} == expected
 
 
 # ----------------------------------------------------------------------------------------- extension layer
@@ -83,9 +107,15 @@ def test_the_extension_layer_follows_region_and_architecture(
     suffix = "-Arm64" if architecture == "arm64" else ""
     version = expanded["Parameters"]["SecretsExtensionLayerVersion"]["Default"]
     expected = f"arn:{deployment.partition}:lambda:{region}:{KNOWN_ACCOUNTS[region]}:layer:{LAYER}{suffix}:{version}"
+    (dependencies,) = [
+        name for name, r in expanded["Resources"].items() if r["Type"] == "AWS::Lambda::LayerVersion"
+    ]  # the DependenciesLayer (SAM adds a content hash to its logical id)
+    assert dependencies.startswith("DependenciesLayer")
+    layer = deployment.resource(dependencies)["Properties"]
+    assert layer["CompatibleRuntimes"] == ["python3.13"]
     for function in FUNCTIONS:
         props = deployment.resource(function)["Properties"]
-        assert props["Layers"] == [expected], function
+        assert props["Layers"] == [deployment.ref(dependencies), expected], function
         assert props["Architectures"] == [architecture], function
 
 
@@ -105,7 +135,7 @@ def test_a_region_without_a_published_layer_fails_the_lookup(expanded: dict[str,
 
 def test_the_layer_version_can_be_chosen(expanded: dict[str, Any]) -> None:
     deployment = Deployment(expanded, parameters={"SecretsExtensionLayerVersion": "18"})
-    assert deployment.resource("AuthFunction")["Properties"]["Layers"][0].endswith(f"{LAYER}-Arm64:18")
+    assert deployment.resource("AuthFunction")["Properties"]["Layers"][1].endswith(f"{LAYER}-Arm64:18")
 
 
 # --------------------------------------------------------------------------------------------- tables
@@ -253,7 +283,7 @@ def test_ses_parameters_reach_the_auth_function_and_its_grant_names_only_that_id
         "arn:aws:ses:eu-west-1:123456789012:identity/example.com",
         "arn:aws:ses:eu-west-1:123456789012:configuration-set/auth-mail",
     ]
-    for function in ("QueryFunction", "MutationFunction"):
+    for function in ("QueryFunction", "MutationFunction", "HttpActionFunction"):
         assert _mail_statements(deployment, function) == [], function
         assert "AUTHLIB_MAIL" not in deployment.resource(function)["Properties"]["Environment"]["Variables"]
 

@@ -7,6 +7,9 @@ rate limit; and proves the enforcement can fail: a call the role does not allow 
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -226,6 +229,32 @@ def test_every_auth_endpoint_under_the_auth_policy(stack: LambdaStack) -> None:
     assert response["statusCode"] == 200, response
     assert stack.call("POST", "/api/query", QUERY, cookies=[cookie])[1]["status"] == "error"
     assert {fn for _, _, fn in stack.served} == {"AuthFunction", "MutationFunction", "QueryFunction"}
+    no_denials(stack)
+
+
+def test_the_example_webhook_under_the_http_action_policy(stack: LambdaStack, monkeypatch: pytest.MonkeyPatch) -> None:
+    """functions/http.py's signed webhook through API Gateway's $default route, under HttpActionFunction's role."""
+    monkeypatch.setenv("WEBHOOK_SECRET", "whsec-" + "w" * 32)
+    cookie = sign_up(stack)
+    event = {"id": "evt_1", "email": "ada@example.com", "text": "from the CRM"}
+    raw = json.dumps(event).encode()
+    signature = "sha256=" + hmac.new(b"whsec-" + b"w" * 32, raw, hashlib.sha256).hexdigest()
+    assert stack.function_for("POST", "/webhooks/notes") == "HttpActionFunction"
+    status, first = stack.call("POST", "/webhooks/notes", event, headers={"x-webhook-signature": signature})
+    assert (status, first["duplicate"]) == (200, False), first
+    status, again = stack.call("POST", "/webhooks/notes", event, headers={"x-webhook-signature": signature})
+    assert (status, again) == (200, {"noteId": first["noteId"], "duplicate": True})  # a retried delivery
+    forged = stack.call("POST", "/webhooks/notes", event, headers={"x-webhook-signature": "sha256=" + "0" * 64})
+    assert forged[0] == 401
+    assert forged[1]["code"] == "InvalidSignature"
+    status, body = stack.call("POST", "/api/query", QUERY, cookies=[cookie])
+    assert [note["text"] for note in body["value"]] == ["from the CRM"]
+    # What else reaches the $default route is refused without touching what the role may not.
+    status, body = stack.call("PUT", "/api/auth/sign-out", {}, cookies=[cookie])
+    assert (status, body["code"]) == (404, "NotFound"), body
+    assert stack.call("GET", "/nowhere")[0] == 404
+    assert {fn for _, _, fn in stack.served} >= {"HttpActionFunction", "QueryFunction", "AuthFunction"}
+    assert stack.policies["HttpActionFunction"].decisions, "the webhook's mutation ran under the function's role"
     no_denials(stack)
 
 

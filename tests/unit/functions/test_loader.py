@@ -67,7 +67,7 @@ def test_reserved_and_private_modules_are_not_function_modules(make_app: MakeApp
     definition = "from authlib_core import query\n@query\ndef f(ctx):\n    return 0\n"
     root = make_app(
         {
-            "http.py": definition,
+            "http.py": definition + "from authlib_core import http_router\nhttp = http_router()\n",
             "crons.py": definition,
             "_helpers.py": definition,
             "_lib/tools.py": definition,
