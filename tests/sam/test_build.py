@@ -95,7 +95,8 @@ def test_every_function_gets_the_code_and_the_layer(arm64_build: Build) -> None:
 def test_functions_hold_the_code_and_the_layer_the_dependencies_only(arm64_build: Build) -> None:
     code = top_names(arm64_build.function_dir())
     assert code == {"authlib_core", "functions"}, sorted(code)
-    assert not (arm64_build.function_dir() / "authlib_core" / "scaffold").exists()
+    for dev_only in ("scaffold", "dev", "testing"):  # never imported on the Lambda path (test_cold_path.py)
+        assert not (arm64_build.function_dir() / "authlib_core" / dev_only).exists(), dev_only
     layer = top_names(arm64_build.layer_dir())
     assert layer >= REQUIRED, f"missing: {sorted(REQUIRED - layer)}"
     assert not (FORBIDDEN & layer), f"must not be shipped: {sorted(FORBIDDEN & layer)}"
