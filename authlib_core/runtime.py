@@ -21,10 +21,11 @@ from authlib_core.errors import ConfigError
 from authlib_core.functions import Executor, LoadedApp, load_functions
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
     from pathlib import Path
 
     from authlib_core.auth.jwt_verify import ExternalAuth
+    from authlib_core.auth.oauth_client import OAuthClient
     from authlib_core.auth.service import AuthService
     from authlib_core.config import Settings
     from authlib_core.database import Database
@@ -36,6 +37,7 @@ __all__ = [
     "build_external_auth",
     "build_mail",
     "build_runtime",
+    "build_social_clients",
     "connect_database",
     "server_secrets",
     "with_local_dev_secret",
@@ -83,7 +85,7 @@ def build_runtime(
         app=app,
         database=database,
         executor=Executor(app.registry, database),
-        auth=build_auth_service(settings, app.schema, database),
+        auth=build_auth_service(settings, app.schema, database, social=build_social_clients(settings, app)),
         external_auth=build_external_auth(settings, app),
     )
 
@@ -108,7 +110,40 @@ def build_external_auth(settings: Settings, app: LoadedApp) -> ExternalAuth | No
     return ExternalAuth(app.auth_providers, allow_loopback_http=settings.jwt_allow_loopback_http)
 
 
-def build_auth_service(settings: Settings, schema: Schema | None, database: Database) -> AuthService | None:
+def build_social_clients(settings: Settings, app: LoadedApp) -> list[OAuthClient]:
+    """One client per ``social_providers`` entry of ``auth_config.py``, with its secret from the settings.
+
+    Raises:
+        ConfigError: a provider has no client secret in ``AUTHLIB_OAUTH_CLIENT_SECRETS``, or a secret names no
+            provider (a typo would otherwise go unnoticed until someone clicks the button).
+    """
+    secrets_by_id = dict(settings.oauth_client_secrets)
+    ids = {provider.id for provider in app.social_providers}
+    unknown = sorted(set(secrets_by_id) - ids)
+    if unknown:
+        raise ConfigError(
+            f"AUTHLIB_OAUTH_CLIENT_SECRETS names {', '.join(unknown)}, which functions/auth_config.py's "
+            f"social_providers does not declare (declared: {', '.join(sorted(ids)) or 'none'})."
+        )
+    if not app.social_providers:
+        return []
+    from authlib_core.auth.oauth_client import OAuthClient
+
+    clients = []
+    for provider in app.social_providers:
+        secret = secrets_by_id.get(provider.id)
+        if secret is None:
+            raise ConfigError(
+                f"functions/auth_config.py, {provider.describe()}: no client secret. Set "
+                f"AUTHLIB_OAUTH_CLIENT_SECRETS={provider.id}=<the secret the provider issued> (comma-separate several)."
+            )
+        clients.append(OAuthClient(provider, secret, allow_loopback_http=settings.jwt_allow_loopback_http))
+    return clients
+
+
+def build_auth_service(
+    settings: Settings, schema: Schema | None, database: Database, *, social: Sequence[OAuthClient] = ()
+) -> AuthService | None:
     """The auth service over ``database`` and the engine's session store, when ``schema`` has the auth tables."""
     from authlib_core.auth.tables import ACCOUNTS_TABLE, USERS_TABLE
 
@@ -125,6 +160,7 @@ def build_auth_service(settings: Settings, schema: Schema | None, database: Data
             database,
             SQLiteSessionStore(settings.sqlite_path),
             SQLiteRateLimitStore(settings.sqlite_path),
+            social_clients=social,
             **mail,
         )
     from authlib_core.database.engines.dynamodb import DynamoDBEngine
@@ -138,6 +174,7 @@ def build_auth_service(settings: Settings, schema: Schema | None, database: Data
         database,
         DynamoDBSessionStore(engine.client, settings.sessions_table),
         DynamoDBRateLimitStore(engine.client, settings.sessions_table),
+        social_clients=social,
         **mail,
     )
 
