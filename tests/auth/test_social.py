@@ -8,7 +8,6 @@ callback → the app.
 from __future__ import annotations
 
 import io
-import shutil
 import sys
 from urllib.parse import parse_qs, urlsplit
 
@@ -21,23 +20,10 @@ from authlib_core.config import Settings
 from authlib_core.dev.server import DevServer
 from authlib_core.errors import ConfigError
 from authlib_core.runtime import build_runtime
-from tests.support.fake_oauth import CLIENT_ID, CLIENT_SECRET, FakeProvider
-from tests.support.node_clients import EXAMPLE_FUNCTIONS
+from tests.support.fake_oauth import CLIENT_ID, CLIENT_SECRET, FakeProvider, write_social_app
 
 APP = "http://localhost:5173"  # the app's page (a trusted origin)
 PASSWORD = "correct horse battery"
-
-
-def auth_config(url: str) -> str:
-    github = f"authorize_url={url}/login/oauth/authorize, token_url={url}/login/oauth/access_token, api_url={url}/api"
-    github = ", ".join(f"{k}={v!r}" for k, v in (item.split("=") for item in github.split(", ")))
-    return (
-        "from authlib_core.auth import GitHubSignIn, OIDCSignIn\n\n"
-        "social_providers = [\n"
-        f"    OIDCSignIn(id='fake', issuer={url!r}, client_id={CLIENT_ID!r}),\n"
-        f"    GitHubSignIn(client_id={CLIENT_ID!r}, {github}),\n"
-        "]\n"
-    )
 
 
 @pytest.fixture
@@ -64,11 +50,7 @@ def make_settings(folder, tmp_path, **overrides):
 
 @pytest.fixture
 def app_dir(tmp_path, provider):
-    folder = tmp_path / "socialfns"
-    folder.mkdir()
-    for name in ("schema.py", "myData.py"):
-        shutil.copy(EXAMPLE_FUNCTIONS / name, folder / name)
-    (folder / "auth_config.py").write_text(auth_config(provider.url))
+    folder = write_social_app(tmp_path / "socialfns", provider.url)
     yield folder
     for module in list(sys.modules):
         if module.split(".")[0] == "socialfns":

@@ -20,6 +20,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
+import shutil
 import threading
 import time
 from typing import TYPE_CHECKING, Any
@@ -29,12 +30,38 @@ from joserfc import jwt
 from joserfc.jwk import RSAKey
 
 from tests.support.local_http import Answer, LocalServer
+from tests.support.node_clients import EXAMPLE_FUNCTIONS
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from pathlib import Path
 
 CLIENT_ID = "fake-client"
 CLIENT_SECRET = "fake-secret-0123456789"
+#: ``AUTHLIB_OAUTH_CLIENT_SECRETS`` for :func:`write_social_app`'s providers.
+CLIENT_SECRETS_ENV = f"fake={CLIENT_SECRET},github={CLIENT_SECRET}"
+
+
+def write_social_app(folder: Path, provider_url: str) -> Path:
+    """The example app (schema, myData) in ``folder`` with an ``auth_config.py`` naming both fake providers.
+
+    The providers are ``fake`` (OpenID Connect at ``provider_url``) and ``github`` (GitHub's endpoints on it); both
+    take :data:`CLIENT_ID`, and need ``AUTHLIB_OAUTH_CLIENT_SECRETS`` = :data:`CLIENT_SECRETS_ENV`.
+    """
+    folder.mkdir(parents=True, exist_ok=True)
+    for name in ("schema.py", "myData.py"):
+        shutil.copy(EXAMPLE_FUNCTIONS / name, folder / name)
+    url = provider_url
+    github = {"authorize_url": f"{url}/login/oauth/authorize", "token_url": f"{url}/login/oauth/access_token"}
+    github["api_url"] = f"{url}/api"
+    (folder / "auth_config.py").write_text(
+        "from authlib_core.auth import GitHubSignIn, OIDCSignIn\n\n"
+        "social_providers = [\n"
+        f"    OIDCSignIn(id='fake', issuer={url!r}, client_id={CLIENT_ID!r}),\n"
+        f"    GitHubSignIn(client_id={CLIENT_ID!r}, **{github!r}),\n"
+        "]\n"
+    )
+    return folder
 
 
 def _challenge(verifier: str) -> str:
