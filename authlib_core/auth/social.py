@@ -1,5 +1,6 @@
 """Social and OpenID Connect sign-in: ``POST /sign-in/social``, ``GET|POST /callback/:provider``,
-``POST /link-social``, ``GET /list-accounts``, ``POST /unlink-account``.
+``POST /link-social``, ``GET /list-accounts``, ``POST /unlink-account``; and ``GET /social-providers`` (the
+configured providers' ids and button labels, an authlib-core addition for sign-in pages).
 
 Better Auth 1.7's shapes (docs/auth.md, "Social and OIDC sign-in"), with these decisions:
 
@@ -340,11 +341,23 @@ def unlink_account(service: AuthService, call: _Call) -> AuthHttpResponse:
     return AuthHttpResponse(200, {"status": True})
 
 
+def social_providers(service: AuthService, call: _Call) -> AuthHttpResponse:
+    """``[{id, name}]``: the configured sign-in providers, for a page to draw its buttons (an authlib-core addition).
+
+    Public configuration only (ids and button labels); the same for every caller.
+    """
+    providers: list[JSONValue] = [
+        {"id": client.provider.id, "name": client.provider.name} for client in service.social.values()
+    ]
+    return AuthHttpResponse(200, providers)
+
+
 ROUTES: Final[dict[tuple[str, str], Callable[[AuthService, _Call], AuthHttpResponse]]] = {
     ("POST", "/sign-in/social"): sign_in_social,
     ("GET", CALLBACK_PREFIX): callback,
     ("POST", CALLBACK_PREFIX): callback,
     ("POST", "/link-social"): link_social,
     ("GET", "/list-accounts"): list_accounts,
+    ("GET", "/social-providers"): social_providers,
     ("POST", "/unlink-account"): unlink_account,
 }

@@ -46,6 +46,12 @@ def _check_common(provider_id: str, client_id: str, scopes: Sequence[str]) -> tu
     return tuple(scopes)
 
 
+def _display_name(value: str) -> str:
+    if not isinstance(value, str) or not 0 < len(value) <= 64 or not value.isprintable():
+        raise ValueError(f"name must be 1-64 printable characters (what the sign-in button says), got {value!r}")
+    return value
+
+
 def _https_url(name: str, value: str) -> str:
     parsed = urlparse(value)
     if parsed.scheme not in ("https", "http") or not parsed.hostname or parsed.query or parsed.fragment:
@@ -68,12 +74,15 @@ class GitHubSignIn:
     client_id: str
     id: str = "github"
     scopes: Sequence[str] = ()
+    #: What a sign-in button says ("Sign in with GitHub"); ``GET /api/auth/social-providers`` lists it.
+    name: str = "GitHub"
     authorize_url: str = "https://github.com/login/oauth/authorize"
     token_url: str = "https://github.com/login/oauth/access_token"  # noqa: S105 - a URL, not a secret
     api_url: str = "https://api.github.com"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scopes", _check_common(self.id, self.client_id, self.scopes))
+        object.__setattr__(self, "name", _display_name(self.name))
         for name in ("authorize_url", "token_url", "api_url"):
             object.__setattr__(self, name, _https_url(name, getattr(self, name)))
 
@@ -104,10 +113,13 @@ class OIDCSignIn:
     issuer: str
     client_id: str
     scopes: Sequence[str] = ()
+    #: What a sign-in button says ("Sign in with Okta"); defaults to ``id``.
+    name: str = ""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "scopes", _check_common(self.id, self.client_id, self.scopes))
         object.__setattr__(self, "issuer", _https_url("issuer", self.issuer))
+        object.__setattr__(self, "name", _display_name(self.name or self.id))
 
     @property
     def scopes_requested(self) -> tuple[str, ...]:

@@ -373,3 +373,9 @@ def test_head_on_the_callback_uses_nothing_up(server, provider):
     back = browser.session.get(browser.start("fake"), allow_redirects=False).headers["Location"]
     assert browser.session.head(back, allow_redirects=False).status_code == 404
     assert browser.follow(back) == f"{APP}/home"
+
+
+def test_social_providers_lists_ids_and_button_labels(server):
+    answer = Browser(server).get("/social-providers")
+    assert answer.status_code == 200
+    assert answer.json() == [{"id": "fake", "name": "fake"}, {"id": "github", "name": "GitHub"}]
