@@ -17,7 +17,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -45,6 +45,18 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+#: How long a browser test waits for the page to reach an expected state.
+TIMEOUT_MS = 15_000
+
+
+def playwright_expect() -> Any:
+    """Playwright's ``expect`` with :data:`TIMEOUT_MS` as its timeout."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    return expect
 
 
 @pytest.fixture(scope="session")

@@ -15,11 +15,11 @@ from __future__ import annotations
 import email
 import email.policy
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS, free_port, run_dev_server
+from tests.browser.conftest import ARTIFACTS, free_port, playwright_expect, run_dev_server
 from tests.support.fake_oauth import CLIENT_SECRETS_ENV, FakeProvider, write_social_app
 
 if TYPE_CHECKING:
@@ -32,14 +32,6 @@ pytestmark = pytest.mark.browser
 
 PASSWORD = "correct horse battery staple"
 NEW_PASSWORD = "a brand new passphrase"
-TIMEOUT_MS = 15_000
-
-
-def _expect() -> Any:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    return expect
 
 
 class Site:
@@ -95,7 +87,7 @@ def _wait_for_mail(site: Site, count: int, page: Page) -> None:
 
 
 def test_verify_forgot_password_and_social_sign_in(site: Site, browser: Browser) -> None:
-    expect = _expect()
+    expect = playwright_expect()
     shots = 0
 
     def shot(page: Page, name: str) -> None:

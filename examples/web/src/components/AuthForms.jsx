@@ -8,6 +8,32 @@ import { landing } from "../lib/landing.js";
 import ErrorAlert from "./ErrorAlert.jsx";
 import SocialSignIn from "./SocialSignIn.jsx";
 
+function EmailField({ testId }) {
+  return (
+    <label>
+      Email
+      <input name="email" type="email" autoComplete="email" required data-testid={testId} />
+    </label>
+  );
+}
+
+// A new password (sign-up, reset) has the server's minimum length; a current one is checked only there.
+function PasswordField({ label, name, testId, isNew }) {
+  return (
+    <label>
+      {label}
+      <input
+        name={name}
+        type="password"
+        autoComplete={isNew ? "new-password" : "current-password"}
+        minLength={isNew ? 8 : undefined}
+        required
+        data-testid={testId}
+      />
+    </label>
+  );
+}
+
 function useSubmit(action) {
   const [error, setError] = useState(null);
   const [done, setDone] = useState(null);
@@ -41,21 +67,8 @@ function SignUpForm() {
         Name
         <input name="name" autoComplete="name" required data-testid="signup-name" />
       </label>
-      <label>
-        Email
-        <input name="email" type="email" autoComplete="email" required data-testid="signup-email" />
-      </label>
-      <label>
-        Password
-        <input
-          name="password"
-          type="password"
-          autoComplete="new-password"
-          minLength={8}
-          required
-          data-testid="signup-password"
-        />
-      </label>
+      <EmailField testId="signup-email" />
+      <PasswordField label="Password" name="password" testId="signup-password" isNew />
       <button type="submit" disabled={busy} data-testid="signup-submit">
         Create account
       </button>
@@ -72,10 +85,7 @@ function ForgotPasswordForm({ onBack }) {
   return (
     <form className="card" aria-labelledby="forgot-title" data-testid="forgot-form" onSubmit={onSubmit}>
       <h2 id="forgot-title">Forgot password</h2>
-      <label>
-        Email
-        <input name="email" type="email" autoComplete="email" required data-testid="forgot-email" />
-      </label>
+      <EmailField testId="forgot-email" />
       <button type="submit" disabled={busy} data-testid="forgot-submit">
         Email me a reset link
       </button>
@@ -111,17 +121,7 @@ function ResetPasswordForm({ token, onDone }) {
         </>
       ) : (
         <>
-          <label>
-            New password
-            <input
-              name="newPassword"
-              type="password"
-              autoComplete="new-password"
-              minLength={8}
-              required
-              data-testid="reset-password"
-            />
-          </label>
+          <PasswordField label="New password" name="newPassword" testId="reset-password" isNew />
           <button type="submit" disabled={busy} data-testid="reset-submit">
             Set new password
           </button>
@@ -139,20 +139,8 @@ function SignInForm({ onForgot }) {
   return (
     <form className="card" aria-labelledby="signin-title" data-testid="signin-form" onSubmit={onSubmit}>
       <h2 id="signin-title">Sign in</h2>
-      <label>
-        Email
-        <input name="email" type="email" autoComplete="email" required data-testid="signin-email" />
-      </label>
-      <label>
-        Password
-        <input
-          name="password"
-          type="password"
-          autoComplete="current-password"
-          required
-          data-testid="signin-password"
-        />
-      </label>
+      <EmailField testId="signin-email" />
+      <PasswordField label="Password" name="password" testId="signin-password" />
       <button type="submit" disabled={busy} data-testid="signin-submit">
         Sign in
       </button>
