@@ -23,6 +23,8 @@ import secrets
 import shutil
 import threading
 import time
+import urllib.error
+import urllib.request
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
@@ -91,6 +93,21 @@ class FakeProvider(LocalServer):
         self.requests: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         super().__init__({})
+
+    def visit(self, authorize_url: str) -> str:
+        """The browser's visit to the authorize URL: where the provider sends it back (its ``Location``)."""
+
+        class NoRedirect(urllib.request.HTTPRedirectHandler):
+            def redirect_request(self, *args: object, **kwargs: object) -> None:
+                return None
+
+        try:
+            urllib.request.build_opener(NoRedirect()).open(authorize_url, timeout=10).close()
+        except urllib.error.HTTPError as answer:
+            with answer:
+                if answer.code == 302:
+                    return str(answer.headers["Location"])
+        raise AssertionError(f"the provider did not redirect from {authorize_url}")
 
     def answer(self, method: str, path: str, body: bytes, headers: Mapping[str, str]) -> Answer:
         parts = urlsplit(path)
