@@ -181,6 +181,11 @@ class AuthService:
         self.states = TokenService(database, clock=clock) if _has_verification(database) else None
         #: The configured sign-in providers by id (``functions/auth_config.py``'s ``social_providers``).
         self.social: dict[str, OAuthClient] = {client.provider.id: client for client in social_clients}
+        if self.social and self.states is None:
+            raise ConfigError(
+                "functions/auth_config.py declares social_providers, but the schema has no verification table, where "
+                "pending sign-ins are kept: spread auth_tables into the schema."
+            )
         self._routes: dict[tuple[str, str], Callable[[_Call], AuthHttpResponse]] = {
             ("GET", "/ok"): self._ok,
         }

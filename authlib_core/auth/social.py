@@ -29,6 +29,7 @@ from authlib_core.auth.cookies import encode_uri_component, expire_cookie, seria
 from authlib_core.auth.links import checked_callback, redirect, with_query
 from authlib_core.auth.oauth_client import OAuthFailure
 from authlib_core.auth.shapes import iso_ms
+from authlib_core.auth.social_config import PROVIDER_ID
 from authlib_core.auth.transport import APIError, AuthHttpResponse
 from authlib_core.auth.users import AccountRefusedError
 from authlib_core.auth.validation import parse_body, validation_error
@@ -106,10 +107,7 @@ def _start(
         raise validation_error("loginHint", "Invalid input: at most 256 printable characters")
     scopes = _extra_scopes(body)
     states = service.states
-    if states is None:
-        raise APIError(
-            500, "VERIFICATION_TABLE_MISSING", "Social sign-in needs the verification table: spread auth_tables."
-        )
+    assert states is not None  # AuthService refuses social providers without the verification table
     redirect_uri = f"{service.link_base(call)}/api/auth{CALLBACK_PREFIX}{client.provider.id}"
     verifier = secrets.token_urlsafe(96)  # 128 characters, RFC 7636's longest
     nonce = secrets.token_urlsafe(32) if client.issuer is not None else None
@@ -182,8 +180,8 @@ def _fail(base: str, code: str, description: str | None = None) -> _Redirect:
 def callback(service: AuthService, call: _Call) -> AuthHttpResponse:
     """The provider sends the browser back here: always a 302, to the sign-in's targets or with ``error=``."""
     request = call.request
-    if request.method.upper() == "HEAD":  # a link checker: using the state up here would break the real visit
-        return AuthHttpResponse(404, body_is_empty=True)
+    if request.method.upper() == "HEAD" or not PROVIDER_ID.fullmatch(call.param):
+        return AuthHttpResponse(404, body_is_empty=True)  # HEAD: a link checker must not use the sign-in up
     if request.method.upper() == "POST":  # response_mode=form_post: on to GET, where the SameSite=Lax cookie is sent
         body = parse_body(request, allow_form=True, required=False)
         params = {key: body.data[key] for key in _CALLBACK_PARAMS if isinstance(body.data.get(key), str)}
@@ -214,8 +212,7 @@ def _complete(service: AuthService, call: _Call) -> AuthHttpResponse:
     if not state:
         raise _fail(ERROR_PAGE, "state_not_found")
     states = service.states
-    if states is None:
-        raise _fail(ERROR_PAGE, "state_mismatch")
+    assert states is not None
     pending = states.check(state, (PURPOSE,))
     if pending is None or pending.expired:
         logger.info("social callback: unknown or expired state")

@@ -25,14 +25,15 @@ import re
 from collections.abc import Sequence
 from urllib.parse import urlparse
 
-__all__ = ["GitHubSignIn", "OIDCSignIn", "SocialProvider", "parse_social_providers"]
+__all__ = ["PROVIDER_ID", "GitHubSignIn", "OIDCSignIn", "SocialProvider", "parse_social_providers"]
 
-_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
+#: What a provider id looks like (the last segment of ``/api/auth/callback/<id>``).
+PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
 _SCOPE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]{1,128}")  # RFC 6749 scope-token
 
 
 def _check_common(provider_id: str, client_id: str, scopes: Sequence[str]) -> tuple[str, ...]:
-    if not isinstance(provider_id, str) or not _ID.fullmatch(provider_id):
+    if not isinstance(provider_id, str) or not PROVIDER_ID.fullmatch(provider_id):
         raise ValueError(
             f"id is {provider_id!r}; use 1-32 lower-case letters, digits and '-' (it is the path of "
             "/api/auth/callback/<id> and the providerId of the accounts it creates)"

@@ -379,3 +379,9 @@ def test_social_providers_lists_ids_and_button_labels(server):
     answer = Browser(server).get("/social-providers")
     assert answer.status_code == 200
     assert answer.json() == [{"id": "fake", "name": "fake"}, {"id": "github", "name": "GitHub"}]
+
+
+def test_callback_paths_that_name_no_provider_are_404(server):
+    for path in ("/callback//evil.example", "/callback/UPPER", "/callback/a/b"):
+        answer = Browser(server).session.get(f"{server.url}/api/auth{path}?state=x", allow_redirects=False)
+        assert (answer.status_code, answer.text) == (404, ""), path
