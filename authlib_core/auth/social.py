@@ -27,7 +27,6 @@ from urllib.parse import urlencode
 
 from authlib_core.auth.cookies import encode_uri_component, expire_cookie, serialize_cookie, sign, unsign
 from authlib_core.auth.links import checked_callback, redirect, with_query
-from authlib_core.auth.oauth_client import OAuthFailure
 from authlib_core.auth.shapes import iso_ms
 from authlib_core.auth.social_config import PROVIDER_ID
 from authlib_core.auth.transport import APIError, AuthHttpResponse
@@ -236,6 +235,8 @@ def _complete(service: AuthService, call: _Call) -> AuthHttpResponse:
     iss = query.get("iss")
     if iss and client.issuer is not None and iss.rstrip("/") != client.issuer:
         raise _fail(error_url, "issuer_mismatch")
+    from authlib_core.auth.oauth_client import OAuthFailure  # urllib.request: loaded only when providers are in use
+
     try:
         redirect_uri = f"{service.link_base(call)}/api/auth{CALLBACK_PREFIX}{provider_id}"
         verifier = issued.data.get("codeVerifier", "")

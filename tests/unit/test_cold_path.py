@@ -43,3 +43,30 @@ def test_the_lambda_entry_point_imports_no_dev_only_module() -> None:
     loaded = json.loads(out.strip().splitlines()[-1])
     offending = [m for m in loaded if any(m == d or m.startswith(d + ".") for d in DEV_ONLY)]
     assert offending == []
+
+
+#: Modules only an app with social sign-in providers (``functions/auth_config.py``) loads.
+SOCIAL_ONLY = ("authlib_core.auth.oauth_client", "authlib_core.auth.jwks", "urllib.request", "joserfc")
+
+
+def test_the_auth_service_of_an_app_without_providers_loads_no_oauth_client(tmp_path: Path) -> None:
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from authlib_core.config import Settings\n"
+        "from authlib_core.runtime import build_runtime\n"
+        f"runtime = build_runtime(Settings(functions_dir=Path({str(ROOT / 'functions')!r}), "
+        f"sqlite_path=Path({str(tmp_path / 'cold.sqlite3')!r})))\n"
+        "assert runtime.auth is not None\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m in {SOCIAL_ONLY!r} or m.startswith('joserfc'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{script}"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        check=True,
+        cwd=tmp_path,
+        timeout=60,
+    ).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == []
