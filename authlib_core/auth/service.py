@@ -45,6 +45,7 @@ from authlib_core.auth.links import checked_callback
 from authlib_core.auth.origin import OriginPolicy, origin_of
 from authlib_core.auth.passwords import PasswordHasher, js_length
 from authlib_core.auth.redirects import header_value, redirect_target
+from authlib_core.auth.social_config import SocialProviders
 from authlib_core.auth.throttle import Throttle
 from authlib_core.auth.tokens import (
     hash_token,
@@ -64,7 +65,6 @@ from authlib_core.errors import ConfigError, ConflictError, StorageUnavailableEr
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
-    from authlib_core.auth.oauth_client import OAuthClient
     from authlib_core.config import AuthSettings
     from authlib_core.database import Database
     from authlib_core.mail import MailSender, MailTemplates
@@ -89,6 +89,7 @@ logger = logging.getLogger("authlib_core.auth")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Routes whose last path segment is a parameter (``call.param``).
 _PARAM_ROUTES = (password_reset.LINK_PREFIX, social.CALLBACK_PREFIX)
+_NO_PROVIDERS = SocialProviders((), {}, allow_loopback_http=False)
 _MAX_USER_AGENT = 512
 
 
@@ -148,7 +149,7 @@ class AuthService:
         mailer: MailSender | None = None,
         templates: MailTemplates | None = None,
         sleep: Callable[[float], None] = time.sleep,
-        social_clients: Sequence[OAuthClient] = (),
+        social_providers: SocialProviders | None = None,
     ) -> None:
         if not settings.secrets:
             raise ConfigError(
@@ -180,7 +181,7 @@ class AuthService:
         #: The pending social sign-ins (``state``), in the same table; social sign-in needs no mail.
         self.states = TokenService(database, clock=clock) if _has_verification(database) else None
         #: The configured sign-in providers by id (``functions/auth_config.py``'s ``social_providers``).
-        self.social: dict[str, OAuthClient] = {client.provider.id: client for client in social_clients}
+        self.social = social_providers if social_providers is not None else _NO_PROVIDERS
         if self.social and self.states is None:
             raise ConfigError(
                 "functions/auth_config.py declares social_providers, but the schema has no verification table, where "

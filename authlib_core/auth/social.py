@@ -28,7 +28,7 @@ from urllib.parse import urlencode
 from authlib_core.auth.cookies import encode_uri_component, expire_cookie, serialize_cookie, sign, unsign
 from authlib_core.auth.links import checked_callback, redirect, with_query
 from authlib_core.auth.shapes import iso_ms
-from authlib_core.auth.social_config import PROVIDER_ID
+from authlib_core.auth.social_config import PROVIDER_ID, MissingClientSecretError
 from authlib_core.auth.transport import APIError, AuthHttpResponse
 from authlib_core.auth.users import AccountRefusedError
 from authlib_core.auth.validation import parse_body, validation_error
@@ -64,7 +64,12 @@ logger = logging.getLogger("authlib_core.auth")
 
 
 def _client(service: AuthService, provider_id: str) -> OAuthClient:
-    client = service.social.get(provider_id)
+    try:
+        client = service.social.get(provider_id)
+    except MissingClientSecretError as missing:
+        logger.error("social sign-in: %s", missing)
+        message = f"This server cannot sign in with {provider_id} yet: {missing}"
+        raise APIError(500, "PROVIDER_NOT_CONFIGURED", message) from None
     if client is None:
         raise APIError(404, "PROVIDER_NOT_FOUND", "Provider not found")
     return client
@@ -229,7 +234,10 @@ def _complete(service: AuthService, call: _Call) -> AuthHttpResponse:
     code = query.get("code")
     if not code:
         raise _fail(error_url, "no_code")
-    client = service.social.get(provider_id)
+    try:
+        client = service.social.get(provider_id)
+    except MissingClientSecretError:
+        client = None
     if client is None:
         raise _fail(error_url, "oauth_provider_not_found")
     iss = query.get("iss")
@@ -344,9 +352,7 @@ def social_providers(service: AuthService, call: _Call) -> AuthHttpResponse:
 
     Public configuration only (ids and button labels); the same for every caller.
     """
-    providers: list[JSONValue] = [
-        {"id": client.provider.id, "name": client.provider.name} for client in service.social.values()
-    ]
+    providers: list[JSONValue] = [{"id": provider.id, "name": provider.name} for provider in service.social.usable()]
     return AuthHttpResponse(200, providers)
 
 

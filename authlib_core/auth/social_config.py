@@ -22,10 +22,23 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
-__all__ = ["PROVIDER_ID", "GitHubSignIn", "OIDCSignIn", "SocialProvider", "parse_social_providers"]
+if TYPE_CHECKING:
+    from authlib_core.auth.oauth_client import OAuthClient
+
+__all__ = [
+    "PROVIDER_ID",
+    "GitHubSignIn",
+    "MissingClientSecretError",
+    "OIDCSignIn",
+    "SocialProvider",
+    "SocialProviders",
+    "parse_social_providers",
+]
 
 #: What a provider id looks like (the last segment of ``/api/auth/callback/<id>``).
 PROVIDER_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,31}")
@@ -162,3 +175,62 @@ def parse_social_providers(value: object) -> tuple[SocialProvider, ...]:
             raise ValueError(f"social_providers[{index}]: the id {entry.id!r} is used twice; give each its own id")
         seen.add(entry.id)
     return tuple(value)
+
+
+class MissingClientSecretError(Exception):
+    """A declared provider has no client secret in this process's settings; the message says what to set."""
+
+
+class SocialProviders:
+    """The declared providers and their client secrets; a provider's OAuth client is built when first used.
+
+    Building it on use keeps the HTTP client (``urllib.request``) and joserfc off the cold path of functions that
+    never start a sign-in, and lets functions without the secrets (the query and mutation Lambdas) load an app
+    that declares providers.
+
+    Example:
+        >>> registry = SocialProviders([GitHubSignIn(client_id="c")], {"github": "s"}, allow_loopback_http=False)
+        >>> registry.get("github").provider.id, registry.get("gitlab")
+        ('github', None)
+    """
+
+    def __init__(
+        self, providers: Sequence[SocialProvider], secrets: Mapping[str, str], *, allow_loopback_http: bool
+    ) -> None:
+        self._providers = {provider.id: provider for provider in providers}
+        self._secrets = dict(secrets)
+        self._allow_http = allow_loopback_http
+        self._clients: dict[str, OAuthClient] = {}
+        self._lock = threading.Lock()
+
+    def __bool__(self) -> bool:
+        return bool(self._providers)
+
+    def usable(self) -> list[SocialProvider]:
+        """The providers this process has a client secret for, in declaration order."""
+        return [provider for provider in self._providers.values() if provider.id in self._secrets]
+
+    def get(self, provider_id: str) -> OAuthClient | None:
+        """The client of ``provider_id``; None when no such provider is declared.
+
+        Raises:
+            MissingClientSecretError: the provider is declared but its client secret is not set here.
+        """
+        provider = self._providers.get(provider_id)
+        if provider is None:
+            return None
+        secret = self._secrets.get(provider_id)
+        if secret is None:
+            raise MissingClientSecretError(
+                f"{provider.describe()} has no client secret: set AUTHLIB_OAUTH_CLIENT_SECRETS={provider_id}=<the "
+                "secret the provider issued> (comma-separate several) for the function that serves /api/auth."
+            )
+        with self._lock:
+            client = self._clients.get(provider_id)
+            if client is None:
+                from authlib_core.auth.oauth_client import OAuthClient
+
+                client = self._clients[provider_id] = OAuthClient(
+                    provider, secret, allow_loopback_http=self._allow_http
+                )
+            return client

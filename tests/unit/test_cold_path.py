@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -49,14 +52,28 @@ def test_the_lambda_entry_point_imports_no_dev_only_module() -> None:
 SOCIAL_ONLY = ("authlib_core.auth.oauth_client", "authlib_core.auth.jwks", "urllib.request", "joserfc")
 
 
-def test_the_auth_service_of_an_app_without_providers_loads_no_oauth_client(tmp_path: Path) -> None:
+@pytest.mark.parametrize("with_providers", [False, True])
+def test_building_the_auth_service_loads_no_oauth_client(tmp_path: Path, with_providers: bool) -> None:
+    """Neither for an app without providers, nor for one with them until a sign-in starts (the query Lambda)."""
+    functions, secrets = ROOT / "functions", ()
+    if with_providers:
+        secrets = (("github", "s"),)
+        functions = tmp_path / "coldsocial"
+        functions.mkdir()
+        for name in ("schema.py", "myData.py"):
+            shutil.copy(ROOT / "functions" / name, functions / name)
+        (functions / "auth_config.py").write_text(
+            "from authlib_core.auth import GitHubSignIn, OIDCSignIn\n"
+            "social_providers = [GitHubSignIn(client_id='c'), "
+            "OIDCSignIn(id='okta', issuer='https://example.okta.com', client_id='c')]\n"
+        )
     script = (
         "import json, sys\n"
         "from pathlib import Path\n"
         "from authlib_core.config import Settings\n"
         "from authlib_core.runtime import build_runtime\n"
-        f"runtime = build_runtime(Settings(functions_dir=Path({str(ROOT / 'functions')!r}), "
-        f"sqlite_path=Path({str(tmp_path / 'cold.sqlite3')!r})))\n"
+        f"runtime = build_runtime(Settings(functions_dir=Path({str(functions)!r}), "
+        f"sqlite_path=Path({str(tmp_path / 'cold.sqlite3')!r}), oauth_client_secrets={secrets!r}))\n"
         "assert runtime.auth is not None\n"
         f"print(json.dumps(sorted(m for m in sys.modules if m in {SOCIAL_ONLY!r} or m.startswith('joserfc'))))\n"
     )
