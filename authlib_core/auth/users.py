@@ -240,10 +240,13 @@ class UserRepository:
         * A linked account signs its user in.
         * Otherwise a user with the same email gets the account linked **only when both addresses are verified**
           (the provider vouches for it and the user confirmed it here); else ``account_not_linked``.
-        * Otherwise a new user is created with the provider's name, image and verification state.
+        * Otherwise a new user is created with the provider's name and image — only for an address the provider
+          verified: an account made from an unverified address could be claimed later by the address's owner
+          (a password reset) while the provider account stays linked to it (pre-account hijacking).
 
         Raises:
-            AccountRefusedError: ``email_not_found`` (the provider gave no address), ``account_not_linked``.
+            AccountRefusedError: ``email_not_found`` (the provider gave no address), ``account_not_linked``,
+                ``email_not_verified`` (no user has the address and the provider did not verify it).
         """
 
         def write(db: DatabaseWriter) -> tuple[Document, bool]:
@@ -264,10 +267,12 @@ class UserRepository:
                 user_id = str(user["_id"])
                 self._insert_account(db, user_id, account, now_ms)
                 return user, False
+            if not account.email_verified:
+                raise AccountRefusedError("email_not_verified")
             fields: dict[str, Any] = {
                 "name": account.name,
                 "email": account.email,
-                "emailVerified": account.email_verified,
+                "emailVerified": True,
                 "createdAt": float(now_ms),
                 "updatedAt": float(now_ms),
             }
