@@ -5,9 +5,9 @@
 * **Code exchange**: a form POST to the token endpoint with ``client_id``, ``client_secret``, ``code``,
   ``code_verifier``, ``redirect_uri`` (client authentication ``client_secret_post``, as Better Auth's default).
 * **Profile**: GitHub's ``/user`` and ``/user/emails`` (the address, and whether GitHub verified it); for OpenID
-  Connect the ID token, verified with joserfc against the issuer's JWKS (signature, ``iss``, ``aud`` =
-  ``client_id``, ``exp``, ``iat``) and the ``nonce`` of this browser's sign-in, then the UserInfo endpoint when the
-  ID token carries no email.
+  Connect the ID token, verified with joserfc against the issuer's JWKS (signature, ``iss``, ``aud`` ∋
+  ``client_id``, ``azp`` when present, ``exp``, ``iat``) and the ``nonce`` of this browser's sign-in, then the
+  UserInfo endpoint when the ID token carries no email.
 
 Every provider URL must be https (plain http only for a loopback host with ``AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP``);
 the provider's tokens are used for the profile and then dropped (they are not stored).
@@ -218,6 +218,9 @@ class OAuthClient:
             raise OAuthFailure("unable_to_get_user_info", f"ID token refused: {exc.message}") from None
         if nonce is None or identity.extra.get("nonce") != nonce:
             raise OAuthFailure("unable_to_get_user_info", "ID token refused: its nonce is not this sign-in's")
+        azp = identity.extra.get("azp")
+        if azp is not None and azp != self.provider.client_id:  # OpenID Connect Core 3.1.3.7, step 5
+            raise OAuthFailure("unable_to_get_user_info", "ID token refused: it was issued to another client (azp)")
         email, verified, name = identity.email, identity.email_verified is True, identity.name
         picture = identity.extra.get("pictureUrl")
         if email is None:  # the UserInfo endpoint, for providers that keep the ID token small

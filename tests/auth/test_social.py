@@ -241,11 +241,16 @@ def test_a_replayed_callback_and_a_replayed_code_are_refused(server, provider):
     assert fresh.session_user() is None
 
 
-def test_bad_id_token_signature_and_wrong_nonce_are_refused(server, provider):
+def test_bad_id_token_signature_wrong_nonce_and_audience_are_refused(server, provider):
     provider.signing_key = RSAKey.generate_key(2048, parameters={"kid": "fake-1"}, private=True)
     assert Browser(server).refused("fake") == "unable_to_get_user_info"
     provider.signing_key = None
     provider.nonce = "someone-elses-nonce"
+    assert Browser(server).refused("fake") == "unable_to_get_user_info"
+    provider.nonce = None
+    provider.extra_claims = {"aud": [CLIENT_ID, "another-client"], "azp": "another-client"}
+    assert Browser(server).refused("fake") == "unable_to_get_user_info"
+    provider.extra_claims = {"aud": "another-client"}
     assert Browser(server).refused("fake") == "unable_to_get_user_info"
 
 

@@ -12,7 +12,7 @@ used before (``invalid_grant``). ID tokens are RS256 JWTs signed with :attr:`Fak
 
 Knobs a test turns: ``user`` (who signs in), ``deny`` (the user refuses consent → ``error=access_denied``),
 ``signing_key`` (sign ID tokens with a key the JWKS does not publish), ``nonce`` (put another nonce in the ID
-token), ``id_token_email`` (False: the email only at UserInfo).
+token), ``extra_claims`` (added to the ID token), ``id_token_email`` (False: the email only at UserInfo).
 """
 
 from __future__ import annotations
@@ -86,6 +86,7 @@ class FakeProvider(LocalServer):
         self.deny = False
         self.nonce: str | None = None
         self.id_token_email = True
+        self.extra_claims: dict[str, Any] = {}
         self.redirect_uris: set[str] = set()
         self.codes: dict[str, dict[str, Any]] = {}
         self.used_codes: set[str] = set()
@@ -201,6 +202,7 @@ class FakeProvider(LocalServer):
             "iat": now,
             "exp": now + 300,
             "nonce": self.nonce if self.nonce is not None else nonce,
+            **self.extra_claims,
             "name": user["name"],
         }
         if self.id_token_email:
