@@ -206,6 +206,10 @@ class SocialProviders:
     def __bool__(self) -> bool:
         return bool(self._providers)
 
+    def declared(self) -> list[SocialProvider]:
+        """Every declared provider, in declaration order."""
+        return list(self._providers.values())
+
     def usable(self) -> list[SocialProvider]:
         """The providers this process has a client secret for, in declaration order."""
         return [provider for provider in self._providers.values() if provider.id in self._secrets]
