@@ -34,9 +34,7 @@ def test_better_auth_client_social_sign_in(tmp_path: Path) -> None:
         provider.close()
     assert proc.returncode == 0, proc.stdout + proc.stderr + log
     assert proc.stdout.strip().endswith("ALL OK")
-    assert (
-        f"social sign-in: fake, github; register {server.url}/api/auth/callback/<id> as the redirect URI" in log
-    ), log
+    assert f"social sign-in: fake, github; register {server.url}/api/auth/callback/<id> as the redirect URI" in log, log
     for line in (
         "POST /api/auth/sign-in/social 200",
         "GET /api/auth/callback/fake 302",
