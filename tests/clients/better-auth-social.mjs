@@ -5,24 +5,11 @@
 // follows the redirect back, with the cookie jar the client uses.
 // Usage: AUTH_BASE_URL=http://127.0.0.1:PORT PROVIDER_URL=http://127.0.0.1:PORT2 node better-auth-social.mjs
 import { makeAuthClient } from "./auth-client.mjs";
+import { check, fail, must } from "./checks.mjs";
 
 const ORIGIN = process.env.AUTH_BASE_URL;
 const PROVIDER = process.env.PROVIDER_URL;
 if (!ORIGIN || !PROVIDER) throw new Error("AUTH_BASE_URL and PROVIDER_URL are required");
-
-function fail(label, detail) {
-  console.error("FAIL", label, JSON.stringify(detail));
-  process.exit(1);
-}
-const must = (r, label) => {
-  if (r.error) fail(label, r.error);
-  console.log(label, "OK");
-  return r.data;
-};
-const check = (cond, label, detail) => {
-  if (!cond) fail(label, detail);
-  console.log(label, "OK");
-};
 
 /** The browser's part: the provider's authorize URL, then the redirect back to the API; where it lands. */
 async function visit(authorizeUrl, jarFetch) {
