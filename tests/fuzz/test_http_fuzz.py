@@ -80,6 +80,7 @@ AUTH_ROUTES = [
     "link-social",
     "list-accounts",
     "unlink-account",
+    "social-providers",
     "callback/fake?code=x&state=" + "A" * 43,
     "callback/github?error=access_denied&state=x",
     "callback/nope",
