@@ -70,7 +70,7 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_CHANGE_EMAIL": "'off' disables POST /change-email (default on)",
     "AUTHLIB_OAUTH_CLIENT_SECRETS": "client secrets of auth_config.py's social_providers: 'github=...,google=...'",
     "AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER": "SSM SecureString holding AUTHLIB_OAUTH_CLIENT_SECRETS (cold start)",
-        "AUTHLIB_ALLOWED_KINDS": "comma-separated kinds served here (query, mutation, action, http); default: all",
+    "AUTHLIB_ALLOWED_KINDS": "comma-separated kinds served here (query, mutation, action, http); default: all",
     "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "port of the AWS Parameters and Secrets Lambda Extension (default 2773)",
     "AWS_SESSION_TOKEN": "Lambda's session token; authenticates requests to the secrets extension",
     "POWERTOOLS_SERVICE_NAME": "service name in every structured log line",

@@ -12,6 +12,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
 import logging
 import os
 import secrets
@@ -115,12 +116,7 @@ def build_external_auth(settings: Settings, app: LoadedApp) -> ExternalAuth | No
     except ModuleNotFoundError as exc:
         if (exc.name or "").partition(".")[0] not in JWT_EXTRA_MODULES:
             raise
-        raise ConfigError(
-            f"functions/auth_config.py declares {len(app.auth_providers)} identity provider(s), but {exc.name}, "
-            "which verifies their JWTs, is not installed: it comes with the jwt extra. Install authlib-core[jwt] "
-            "(pip install 'authlib-core[jwt]'; in a deployed project, write authlib-core[jwt] in requirements.txt "
-            "and build again), or remove the providers."
-        ) from exc
+        raise _missing_jwt_extra(f"{len(app.auth_providers)} identity provider(s)", exc.name or "joserfc") from exc
     return ExternalAuth(app.auth_providers, allow_loopback_http=settings.jwt_allow_loopback_http)
 
 
@@ -134,7 +130,7 @@ def build_social_providers(settings: Settings, app: LoadedApp) -> SocialProvider
         ConfigError: ``AUTHLIB_OAUTH_CLIENT_SECRETS`` names a provider that is not declared (a typo would otherwise
             go unnoticed until someone clicks the button).
     """
-    from authlib_core.auth.social_config import SocialProviders
+    from authlib_core.auth.social_config import OIDCSignIn, SocialProviders
 
     secrets_by_id = dict(settings.oauth_client_secrets)
     ids = {provider.id for provider in app.social_providers}
@@ -150,7 +146,18 @@ def build_social_providers(settings: Settings, app: LoadedApp) -> SocialProvider
             "social sign-in: no client secret for %s in AUTHLIB_OAUTH_CLIENT_SECRETS; sign-in with it is refused here",
             ", ".join(missing),
         )
+    oidc = [provider.id for provider in app.social_providers if isinstance(provider, OIDCSignIn)]
+    if oidc and importlib.util.find_spec("joserfc") is None:
+        raise _missing_jwt_extra(f"OpenID Connect sign-in ({', '.join(oidc)})", "joserfc")
     return SocialProviders(app.social_providers, secrets_by_id, allow_loopback_http=settings.jwt_allow_loopback_http)
+
+
+def _missing_jwt_extra(what: str, module: str) -> ConfigError:
+    return ConfigError(
+        f"functions/auth_config.py declares {what}, but {module}, which verifies the JWTs it needs, is not "
+        "installed: it comes with the jwt extra. Install authlib-core[jwt] (pip install 'authlib-core[jwt]'; in a "
+        "deployed project, write authlib-core[jwt] in requirements.txt and build again), or remove them."
+    )
 
 
 def build_auth_service(

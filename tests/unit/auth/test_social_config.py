@@ -64,3 +64,32 @@ def test_client_secrets_come_from_the_environment_and_stay_out_of_reprs():
     with pytest.raises(ConfigError, match="entry 2 is not 'provider-id=client-secret'") as info:
         Settings.from_env({"AUTHLIB_OAUTH_CLIENT_SECRETS": "github=s3cr3t-gh,okta"})
     assert "s3cr3t" not in str(info.value)
+
+
+def test_openid_connect_sign_in_without_the_jwt_extra_fails_at_start_naming_it(monkeypatch):
+    import sys
+
+    from authlib_core.config import Settings
+    from authlib_core.errors import ConfigError
+    from authlib_core.functions import LoadedApp
+    from authlib_core.functions.registry import Registry
+    from authlib_core.runtime import build_social_providers
+
+    app = LoadedApp(
+        registry=Registry([]),
+        schema=None,
+        source_files=(),
+        social_providers=(
+            GitHubSignIn(client_id="c"),
+            OIDCSignIn(id="okta", issuer="https://x.example", client_id="c"),
+        ),
+    )
+    settings = Settings.from_env({})
+    assert build_social_providers(settings, app).declared()  # joserfc installed: fine
+    monkeypatch.setitem(sys.modules, "joserfc", None)  # as when the jwt extra is not installed
+    with pytest.raises(ConfigError, match=r"OpenID Connect sign-in \(okta\).*authlib-core\[jwt\]"):
+        build_social_providers(settings, app)
+    github_only = LoadedApp(
+        registry=Registry([]), schema=None, source_files=(), social_providers=(GitHubSignIn(client_id="c"),)
+    )
+    assert build_social_providers(settings, github_only).declared()  # GitHub needs no JWT verification
