@@ -70,6 +70,8 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_RESET_TOKEN_EXPIRES_IN": "password-reset link lifetime in seconds (default 3600)",
     "AUTHLIB_VERIFICATION_TOKEN_EXPIRES_IN": "verification and change-email link lifetime in seconds (default 3600)",
     "AUTHLIB_CHANGE_EMAIL": "'off' disables POST /change-email (default on)",
+    "AUTHLIB_OAUTH_CLIENT_SECRETS": "client secrets of auth_config.py's social_providers: 'github=...,google=...'",
+    "AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER": "SSM SecureString holding AUTHLIB_OAUTH_CLIENT_SECRETS (cold start)",
     "AUTHLIB_ALLOWED_KINDS": "comma-separated kinds served here (query, mutation, action, http); default: all",
     "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "port of the AWS Parameters and Secrets Lambda Extension (default 2773)",
     "AWS_SESSION_TOKEN": "Lambda's session token; authenticates requests to the secrets extension",
@@ -124,6 +126,8 @@ class Settings:
     reset_token_expires_in: int = 3_600
     verification_token_expires_in: int = 3_600
     change_email_enabled: bool = True
+    #: Client secrets of the social sign-in providers, by provider id (never shown in a repr).
+    oauth_client_secrets: tuple[tuple[str, str], ...] = dataclasses.field(default=(), repr=False)
 
     @property
     def auth(self) -> AuthSettings:
@@ -215,6 +219,7 @@ class Settings:
             reset_token_expires_in=_positive(env, "AUTHLIB_RESET_TOKEN_EXPIRES_IN", 3_600),
             verification_token_expires_in=_positive(env, "AUTHLIB_VERIFICATION_TOKEN_EXPIRES_IN", 3_600),
             change_email_enabled=_switch(env, "AUTHLIB_CHANGE_EMAIL") is not False,
+            oauth_client_secrets=_oauth_client_secrets(env),
         )
         settings.auth  # noqa: B018 - validates the session lifetimes together
         return settings
@@ -260,6 +265,29 @@ def _secrets(env: Mapping[str, str]) -> tuple[str, ...]:
     from authlib_core.config_secrets import fetch_ssm_parameter  # only on Lambda's cold path
 
     return _split(fetch_ssm_parameter(parameter, env))
+
+
+def _oauth_client_secrets(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """``id=secret`` pairs: AUTHLIB_OAUTH_CLIENT_SECRETS, else the SSM parameter AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER.
+
+    The values never appear in a message.
+    """
+    raw = env.get("AUTHLIB_OAUTH_CLIENT_SECRETS", "")
+    parameter = env.get("AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER", "").strip()
+    if not raw.strip() and parameter:
+        from authlib_core.config_secrets import fetch_ssm_parameter  # only on Lambda's cold path
+
+        raw = fetch_ssm_parameter(parameter, env)
+    pairs: dict[str, str] = {}
+    for index, part in enumerate(_split(raw)):
+        provider_id, eq, secret = part.partition("=")
+        if not eq or not provider_id.strip() or not secret.strip():
+            raise ConfigError(
+                f"AUTHLIB_OAUTH_CLIENT_SECRETS: entry {index + 1} is not 'provider-id=client-secret'; write e.g. "
+                "github=<secret>,google=<secret>"
+            )
+        pairs[provider_id.strip()] = secret.strip()
+    return tuple(pairs.items())
 
 
 def is_loopback_url(url: str) -> bool:

@@ -12,6 +12,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import importlib.util
+import logging
 import os
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
 
     from authlib_core.auth.jwt_verify import ExternalAuth
     from authlib_core.auth.service import AuthService
+    from authlib_core.auth.social_config import SocialProviders
     from authlib_core.config import Settings
     from authlib_core.database import Database
     from authlib_core.schema import Schema
@@ -36,6 +39,7 @@ __all__ = [
     "build_external_auth",
     "build_mail",
     "build_runtime",
+    "build_social_providers",
     "connect_database",
     "server_secrets",
     "with_local_dev_secret",
@@ -86,7 +90,7 @@ def build_runtime(
         app=app,
         database=database,
         executor=Executor(app.registry, database),
-        auth=build_auth_service(settings, app.schema, database),
+        auth=build_auth_service(settings, app.schema, database, social=build_social_providers(settings, app)),
         external_auth=build_external_auth(settings, app),
     )
 
@@ -112,16 +116,53 @@ def build_external_auth(settings: Settings, app: LoadedApp) -> ExternalAuth | No
     except ModuleNotFoundError as exc:
         if (exc.name or "").partition(".")[0] not in JWT_EXTRA_MODULES:
             raise
-        raise ConfigError(
-            f"functions/auth_config.py declares {len(app.auth_providers)} identity provider(s), but {exc.name}, "
-            "which verifies their JWTs, is not installed: it comes with the jwt extra. Install authlib-core[jwt] "
-            "(pip install 'authlib-core[jwt]'; in a deployed project, write authlib-core[jwt] in requirements.txt "
-            "and build again), or remove the providers."
-        ) from exc
+        raise _missing_jwt_extra(f"{len(app.auth_providers)} identity provider(s)", exc.name or "joserfc") from exc
     return ExternalAuth(app.auth_providers, allow_loopback_http=settings.jwt_allow_loopback_http)
 
 
-def build_auth_service(settings: Settings, schema: Schema | None, database: Database) -> AuthService | None:
+def build_social_providers(settings: Settings, app: LoadedApp) -> SocialProviders:
+    """``auth_config.py``'s ``social_providers`` with their client secrets from the settings.
+
+    A provider without a secret is allowed (the query and mutation functions need none; the one that serves
+    ``/api/auth`` answers ``500 PROVIDER_NOT_CONFIGURED`` naming the variable) and logged.
+
+    Raises:
+        ConfigError: ``AUTHLIB_OAUTH_CLIENT_SECRETS`` names a provider that is not declared (a typo would otherwise
+            go unnoticed until someone clicks the button).
+    """
+    from authlib_core.auth.social_config import OIDCSignIn, SocialProviders
+
+    secrets_by_id = dict(settings.oauth_client_secrets)
+    ids = {provider.id for provider in app.social_providers}
+    unknown = sorted(set(secrets_by_id) - ids)
+    if unknown:
+        raise ConfigError(
+            f"AUTHLIB_OAUTH_CLIENT_SECRETS names {', '.join(unknown)}, which functions/auth_config.py's "
+            f"social_providers does not declare (declared: {', '.join(sorted(ids)) or 'none'})."
+        )
+    missing = sorted(ids - set(secrets_by_id))
+    if missing:
+        logging.getLogger("authlib_core").warning(
+            "social sign-in: no client secret for %s in AUTHLIB_OAUTH_CLIENT_SECRETS; sign-in with it is refused here",
+            ", ".join(missing),
+        )
+    oidc = [provider.id for provider in app.social_providers if isinstance(provider, OIDCSignIn)]
+    if oidc and importlib.util.find_spec("joserfc") is None:
+        raise _missing_jwt_extra(f"OpenID Connect sign-in ({', '.join(oidc)})", "joserfc")
+    return SocialProviders(app.social_providers, secrets_by_id, allow_loopback_http=settings.jwt_allow_loopback_http)
+
+
+def _missing_jwt_extra(what: str, module: str) -> ConfigError:
+    return ConfigError(
+        f"functions/auth_config.py declares {what}, but {module}, which verifies the JWTs it needs, is not "
+        "installed: it comes with the jwt extra. Install authlib-core[jwt] (pip install 'authlib-core[jwt]'; in a "
+        "deployed project, write authlib-core[jwt] in requirements.txt and build again), or remove them."
+    )
+
+
+def build_auth_service(
+    settings: Settings, schema: Schema | None, database: Database, *, social: SocialProviders | None = None
+) -> AuthService | None:
     """The auth service over ``database`` and the engine's session store, when ``schema`` has the auth tables."""
     from authlib_core.auth.tables import ACCOUNTS_TABLE, USERS_TABLE
 
@@ -138,6 +179,7 @@ def build_auth_service(settings: Settings, schema: Schema | None, database: Data
             database,
             SQLiteSessionStore(settings.sqlite_path),
             SQLiteRateLimitStore(settings.sqlite_path),
+            social_providers=social,
             **mail,
         )
     from authlib_core.database.engines.dynamodb import DynamoDBEngine
@@ -151,6 +193,7 @@ def build_auth_service(settings: Settings, schema: Schema | None, database: Data
         database,
         DynamoDBSessionStore(engine.client, settings.sessions_table),
         DynamoDBRateLimitStore(engine.client, settings.sessions_table),
+        social_providers=social,
         **mail,
     )
 

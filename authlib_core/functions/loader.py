@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from authlib_core.auth.jwt_config import CustomJWTProvider, OIDCProvider, parse_providers
+from authlib_core.auth.social_config import SocialProvider, parse_social_providers
 from authlib_core.errors import FunctionLoadError
 from authlib_core.functions._importing import forget_package, install_finder, loaded_by_us, owned_by
 from authlib_core.functions.http_router import HttpRouter
@@ -65,6 +66,8 @@ class LoadedApp:
     auth_providers: tuple[OIDCProvider | CustomJWTProvider, ...] = ()
     #: The ``http`` router of ``http.py`` (HTTP actions); ``None`` without that file.
     http: HttpRouter | None = None
+    #: The ``social_providers`` of ``auth_config.py`` (``POST /sign-in/social``); empty without them.
+    social_providers: tuple[SocialProvider, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -118,7 +121,7 @@ def _load(shown_dir: Path, root: Path, package: str) -> LoadedApp:
     modules = _function_modules(shown_dir, root, package, source_files)
     _import(shown_dir / "__init__.py" if (root / "__init__.py").is_file() else shown_dir, package, root)
     schema = _load_schema(shown_dir, root, package)
-    auth_providers = _load_auth_config(shown_dir, root, package)
+    auth_providers, social_providers = _load_auth_config(shown_dir, root, package)
     http = _load_http_router(shown_dir, root, package)
     imported = {module.import_name: _import(module.file, module.import_name, root) for module in modules}
     functions: list[RegisteredFunction] = []
@@ -130,6 +133,7 @@ def _load(shown_dir: Path, root: Path, package: str) -> LoadedApp:
         source_files=source_files,
         auth_providers=auth_providers,
         http=http,
+        social_providers=social_providers,
     )
 
 
@@ -192,18 +196,23 @@ def _load_schema(shown_dir: Path, root: Path, package: str) -> Schema | None:
     return schema
 
 
-def _load_auth_config(shown_dir: Path, root: Path, package: str) -> tuple[OIDCProvider | CustomJWTProvider, ...]:
+def _load_auth_config(
+    shown_dir: Path, root: Path, package: str
+) -> tuple[tuple[OIDCProvider | CustomJWTProvider, ...], tuple[SocialProvider, ...]]:
     if not (root / "auth_config.py").is_file():
-        return ()
+        return (), ()
     shown = shown_dir / "auth_config.py"
     module = _import(shown, f"{package}.auth_config", root)
-    if not hasattr(module, "providers"):
+    if not hasattr(module, "providers") and not hasattr(module, "social_providers"):
         raise FunctionLoadError(
-            f"{shown}: defines no `providers`; write `providers = [OIDCProvider(domain=..., application_id=...)]` "
-            "with OIDCProvider / CustomJWTProvider from authlib_core.auth (or delete the file)"
+            f"{shown}: defines neither `providers` nor `social_providers`; write `providers = "
+            "[OIDCProvider(domain=..., application_id=...)]` (JWT issuers) and/or `social_providers = "
+            "[GitHubSignIn(client_id=...)]` (sign-in buttons), from authlib_core.auth (or delete the file)"
         )
     try:
-        return parse_providers(module.providers)
+        return parse_providers(getattr(module, "providers", [])), parse_social_providers(
+            getattr(module, "social_providers", [])
+        )
     except ValueError as exc:
         raise FunctionLoadError(f"{shown}: {exc}") from None
 

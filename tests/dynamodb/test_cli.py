@@ -149,13 +149,16 @@ def test_migrate_builds_the_schema_indexes_once(endpoint: str, tables: dict[str,
     args = ("infra", "migrate", "--endpoint-url", endpoint, "--functions", str(FUNCTIONS))
     first = cli(tmp_path, *args, environ=env(**tables))
     assert first.returncode == 0, first.stderr
-    assert "built authAccounts.by_creation_time, authAccounts.by_user_provider, myData.by_creation_time" in first.stdout
+    assert (
+        "built authAccounts.by_creation_time, authAccounts.by_provider_account, authAccounts.by_user_provider, "
+        "myData.by_creation_time" in first.stdout
+    )
     assert "myData.by_user" in first.stdout
     assert "verification.by_expiresAt, verification.by_identifier" in first.stdout
     again = cli(tmp_path, *args, environ=env(**tables))
     assert again.returncode == 0, again.stderr
-    # users, authAccounts, verification (auth_tables) and myData: by_creation_time each, plus 5 declared indexes
-    assert again.stdout.strip().endswith(": nothing to build; 9 unchanged")
+    # users, authAccounts, verification (auth_tables) and myData: by_creation_time each, plus 6 declared indexes
+    assert again.stdout.strip().endswith(": nothing to build; 10 unchanged")
 
 
 def test_migrate_without_tables_says_to_create_them(endpoint: str, tables: dict[str, str], tmp_path: Path) -> None:

@@ -307,7 +307,7 @@ def test_production_refuses_plain_http_issuers(app_dir, tmp_path):
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("x = 1\n", "defines no `providers`"),
+        ("x = 1\n", "defines neither `providers` nor `social_providers`"),
         ("providers = {'domain': 'https://a.example'}\n", "write a list"),
         ("providers = [{'domain': 'https://a.example'}]\n", "providers[0]: missing key(s) applicationID"),
         (

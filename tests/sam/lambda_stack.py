@@ -48,7 +48,7 @@ class LambdaStack:
     def environment(self, function: str) -> dict[str, str]:
         variables = self.deployment.resource(function)["Properties"]["Environment"]["Variables"]
         env = {key: str(value) for key, value in variables.items()}
-        env.update(AUTHLIB_SECRETS=SECRET, AUTHLIB_FUNCTIONS_DIR=str(ROOT / "functions"), **self.overrides)
+        env.update({"AUTHLIB_SECRETS": SECRET, "AUTHLIB_FUNCTIONS_DIR": str(ROOT / "functions"), **self.overrides})
         return env
 
     def table_names(self) -> dict[str, str]:

@@ -126,6 +126,7 @@ PLAUSIBLE = {
     "AUTHLIB_MAIL": "ses",
     "AUTHLIB_MAIL_FROM": "no-reply@example.com",
     "AUTHLIB_BASE_URL": "https://api.example.com",
+    "AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER": "/authlib-core/prod/oauth-clients",
 }
 
 
@@ -374,7 +375,11 @@ def test_every_variable_the_template_sets_is_read_by_the_code() -> None:
 def test_production_settings_resolve_from_the_template_environment() -> None:
     for name in FUNCTIONS:
         env = resolved_env(name)
-        with fake_extension({env["AUTHLIB_SECRETS_PARAMETER"]: "from-ssm-" + "x" * 32}) as extension:
+        served = {env["AUTHLIB_SECRETS_PARAMETER"]: "from-ssm-" + "x" * 32}
+        oauth = env.get("AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER")
+        if oauth:  # the auth function's social sign-in client secrets, from their own parameter
+            served[oauth] = "github=from-ssm-github"
+        with fake_extension(served) as extension:
             settings = Settings.from_env(
                 {
                     **env,
@@ -383,6 +388,7 @@ def test_production_settings_resolve_from_the_template_environment() -> None:
                 }
             )
         assert settings.secrets == ("from-ssm-" + "x" * 32,), name
+        assert settings.oauth_client_secrets == ((("github", "from-ssm-github"),) if oauth else ()), name
         assert settings.engine == "dynamodb", name
         for role, var in TABLE_ENV_VAR.items():
             assert var in env, f"{name} lacks {var}"

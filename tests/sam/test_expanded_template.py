@@ -294,3 +294,33 @@ def test_mail_from_defaults_to_the_identity(expanded: dict[str, Any]) -> None:
     assert env["AUTHLIB_MAIL_FROM"] == "no-reply@example.com"
     (statement,) = _mail_statements(deployment, "AuthFunction")
     assert statement["Resource"] == ["arn:aws:ses:us-east-1:123456789012:identity/no-reply@example.com"]
+
+
+# ------------------------------------------------------------------------------------------------ social sign-in
+
+
+def _ssm_resources(deployment: Deployment, function: str) -> list[str]:
+    statements = RolePolicy.of_function(deployment, function).statements
+    return [s["Resource"] for s in statements if "ssm:GetParameter" in s["Action"]]
+
+
+def test_oauth_client_secrets_reach_only_the_auth_function(expanded: dict[str, Any]) -> None:
+    default = Deployment(expanded)
+    env = default.resource("AuthFunction")["Properties"]["Environment"]["Variables"]
+    assert env["AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER"] == ""  # empty: read as unset, no social sign-in
+    for function in FUNCTIONS:
+        assert not any("oauth" in str(r) for r in _ssm_resources(default, function)), function
+    deployment = Deployment(expanded, parameters={"OAuthClientSecretsParameterName": "/app/oauth-clients"})
+    env = deployment.resource("AuthFunction")["Properties"]["Environment"]["Variables"]
+    assert env["AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER"] == "/app/oauth-clients"
+    assert "arn:aws:ssm:us-east-1:123456789012:parameter/app/oauth-clients" in _ssm_resources(
+        deployment, "AuthFunction"
+    )
+    for function in ("QueryFunction", "MutationFunction"):
+        assert "arn:aws:ssm:us-east-1:123456789012:parameter/app/oauth-clients" not in _ssm_resources(
+            deployment, function
+        )
+        assert (
+            "AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER"
+            not in (deployment.resource(function)["Properties"]["Environment"]["Variables"])
+        )
