@@ -14,4 +14,7 @@ export declare const api: {
 };
 
 export declare const internal: {
+  "webhooks": {
+    "addNote": FunctionReference<"mutation", "internal", { "eventId": string; "email": string; "text": string }, any>;
+  };
 };
