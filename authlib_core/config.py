@@ -25,7 +25,7 @@ from authlib_core.errors import ConfigError
 if TYPE_CHECKING:
     from collections.abc import Mapping
 
-__all__ = ["ENV_VARS", "AuthSettings", "EngineName", "Settings", "is_loopback_url"]
+__all__ = ["ENV_VARS", "AuthSettings", "EngineName", "LiveSettings", "Settings", "is_loopback_url"]
 
 EngineName = Literal["sqlite", "dynamodb"]
 
@@ -36,6 +36,8 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_SQLITE_PATH": "SQLite database file (default '.authlib/dev.sqlite3')",
     "AUTHLIB_DOCUMENTS_TABLE": "DynamoDB table holding documents and index entries",
     "AUTHLIB_SESSIONS_TABLE": "DynamoDB table holding sessions and rate-limit records (TTL on 'expiresAt')",
+    "AUTHLIB_SYNC_TABLE": "DynamoDB table of live-query connections and subscriptions (AWS live queries)",
+    "AUTHLIB_HTTP_API_URL": "origin of the HTTP API; live queries on AWS name identities' issuer after it",
     "AUTHLIB_DYNAMODB_ENDPOINT_URL": "DynamoDB endpoint override (moto server, DynamoDB Local)",
     "AUTHLIB_SECRETS": "comma-separated server secrets; the first signs, all verify (rotation)",
     "AUTHLIB_TRUSTED_ORIGINS": "comma-separated origins allowed to send cookie-carrying state changes",
@@ -68,6 +70,8 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_RESET_TOKEN_EXPIRES_IN": "password-reset link lifetime in seconds (default 3600)",
     "AUTHLIB_VERIFICATION_TOKEN_EXPIRES_IN": "verification and change-email link lifetime in seconds (default 3600)",
     "AUTHLIB_CHANGE_EMAIL": "'off' disables POST /change-email (default on)",
+    "AUTHLIB_OAUTH_CLIENT_SECRETS": "client secrets of auth_config.py's social_providers: 'github=...,google=...'",
+    "AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER": "SSM SecureString holding AUTHLIB_OAUTH_CLIENT_SECRETS (cold start)",
     "AUTHLIB_ALLOWED_KINDS": "comma-separated kinds served here (query, mutation, action, http); default: all",
     "AUTHLIB_JOB_QUEUE_URL": "SQS queue of due scheduled jobs (template.yaml); unset: jobs are only run by the tick",
     "AUTHLIB_JOB_RUNNER_TIMEOUT": "seconds a scheduled action may run (the runner's timeout; default 900)",
@@ -124,6 +128,8 @@ class Settings:
     reset_token_expires_in: int = 3_600
     verification_token_expires_in: int = 3_600
     change_email_enabled: bool = True
+    #: Client secrets of the social sign-in providers, by provider id (never shown in a repr).
+    oauth_client_secrets: tuple[tuple[str, str], ...] = dataclasses.field(default=(), repr=False)
 
     @property
     def auth(self) -> AuthSettings:
@@ -215,6 +221,7 @@ class Settings:
             reset_token_expires_in=_positive(env, "AUTHLIB_RESET_TOKEN_EXPIRES_IN", 3_600),
             verification_token_expires_in=_positive(env, "AUTHLIB_VERIFICATION_TOKEN_EXPIRES_IN", 3_600),
             change_email_enabled=_switch(env, "AUTHLIB_CHANGE_EMAIL") is not False,
+            oauth_client_secrets=_oauth_client_secrets(env),
         )
         settings.auth  # noqa: B018 - validates the session lifetimes together
         return settings
@@ -260,6 +267,29 @@ def _secrets(env: Mapping[str, str]) -> tuple[str, ...]:
     from authlib_core.config_secrets import fetch_ssm_parameter  # only on Lambda's cold path
 
     return _split(fetch_ssm_parameter(parameter, env))
+
+
+def _oauth_client_secrets(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """``id=secret`` pairs: AUTHLIB_OAUTH_CLIENT_SECRETS, else the SSM parameter AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER.
+
+    The values never appear in a message.
+    """
+    raw = env.get("AUTHLIB_OAUTH_CLIENT_SECRETS", "")
+    parameter = env.get("AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER", "").strip()
+    if not raw.strip() and parameter:
+        from authlib_core.config_secrets import fetch_ssm_parameter  # only on Lambda's cold path
+
+        raw = fetch_ssm_parameter(parameter, env)
+    pairs: dict[str, str] = {}
+    for index, part in enumerate(_split(raw)):
+        provider_id, eq, secret = part.partition("=")
+        if not eq or not provider_id.strip() or not secret.strip():
+            raise ConfigError(
+                f"AUTHLIB_OAUTH_CLIENT_SECRETS: entry {index + 1} is not 'provider-id=client-secret'; write e.g. "
+                "github=<secret>,google=<secret>"
+            )
+        pairs[provider_id.strip()] = secret.strip()
+    return tuple(pairs.items())
 
 
 def is_loopback_url(url: str) -> bool:
@@ -435,3 +465,48 @@ class AuthSettings:
             )
         if not self.cookie_prefix or any(c in self.cookie_prefix for c in ";,= \t"):
             raise ConfigError(f"AuthSettings.cookie_prefix {self.cookie_prefix!r} is not a valid cookie name part.")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class LiveSettings:
+    """What live queries on AWS read besides :class:`Settings` (the sync and fan-out functions of template.yaml).
+
+    ``issuer`` is the origin identities are issued for, as over HTTP: ``AUTHLIB_BASE_URL``, else
+    ``AUTHLIB_HTTP_API_URL`` (the template sets it to the HTTP API's endpoint).
+
+    Example:
+        >>> LiveSettings.from_env({"AUTHLIB_SYNC_TABLE": "s-sync", "AUTHLIB_HTTP_API_URL": "https://x.example"}).issuer
+        'https://x.example'
+    """
+
+    sync_table: str
+    issuer: str
+    region: str | None = None
+    dynamodb_endpoint_url: str | None = None
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> LiveSettings:
+        """Read the environment.
+
+        Raises:
+            ConfigError: ``AUTHLIB_SYNC_TABLE`` is not set, or the issuer is not an http(s) origin.
+        """
+        env = os.environ if environ is None else environ
+        table = env.get("AUTHLIB_SYNC_TABLE", "").strip()
+        if not table:
+            raise ConfigError(
+                "AUTHLIB_SYNC_TABLE is not set: live queries on AWS keep connections in the sync table "
+                "(template.yaml's SyncTable); set it to that table's name."
+            )
+        issuer = (env.get("AUTHLIB_BASE_URL") or env.get("AUTHLIB_HTTP_API_URL") or "").strip().rstrip("/")
+        if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", issuer):
+            raise ConfigError(
+                "Live queries need the HTTP API's origin (AUTHLIB_HTTP_API_URL or AUTHLIB_BASE_URL), got "
+                f"{issuer!r:.80}; give scheme and host only, for example https://abc123.execute-api.us-east-1.amazonaws.com"
+            )
+        return cls(
+            table,
+            issuer,
+            region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
+            dynamodb_endpoint_url=env.get("AUTHLIB_DYNAMODB_ENDPOINT_URL") or None,
+        )

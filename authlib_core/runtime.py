@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import importlib.util
+import logging
 import os
 import secrets
 from typing import TYPE_CHECKING, Any
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
 
     from authlib_core.auth.jwt_verify import ExternalAuth
     from authlib_core.auth.service import AuthService
+    from authlib_core.auth.social_config import SocialProviders
     from authlib_core.config import Settings
     from authlib_core.database import Database, DatabaseWriter
     from authlib_core.schema import Schema
@@ -37,10 +40,14 @@ __all__ = [
     "build_external_auth",
     "build_mail",
     "build_runtime",
+    "build_social_providers",
     "connect_database",
     "server_secrets",
     "with_local_dev_secret",
 ]
+
+#: Top-level modules of the ``jwt`` extra (``pip install 'authlib-core[jwt]'``): joserfc and what it loads.
+JWT_EXTRA_MODULES = frozenset({"joserfc", "cryptography"})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -88,7 +95,14 @@ def build_runtime(
         app=app,
         database=database,
         executor=Executor(app.registry, database),
-        auth=build_auth_service(settings, app.schema, database, on_user_created=_user_hook(app, database), mail=mail),
+        auth=build_auth_service(
+            settings,
+            app.schema,
+            database,
+            social=build_social_providers(settings, app),
+            on_user_created=_user_hook(app, database),
+            mail=mail,
+        ),
         external_auth=build_external_auth(settings, app),
     )
 
@@ -98,19 +112,64 @@ def build_external_auth(settings: Settings, app: LoadedApp) -> ExternalAuth | No
 
     Raises:
         ConfigError: a provider's issuer or JWKS URL is not https (plain http is allowed only for a loopback host
-            with ``AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP=true``).
+            with ``AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP=true``), or joserfc (the ``jwt`` extra) is not installed.
     """
     if not app.auth_providers:
         return None
     from authlib_core.auth.jwt_config import CustomJWTProvider, check_provider_url
-    from authlib_core.auth.jwt_verify import ExternalAuth
 
     for provider in app.auth_providers:
         url = provider.jwks if isinstance(provider, CustomJWTProvider) else provider.domain
         problem = check_provider_url(url, allow_loopback_http=settings.jwt_allow_loopback_http)
         if problem is not None:
             raise ConfigError(f"functions/auth_config.py, {provider.describe()}: {problem}.")
+    try:
+        from authlib_core.auth.jwt_verify import ExternalAuth
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").partition(".")[0] not in JWT_EXTRA_MODULES:
+            raise
+        raise _missing_jwt_extra(f"{len(app.auth_providers)} identity provider(s)", exc.name or "joserfc") from exc
     return ExternalAuth(app.auth_providers, allow_loopback_http=settings.jwt_allow_loopback_http)
+
+
+def build_social_providers(settings: Settings, app: LoadedApp) -> SocialProviders:
+    """``auth_config.py``'s ``social_providers`` with their client secrets from the settings.
+
+    A provider without a secret is allowed (the query and mutation functions need none; the one that serves
+    ``/api/auth`` answers ``500 PROVIDER_NOT_CONFIGURED`` naming the variable) and logged.
+
+    Raises:
+        ConfigError: ``AUTHLIB_OAUTH_CLIENT_SECRETS`` names a provider that is not declared (a typo would otherwise
+            go unnoticed until someone clicks the button).
+    """
+    from authlib_core.auth.social_config import OIDCSignIn, SocialProviders
+
+    secrets_by_id = dict(settings.oauth_client_secrets)
+    ids = {provider.id for provider in app.social_providers}
+    unknown = sorted(set(secrets_by_id) - ids)
+    if unknown:
+        raise ConfigError(
+            f"AUTHLIB_OAUTH_CLIENT_SECRETS names {', '.join(unknown)}, which functions/auth_config.py's "
+            f"social_providers does not declare (declared: {', '.join(sorted(ids)) or 'none'})."
+        )
+    missing = sorted(ids - set(secrets_by_id))
+    if missing:
+        logging.getLogger("authlib_core").warning(
+            "social sign-in: no client secret for %s in AUTHLIB_OAUTH_CLIENT_SECRETS; sign-in with it is refused here",
+            ", ".join(missing),
+        )
+    oidc = [provider.id for provider in app.social_providers if isinstance(provider, OIDCSignIn)]
+    if oidc and importlib.util.find_spec("joserfc") is None:
+        raise _missing_jwt_extra(f"OpenID Connect sign-in ({', '.join(oidc)})", "joserfc")
+    return SocialProviders(app.social_providers, secrets_by_id, allow_loopback_http=settings.jwt_allow_loopback_http)
+
+
+def _missing_jwt_extra(what: str, module: str) -> ConfigError:
+    return ConfigError(
+        f"functions/auth_config.py declares {what}, but {module}, which verifies the JWTs it needs, is not "
+        "installed: it comes with the jwt extra. Install authlib-core[jwt] (pip install 'authlib-core[jwt]'; in a "
+        "deployed project, write authlib-core[jwt] in requirements.txt and build again), or remove them."
+    )
 
 
 def _user_hook(app: LoadedApp, database: Database) -> Callable[[DatabaseWriter, str], object] | None:
@@ -129,6 +188,7 @@ def build_auth_service(
     schema: Schema | None,
     database: Database,
     *,
+    social: SocialProviders | None = None,
     on_user_created: Callable[[DatabaseWriter, str], object] | None = None,
     mail: Callable[[], dict[str, Any]] | None = None,
 ) -> AuthService | None:
@@ -152,6 +212,7 @@ def build_auth_service(
             database,
             SQLiteSessionStore(settings.sqlite_path),
             SQLiteRateLimitStore(settings.sqlite_path),
+            social_providers=social,
             on_user_created=on_user_created,
             **mail_parts,
         )
@@ -166,6 +227,7 @@ def build_auth_service(
         database,
         DynamoDBSessionStore(engine.client, settings.sessions_table),
         DynamoDBRateLimitStore(engine.client, settings.sessions_table),
+        social_providers=social,
         on_user_created=on_user_created,
         **mail_parts,
     )

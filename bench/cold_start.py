@@ -1,6 +1,7 @@
 """Cold start of the BUILT Lambda handler vs a bare Powertools + boto3 baseline, in fresh processes.
 
-Each run starts a fresh ``python3.13 -I -S`` (stdlib + the artifact only, like /var/task), imports the
+Each run starts a fresh ``python3.13 -I -S`` (stdlib + the function's artifact and the dependencies layer only,
+like /var/task and /opt/python), imports the
 handler and answers one *authenticated* ``POST /api/query`` (``myData:getMyData`` with a signed session cookie;
 a user and three notes were seeded beforehand) against DynamoDB served by moto's server mode on 127.0.0.1.
 The baseline, in the same run and interpreter: a bare ``APIGatewayHttpResolver`` + ``boto3.client("dynamodb")``
@@ -20,6 +21,7 @@ Usage:  source scripts/lib/sam.sh && ensure_sam_venv
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import pickle
@@ -37,9 +39,9 @@ SECTION = "1 cold start"
 DEFAULT_ARTIFACT = ROOT / ".aws-sam/ci/build-x86_64/QueryFunction"
 
 PROBE = r"""
-import json, sys, time
+import json, os, sys, time
 t0 = time.perf_counter()
-sys.path.insert(0, sys.argv[1])
+sys.path[0:0] = sys.argv[1].split(os.pathsep)  # /var/task, then /opt/python, as on Lambda
 mode = sys.argv[2]
 event = json.loads(sys.argv[3])
 if mode == "ours":
@@ -101,17 +103,21 @@ def run(
     runs = runs or (1 if quick else 11)
     importtime = not quick if importtime is None else importtime
     python = _lambda_python()
+    layer = artifact.parent / "DependenciesLayer" / "python"
     built = (artifact / "authlib_core" / "http" / "lambda_handler.py").exists() and python is not None
+    built = built and layer.is_dir()
     if built:
         code_dir, interpreter, flags, source = (
             artifact,
             python,
             ["-I", "-S"],
-            f"SAM artifact ({artifact.name}), python3.13 -I -S",
+            f"SAM artifact ({artifact.name} + DependenciesLayer), python3.13 -I -S",
         )
+        paths = {"ours": [artifact, layer], "baseline": [artifact, layer]}
     else:
         code_dir, interpreter, flags = ROOT, sys.executable, ["-I"]
         source = f"worktree sources, {Path(sys.executable).name} -I (no SAM artifact)"
+        paths = {"ours": [ROOT], "baseline": [ROOT]}
 
     import logging
 
@@ -152,11 +158,26 @@ def run(
             with recorder.recording() as calls:
                 stack.call(event)
             calls_file = Path(tmp) / "calls.pickle"
+            if built:  # the baseline imports boto3, which the layer leaves out (on Lambda the runtime has one)
+                runtime_sdk = Path(tmp) / "runtime-sdk"
+                runtime_sdk.mkdir()
+                for package in ("boto3", "s3transfer"):
+                    (runtime_sdk / package).symlink_to(Path(importlib.import_module(package).__file__).parent)
+                paths["baseline"].append(runtime_sdk)
             calls_file.write_bytes(pickle.dumps([(name, params) for name, params, _ in calls]))
             for _ in range(runs + 1):  # the first pair warms the page cache and .pyc files; not counted
                 for mode in ("ours", "baseline"):
                     out = subprocess.run(
-                        [interpreter, *flags, "-c", PROBE, str(code_dir), mode, json.dumps(event), str(calls_file)],
+                        [
+                            interpreter,
+                            *flags,
+                            "-c",
+                            PROBE,
+                            os.pathsep.join(map(str, paths[mode])),
+                            mode,
+                            json.dumps(event),
+                            str(calls_file),
+                        ],
                         cwd=code_dir,
                         env=env,
                         capture_output=True,
@@ -190,7 +211,8 @@ def run(
                 "-X",
                 "importtime",
                 "-c",
-                f"import sys; sys.path.insert(0, {str(code_dir)!r}); import authlib_core.http.lambda_handler",
+                f"import sys; sys.path[0:0] = {[str(p) for p in paths['ours']]!r}; "
+                "import authlib_core.http.lambda_handler",
             ],
             cwd=code_dir,
             env=env,

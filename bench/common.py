@@ -268,8 +268,7 @@ class Recorder:
         self.calls: list[tuple[str, dict[str, Any], dict[str, Any]]] = []
         self._params: list[tuple[str, dict[str, Any]]] = []
         self.active = False
-        client.meta.events.register("provide-client-params.dynamodb", self._on_params, unique_id=f"rec-p-{id(self)}")
-        client.meta.events.register("after-call.dynamodb", self._on_response, unique_id=f"rec-r-{id(self)}")
+        self._client = client
 
     def _on_params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         if self.active:
@@ -290,7 +289,13 @@ class Recorder:
     @contextlib.contextmanager
     def recording(self) -> Iterator[list[tuple[str, dict[str, Any], dict[str, Any]]]]:
         self.calls, self._params, self.active = [], [], True
+        # registered only while recording: a handler left on the client would be timed as part of every call
+        events = self._client.meta.events
+        events.register("provide-client-params.dynamodb", self._on_params, unique_id=f"rec-p-{id(self)}")
+        events.register("after-call.dynamodb", self._on_response, unique_id=f"rec-r-{id(self)}")
         try:
             yield self.calls
         finally:
             self.active = False
+            events.unregister("provide-client-params.dynamodb", unique_id=f"rec-p-{id(self)}")
+            events.unregister("after-call.dynamodb", unique_id=f"rec-r-{id(self)}")

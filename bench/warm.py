@@ -115,12 +115,16 @@ def setup() -> dict[str, Any]:
 
 
 def time_batch(stubbed: Stubbed, fn: Callable[[], Any], n: int) -> float:
-    """Microseconds per call over ``n`` calls."""
+    """Microseconds of this thread's CPU time per call over ``n`` calls.
+
+    CPU time, not wall time: nothing here waits (the Stubber answers in-process), so the two agree on an idle
+    machine, but on a shared one wall time also counts the time other processes held the core.
+    """
     stubbed.queue(n)
-    started = time.perf_counter()
+    started = time.thread_time()
     for _ in range(n):
         fn()
-    elapsed = time.perf_counter() - started
+    elapsed = time.thread_time() - started
     assert stubbed.drained()
     return elapsed / n * 1e6
 
@@ -196,9 +200,9 @@ def run(quick: bool = False) -> tuple[list[Row], dict[str, Any]]:
         base,
         ours_spread,
         base_spread,
-        target="<= 1.5x",
+        target="<= 1.3x",
         target_kind="max",
-        target_value=1.5,
+        target_value=1.3,
     )
     return [row], {
         "samples_us": samples,

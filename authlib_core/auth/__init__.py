@@ -3,13 +3,16 @@
 * :mod:`~authlib_core.auth.identity`: ``ctx.auth``, :class:`UserIdentity`, :func:`get_auth_user_id`.
 * :class:`OIDCProvider`, :class:`CustomJWTProvider`: the identity providers of ``functions/auth_config.py``,
   whose JWTs become ``ctx.auth`` (:mod:`~authlib_core.auth.jwt_config`; docs/auth.md).
-* :data:`auth_tables`: the ``users`` and ``authAccounts`` tables to spread into your schema.
+* :class:`GitHubSignIn`, :class:`OIDCSignIn`: the sign-in providers of ``functions/auth_config.py``'s
+  ``social_providers`` (``POST /sign-in/social``; :mod:`~authlib_core.auth.social`).
+* :data:`auth_tables`: the ``users``, ``authAccounts`` and ``verification`` tables to spread into your schema.
 * :class:`AuthService`: ``/api/auth/*`` (:meth:`AuthService.handle`) and the per-request ``ctx.auth``
   (:meth:`AuthService.auth_for`), over the document database and a session store.
 * One module per route group, each exporting ``ROUTES``: :mod:`~authlib_core.auth.sign_in`,
   :mod:`~authlib_core.auth.session_routes`, :mod:`~authlib_core.auth.account`,
   :mod:`~authlib_core.auth.password_reset`, :mod:`~authlib_core.auth.email_verification`,
-  :mod:`~authlib_core.auth.change_email`; emailed links share :mod:`~authlib_core.auth.verification` (tokens)
+  :mod:`~authlib_core.auth.change_email`, :mod:`~authlib_core.auth.social`; emailed links share
+  :mod:`~authlib_core.auth.verification` (tokens)
   and :mod:`authlib_core.mail` (the sender).
 
 Example:
@@ -24,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from authlib_core.auth.identity import Auth, HasAuth, NoAuth, StaticAuth, UserIdentity, get_auth_user_id
 from authlib_core.auth.jwt_config import CustomJWTProvider, OIDCProvider
+from authlib_core.auth.social_config import GitHubSignIn, OIDCSignIn
 from authlib_core.auth.tables import auth_tables
 
 if TYPE_CHECKING:
@@ -37,9 +41,11 @@ __all__ = [
     "AuthHttpResponse",
     "AuthService",
     "CustomJWTProvider",
+    "GitHubSignIn",
     "HasAuth",
     "NoAuth",
     "OIDCProvider",
+    "OIDCSignIn",
     "RequestAuth",
     "StaticAuth",
     "UserIdentity",

@@ -98,6 +98,11 @@ class CookieNames:
         return self._name("session_data")
 
     @property
+    def state(self) -> str:
+        """``[__Secure-]better-auth.state``: the signed OAuth ``state`` that binds a social sign-in to this browser."""
+        return self._name("state")
+
+    @property
     def dont_remember(self) -> str:
         """``[__Secure-]better-auth.dont_remember``."""
         return self._name("dont_remember")

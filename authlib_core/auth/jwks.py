@@ -20,6 +20,7 @@ import re
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,7 @@ from authlib_core.auth.jwt_config import check_provider_url
 from authlib_core.errors import AuthProviderUnavailableError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from http.client import HTTPMessage
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "REFRESH_INTERVAL",
     "clear_cache",
     "fetch_json",
+    "request_json",
 ]
 
 DEFAULT_TTL = 3600.0
@@ -138,26 +140,61 @@ class _SafeRedirects(urllib.request.HTTPRedirectHandler):
 
 
 def _download(url: str, *, allow_loopback_http: bool) -> tuple[dict[str, Any], float]:
+    document, cache_control = request_json(url, allow_loopback_http=allow_loopback_http)
+    if not isinstance(document, dict):
+        raise AuthProviderUnavailableError(_UNAVAILABLE, detail=f"GET {url}: the body is not a JSON object")
+    return document, _ttl(cache_control)
+
+
+def request_json(
+    url: str,
+    *,
+    allow_loopback_http: bool,
+    form: Mapping[str, str] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> tuple[object, str]:
+    """``(JSON body, Cache-Control)`` of a GET (or, with ``form``, a form POST) to a provider, uncached.
+
+    The URL and any redirect must pass :func:`~authlib_core.auth.jwt_config.check_provider_url`; bodies are capped
+    at :data:`MAX_DOCUMENT_BYTES`; each attempt waits at most :data:`FETCH_TIMEOUT` seconds.
+
+    Raises:
+        AuthProviderUnavailableError: refused URL, network failure, an HTTP error status, or a body that is not
+            JSON. ``detail`` (for the log) says which; it never holds the request's form (a secret may be in it).
+    """
+    problem = check_provider_url(url, allow_loopback_http=allow_loopback_http)
+    if problem is not None:
+        raise AuthProviderUnavailableError(_UNAVAILABLE, detail=problem)
     opener = urllib.request.build_opener(_SafeRedirects(allow_loopback_http))
-    request = urllib.request.Request(url, headers={"Accept": "application/json"})  # noqa: S310 - scheme checked
+    data = None if form is None else urllib.parse.urlencode(form).encode("ascii")
+    sent = {"Accept": "application/json", "User-Agent": "authlib-core", **(headers or {})}
+    if data is not None:
+        sent["Content-Type"] = "application/x-www-form-urlencoded"
+    method = "GET" if data is None else "POST"
+    request = urllib.request.Request(url, data=data, headers=sent, method=method)  # noqa: S310 - scheme checked
     try:
         with opener.open(request, timeout=FETCH_TIMEOUT) as response:
             body = response.read(MAX_DOCUMENT_BYTES + 1)
             cache_control = response.headers.get("Cache-Control", "")
     except urllib.error.HTTPError as exc:
-        exc.close()  # the error carries the open response
-        raise AuthProviderUnavailableError(_UNAVAILABLE, detail=f"GET {url} failed: HTTP {exc.code}") from None
+        try:  # an OAuth token endpoint answers 400 {"error": "invalid_grant"}: hand the error object back
+            error_body = json.loads(exc.read(4096))
+        except (ValueError, OSError):
+            error_body = None
+        finally:
+            exc.close()  # the error carries the open response
+        if method == "POST" and isinstance(error_body, dict) and isinstance(error_body.get("error"), str):
+            return error_body, ""
+        raise AuthProviderUnavailableError(_UNAVAILABLE, detail=f"{method} {url} failed: HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError, ValueError) as exc:
-        raise AuthProviderUnavailableError(_UNAVAILABLE, detail=f"GET {url} failed: {exc}") from None
+        raise AuthProviderUnavailableError(_UNAVAILABLE, detail=f"{method} {url} failed: {exc}") from None
     if len(body) > MAX_DOCUMENT_BYTES:
-        raise AuthProviderUnavailableError(_UNAVAILABLE, detail=f"GET {url}: larger than {MAX_DOCUMENT_BYTES} bytes")
+        detail = f"{method} {url}: larger than {MAX_DOCUMENT_BYTES} bytes"
+        raise AuthProviderUnavailableError(_UNAVAILABLE, detail=detail)
     try:
-        document = json.loads(body)
+        return json.loads(body), cache_control
     except ValueError:
-        document = None
-    if not isinstance(document, dict):
-        raise AuthProviderUnavailableError(_UNAVAILABLE, detail=f"GET {url}: the body is not a JSON object")
-    return document, _ttl(cache_control)
+        raise AuthProviderUnavailableError(_UNAVAILABLE, detail=f"{method} {url}: the body is not JSON") from None
 
 
 def _ttl(cache_control: str) -> float:

@@ -22,7 +22,15 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from authlib_core.auth import account, change_email, email_verification, password_reset, session_routes, sign_in
+from authlib_core.auth import (
+    account,
+    change_email,
+    email_verification,
+    password_reset,
+    session_routes,
+    sign_in,
+    social,
+)
 from authlib_core.auth.cookies import (
     CookieNames,
     encode_uri_component,
@@ -37,6 +45,7 @@ from authlib_core.auth.links import checked_callback
 from authlib_core.auth.origin import OriginPolicy, origin_of
 from authlib_core.auth.passwords import PasswordHasher, js_length
 from authlib_core.auth.redirects import header_value, redirect_target
+from authlib_core.auth.social_config import SocialProviders
 from authlib_core.auth.throttle import Throttle
 from authlib_core.auth.tokens import (
     hash_token,
@@ -54,7 +63,7 @@ from authlib_core.database.sessions import RateLimitStore, SessionRecord, Sessio
 from authlib_core.errors import ConfigError, ConflictError, StorageUnavailableError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
     from authlib_core.config import AuthSettings
     from authlib_core.database import Database, DatabaseWriter
@@ -78,6 +87,9 @@ COOKIE_IGNORED_REASONS = {
 logger = logging.getLogger("authlib_core.auth")
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+#: Routes whose last path segment is a parameter (``call.param``).
+_PARAM_ROUTES = (password_reset.LINK_PREFIX, social.CALLBACK_PREFIX)
+_NO_PROVIDERS = SocialProviders((), {}, allow_loopback_http=False)
 _MAX_USER_AGENT = 512
 
 
@@ -138,6 +150,7 @@ class AuthService:
         templates: MailTemplates | None = None,
         sleep: Callable[[float], None] = time.sleep,
         on_user_created: Callable[[DatabaseWriter, str], object] | None = None,
+        social_providers: SocialProviders | None = None,
     ) -> None:
         if not settings.secrets:
             raise ConfigError(
@@ -166,10 +179,19 @@ class AuthService:
         # Emailed links need the ``verification`` table (in ``auth_tables``) and a mail sender.
         with_links = mailer is not None and _has_verification(database)
         self.tokens = TokenService(database, clock=clock) if with_links else None
+        #: The pending social sign-ins (``state``), in the same table; social sign-in needs no mail.
+        self.states = TokenService(database, clock=clock) if _has_verification(database) else None
+        #: The configured sign-in providers by id (``functions/auth_config.py``'s ``social_providers``).
+        self.social = social_providers if social_providers is not None else _NO_PROVIDERS
+        if self.social and self.states is None:
+            raise ConfigError(
+                "functions/auth_config.py declares social_providers, but the schema has no verification table, where "
+                "pending sign-ins are kept: spread auth_tables into the schema."
+            )
         self._routes: dict[tuple[str, str], Callable[[_Call], AuthHttpResponse]] = {
             ("GET", "/ok"): self._ok,
         }
-        for module in (sign_in, session_routes, account, password_reset, email_verification, change_email):
+        for module in (sign_in, session_routes, account, password_reset, email_verification, change_email, social):
             for key, handler in module.ROUTES.items():
                 self._routes[key] = functools.partial(handler, self)
 
@@ -179,10 +201,12 @@ class AuthService:
         """Answer one ``/api/auth/*`` request (``request.path`` is the part after ``/api/auth``)."""
         method = request.method.upper()
         path = "/" + request.path.strip("/")
-        route = self._routes.get(("GET" if method == "HEAD" else method, path))
+        method = "GET" if method == "HEAD" else method
+        route = self._routes.get((method, path))
         param = ""
-        if route is None and method in ("GET", "HEAD") and path.startswith(password_reset.LINK_PREFIX):
-            route, param = self._routes[("GET", password_reset.LINK_PREFIX)], path[len(password_reset.LINK_PREFIX) :]
+        for prefix in _PARAM_ROUTES:  # /reset-password/:token, /callback/:provider
+            if route is None and path.startswith(prefix) and len(path) > len(prefix):
+                route, param = self._routes.get((method, prefix)), path[len(prefix) :]
         if route is None:
             return AuthHttpResponse(404, body_is_empty=True)
         call = _Call(self, request)
@@ -385,6 +409,22 @@ class AuthService:
         if remaining > 0:
             self._sleep(remaining)
 
+    def open_request(
+        self, call: _Call, path: str, fields: Sequence[str], *, login: bool = False, allow_form: bool = False
+    ) -> tuple[Body, list[str]]:
+        """The common start of the public POSTs: rate limit, origin check, body, then the required string ``fields``.
+
+        ``login`` applies the login-CSRF rules to requests without cookies too (sign-up, sign-in, social sign-in);
+        ``allow_form`` also accepts ``application/x-www-form-urlencoded`` bodies (Better Auth's sign-up and sign-in).
+
+        Raises:
+            APIError: 429, 403 (origin), 400 (body, a missing or non-string field, checked in ``fields`` order).
+        """
+        self._ip_rate_limit(call, path)
+        self.origins.check(call.request, login_form=login)
+        body = parse_body(call.request, allow_form=allow_form, required=True)
+        return body, [body.required_string(field) for field in fields]
+
     def email_request(
         self, call: _Call, path: str, *, field: str = "email", url_field: str = "callbackURL"
     ) -> tuple[str, str | None]:
@@ -393,10 +433,8 @@ class AuthService:
         Raises:
             APIError: 429, 403 (origin, or a ``url_field`` on another site), 400 (body, email).
         """
-        self._ip_rate_limit(call, path)
-        self.origins.check(call.request, login_form=False)
-        body = parse_body(call.request, allow_form=False, required=True)
-        email = normalize_email(body.required_string(field))
+        body, (raw_email,) = self.open_request(call, path, (field,))
+        email = normalize_email(raw_email)
         code = "INVALID_REDIRECT_URL" if url_field == "redirectTo" else "INVALID_CALLBACK_URL"
         url = checked_callback(body.string(url_field, optional=True), call.request, self.origins, code=code)
         if not is_valid_email(email):

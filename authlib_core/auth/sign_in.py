@@ -13,7 +13,7 @@ from authlib_core.auth import email_verification
 from authlib_core.auth.shapes import MAX_IMAGE, MAX_NAME, user_json
 from authlib_core.auth.transport import APIError, AuthHttpResponse
 from authlib_core.auth.users import UserExistsError
-from authlib_core.auth.validation import is_valid_email, normalize_email, parse_body, validation_error
+from authlib_core.auth.validation import is_valid_email, normalize_email, validation_error
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -29,12 +29,9 @@ logger = logging.getLogger("authlib_core.auth")
 def sign_up(service: AuthService, call: _Call) -> AuthHttpResponse:
     """``{name, email, password, image?, rememberMe?, callbackURL?}`` → ``{token, user}`` and the session cookie."""
     path = "/sign-up/email"
-    service._ip_rate_limit(call, path)
-    service.origins.check(call.request, login_form=True)
-    body = parse_body(call.request, allow_form=True, required=True)
-    name = body.required_string("name")
-    raw_email = body.required_string("email")
-    password = body.required_string("password")
+    body, (name, raw_email, password) = service.open_request(
+        call, path, ("name", "email", "password"), login=True, allow_form=True
+    )
     image = body.string("image", optional=True, nullable=True)
     remember = body.boolean("rememberMe")
     callback = service._callback(call, body)
@@ -69,11 +66,7 @@ def sign_up(service: AuthService, call: _Call) -> AuthHttpResponse:
 def sign_in(service: AuthService, call: _Call) -> AuthHttpResponse:
     """``{email, password, rememberMe?, callbackURL?}`` → ``{redirect, token, url?, user}`` and the session cookie."""
     path = "/sign-in/email"
-    service._ip_rate_limit(call, path)
-    service.origins.check(call.request, login_form=True)
-    body = parse_body(call.request, allow_form=True, required=True)
-    raw_email = body.required_string("email")
-    password = body.required_string("password")
+    body, (raw_email, password) = service.open_request(call, path, ("email", "password"), login=True, allow_form=True)
     remember = body.boolean("rememberMe")
     callback = service._callback(call, body)
     email = normalize_email(raw_email)

@@ -8,8 +8,10 @@ Example (``functions/schema.py``)::
     schema = define_schema({**auth_tables, "myData": define_table({...})})
 
 Functions may read ``ctx.db.get(user_id)`` (fields ``name``, ``email``, ``emailVerified``, ``image``,
-``createdAt``, ``updatedAt``, all times in float milliseconds). ``authAccounts`` holds credentials — the password
-hash in ``password`` — and should never be returned to a client. ``verification`` holds the hashes of emailed-link
+``createdAt``, ``updatedAt``, all times in float milliseconds). ``authAccounts`` holds one row per way a user signs
+in (Better Auth's ``account`` table): ``providerId`` ``credential`` with the password hash in ``password``, or a
+social provider's id with the provider's user id in ``accountId`` and the granted ``scope``; it should never be
+returned to a client. ``verification`` holds the hashes of emailed-link
 tokens (:mod:`authlib_core.auth.verification`); functions have no reason to read it.
 """
 
@@ -44,10 +46,13 @@ auth_tables: dict[str, TableDefinition] = {
             "providerId": v.string(),
             "accountId": v.string(),
             "password": v.optional(v.string()),
+            "scope": v.optional(v.string()),
             "createdAt": v.float64(),
             "updatedAt": v.float64(),
         }
-    ).index("by_user_provider", ["userId", "providerId"]),
+    )
+    .index("by_user_provider", ["userId", "providerId"])
+    .index("by_provider_account", ["providerId", "accountId"]),
     VERIFICATION_TABLE: define_table(
         {
             "identifier": v.string(),

@@ -30,23 +30,24 @@ import json
 import re
 import secrets
 import time
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NotRequired, TypedDict, Unpack
 
 from authlib_core.auth.tables import VERIFICATION_TABLE
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable
+    from collections.abc import Callable, Iterable, Mapping
 
     from authlib_core.database import Database, DatabaseReader, DatabaseWriter
     from authlib_core.values import Value
 
-__all__ = ["PURPOSES", "TOKEN_BYTES", "IssuedToken", "TokenService", "is_token_shape"]
+__all__ = ["PURPOSES", "TOKEN_BYTES", "IssuedToken", "TokenFields", "TokenService", "is_token_shape"]
 
 TOKEN_BYTES: Final = 32
 #: What a token may be for.
 PURPOSES: Final = frozenset(
-    {"reset-password", "verify-email", "change-email-confirmation", "change-email-verification"}
+    {"reset-password", "verify-email", "change-email-confirmation", "change-email-verification", "oauth-state"}
 )
+_BOUND_KEYS: Final = frozenset({"userId", "email", "newEmail"})
 _SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{43}")
 _PURGE_BATCH: Final = 16
 
@@ -65,6 +66,17 @@ def _row(db: DatabaseReader, identifier: str) -> dict[str, Value] | None:
     return db.query(VERIFICATION_TABLE).with_index("by_identifier", lambda q: q.eq("identifier", identifier)).first()
 
 
+class TokenFields(TypedDict):
+    """What :meth:`TokenService.issue` binds a token to (keyword arguments)."""
+
+    user_id: str
+    email: str
+    #: Seconds until the token expires.
+    lifetime: int
+    new_email: NotRequired[str | None]
+    data: NotRequired[Mapping[str, str] | None]
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class IssuedToken:
     """What a stored token was issued for."""
@@ -76,6 +88,9 @@ class IssuedToken:
     expires_at: int
     #: The row was found but its time was up (Better Auth answers ``TOKEN_EXPIRED`` where it can tell).
     expired: bool = False
+    #: The purpose's own string fields given to :meth:`TokenService.issue` as ``data`` (an OAuth sign-in's
+    #: PKCE verifier, nonce and redirect targets).
+    data: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 class TokenService:
@@ -88,21 +103,29 @@ class TokenService:
     def _now(self) -> int:
         return int(self._clock() * 1000)
 
-    def issue(self, purpose: str, *, user_id: str, email: str, lifetime: int, new_email: str | None = None) -> str:
-        """A fresh raw token for ``purpose``, stored hashed; it expires ``lifetime`` seconds from now."""
-        return self.database.run_mutation(
-            lambda db: self.issue_in(db, purpose, user_id=user_id, email=email, lifetime=lifetime, new_email=new_email)
-        )
+    def issue(self, purpose: str, **fields: Unpack[TokenFields]) -> str:
+        """A fresh raw token for ``purpose``, stored hashed; it expires ``lifetime`` seconds from now.
 
-    def issue_in(
-        self, db: DatabaseWriter, purpose: str, *, user_id: str, email: str, lifetime: int, new_email: str | None = None
-    ) -> str:
+        ``data`` holds further string fields stored with the token and handed back as :attr:`IssuedToken.data`.
+        """
+        return self.database.run_mutation(lambda db: self.issue_in(db, purpose, **fields))
+
+    def issue_in(self, db: DatabaseWriter, purpose: str, **fields: Unpack[TokenFields]) -> str:
         """:meth:`issue` inside the caller's mutation (it commits, or not, with the caller's other writes)."""
         if purpose not in PURPOSES:
             raise ValueError(f"unknown token purpose {purpose!r}")
+        data = fields.get("data") or {}
+        if _BOUND_KEYS & set(data):
+            raise ValueError(f"data may not set {sorted(_BOUND_KEYS & set(data))}")
+        user_id, email, lifetime, new_email = (
+            fields["user_id"],
+            fields["email"],
+            fields["lifetime"],
+            fields.get("new_email"),
+        )
         token = secrets.token_urlsafe(TOKEN_BYTES)
         now = self._now()
-        bound: dict[str, str] = {"userId": user_id, "email": email}
+        bound: dict[str, str] = {**data, "userId": user_id, "email": email}
         if new_email is not None:
             bound["newEmail"] = new_email
         row: dict[str, Value] = {
@@ -147,6 +170,7 @@ class TokenService:
             new_email=new_email if isinstance(new_email, str) else None,
             expires_at=int(expires_at),
             expired=expires_at <= now,
+            data={k: v for k, v in bound.items() if k not in _BOUND_KEYS and isinstance(v, str)},
         )
 
     def check(self, token: str, purposes: Iterable[str]) -> IssuedToken | None:

@@ -16,17 +16,28 @@ Example:
 
 from __future__ import annotations
 
+import base64
+import binascii
 import contextlib
 import contextvars
 import dataclasses
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
 
     from authlib_core.database.interface import WriteOp
 
-__all__ = ["ReadSet", "Write", "WriteSet", "collect_read_set", "recording_reads", "write_set"]
+__all__ = [
+    "ReadSet",
+    "Write",
+    "WriteSet",
+    "collect_read_set",
+    "recording_reads",
+    "write_set",
+    "write_set_from_json",
+    "write_set_to_json",
+]
 
 #: ``(table, index, lower, upper)``: a half-open interval of encoded keys read by a scan.
 Interval = tuple[str, str, bytes, bytes]
@@ -54,6 +65,55 @@ class WriteSet:
         return frozenset(write.table for write in self.writes)
 
 
+def write_set_to_json(writes: WriteSet) -> dict[str, Any]:
+    """A JSON form of a write set (keys in base64), for handing a commit to another process.
+
+    Example:
+        >>> ws = WriteSet((Write("notes", "n1", {"by_topic": (None, b"\\x10a\\x00")}),))
+        >>> write_set_from_json(write_set_to_json(ws)) == ws
+        True
+    """
+    return {
+        "everything": writes.everything,
+        "writes": [
+            [
+                write.table,
+                write.id,
+                {name: [None if key is None else _b64(key) for key in pair] for name, pair in write.keys.items()},
+            ]
+            for write in writes.writes
+        ],
+    }
+
+
+def write_set_from_json(data: Any) -> WriteSet:
+    """The write set of :func:`write_set_to_json`'s output.
+
+    Raises:
+        ValueError: ``data`` is not such an output.
+    """
+    try:
+        return WriteSet(
+            tuple(
+                Write(
+                    str(table),
+                    str(document),
+                    {
+                        str(name): (
+                            None if before is None else base64.b64decode(before, validate=True),
+                            None if after is None else base64.b64decode(after, validate=True),
+                        )
+                        for name, (before, after) in keys.items()
+                    },
+                )
+                for table, document, keys in data["writes"]
+            ),
+            everything=bool(data["everything"]),
+        )
+    except (KeyError, TypeError, ValueError, AttributeError, binascii.Error) as exc:
+        raise ValueError(f"not a stored write set: {exc}") from exc
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class ReadSet:
     """What a transaction read. ``complete=False`` means the engine could not say: every write intersects it."""
@@ -66,6 +126,43 @@ class ReadSet:
     def tables(self) -> frozenset[str]:
         """The tables whose index intervals were read (point reads are matched by id)."""
         return frozenset(interval[0] for interval in self.ranges)
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON form (keys in base64), for keeping a live query's read set outside the process.
+
+        Example:
+            >>> ReadSet.from_json(ReadSet(frozenset({"d1"}), (("t", "i", b"\\x01", b"\\x02"),)).to_json()).documents
+            frozenset({'d1'})
+        """
+        return {
+            "documents": sorted(self.documents),
+            "ranges": [[table, index, _b64(lower), _b64(upper)] for table, index, lower, upper in self.ranges],
+            "complete": self.complete,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> ReadSet:
+        """The read set of :meth:`to_json`'s output.
+
+        Raises:
+            ValueError: ``data`` is not such an output.
+        """
+        try:
+            return cls(
+                documents=frozenset(str(item) for item in data["documents"]),
+                ranges=tuple(
+                    (
+                        str(table),
+                        str(index),
+                        base64.b64decode(lower, validate=True),
+                        base64.b64decode(upper, validate=True),
+                    )
+                    for table, index, lower, upper in data["ranges"]
+                ),
+                complete=bool(data["complete"]),
+            )
+        except (KeyError, TypeError, ValueError, binascii.Error) as exc:
+            raise ValueError(f"not a stored read set: {exc}") from exc
 
     def union(self, other: ReadSet) -> ReadSet:
         """Both read sets as one."""
@@ -97,6 +194,10 @@ def write_set(ops: Sequence[WriteOp]) -> WriteSet:
         keys = {name: (op.keys_before.get(name), op.keys_after.get(name)) for name in names}
         writes.append(Write(op.table, op.id, keys))
     return WriteSet(tuple(writes))
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
 
 
 _collector: contextvars.ContextVar[list[ReadSet] | None] = contextvars.ContextVar("authlib_read_sets", default=None)

@@ -188,7 +188,7 @@ def run(args: argparse.Namespace) -> int:
         ConfigError: the functions folder does not exist, the port cannot be bound, or the options do not fit.
     """
     from authlib_core.database.stored_check import StoredDocumentsCheck
-    from authlib_core.dev.defaults import describe_rate_limits, with_dev_defaults
+    from authlib_core.dev.defaults import describe_rate_limits, describe_social, with_dev_defaults
     from authlib_core.dev.server import CorsPolicy, DevServer
 
     settings = settings_with_engine(Settings.from_env(), args)
@@ -252,6 +252,13 @@ def run(args: argparse.Namespace) -> int:
         server.start()
         print(f"functions: {settings.functions_dir}  {describe_storage(settings)}", file=server.out, flush=True)
         print(describe_rate_limits(settings), file=server.out, flush=True)
+        try:
+            loaded: Runtime | None = server.reloader.current()
+        except Exception:  # the functions failed to load; the server printed why and waits for a fix
+            loaded = None
+        social = describe_social(loaded, server.url)
+        if social is not None:
+            print(social, file=server.out, flush=True)
         if static_dir is not None:
             print(f"frontend: {static_dir}", file=server.out, flush=True)
         server.serve_forever()

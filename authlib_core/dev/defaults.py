@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from authlib_core.config import Settings
+    from authlib_core.runtime import Runtime
 
-__all__ = ["describe_rate_limits", "with_dev_defaults"]
+__all__ = ["describe_rate_limits", "describe_social", "with_dev_defaults"]
 
 
 def with_dev_defaults(settings: Settings) -> Settings:
@@ -35,4 +36,22 @@ def describe_rate_limits(settings: Settings) -> str:
         f"auth rate limits: on ({settings.rate_limit_ip_max} requests per {settings.rate_limit_ip_window} s per "
         f"address; {settings.rate_limit_account_max} failed passwords per account and address, "
         f"{settings.rate_limit_account_global_max} per account, per {settings.rate_limit_account_window} s)"
+    )
+
+
+def describe_social(runtime: Runtime | None, url: str) -> str | None:
+    """The banner line for ``auth_config.py``'s sign-in providers (None without any): the redirect URIs to register.
+
+    Example:
+        >>> describe_social(None, "http://127.0.0.1:3210") is None
+        True
+    """
+    social = None if runtime is None or runtime.auth is None else runtime.auth.social
+    if not social:
+        return None
+    usable = {provider.id for provider in social.usable()}
+    names = [p.id if p.id in usable else f"{p.id} (no client secret)" for p in social.declared()]
+    return (
+        f"social sign-in: {', '.join(names)}; register {url}/api/auth/callback/<id> as the redirect URI at each "
+        "provider (AUTHLIB_BASE_URL when deployed)"
     )

@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
+import io
 import sys
 import threading
 import time
@@ -363,9 +364,13 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         server_version = "authlib-core-dev"
-        # TCP_NODELAY: the headers and the body leave in two writes; with Nagle on, the body waits for the client's
-        # delayed ACK of the headers (~40 ms per keep-alive request on Linux). bench/throughput.py measures it.
+        # TCP_NODELAY: with Nagle on, a response that leaves in two writes waits for the client's delayed ACK of
+        # the first (~40 ms per keep-alive request on Linux). bench/throughput.py measures it.
         disable_nagle_algorithm = True
+        # A buffered response stream: headers and body leave in one write when the stdlib flushes it after each
+        # request (one system call, and one release of the GIL, per response instead of two). WebSocket
+        # connections write to the socket itself.
+        wbufsize = io.DEFAULT_BUFFER_SIZE
         # Socket read timeout (slowloris): a client that sends nothing for this long is disconnected.
         timeout = server.read_timeout
 

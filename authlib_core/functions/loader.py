@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from authlib_core.auth.jwt_config import CustomJWTProvider, OIDCProvider, parse_providers
+from authlib_core.auth.social_config import SocialProvider, parse_social_providers
 from authlib_core.errors import AuthlibError, FunctionLoadError
 from authlib_core.functions._importing import forget_package, install_finder, loaded_by_us, owned_by
 from authlib_core.functions.crons import CronJob, Crons
@@ -73,6 +74,8 @@ class LoadedApp:
     #: ``on_user_created`` of ``auth_config.py``: the path of a mutation run with ``{"userId": id}`` in the
     #: transaction that creates a user (so it can schedule a welcome email atomically with the sign-up).
     on_user_created: str | None = None
+    #: The ``social_providers`` of ``auth_config.py`` (``POST /sign-in/social``); empty without them.
+    social_providers: tuple[SocialProvider, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -126,7 +129,7 @@ def _load(shown_dir: Path, root: Path, package: str) -> LoadedApp:
     modules = _function_modules(shown_dir, root, package, source_files)
     _import(shown_dir / "__init__.py" if (root / "__init__.py").is_file() else shown_dir, package, root)
     schema = _load_schema(shown_dir, root, package)
-    auth_providers, user_hook = _load_auth_config(shown_dir, root, package)
+    auth_providers, social_providers, user_hook = _load_auth_config(shown_dir, root, package)
     http = _load_http_router(shown_dir, root, package)
     imported = {module.import_name: _import(module.file, module.import_name, root) for module in modules}
     functions: list[RegisteredFunction] = []
@@ -139,6 +142,7 @@ def _load(shown_dir: Path, root: Path, package: str) -> LoadedApp:
         source_files=source_files,
         auth_providers=auth_providers,
         http=http,
+        social_providers=social_providers,
         crons=_load_crons(shown_dir, root, package, registry),
         on_user_created=_resolve_user_hook(shown_dir, user_hook, registry),
     )
@@ -235,20 +239,25 @@ def _load_schema(shown_dir: Path, root: Path, package: str) -> Schema | None:
 
 def _load_auth_config(
     shown_dir: Path, root: Path, package: str
-) -> tuple[tuple[OIDCProvider | CustomJWTProvider, ...], object]:
-    """``providers`` and ``on_user_created`` of ``auth_config.py`` (``((), None)`` without that file)."""
+) -> tuple[tuple[OIDCProvider | CustomJWTProvider, ...], tuple[SocialProvider, ...], object]:
+    """``providers``, ``social_providers`` and ``on_user_created`` of ``auth_config.py`` (empty without the file)."""
     if not (root / "auth_config.py").is_file():
-        return (), None
+        return (), (), None
     shown = shown_dir / "auth_config.py"
     module = _import(shown, f"{package}.auth_config", root)
     hook: object = getattr(module, "on_user_created", None)
-    if not hasattr(module, "providers") and hook is None:
+    if not hasattr(module, "providers") and not hasattr(module, "social_providers") and hook is None:
         raise FunctionLoadError(
-            f"{shown}: defines no `providers`; write `providers = [OIDCProvider(domain=..., application_id=...)]` "
-            "with OIDCProvider / CustomJWTProvider from authlib_core.auth (or delete the file)"
+            f"{shown}: defines neither `providers` nor `social_providers`; write `providers = "
+            "[OIDCProvider(domain=..., application_id=...)]` (JWT issuers) and/or `social_providers = "
+            "[GitHubSignIn(client_id=...)]` (sign-in buttons), from authlib_core.auth (or delete the file)"
         )
     try:
-        return parse_providers(getattr(module, "providers", [])), hook
+        return (
+            parse_providers(getattr(module, "providers", [])),
+            parse_social_providers(getattr(module, "social_providers", [])),
+            hook,
+        )
     except ValueError as exc:
         raise FunctionLoadError(f"{shown}: {exc}") from None
 

@@ -33,7 +33,6 @@ from urllib.parse import parse_qsl
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.logging import correlation_paths
 
 from authlib_core.database.deadline import budget_from_context, request_budget
 from authlib_core.errors import FunctionNotFoundError
@@ -42,6 +41,7 @@ from authlib_core.functions.http_router import is_api_path
 from authlib_core.http.auth_bridge import RuntimeAuthBridge
 from authlib_core.http.errors import KindNotAllowedError, describe_error, server_error_message
 from authlib_core.http.http_actions import HTTP_KIND, serve_http_action
+from authlib_core.http.log_context import LambdaLogContext
 from authlib_core.http.messages import HttpRequest
 from authlib_core.http.payload_limits import MAX_RESPONSE_PAYLOAD_BYTES, response_too_large
 from authlib_core.http.wire import (
@@ -126,9 +126,7 @@ class HttpApp:
         self.logger = logger or _default_logger()
         self._on_call = on_call
         self._local = threading.local()
-        self._handle = self.logger.inject_lambda_context(
-            correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False
-        )(self._dispatch)
+        self._log_context = LambdaLogContext(self.logger)  # Powertools' inject_lambda_context keys, per call
 
     def __call__(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """Handle one API Gateway HTTP API (payload v2) event; returns the v2 response dict."""
@@ -136,7 +134,8 @@ class HttpApp:
             # Storage calls and conflict retries stop within this budget (Lambda's remaining time, API Gateway's
             # 30 s), so a slow or hung store answers 503 rather than a gateway timeout or a killed invocation.
             with request_budget(budget_from_context(context)):
-                response: dict[str, Any] = self._handle(event, context)
+                self._log_context.inject(event, context)
+                response: dict[str, Any] = self._dispatch(event, context)
         except Exception:  # a malformed event or a bug in the router itself; never leak it
             request_id = _request_id(event)
             self.logger.exception("the HTTP router failed", extra={"request_id": request_id})

@@ -111,9 +111,9 @@ class JobQueue:
         """The SQS client (created on first use: functions that never schedule never load it)."""
         with self._lock:
             if self._client is None:
-                import boto3
+                import botocore.session  # botocore alone: boto3 is not shipped (docs/deploy.md, "Packaging")
 
-                self._client = boto3.client("sqs", region_name=self._region)
+                self._client = botocore.session.get_session().create_client("sqs", region_name=self._region)
             return self._client
 
     def send(self, jobs: Iterable[tuple[str, float]], *, now_ms: float) -> int:

@@ -7,6 +7,8 @@ The protocol never imports the runtime or the HTTP layer; a transport hands it a
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
@@ -69,11 +71,21 @@ class Outcome:
 
     def same_result(self, other: Outcome | None) -> bool:
         """True when ``other`` would show the client the same thing."""
-        return other is not None and self._shown() == other._shown()
+        return other is not None and self.fingerprint() == other.fingerprint()
 
     def _shown(self) -> tuple[object, ...]:
         # Convex compares a re-run's result and log lines: a query whose printed output changed is sent again.
         return (self.success, self.value, self.error, self.error_data, self.has_data, self.log_lines)
+
+    def fingerprint(self) -> str:
+        """A digest of what the client is shown (a live query keeps this instead of the whole result).
+
+        Example:
+            >>> Outcome(True, [1]).fingerprint() == Outcome(True, [1]).fingerprint() != Outcome(True, [2]).fingerprint()
+            True
+        """
+        text = json.dumps(list(self._shown()), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        return hashlib.blake2b(text.encode("utf-8"), digest_size=16).hexdigest()
 
 
 class SyncBackend(Protocol):

@@ -44,13 +44,14 @@ import uuid
 from typing import TYPE_CHECKING, Any, Final
 
 from authlib_core.auth import NoAuth
+from authlib_core.database.readset import ReadSet
 from authlib_core.errors import StorageUnavailableError
 from authlib_core.sync.ports import AuthRefused
 from authlib_core.sync.timestamps import encode_ts
 from authlib_core.values.json_text import loads_strict
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterable
 
     from authlib_core.auth import Auth
     from authlib_core.sync.feed import ChangeFeed, Commit
@@ -114,7 +115,29 @@ class _Query:
     path: str
     args: JSONValue
     journal: str | None
-    outcome: Outcome | None = None
+    #: :meth:`Outcome.fingerprint` of the last result sent (None: not run yet) and the read set it came from.
+    fingerprint: str | None = None
+    read_set: ReadSet | None = None
+
+    def to_json(self) -> dict[str, JSONValue]:
+        return {
+            "path": self.path,
+            "args": self.args,
+            "journal": self.journal,
+            "fingerprint": self.fingerprint,
+            "reads": None if self.read_set is None else self.read_set.to_json(),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> _Query:
+        reads = data.get("reads")
+        return cls(
+            str(data["path"]),
+            data.get("args"),
+            data.get("journal"),
+            data.get("fingerprint"),
+            None if reads is None else ReadSet.from_json(reads),
+        )
 
 
 def _client_version_supports_chunks(version: str | None) -> bool:
@@ -203,6 +226,7 @@ class SyncSession:
         #: Set when commits are waiting for :meth:`refresh`.
         self.wake = wake or threading.Event()
         self._pending: list[Commit] = []
+        self._stale: set[int] = set()  # queries to run again whatever the commits (invalidate)
         self._outbox: list[str] = []  # responses of actions that finished on their own threads
         self._actions_inflight = 0
         self._pending_lock = threading.Lock()
@@ -217,6 +241,8 @@ class SyncSession:
         self._expires_at: float | None = None
         self._set_caller(ambient_auth() if ambient_auth is not None else None)
         self._token: str | None = None
+        #: Why the credential of ``_token`` was refused when this state was restored (:meth:`restore`), if it was.
+        self._ended: str | None = None
         self._session_id = ""
         self._skew: int | None = None
         #: True once the session ended (``FatalError`` or ``AuthError`` sent); the transport closes the socket.
@@ -245,11 +271,98 @@ class SyncSession:
         """How many queries the client is subscribed to."""
         return len(self._queries)
 
+    @property
+    def versions(self) -> tuple[bool, int, int]:
+        """``(Connect received, query-set version, identity version)``: what the next ``ModifyQuerySet`` and
+        ``Authenticate`` must start from (a transport that may receive messages out of order waits for these)."""
+        return bool(self._session_id), self._query_set, self._identity
+
+    def read_sets(self) -> dict[int, ReadSet | None]:
+        """Each subscribed query's read set from its last run (None: not run yet, or nothing recorded)."""
+        return {query_id: query.read_set for query_id, query in self._queries.items()}
+
+    def invalidate(self, query_ids: Iterable[int]) -> None:
+        """Run these queries again at the next :meth:`refresh` whatever the commits (a transport that registers
+        a query's reads somewhere after it ran re-runs it once they are registered)."""
+        with self._pending_lock:
+            self._stale.update(query_ids)
+        self.wake.set()
+
+    @property
+    def actions_inflight(self) -> int:
+        """Actions of this connection still running (a transport that must not return before they finish waits)."""
+        with self._pending_lock:
+            return self._actions_inflight
+
+    # -- state kept outside the process ------------------------------------------------------------------
+    def snapshot(self) -> dict[str, Any]:
+        """The connection's protocol state as JSON: versions sent, identity token, queries with their journals, the
+        fingerprints of the results sent and their read sets. A transport without a long-lived process (API Gateway
+        WebSocket + Lambda) stores it between messages and resumes with :meth:`restore`.
+
+        Example:
+            >>> state = session.snapshot()                                           # doctest: +SKIP
+            >>> SyncSession.restore(backend, feed, state).snapshot() == state       # doctest: +SKIP
+            True
+        """
+        return {
+            "sessionId": self._session_id,
+            "skew": self._skew,
+            "querySet": self._query_set,
+            "identity": self._identity,
+            "ts": self._ts,
+            "querySetSent": self._query_set_sent,
+            "identitySent": self._identity_sent,
+            "token": self._token,
+            "closed": self.closed,
+            "queries": {str(query_id): query.to_json() for query_id, query in self._queries.items()},
+        }
+
+    @classmethod
+    def restore(
+        cls,
+        backend: SyncBackend,
+        feed: ChangeFeed,
+        state: dict[str, Any],
+        *,
+        limits: SyncLimits | None = None,
+        client_version: str | None = None,
+        mutations: MutationAnswers | None = None,
+    ) -> SyncSession:
+        """A session continuing from :meth:`snapshot`'s ``state``. Its session token is checked again now: if the
+        session ended meanwhile, the next message or refresh answers ``AuthError``.
+
+        Raises:
+            ValueError: ``state`` is not a snapshot.
+        """
+        session = cls(backend, feed, limits=limits, client_version=client_version, mutations=mutations)
+        try:
+            session._session_id = str(state["sessionId"])
+            skew = state["skew"]
+            session._skew = None if skew is None else int(skew)
+            session._query_set, session._identity = int(state["querySet"]), int(state["identity"])
+            session._ts = int(state["ts"])
+            session._query_set_sent, session._identity_sent = int(state["querySetSent"]), int(state["identitySent"])
+            session._queries = {int(key): _Query.from_json(query) for key, query in state["queries"].items()}
+            token = state["token"]
+            session.closed = bool(state["closed"])
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"not a sync session snapshot: {exc!r:.200}") from exc
+        if isinstance(token, str):
+            session._token = token
+            try:
+                session._set_caller(backend.authenticate(token))
+            except AuthRefused as refused:
+                session._ended = str(refused)
+        return session
+
     # -- input -----------------------------------------------------------------------------------------
     def receive(self, text: str) -> list[str]:
         """Handle one client message; returns the messages to send, in order."""
         if self.closed:
             return []
+        if self._ended is not None:
+            return self._session_ended()
         try:
             message = loads_strict(text)
             if not isinstance(message, dict):
@@ -264,6 +377,8 @@ class SyncSession:
         """Re-run the queries that commits since the last call may have changed; a Transition if any result did."""
         if self.closed:
             return []
+        if self._ended is not None:
+            return self._session_ended()
         self.wake.clear()
         with self._pending_lock:
             finished, self._outbox = self._outbox, []
@@ -372,6 +487,9 @@ class SyncSession:
         self._identity = base + 1
         return self._advance(force=True, run=list(self._queries))
 
+    def _session_ended(self) -> list[str]:
+        return self._auth_error(f"This connection's credential is no longer valid: {self._ended}", attempted=False)
+
     def _set_caller(self, caller: Caller | None) -> None:
         self._auth = NoAuth() if caller is None else caller.auth
         ends = None if caller is None else caller.expires_at
@@ -478,10 +596,11 @@ class SyncSession:
         return []
 
     # -- output ----------------------------------------------------------------------------------------
-    def _take_commits(self) -> list[Commit]:
+    def _take_commits(self) -> tuple[list[Commit], set[int]]:
         with self._pending_lock:
             commits, self._pending = self._pending, []
-        return commits
+            stale, self._stale = self._stale, set()
+        return commits, stale
 
     def _advance(self, *, force: bool, run: list[int] | None = None, removed: list[int] | None = None) -> list[str]:
         """Bring the client to the feed's current position: re-run what commits touched, then one Transition.
@@ -489,18 +608,18 @@ class SyncSession:
         ``force``: send a Transition even when no result changed (versions moved, or a mutation awaits one).
         """
         ts = self._feed.position()  # read first: every commit up to ts is delivered and visible to what runs next
-        commits = self._take_commits()
+        commits, stale = self._take_commits()
         ended, caller_changed = self._recheck_caller(bool(commits))
         if ended:
             return ended
-        rerun = set(run or ())
+        rerun = set(run or ()) | (stale & set(self._queries))
         if caller_changed:  # the handshake's session ended (or changed): every query runs as the new caller
             rerun.update(self._queries)
         for query_id, query in self._queries.items():
-            if query_id in rerun or query.outcome is None:
+            if query_id in rerun or query.fingerprint is None:
                 rerun.add(query_id)
                 continue
-            read_set = query.outcome.read_set
+            read_set = query.read_set
             if read_set is None or any(read_set.intersects(commit.writes) for commit in commits):
                 rerun.add(query_id)
         modifications: list[dict[str, Any]] = [{"type": "QueryRemoved", "queryId": qid} for qid in removed or ()]
@@ -508,12 +627,11 @@ class SyncSession:
             query = self._queries[query_id]
             outcome = self._backend.call("query", query.path, query.args, self._auth, query.journal)
             journal_changed = outcome.journal != query.journal
-            query.journal = outcome.journal
-            if outcome.same_result(query.outcome) and not journal_changed and query_id not in (run or ()):
-                query.outcome = outcome
-                continue
-            query.outcome = outcome
-            modifications.append(self._query_modification(query_id, query, outcome))
+            fingerprint = outcome.fingerprint()
+            unchanged = fingerprint == query.fingerprint and not journal_changed and query_id not in (run or ())
+            query.journal, query.fingerprint, query.read_set = outcome.journal, fingerprint, outcome.read_set
+            if not unchanged:
+                modifications.append(self._query_modification(query_id, query, outcome))
         if not modifications and not force:
             return []
         start = {"querySet": self._query_set_sent, "ts": encode_ts(self._ts), "identity": self._identity_sent}

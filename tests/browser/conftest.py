@@ -17,14 +17,14 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from tests.support.processes import stop_process
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Iterator, Mapping, Sequence
 
     from playwright.sync_api import Browser
 
@@ -45,6 +45,18 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+#: How long a browser test waits for the page to reach an expected state.
+TIMEOUT_MS = 15_000
+
+
+def playwright_expect() -> Any:
+    """Playwright's ``expect`` with :data:`TIMEOUT_MS` as its timeout."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)
+    return expect
 
 
 @pytest.fixture(scope="session")
@@ -95,10 +107,20 @@ def dev_server(web_dist: Path, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 @contextlib.contextmanager
-def run_dev_server(port: int, db: Path, web_dist: Path, log_path: Path) -> Iterator[DevServer]:
+def run_dev_server(
+    port: int,
+    db: Path,
+    web_dist: Path,
+    log_path: Path,
+    *,
+    functions: Path = ROOT / "functions",
+    args: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> Iterator[DevServer]:
     """``python -m authlib_core dev`` on ``port`` over ``db``, serving ``web_dist``; stopped when the block ends.
 
     A test may run it twice on the same port and database: a restart, as the page's live client sees it.
+    ``functions``, ``args`` and ``env`` change the app, add command-line options and environment variables.
     """
     command = [
         sys.executable,
@@ -110,13 +132,14 @@ def run_dev_server(port: int, db: Path, web_dist: Path, log_path: Path) -> Itera
         "--db",
         str(db),
         "--functions",
-        str(ROOT / "functions"),
+        str(functions),
         "--static",
         str(web_dist),
+        *args,
     ]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    environment = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
     with log_path.open("a") as log:
-        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env=environment)
         url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_serving(url, process, log_path)

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from tests.browser.conftest import playwright_expect
+
 if TYPE_CHECKING:
     from pathlib import Path
 
@@ -22,19 +24,13 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
+_expect = playwright_expect  # the name tests/browser/test_live_page.py imports
+
 SESSION_COOKIE = "better-auth.session_token"
 PASSWORD = "correct horse battery staple"
-TIMEOUT_MS = 15_000
 # Rate limits (AuthSettings): 3 sign-in / sign-up attempts per 10 s per client IP and path, 10 per
 # 10 minutes per email address. The scenario stays under both with no waiting: 2 sign-ups and
 # 2 sign-ins from 127.0.0.1, 3 attempts on Alice's address.
-
-
-def _expect() -> Any:
-    from playwright.sync_api import expect
-
-    expect.set_options(timeout=TIMEOUT_MS)
-    return expect
 
 
 class Shots:
@@ -95,7 +91,7 @@ def _assert_cookie_flags(context: BrowserContext) -> None:
 def test_sessions_survive_reload_are_isolated_and_revocable(
     browser: Browser, dev_server: DevServer, artifacts: Path
 ) -> None:
-    expect = _expect()
+    expect = playwright_expect()
     shot = Shots(artifacts)
     stamp = int(time.time() * 1000)
     alice = f"alice-{stamp}@example.com"

@@ -3,23 +3,10 @@
 // revoke-other-sessions, change-password, sign-out. Exits non-zero on the first surprise.
 // Usage: AUTH_BASE_URL=http://127.0.0.1:PORT node better-auth-e2e.mjs
 import { makeAuthClient } from "./auth-client.mjs";
+import { check, must } from "./checks.mjs";
 
 const ORIGIN = process.env.AUTH_BASE_URL;
 if (!ORIGIN) throw new Error("AUTH_BASE_URL is required");
-
-function fail(label, detail) {
-  console.error("FAIL", label, JSON.stringify(detail));
-  process.exit(1);
-}
-const must = (r, label) => {
-  if (r.error) fail(label, r.error);
-  console.log(label, "OK");
-  return r.data;
-};
-const check = (cond, label, detail) => {
-  if (!cond) fail(label, detail);
-  console.log(label, "OK");
-};
 
 const { client, jar } = makeAuthClient(ORIGIN);
 // The second device signs in from its own address (the server runs with AUTHLIB_TRUST_FORWARDED_FOR=true), so each

@@ -5,24 +5,11 @@
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { makeAuthClient } from "./auth-client.mjs";
+import { check, fail, must } from "./checks.mjs";
 
 const ORIGIN = process.env.AUTH_BASE_URL;
 const MAIL_DIR = process.env.MAIL_DIR;
 if (!ORIGIN || !MAIL_DIR) throw new Error("AUTH_BASE_URL and MAIL_DIR are required");
-
-function fail(label, detail) {
-  console.error("FAIL", label, JSON.stringify(detail));
-  process.exit(1);
-}
-const must = (r, label) => {
-  if (r.error) fail(label, r.error);
-  console.log(label, "OK");
-  return r.data;
-};
-const check = (cond, label, detail) => {
-  if (!cond) fail(label, detail);
-  console.log(label, "OK");
-};
 
 function mails() {
   let names = [];

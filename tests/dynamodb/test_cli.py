@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from authlib_core.database.engines.dynamodb import create_client
+from authlib_core.database.system_tables import SYSTEM_INDEXES
+from authlib_core.functions import load_functions
 from authlib_core.values import new_id
 from tests.dynamodb.harness import free_port, start_server
 
@@ -145,18 +147,17 @@ def test_create_tables_errors_are_one_line(
 
 
 def test_migrate_builds_the_schema_indexes_once(endpoint: str, tables: dict[str, str], tmp_path: Path) -> None:
-    from authlib_core.database.system_tables import SYSTEM_INDEXES
-    from authlib_core.functions import load_functions
-
     assert cli(tmp_path, "infra", "create-tables", "--endpoint-url", endpoint, environ=env(**tables)).returncode == 0
     args = ("infra", "migrate", "--endpoint-url", endpoint, "--functions", str(FUNCTIONS))
     first = cli(tmp_path, *args, environ=env(**tables))
     assert first.returncode == 0, first.stderr
     for name in (
+        "authAccounts.by_provider_account",
         "authAccounts.by_user_provider",
         "myData.by_creation_time",
         "myData.by_user",
         "verification.by_identifier",
+        "webhookEvents.by_event_id",
     ):
         assert name in first.stdout, first.stdout
     # the scheduler's system tables (docs/scheduler.md) come with every schema
@@ -170,6 +171,7 @@ def test_migrate_builds_the_schema_indexes_once(endpoint: str, tables: dict[str,
     schema = load_functions(FUNCTIONS).schema
     assert schema is not None
     expected = sum(1 + len(table.indexes) for table in schema.tables.values())
+    assert expected >= 12  # users, authAccounts, verification, myData, webhookEvents and their indexes
     expected += sum(1 + len(indexes) for indexes in SYSTEM_INDEXES.values())
     assert again.stdout.strip().endswith(f": nothing to build; {expected} unchanged")
 

@@ -57,17 +57,17 @@ class Stack:
 
     def __init__(self, endpoint: str, path: str, context: Any = None, **overrides: Any) -> None:
         suffix = uuid.uuid4().hex[:10]
-        self.settings = Settings(
-            engine="dynamodb",
-            functions_dir=APP,
-            dynamodb_endpoint_url=endpoint,
-            region="us-east-1",
-            documents_table=f"faults-docs-{suffix}",
-            sessions_table=f"faults-sessions-{suffix}",
-            secrets=(SECRET,),
-            trusted_origins=(ORIGIN,),
-            **overrides,
-        )
+        defaults: dict[str, Any] = {
+            "engine": "dynamodb",
+            "functions_dir": APP,
+            "dynamodb_endpoint_url": endpoint,
+            "region": "us-east-1",
+            "documents_table": f"faults-docs-{suffix}",
+            "sessions_table": f"faults-sessions-{suffix}",
+            "secrets": (SECRET,),
+            "trusted_origins": (ORIGIN,),
+        }
+        self.settings = Settings(**{**defaults, **overrides})
         create_tables(create_client(endpoint_url=endpoint, region="us-east-1"), self.settings)
         self.runtime: Runtime = build_runtime(self.settings)
         self.runtime.database.ensure_indexes()
@@ -84,7 +84,12 @@ class Stack:
         else:
             # No job worker: its background reads would take faults armed for the call under test.
             self.server = DevServer(
-                lambda: self.runtime, APP, port=0, out=io.StringIO(), reload_interval=60, run_jobs=False
+                lambda: self.runtime,
+                self.settings.functions_dir,
+                port=0,
+                out=io.StringIO(),
+                reload_interval=60,
+                run_jobs=False,
             )
             self.server.start_background()
 
@@ -97,21 +102,36 @@ class Stack:
     # -- requests ------------------------------------------------------------------------------------------
 
     def request(
-        self, method: str, path: str, body: Any = None, headers: dict[str, str] | None = None
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+        *,
+        jar: dict[str, str] | None = None,
     ) -> tuple[int, Any, dict[str, str]]:
+        """One call; with ``jar`` its cookies are sent and the response's ``Set-Cookie`` values update it."""
         raw = b"" if body is None else json.dumps(body).encode()
         headers = {"content-type": "application/json", "origin": ORIGIN, **(headers or {})}
+        cookies = [f"{name}={value}" for name, value in (jar or {}).items()]
         if self.server is None:
-            event = make_event(method, path, raw, headers={"host": "app.example.test", **headers})
+            route, _, query = path.partition("?")
+            event = make_event(
+                method, route, raw, headers={"host": "app.example.test", **headers}, query=query, cookies=cookies
+            )
             response = self.app(event, self.context)
             text = response["body"]
+            _update(jar, response.get("cookies", []))
             return response["statusCode"], (json.loads(text) if text else None), dict(response["headers"])
+        if cookies:
+            headers["cookie"] = "; ".join(cookies)
         host, port = self.server.httpd.server_address[:2]
         connection = http.client.HTTPConnection(str(host), int(port), timeout=60)
         try:
             connection.request(method, path, body=raw, headers=headers)
             reply = connection.getresponse()
             text = reply.read().decode()
+            _update(jar, reply.msg.get_all("Set-Cookie") or [])
             return reply.status, (json.loads(text) if text else None), {k.lower(): v for k, v in reply.getheaders()}
         finally:
             connection.close()
@@ -135,6 +155,18 @@ class Stack:
             status, reply, headers = self.request("POST", "/api/auth/sign-up/email", body)
         assert status == 200, reply
         return headers["set-auth-token"]
+
+
+def _update(jar: dict[str, str] | None, set_cookies: list[str]) -> None:
+    if jar is None:
+        return
+    for line in set_cookies:
+        name, _, rest = line.partition("=")
+        value = rest.split(";")[0]
+        if not value or "Max-Age=0" in line:
+            jar.pop(name, None)
+        else:
+            jar[name] = value
 
 
 def hot_counter(stack: Stack, clients: int = 8, increments: int = 25, name: str = "hot") -> dict[str, Any]:

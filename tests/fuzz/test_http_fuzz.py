@@ -1,6 +1,7 @@
 """Property-based fuzzing of the whole HTTP surface, on the dev server (raw sockets) and the Lambda handler (events).
 
-Every function route (both response formats), every ``/api/auth/*`` endpoint (the emailed-link ones with mail on),
+Every function route (both response formats), every ``/api/auth/*`` endpoint (the emailed-link ones with mail on,
+the social ones with an OpenID Connect and a GitHub provider served by tests/support/fake_oauth.py),
 the example app's HTTP actions (the signed webhook of functions/http.py, with valid, forged and missing signatures),
 arbitrary paths and methods outside ``/api``; headers (cookie,
 authorization, origin, host, content-length, content-type, forwarded ones) valid, forged and malformed; bodies of
@@ -30,6 +31,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.support.fake_oauth import CLIENT_SECRET, FakeProvider, write_social_app
 from tests.support.transports import (
     DevTransport,
     LambdaTransport,
@@ -42,6 +44,7 @@ from tests.support.transports import (
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 EXAMPLES = int(os.environ.get("AUTHLIB_FUZZ_EXAMPLES", "1000"))
 FUZZ = settings(
@@ -78,6 +81,15 @@ AUTH_ROUTES = [
     "verify-email?token=x&callbackURL=%2F%2Fevil.example",
     "change-email",
     "error?error=INVALID_TOKEN",
+    "sign-in/social",
+    "link-social",
+    "list-accounts",
+    "unlink-account",
+    "social-providers",
+    "callback/fake?code=x&state=" + "A" * 43,
+    "callback/github?error=access_denied&state=x",
+    "callback/nope",
+    "callback/fake?state=%0d%0aSet-Cookie:%20a=1&iss=https%3A%2F%2Fevil.example",
 ]
 #: Text that would mean an internal detail reached the client.
 LEAKS = re.compile(
@@ -142,6 +154,14 @@ auth_fields = st.fixed_dictionaries(
         "newPassword": st.one_of(st.text(max_size=150), json_values),
         "currentPassword": st.one_of(st.just(PASSWORD), st.text(max_size=30)),
         "revokeOtherSessions": st.one_of(st.booleans(), json_values),
+        "provider": st.one_of(st.sampled_from(["fake", "github", "nope", "", "credential"]), json_values),
+        "errorCallbackURL": st.one_of(st.sampled_from(["/oops", "//evil.example", "/\r\nx"]), json_values),
+        "newUserCallbackURL": st.one_of(st.sampled_from(["/welcome", "https://evil.x"]), json_values),
+        "disableRedirect": st.one_of(st.booleans(), json_values),
+        "scopes": st.one_of(st.lists(st.text(max_size=20), max_size=3), json_values),
+        "loginHint": st.one_of(st.text(max_size=40), json_values),
+        "idToken": json_values,
+        "accountId": st.one_of(st.text(max_size=40), json_values),
     },
 )
 
@@ -251,10 +271,34 @@ def _webhook_secret() -> Iterator[None]:
 
 
 @pytest.fixture(scope="module")
-def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevTransport, dict[str, str]]]:
+def provider() -> Iterator[FakeProvider]:
+    """The social sign-in providers the fuzzed app declares (OpenID Connect and GitHub)."""
+    fake = FakeProvider()
+    yield fake
+    fake.close()
+
+
+def social(folder: Path, provider: FakeProvider) -> dict[str, Any]:
+    """Settings for the example app with social sign-in through ``provider``."""
+    return {
+        "functions_dir": write_social_app(folder / "fuzzsocial", provider.url),
+        "oauth_client_secrets": (("fake", CLIENT_SECRET), ("github", CLIENT_SECRET)),
+        "jwt_allow_loopback_http": True,
+    }
+
+
+@pytest.fixture(scope="module")
+def dev(
+    tmp_path_factory: pytest.TempPathFactory, provider: FakeProvider
+) -> Iterator[tuple[DevTransport, dict[str, str]]]:
     folder = tmp_path_factory.mktemp("fuzz-dev")
     settings_ = example_settings(
-        folder, rate_limit_enabled=True, mail="folder", mail_dir=folder / "mail", base_url="http://127.0.0.1"
+        folder,
+        rate_limit_enabled=True,
+        mail="folder",
+        mail_dir=folder / "mail",
+        base_url="http://127.0.0.1",
+        **social(folder, provider),
     )
     with dev_transport(settings_, read_timeout=5.0) as server:
         yield server, seed(server)
@@ -262,10 +306,16 @@ def dev(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[DevTransport
 
 
 @pytest.fixture(scope="module")
-def lam(tmp_path_factory: pytest.TempPathFactory) -> tuple[LambdaTransport, dict[str, str]]:
+def lam(tmp_path_factory: pytest.TempPathFactory, provider: FakeProvider) -> tuple[LambdaTransport, dict[str, str]]:
     folder = tmp_path_factory.mktemp("fuzz-lambda")
     # emailed links point at the configured origin (never at a fuzzed Host header)
-    settings_ = example_settings(folder, mail="folder", mail_dir=folder / "mail", base_url="https://api.example.test")
+    settings_ = example_settings(
+        folder,
+        mail="folder",
+        mail_dir=folder / "mail",
+        base_url="https://api.example.test",
+        **social(folder, provider),
+    )
     transport = lambda_transport(settings_)
     return transport, seed(transport)
 

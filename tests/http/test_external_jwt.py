@@ -307,7 +307,7 @@ def test_production_refuses_plain_http_issuers(app_dir, tmp_path):
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("x = 1\n", "defines no `providers`"),
+        ("x = 1\n", "defines neither `providers` nor `social_providers`"),
         ("providers = {'domain': 'https://a.example'}\n", "write a list"),
         ("providers = [{'domain': 'https://a.example'}]\n", "providers[0]: missing key(s) applicationID"),
         (
@@ -336,13 +336,15 @@ def test_loader_refuses_a_malformed_auth_config(tmp_path, text, words):
 LAMBDA_SCRIPT = textwrap.dedent(
     """
     import json, os, sys
+    if os.environ.get("HIDE_MODULE"):
+        sys.modules[os.environ["HIDE_MODULE"]] = None  # as if not installed: importing it raises ModuleNotFoundError
     from tests.http.conftest import Context, make_event
     from authlib_core.http import lambda_handler
     body = json.dumps({"path": os.environ["CALL_PATH"], "args": {}})
     headers = {"authorization": "Bearer " + os.environ["TOKEN"]} if os.environ.get("TOKEN") else {}
     r = lambda_handler.handler(make_event("POST", "/api/query", body, headers=headers), Context())
     print("RESULT " + json.dumps({"status": r["statusCode"], "body": json.loads(r["body"]),
-                                  "joserfc": "joserfc" in sys.modules}))
+                                  "joserfc": sys.modules.get("joserfc") is not None}))
     """
 )
 
@@ -368,7 +370,8 @@ def run_lambda_handler(tmp_path, functions, call_path, token=None, **env_vars):
         check=False,
     )
     assert proc.returncode == 0, proc.stderr
-    return json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    result = json.loads(next(line for line in proc.stdout.splitlines() if line.startswith("RESULT "))[7:])
+    return {**result, "stdout": proc.stdout, "stderr": proc.stderr}
 
 
 def test_apps_without_auth_config_never_import_joserfc(tmp_path):
@@ -498,3 +501,18 @@ def test_the_published_convex_client_sends_the_jwt_with_set_auth(app_dir, tmp_pa
     assert result["signedIn"]["identity"]["tokenIdentifier"] == f"{issuer.url}|user-42"
     assert result["signedIn"]["userId"] is None
     assert "expired" in result["expired"]
+
+
+def test_providers_without_the_jwt_extra_fail_naming_it(tmp_path, app_dir, issuer):
+    # joserfc absent (None in sys.modules makes its import raise ModuleNotFoundError, as when not installed)
+    switch = {"AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP": "true", "HIDE_MODULE": "joserfc"}
+    result = run_lambda_handler(tmp_path, app_dir, "who:me", issuer.token(), **switch)
+    assert result["body"]["status"] == "error", result  # a server error to the caller, the cause in the log
+    assert "Server Error" in result["body"]["errorMessage"], result
+    assert result["joserfc"] is False
+    logged = result["stderr"] + result["stdout"]
+    assert "authlib-core[jwt]" in logged, logged
+    assert "functions/auth_config.py declares 1 identity provider" in logged, logged
+    # the same app with joserfc present answers (the extra is all it lacked)
+    switch.pop("HIDE_MODULE")
+    assert run_lambda_handler(tmp_path, app_dir, "who:me", issuer.token(), **switch)["status"] == 200

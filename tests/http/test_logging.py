@@ -75,3 +75,34 @@ def test_the_service_name_comes_from_powertools_service_name(monkeypatch, wire_r
     assert HttpApp(lambda: wire_runtime).logger.service == "authlib-core-staging"
     monkeypatch.delenv("POWERTOOLS_SERVICE_NAME")
     assert HttpApp(lambda: wire_runtime).logger.service == "authlib-core"
+
+
+def test_the_lambda_context_keys_are_those_of_powertools_inject_lambda_context():
+    import io
+    import logging
+
+    from aws_lambda_powertools import Logger
+    from aws_lambda_powertools.logging import correlation_paths
+
+    from authlib_core.http.log_context import LambdaLogContext
+    from tests.http.conftest import Context
+
+    event = {"requestContext": {"requestId": "rid-ctx"}, "rawPath": "/api/query"}
+    streams = {name: io.StringIO() for name in ("ours", "powertools")}
+    loggers = {
+        name: Logger(service=f"ctx-keys-{name}", logger_handler=logging.StreamHandler(stream))
+        for name, stream in streams.items()
+    }
+    for _ in range(2):  # a cold and a warm invocation
+        LambdaLogContext(loggers["ours"]).inject(event, Context())
+        loggers["ours"].info("x")
+        decorated = loggers["powertools"].inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP)
+        decorated(lambda e, c: loggers["powertools"].info("x"))(event, Context())
+    ours, powertools = ([json.loads(line) for line in streams[name].getvalue().splitlines()] for name in streams)
+    for mine, theirs in zip(ours, powertools, strict=True):
+        # the cold-start flag is per process (the first invocation only), so it is compared as a type
+        assert {k for k in mine if k != "service"} == {k for k in theirs if k != "service"}
+        for key in ("function_name", "function_memory_size", "function_arn", "function_request_id", "correlation_id"):
+            assert mine[key] == theirs[key], key
+        assert isinstance(mine["cold_start"], bool)
+    assert ours[1]["cold_start"] is False

@@ -105,7 +105,9 @@ def test_the_wheel_holds_the_library_only(installed: Installed) -> None:
     ]
     distributions = {re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0].lower() for requirement in requires}
     # What a deployed function imports, nothing else (the test tool chain is the [dev] extra).
-    assert distributions == {"pydantic", "aws-lambda-powertools", "botocore", "argon2-cffi", "joserfc", "cronsim"}
+    assert distributions == {"pydantic", "aws-lambda-powertools", "botocore", "argon2-cffi", "cronsim"}
+    jwt = [line for line in metadata.splitlines() if line.endswith(("extra == 'jwt'", 'extra == "jwt"'))]
+    assert [line.split(";")[0] for line in jwt] == ["Requires-Dist: joserfc<2,>=1.0"], jwt  # authlib-core[jwt]
 
 
 def test_the_package_is_imported_from_the_virtualenv_not_the_checkout(installed: Installed) -> None:
@@ -190,19 +192,28 @@ def test_sam_validates_and_builds_the_project(installed: Installed) -> None:
         assert (artifact / "authlib_core" / "http" / "lambda_handler.py").is_file()
         assert list((artifact / "authlib_core" / "__pycache__").glob("*.cpython-313.pyc"))
         assert not (artifact / "tests").exists()
+        assert not (artifact / "pydantic").exists()  # dependencies are in the layer, uploaded once
         (dist_info,) = artifact.glob("authlib_core-*.dist-info")
         assert dist_info.name == installed.wheel.name.split("-py3")[0] + ".dist-info"
+    layer = installed.project / ".aws-sam" / "build" / "DependenciesLayer" / "python"
+    assert (layer / "pydantic").is_dir()
+    assert (layer / "botocore").is_dir()
+    assert not (layer / "authlib_core").exists()
+    assert not (layer / "joserfc").exists()
 
-    # The artifact alone (stdlib + /var/task, as on Lambda) imports the handler and loads the project's functions.
+    # The artifact and the layer alone (stdlib + /var/task + /opt/python, as on Lambda) import the handler and load
+    # the project's functions.
     driver = (
-        "import sys; sys.path.insert(0, sys.argv[1])\n"
+        "import sys; sys.path[0:0] = sys.argv[1:3]\n"
         "from pathlib import Path\n"
         "import authlib_core.http.lambda_handler\n"
         "from authlib_core.functions import load_functions\n"
         "print(' '.join(sorted(load_functions(Path(sys.argv[1]) / 'functions').registry)))\n"
     )
     artifact = installed.project / ".aws-sam" / "build" / "QueryFunction"
-    loaded = _run([env["AUTHLIB_LAMBDA_PYTHON"], "-I", "-S", "-c", driver, str(artifact)], installed.project, env=env)
+    loaded = _run(
+        [env["AUTHLIB_LAMBDA_PYTHON"], "-I", "-S", "-c", driver, str(artifact), str(layer)], installed.project, env=env
+    )
     assert loaded.split() == ["tasks:add", "tasks:complete", "tasks:mine", "tasks:purge_done"]
 
 

@@ -101,6 +101,13 @@ class Deployment:
             return f"{prefix}:sqs:{self.region}:{self.account}:{name}"
         if (kind, attribute) == ("AWS::IAM::Role", "Arn"):
             return f"{prefix}:iam::{self.account}:role/{name}"
+        if (kind, attribute) == ("AWS::DynamoDB::Table", "StreamArn"):
+            return f"{prefix}:dynamodb:{self.region}:{self.account}:table/{name}/stream/2026-01-01T00:00:00.000"
+        if (kind, attribute) == ("AWS::ApiGatewayV2::Api", "ApiEndpoint"):
+            suffix = self.ref("AWS::URLSuffix")
+            return f"https://{logical_id.lower()}.execute-api.{self.region}.{suffix}"
+        if (kind, attribute) == ("AWS::SQS::Queue", "Arn"):
+            return f"{prefix}:sqs:{self.region}:{self.account}:{name}"
         raise UnsupportedIntrinsic(f"Fn::GetAtt {logical_id}.{attribute} ({kind})")
 
     def ref(self, name: str) -> Any:
@@ -122,6 +129,8 @@ class Deployment:
                 return (
                     f"https://sqs.{self.region}.{self.ref('AWS::URLSuffix')}/{self.account}/{self.resource_name(name)}"
                 )
+            if self.template["Resources"][name]["Type"] == "AWS::Lambda::LayerVersion":  # Ref is the version's ARN
+                return f"arn:{self.partition}:lambda:{self.region}:{self.account}:layer:{name}:1"
             return self.resource_name(name)
         raise UnsupportedIntrinsic(f"Ref {name}")
 
@@ -195,7 +204,11 @@ DEFAULT_ROUTE = "$default"
 def api_routes(deployment: Deployment) -> list[tuple[str, re.Pattern[str], str]]:
     """``(METHOD, path regex, function)`` for every route of the HTTP API's OpenAPI body; the ``$default`` route
     (SAM writes it as path ``$default``, method ``x-amazon-apigateway-any-method``) as ``(DEFAULT_ROUTE, .*, fn)``."""
-    apis = [r for r in deployment.template["Resources"].values() if r["Type"] == "AWS::ApiGatewayV2::Api"]
+    apis = [
+        r
+        for r in deployment.template["Resources"].values()
+        if r["Type"] == "AWS::ApiGatewayV2::Api" and r["Properties"].get("ProtocolType") != "WEBSOCKET"
+    ]
     assert len(apis) == 1, "one HTTP API"
     routes = []
     for path, methods in apis[0]["Properties"]["Body"]["paths"].items():

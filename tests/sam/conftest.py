@@ -72,6 +72,14 @@ class Build:
     def function_dir(self, logical_id: str = "QueryFunction") -> Path:
         return self.build_dir / logical_id
 
+    def layer_dir(self) -> Path:
+        """The dependencies layer's ``python/`` folder (``/opt/python`` on Lambda, on ``sys.path`` after the code)."""
+        return self.build_dir / "DependenciesLayer" / "python"
+
+    def sys_path(self, logical_id: str = "QueryFunction") -> list[Path]:
+        """What a function finds its modules in, in Lambda's order: /var/task, then /opt/python."""
+        return [self.function_dir(logical_id), self.layer_dir()]
+
 
 def sam_build(arch: str) -> Build:
     """`sam build` without a container into .aws-sam/ci/build-<arch> (infra/Makefile stages once)."""

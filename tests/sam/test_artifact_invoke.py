@@ -1,9 +1,10 @@
 """The BUILT handler, imported from the artifact directory, answering real API Gateway v2 events.
 
 An x86_64 build of the artifact (same Makefile, same pins) runs under python3.13 with ``-I -S``:
-stdlib + the artifact only, as in /var/task. DynamoDB is moto's server mode on 127.0.0.1, tables
-created from the engine's table description; the secret comes through a fake Parameters and
-Secrets extension, as in production. Flow: sign-up, sign-in (cookie), authenticated query, mutation.
+stdlib + the function's artifact and the dependencies layer only, as in /var/task and /opt/python.
+DynamoDB is moto's server mode on 127.0.0.1, tables created from the engine's table description; the secret
+comes through a fake Parameters and Secrets extension, as in production. Flow: sign-up, sign-in (cookie),
+authenticated query, mutation.
 
 IAM is enforced as on AWS: each event runs under the role of the function the expanded template routes
 it to (tests/sam/iam.py, a botocore hook on every DynamoDB client the artifact creates), and every
@@ -15,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -41,12 +43,14 @@ STACK = "it"
 WEBHOOK_SECRET = "artifact-webhook-" + "h" * 24
 
 DRIVER = r"""
-import json, sys
-sys.path.insert(0, sys.argv[1])          # like /var/task first on sys.path
+import json, os, sys
+code, layer = sys.argv[1].split(os.pathsep)
+sys.path[0:0] = [code, layer]            # like /var/task, then /opt/python (the dependencies layer)
 sys.path.append(sys.argv[2])             # the repository, last: only for the IAM check (tests/sam)
 from authlib_core.http.lambda_handler import handler
-import botocore, botocore.session
-assert botocore.__file__.startswith(sys.argv[1]), botocore.__file__   # the shipped botocore
+import authlib_core, botocore, botocore.session
+assert authlib_core.__file__.startswith(code), authlib_core.__file__  # the function's own code
+assert botocore.__file__.startswith(layer), botocore.__file__         # the layer's botocore
 from tests.sam.cfn_eval import Deployment, api_routes, route_function
 from tests.sam.iam import RolePolicy, enforce
 deployment = Deployment(json.load(open(sys.argv[3])), stack_name=sys.argv[4])
@@ -144,7 +148,17 @@ def lambda_process(
             "WEBHOOK_SECRET": WEBHOOK_SECRET,  # the example's webhook (functions/http.py)
         }
         process = subprocess.Popen(
-            [lambda_python(), "-I", "-S", "-c", DRIVER, str(artifact), str(ROOT), str(template_json), STACK],
+            [
+                lambda_python(),
+                "-I",
+                "-S",
+                "-c",
+                DRIVER,
+                os.pathsep.join(map(str, x86_64_build.sys_path("AuthFunction"))),
+                str(ROOT),
+                str(template_json),
+                STACK,
+            ],
             cwd=artifact,
             env=env,
             stdin=subprocess.PIPE,

@@ -34,6 +34,20 @@ if TYPE_CHECKING:
 
 TEMPLATE = load_template()
 FUNCTIONS = resources_of_type(TEMPLATE, "AWS::Serverless::Function")
+#: The functions behind the HTTP API (one handler module); the live-query functions have their own entry points.
+HTTP_FUNCTIONS = {
+    name: function
+    for name, function in FUNCTIONS.items()
+    if any(event["Type"] == "HttpApi" for event in function["Properties"].get("Events", {}).values())
+}
+LIVE_FUNCTIONS = {
+    "SyncFunction": "sync_handler",
+    "FanoutFunction": "fanout_handler",
+    "KeepaliveFunction": "keepalive_handler",
+}
+LIVE_HANDLER_MODULE = "authlib_core.live.handlers"
+#: Live-query connections (authlib_core/live/store.py describes it; not an engine table).
+SYNC_TABLE = "SyncTable"
 TABLES_IN_TEMPLATE = resources_of_type(TEMPLATE, "AWS::DynamoDB::Table")
 GLOBAL_FN: dict[str, Any] = TEMPLATE.get("Globals", {}).get("Function", {})
 
@@ -112,6 +126,7 @@ PLAUSIBLE = {
     "AUTHLIB_MAIL": "ses",
     "AUTHLIB_MAIL_FROM": "no-reply@example.com",
     "AUTHLIB_BASE_URL": "https://api.example.com",
+    "AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER": "/authlib-core/prod/oauth-clients",
 }
 
 
@@ -169,7 +184,10 @@ print(json.dumps({{"callable": callable(fn), "routes": routes}}))
 @pytest.fixture(scope="module")
 def handler_info(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     needs(HANDLER_MODULE_FILE, "http")
-    handlers = {function_prop(name, "Handler") for name in FUNCTIONS if name not in SCHEDULER_HANDLERS}
+    assert set(FUNCTIONS) == set(HTTP_FUNCTIONS) | set(LIVE_FUNCTIONS) | set(SCHEDULER_HANDLERS), (
+        "a function that is neither HTTP, live nor the scheduler's"
+    )
+    handlers = {function_prop(name, "Handler") for name in HTTP_FUNCTIONS}
     assert len(handlers) == 1, f"one handler module for every HTTP function, got {handlers}"
     module, _, attribute = handlers.pop().rpartition(".")
     return introspect_handler(module, attribute, tmp_path_factory.mktemp("handler"))
@@ -194,9 +212,7 @@ SCHEDULER_HANDLERS = {
 
 
 def test_handler_module_file_matches_handler_path() -> None:
-    for name in FUNCTIONS:
-        if name in SCHEDULER_HANDLERS:
-            continue
+    for name in HTTP_FUNCTIONS:
         module = function_prop(name, "Handler").rpartition(".")[0]
         assert module.replace(".", "/") + ".py" == HANDLER_MODULE_FILE.relative_to(ROOT).as_posix(), name
 
@@ -208,6 +224,12 @@ def test_scheduler_handlers_resolve_to_callables() -> None:
         assert function_prop(name, "Handler") == handler, name
         module, _, attribute = handler.rpartition(".")
         assert callable(getattr(importlib.import_module(module), attribute)), handler
+
+
+def test_live_handlers_resolve_to_callables(tmp_path: Path) -> None:
+    for name, attribute in LIVE_FUNCTIONS.items():
+        assert function_prop(name, "Handler") == f"{LIVE_HANDLER_MODULE}.{attribute}", name
+        assert introspect_handler(LIVE_HANDLER_MODULE, attribute, tmp_path)["callable"], name
 
 
 # -------------------------------------------------------------------------------------------- routes
@@ -323,14 +345,32 @@ def test_tables_equal_the_engine_description() -> None:
         assert "GlobalSecondaryIndexes" not in props or props["GlobalSecondaryIndexes"] == getattr(
             description, "global_secondary_indexes", None
         ), logical
-    assert seen == set(TABLES_IN_TEMPLATE), (
-        f"tables in template.yaml the code does not know: {set(TABLES_IN_TEMPLATE) - seen}"
+    assert seen | {SYNC_TABLE} == set(TABLES_IN_TEMPLATE), (
+        f"tables in template.yaml the code does not know: {set(TABLES_IN_TEMPLATE) - seen - {SYNC_TABLE}}"
     )
+
+
+def test_the_sync_table_equals_the_store_description() -> None:
+    from authlib_core.live.store import SYNC
+
+    props = TABLES_IN_TEMPLATE[SYNC_TABLE]["Properties"]
+    assert props["KeySchema"] == SYNC.key_schema
+    assert sorted(props["AttributeDefinitions"], key=str) == sorted(SYNC.attribute_definitions, key=str)
+    assert props["BillingMode"] == SYNC.billing_mode
+    assert props["TimeToLiveSpecification"] == {"AttributeName": SYNC.ttl_attribute, "Enabled": True}
+    for name in LIVE_FUNCTIONS:
+        assert ref_name(environment(name)["AUTHLIB_SYNC_TABLE"]) == SYNC_TABLE, name
 
 
 def test_tables_are_protected_and_encrypted() -> None:
     for name, table in TABLES_IN_TEMPLATE.items():
         props = table["Properties"]
+        if name == SYNC_TABLE:
+            # Connections live two hours at most: nothing to keep on delete, nothing to restore.
+            assert table.get("DeletionPolicy") == "Delete", name
+            assert "PointInTimeRecoverySpecification" not in props, name
+            assert props["SSESpecification"] == {"SSEEnabled": False}, name
+            continue
         # Kept on delete and on updates, removed when the operation that created it rolls back (a first deploy
         # that fails can be retried; with Retain the kept table would make every retry fail "already exists").
         assert table.get("DeletionPolicy") == "RetainExceptOnCreate", name
@@ -353,7 +393,11 @@ def test_every_variable_the_template_sets_is_read_by_the_code() -> None:
 def test_production_settings_resolve_from_the_template_environment() -> None:
     for name in FUNCTIONS:
         env = resolved_env(name)
-        with fake_extension({env["AUTHLIB_SECRETS_PARAMETER"]: "from-ssm-" + "x" * 32}) as extension:
+        served = {env["AUTHLIB_SECRETS_PARAMETER"]: "from-ssm-" + "x" * 32}
+        oauth = env.get("AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER")
+        if oauth:  # the auth function's social sign-in client secrets, from their own parameter
+            served[oauth] = "github=from-ssm-github"
+        with fake_extension(served) as extension:
             settings = Settings.from_env(
                 {
                     **env,
@@ -362,6 +406,7 @@ def test_production_settings_resolve_from_the_template_environment() -> None:
                 }
             )
         assert settings.secrets == ("from-ssm-" + "x" * 32,), name
+        assert settings.oauth_client_secrets == ((("github", "from-ssm-github"),) if oauth else ()), name
         assert settings.engine == "dynamodb", name
         for role, var in TABLE_ENV_VAR.items():
             assert var in env, f"{name} lacks {var}"
@@ -452,17 +497,30 @@ def test_mutation_function_can_commit_a_transaction() -> None:
 # --------------------------------------------------------------------------------------- packaging
 
 
-def test_lambda_lock_pins_every_runtime_dependency() -> None:
-    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+def _pins(lock: str) -> dict[str, str]:
     pins: dict[str, str] = {}
-    for line in (ROOT / "infra" / "requirements-lambda.txt").read_text(encoding="utf-8").splitlines():
+    for line in (ROOT / "infra" / lock).read_text(encoding="utf-8").splitlines():
         line = line.split("#")[0].strip()
         if line:
             name, _, version = line.partition("==")
-            assert version, f"unpinned requirement in the Lambda lock: {line!r}"
+            assert version, f"unpinned requirement in infra/{lock}: {line!r}"
             pins[re.sub(r"[-_.]+", "-", name).lower()] = version
-    for spec in project["dependencies"]:
+    return pins
+
+
+@pytest.mark.parametrize(
+    ("lock", "group"), [("requirements-lambda.txt", "dependencies"), ("requirements-jwt.txt", "jwt")]
+)
+def test_lambda_locks_pin_every_runtime_dependency(lock: str, group: str) -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    specs = project["dependencies"] if group == "dependencies" else project["optional-dependencies"][group]
+    pins = _pins(lock)
+    for spec in specs:
         requirement = Requirement(spec)
         key = re.sub(r"[-_.]+", "-", requirement.name).lower()
-        assert key in pins, f"{requirement.name} (pyproject.toml) is not pinned in infra/requirements-lambda.txt"
+        assert key in pins, f"{requirement.name} (pyproject.toml) is not pinned in infra/{lock}"
         assert requirement.specifier.contains(pins[key]), f"{key}=={pins[key]} violates {spec!r}"
+
+
+def test_the_jwt_lock_adds_to_the_lambda_lock_without_repinning() -> None:
+    assert not (_pins("requirements-jwt.txt").keys() & _pins("requirements-lambda.txt").keys())

@@ -15,15 +15,31 @@ from tests.sam.iam import RolePolicy
 
 pytestmark = pytest.mark.sam
 
-HTTP_FUNCTIONS = ("QueryFunction", "MutationFunction", "AuthFunction", "HttpActionFunction")
+HTTP_AND_LIVE_FUNCTIONS = (
+    "QueryFunction",
+    "MutationFunction",
+    "AuthFunction",
+    "HttpActionFunction",
+    "SyncFunction",
+    "FanoutFunction",
+    "KeepaliveFunction",
+)
 #: Not behind the API: the job runner (SQS) and the one-minute tick (EventBridge Scheduler); docs/scheduler.md.
 SCHEDULER_FUNCTIONS = ("SchedulerRunFunction", "SchedulerTickFunction")
-FUNCTIONS = HTTP_FUNCTIONS + SCHEDULER_FUNCTIONS
+FUNCTIONS = HTTP_AND_LIVE_FUNCTIONS + SCHEDULER_FUNCTIONS
 LAYER = "AWS-Parameters-and-Secrets-Lambda-Extension"
 
 
+#: The live-query WebSocket API and its stage (asserted in test_live_template.py); `only` finds the HTTP API's.
+LIVE_RESOURCES = {"SyncApi", "SyncStage"}
+#: Live-query connections: hours of data, deleted with the stack (test_live_template.py).
+EPHEMERAL_TABLES = {"SyncTable"}
+
+
 def only(template: dict[str, Any], kind: str) -> str:
-    (logical_id,) = [name for name, r in template["Resources"].items() if r["Type"] == kind]
+    (logical_id,) = [
+        name for name, r in template["Resources"].items() if r["Type"] == kind and name not in LIVE_RESOURCES
+    ]
     return logical_id
 
 
@@ -94,9 +110,15 @@ def test_the_extension_layer_follows_region_and_architecture(
     suffix = "-Arm64" if architecture == "arm64" else ""
     version = expanded["Parameters"]["SecretsExtensionLayerVersion"]["Default"]
     expected = f"arn:{deployment.partition}:lambda:{region}:{KNOWN_ACCOUNTS[region]}:layer:{LAYER}{suffix}:{version}"
+    (dependencies,) = [
+        name for name, r in expanded["Resources"].items() if r["Type"] == "AWS::Lambda::LayerVersion"
+    ]  # the DependenciesLayer (SAM adds a content hash to its logical id)
+    assert dependencies.startswith("DependenciesLayer")
+    layer = deployment.resource(dependencies)["Properties"]
+    assert layer["CompatibleRuntimes"] == ["python3.13"]
     for function in FUNCTIONS:
         props = deployment.resource(function)["Properties"]
-        assert props["Layers"] == [expected], function
+        assert props["Layers"] == [deployment.ref(dependencies), expected], function
         assert props["Architectures"] == [architecture], function
 
 
@@ -116,14 +138,18 @@ def test_a_region_without_a_published_layer_fails_the_lookup(expanded: dict[str,
 
 def test_the_layer_version_can_be_chosen(expanded: dict[str, Any]) -> None:
     deployment = Deployment(expanded, parameters={"SecretsExtensionLayerVersion": "18"})
-    assert deployment.resource("AuthFunction")["Properties"]["Layers"][0].endswith(f"{LAYER}-Arm64:18")
+    assert deployment.resource("AuthFunction")["Properties"]["Layers"][1].endswith(f"{LAYER}-Arm64:18")
 
 
 # --------------------------------------------------------------------------------------------- tables
 
 
 def test_tables_survive_deletes_and_updates_but_not_a_failed_first_create(expanded: dict[str, Any]) -> None:
-    tables = [r for r in expanded["Resources"].values() if r["Type"] == "AWS::DynamoDB::Table"]
+    tables = [
+        r
+        for name, r in expanded["Resources"].items()
+        if r["Type"] == "AWS::DynamoDB::Table" and name not in EPHEMERAL_TABLES
+    ]
     assert len(tables) == 2
     for table in tables:
         assert table["DeletionPolicy"] == "RetainExceptOnCreate"
@@ -218,7 +244,9 @@ def test_only_the_auth_function_may_write_sessions(expanded: dict[str, Any]) -> 
         actions = RolePolicy.of_function(deployment, function).actions_on(sessions)
         writes = actions & {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
         assert bool(writes) == (function == "AuthFunction"), (function, sorted(actions))
-        if function in SCHEDULER_FUNCTIONS:
+        if function == "KeepaliveFunction":
+            assert actions == set(), function  # it pings connections and never resolves a caller
+        elif function in SCHEDULER_FUNCTIONS:
             assert actions == set(), function  # scheduled functions run without an identity
         elif function != "AuthFunction":
             assert actions == {"dynamodb:GetItem"}, function
@@ -278,23 +306,32 @@ def test_mail_from_defaults_to_the_identity(expanded: dict[str, Any]) -> None:
 
 def test_the_tick_is_a_one_minute_schedule_that_only_invokes_the_tick_function(expanded: dict[str, Any]) -> None:
     deployment = Deployment(expanded)
-    (schedule_id,) = [name for name, r in expanded["Resources"].items() if r["Type"] == "AWS::Scheduler::Schedule"]
+    tick = deployment.get_att("SchedulerTickFunction", "Arn")
+    schedules = [name for name, r in expanded["Resources"].items() if r["Type"] == "AWS::Scheduler::Schedule"]
+    (schedule_id,) = [name for name in schedules if deployment.resource(name)["Properties"]["Target"]["Arn"] == tick]
     schedule = deployment.resource(schedule_id)["Properties"]
     assert schedule["ScheduleExpression"] == "rate(1 minute)"
     assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
-    assert schedule["Target"]["Arn"] == deployment.get_att("SchedulerTickFunction", "Arn")
     role = deployment.resource(expanded["Resources"][schedule_id]["Properties"]["Target"]["RoleArn"]["Fn::GetAtt"][0])
     statements = [s for p in role["Properties"]["Policies"] for s in p["PolicyDocument"]["Statement"]]
-    assert [(s["Action"], s["Resource"]) for s in statements] == [
-        ("lambda:InvokeFunction", deployment.get_att("SchedulerTickFunction", "Arn"))
+    assert [(s["Action"], s["Resource"]) for s in statements] == [("lambda:InvokeFunction", tick)]
+
+
+def job_queue_mapping(expanded: dict[str, Any], deployment: Deployment) -> dict[str, Any]:
+    """The one event source mapping that reads the job queue (the live-query fan-out has its own, on the stream)."""
+    queue = deployment.get_att("JobQueue", "Arn")
+    mappings = [n for n, r in expanded["Resources"].items() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
+    (mapping,) = [
+        deployment.resource(n)["Properties"]
+        for n in mappings
+        if deployment.resource(n)["Properties"].get("EventSourceArn") == queue
     ]
+    return mapping
 
 
 def test_the_job_queue_feeds_only_the_runner_with_partial_batch_failures(expanded: dict[str, Any]) -> None:
     deployment = Deployment(expanded, stack_name="s1")
-    (mapping_id,) = [n for n, r in expanded["Resources"].items() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
-    mapping = deployment.resource(mapping_id)["Properties"]
-    assert mapping["EventSourceArn"] == "arn:aws:sqs:us-east-1:123456789012:s1-jobs"
+    mapping = job_queue_mapping(expanded, deployment)
     assert mapping["FunctionName"] == deployment.resource_name("SchedulerRunFunction")
     assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
     queue = deployment.resource("JobQueue")["Properties"]
@@ -333,10 +370,39 @@ def test_sqs_grants_are_scoped_to_the_job_queue_and_to_what_each_function_does(e
 
 def test_the_runner_takes_one_job_per_invocation_with_bounded_concurrency(expanded: dict[str, Any]) -> None:
     deployment = Deployment(expanded, parameters={"SchedulerConcurrency": "25"})
-    (mapping_id,) = [n for n, r in expanded["Resources"].items() if r["Type"] == "AWS::Lambda::EventSourceMapping"]
-    mapping = deployment.resource(mapping_id)["Properties"]
+    mapping = job_queue_mapping(expanded, deployment)
     assert mapping["BatchSize"] == 1  # a slow action never holds up another job
     assert mapping["ScalingConfig"] == {"MaximumConcurrency": "25"}
     runner = deployment.resource("SchedulerRunFunction")["Properties"]
     assert runner["Timeout"] == str(expanded["Parameters"]["SchedulerRunnerTimeout"]["Default"])
     assert runner["Environment"]["Variables"]["AUTHLIB_JOB_RUNNER_TIMEOUT"] == runner["Timeout"]
+
+
+# ------------------------------------------------------------------------------------------------ social sign-in
+
+
+def _ssm_resources(deployment: Deployment, function: str) -> list[str]:
+    statements = RolePolicy.of_function(deployment, function).statements
+    return [s["Resource"] for s in statements if "ssm:GetParameter" in s["Action"]]
+
+
+def test_oauth_client_secrets_reach_only_the_auth_function(expanded: dict[str, Any]) -> None:
+    default = Deployment(expanded)
+    env = default.resource("AuthFunction")["Properties"]["Environment"]["Variables"]
+    assert env["AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER"] == ""  # empty: read as unset, no social sign-in
+    for function in FUNCTIONS:
+        assert not any("oauth" in str(r) for r in _ssm_resources(default, function)), function
+    deployment = Deployment(expanded, parameters={"OAuthClientSecretsParameterName": "/app/oauth-clients"})
+    env = deployment.resource("AuthFunction")["Properties"]["Environment"]["Variables"]
+    assert env["AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER"] == "/app/oauth-clients"
+    assert "arn:aws:ssm:us-east-1:123456789012:parameter/app/oauth-clients" in _ssm_resources(
+        deployment, "AuthFunction"
+    )
+    for function in ("QueryFunction", "MutationFunction"):
+        assert "arn:aws:ssm:us-east-1:123456789012:parameter/app/oauth-clients" not in _ssm_resources(
+            deployment, function
+        )
+        assert (
+            "AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER"
+            not in (deployment.resource(function)["Properties"]["Environment"]["Variables"])
+        )

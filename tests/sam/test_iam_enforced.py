@@ -20,6 +20,7 @@ from tests.sam.lambda_stack import LambdaStack, expire_sessions, session_cookie
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 pytestmark = pytest.mark.sam
 
@@ -348,3 +349,39 @@ def test_mail_to_another_identity_is_refused_by_the_role(expanded: dict[str, Any
     assert refused == [
         ("ses:SendEmail", "arn:aws:ses:us-east-1:123456789012:configuration-set/someone-elses-set", False)
     ]
+
+
+def test_social_sign_in_under_the_auth_policy(deployment: Deployment, aws: Any, tmp_path: Path) -> None:
+    from authlib_core.database.engines.dynamodb import create_tables
+    from tests.support.fake_oauth import CLIENT_SECRETS_ENV, FakeProvider, write_social_app
+
+    provider = FakeProvider()
+    provider.redirect_uris = {"https://api.example.com/api/auth/callback/fake"}
+    try:
+        stack = LambdaStack(
+            deployment,
+            overrides={
+                "AUTHLIB_FUNCTIONS_DIR": str(write_social_app(tmp_path / "iamsocial", provider.url)),
+                "AUTHLIB_OAUTH_CLIENT_SECRETS": CLIENT_SECRETS_ENV,
+                "AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP": "true",
+                "AUTHLIB_BASE_URL": "https://api.example.com",
+            },
+        )
+        create_tables(aws, stack.table_names())
+        started = stack.invoke("POST", "/api/auth/sign-in/social", {"provider": "fake", "callbackURL": "/home"})
+        assert started["statusCode"] == 200, started
+        state = [c.split(";")[0] for c in started["cookies"] if "better-auth.state=" in c.split(";")[0]]
+        back = provider.visit(json.loads(started["body"])["url"]).removeprefix("https://api.example.com")
+        landed = stack.invoke("GET", back, cookies=state)
+        assert _location(landed) == "/home"
+        cookie = session_cookie(landed)
+        status, accounts = stack.call("GET", "/api/auth/list-accounts", cookies=[cookie])
+        assert (status, [a["providerId"] for a in accounts]) == (200, ["fake"])
+        status, body = stack.call(
+            "POST", "/api/auth/unlink-account", {"accountId": accounts[0]["id"]}, cookies=[cookie]
+        )
+        assert (status, body["code"]) == (400, "FAILED_TO_UNLINK_LAST_ACCOUNT")
+        assert {fn for _, _, fn in stack.served} == {"AuthFunction"}
+        no_denials(stack)
+    finally:
+        provider.close()

@@ -17,7 +17,8 @@ Answer = tuple[int, "Mapping[str, str]", Any]
 class LocalServer:
     """Answers GET requests from ``routes`` (path → function returning an :data:`Answer`); counts hits per path.
 
-    Unknown paths are 404. Call :meth:`close` when done (or use it as a context manager).
+    Unknown paths are 404. Subclasses answer other methods by overriding :meth:`answer`. Call :meth:`close` when
+    done (or use it as a context manager).
     """
 
     def __init__(self, routes: Mapping[str, Callable[[], Answer]]) -> None:
@@ -27,16 +28,10 @@ class LocalServer:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                server.hits[self.path] = server.hits.get(self.path, 0) + 1
-                route = server.routes.get(self.path)
-                status, headers, body = route() if route else (404, {}, {"error": "not found"})
-                data = body if isinstance(body, bytes) else json.dumps(body).encode()
-                self.send_response(status)
-                for name, value in headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                server._reply(self, "GET", b"")
+
+            def do_POST(self) -> None:
+                server._reply(self, "POST", self.rfile.read(int(self.headers.get("Content-Length") or 0)))
 
             def log_message(self, *args: object) -> None:
                 pass
@@ -44,6 +39,22 @@ class LocalServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
+
+    def answer(self, method: str, path: str, body: bytes, headers: Mapping[str, str]) -> Answer:
+        """What to send for one request (``path`` with its query string); GETs of ``routes`` by default."""
+        route = self.routes.get(path) if method == "GET" else None
+        return route() if route else (404, {}, {"error": "not found"})
+
+    def _reply(self, handler: BaseHTTPRequestHandler, method: str, body: bytes) -> None:
+        self.hits[handler.path] = self.hits.get(handler.path, 0) + 1
+        status, headers, payload = self.answer(method, handler.path, body, handler.headers)
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        handler.send_response(status)
+        for name, value in headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Content-Length", str(len(data)))
+        handler.end_headers()
+        handler.wfile.write(data)
 
     def close(self) -> None:
         self._httpd.shutdown()

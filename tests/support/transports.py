@@ -165,7 +165,8 @@ def example_settings(tmp_path: Path, **overrides: Any) -> Settings:
     """The example app (functions/, with the auth tables) on a fresh SQLite file."""
     from tests.support.node_clients import EXAMPLE_FUNCTIONS
 
-    return Settings(functions_dir=EXAMPLE_FUNCTIONS, sqlite_path=tmp_path / "app.sqlite3", **overrides)
+    values: dict[str, Any] = {"functions_dir": EXAMPLE_FUNCTIONS, "sqlite_path": tmp_path / "app.sqlite3"}
+    return Settings(**{**values, **overrides})
 
 
 def lambda_transport(settings: Settings) -> LambdaTransport:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -24,11 +27,17 @@ DEV_ONLY = (
 )
 
 
-def test_the_lambda_entry_point_imports_no_dev_only_module() -> None:
-    roots = sorted({m.split(".")[0] for m in DEV_ONLY})
+#: The live-query functions speak the sync protocol, so they need authlib_core.sync, and nothing else of the list.
+LIVE_ENTRY_POINTS = ("authlib_core.live.handlers",)
+
+
+@pytest.mark.parametrize("entry_point", ["authlib_core.http.lambda_handler", *LIVE_ENTRY_POINTS])
+def test_the_lambda_entry_point_imports_no_dev_only_module(entry_point: str) -> None:
+    forbidden = tuple(m for m in DEV_ONLY if not (entry_point in LIVE_ENTRY_POINTS and m == "authlib_core.sync"))
+    roots = sorted({m.split(".")[0] for m in forbidden})
     script = (
         "import json, sys\n"
-        "import authlib_core.http.lambda_handler\n"
+        f"import {entry_point}\n"
         f"print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {roots!r})))\n"
     )
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "AUTHLIB_ENGINE": "dynamodb"}
@@ -42,5 +51,46 @@ def test_the_lambda_entry_point_imports_no_dev_only_module() -> None:
         timeout=60,
     ).stdout
     loaded = json.loads(out.strip().splitlines()[-1])
-    offending = [m for m in loaded if any(m == d or m.startswith(d + ".") for d in DEV_ONLY)]
+    offending = [m for m in loaded if any(m == d or m.startswith(d + ".") for d in forbidden)]
     assert offending == []
+
+
+#: Modules only an app with social sign-in providers (``functions/auth_config.py``) loads.
+SOCIAL_ONLY = ("authlib_core.auth.oauth_client", "authlib_core.auth.jwks", "urllib.request", "joserfc")
+
+
+@pytest.mark.parametrize("with_providers", [False, True])
+def test_building_the_auth_service_loads_no_oauth_client(tmp_path: Path, with_providers: bool) -> None:
+    """Neither for an app without providers, nor for one with them until a sign-in starts (the query Lambda)."""
+    functions, secrets = ROOT / "functions", ()
+    if with_providers:
+        secrets = (("github", "s"),)
+        functions = tmp_path / "coldsocial"
+        functions.mkdir()
+        for name in ("schema.py", "myData.py"):
+            shutil.copy(ROOT / "functions" / name, functions / name)
+        (functions / "auth_config.py").write_text(
+            "from authlib_core.auth import GitHubSignIn, OIDCSignIn\n"
+            "social_providers = [GitHubSignIn(client_id='c'), "
+            "OIDCSignIn(id='okta', issuer='https://example.okta.com', client_id='c')]\n"
+        )
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from authlib_core.config import Settings\n"
+        "from authlib_core.runtime import build_runtime\n"
+        f"runtime = build_runtime(Settings(functions_dir=Path({str(functions)!r}), "
+        f"sqlite_path=Path({str(tmp_path / 'cold.sqlite3')!r}), oauth_client_secrets={secrets!r}))\n"
+        "assert runtime.auth is not None\n"
+        f"print(json.dumps(sorted(m for m in sys.modules if m in {SOCIAL_ONLY!r} or m.startswith('joserfc'))))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{script}"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        check=True,
+        cwd=tmp_path,
+        timeout=60,
+    ).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == []

@@ -5,8 +5,10 @@ import ErrorAlert from "./components/ErrorAlert.jsx";
 import MyItems from "./components/MyItems.tsx";
 import Sessions from "./components/Sessions.jsx";
 import UserProfile from "./components/UserProfile.jsx";
+import VerifyEmail from "./components/VerifyEmail.jsx";
 import { authClient, createLiveClient } from "./lib/clients.js";
 import { describeAuthError } from "./lib/errors.js";
+import { describeLandingError, landing } from "./lib/landing.js";
 
 function SignOutButton() {
   const [error, setError] = useState(null);
@@ -51,6 +53,13 @@ export default function App() {
       </header>
       <main>
         <ErrorAlert message={describeAuthError(error)} testId="session-error" />
+        <ErrorAlert message={describeLandingError(landing.error)} testId="landing-error" />
+        {landing.verified && (
+          <p className="status" role="status" data-testid="landing-verified">
+            Your email address is verified.
+          </p>
+        )}
+        {session && <VerifyEmail user={session.user} />}
         {!isPending && !session && <AuthForms />}
         {session && <LiveData session={session} />}
       </main>

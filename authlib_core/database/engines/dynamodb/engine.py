@@ -51,6 +51,7 @@ from authlib_core.database.interface import (
     deserialize_document,
     serialize_document,
 )
+from authlib_core.database.readset import ReadSet
 from authlib_core.errors import ConflictError, LimitExceededError
 
 if TYPE_CHECKING:
@@ -156,6 +157,8 @@ class DynamoDBTransaction(EngineTransaction):
         self._shard_names: dict[str, str] = {}
         #: shard partition key -> the intervals scanned in it, with what each scan saw there.
         self._covered: dict[str, list[_Covered]] = {}
+        #: shard partition key -> (table, index) it belongs to (names the intervals of ``read_set``).
+        self._covered_index: dict[str, tuple[str, str]] = {}
         self._closed = False
 
     # -- reads ---------------------------------------------------------------------------------------------
@@ -198,7 +201,21 @@ class DynamoDBTransaction(EngineTransaction):
         exhausted = all(done for _, done in results) and len(merged) <= limit
         returned = merged[:limit]
         self._record_coverage(partitions, results, lower, upper, order, returned, exhausted=exhausted)
+        self._covered_index.update((pk, (spec.table, spec.name)) for pk in partitions)
         return ScanResult(entries=returned, exhausted=exhausted)
+
+    def read_set(self) -> ReadSet:
+        """The documents read by ``get`` and the index intervals scanned: the record conflict detection keeps.
+
+        An interval covered in several shards of one index is one interval of the index (a key belongs to one
+        shard, so the union over shards is what the query read).
+        """
+        ranges = {
+            (*self._covered_index[pk], start, end)
+            for pk, covered in self._covered.items()
+            for start, end in _merge_intervals(covered)
+        }
+        return ReadSet(documents=frozenset(self._documents), ranges=tuple(sorted(ranges)))
 
     def _record_coverage(
         self,

@@ -7,7 +7,7 @@ export type Id<TableName extends TableNames> = GenericId<TableName>;
 export type Doc<TableName extends TableNames> = Documents[TableName];
 
 type Documents = {
-  "authAccounts": { _id: Id<"authAccounts">; _creationTime: number } & { "userId": Id<"users">; "providerId": string; "accountId": string; "password"?: string; "createdAt": number; "updatedAt": number };
+  "authAccounts": { _id: Id<"authAccounts">; _creationTime: number } & { "userId": Id<"users">; "providerId": string; "accountId": string; "password"?: string; "scope"?: string; "createdAt": number; "updatedAt": number };
   "myData": { _id: Id<"myData">; _creationTime: number } & { "userId": Id<"users">; "text": string };
   "users": { _id: Id<"users">; _creationTime: number } & { "name": string; "email": string; "emailVerified": boolean; "image"?: (string) | (null); "createdAt": number; "updatedAt": number };
   "verification": { _id: Id<"verification">; _creationTime: number } & { "identifier": string; "value": string; "expiresAt": number; "createdAt": number; "updatedAt": number };

@@ -1,0 +1,337 @@
+"""The sync table: one item per connection (protocol state, inbox, lease), the subscription index, mutation answers.
+
+=====================  ==========================  ================  =========================================
+item                   ``pk`` (S)                  ``sk`` (S)        attributes
+=====================  ==========================  ================  =========================================
+connection             ``c#<connection id>``       ``c``             ``state`` (JSON), ``inbox`` (list of JSON),
+                                                                     ``lease``, ``leaseUntil`` (ms), ``rev``,
+                                                                     ``endpoint``, ``clientVersion``, ``watches``
+watch                  ``w#<watch key>``           connection id     (:mod:`authlib_core.live.watch`)
+keep-alive list        ``k#<0..15>``               connection id     ``endpoint`` (who gets ``Ping``)
+mutation answer        ``m#<Connect sessionId>``   request id        ``answer`` (JSON)
+=====================  ==========================  ================  =========================================
+
+Every item carries ``expiresAt`` (epoch seconds; the table's TTL): a connection lives at most 2 hours on API Gateway,
+so its items expire 2 h 10 min after ``$connect`` even if ``$disconnect`` never ran. Readers check ``expiresAt`` too
+(TTL deletion lags).
+
+Concurrency: work for a connection (a client message, a commit) is first **appended** to its inbox (an atomic
+``list_append``), then the appender tries to take the **lease** (a conditional update: free, expired, or already
+its own). The holder drains the inbox, posts, saves the state with ``REMOVE inbox[0..n-1]`` (conditioned on still
+holding the lease) and releases only if the inbox is then empty; otherwise it drains again. So no work is lost (an
+appender either finds the lease free or is seen by the holder's conditional release) and one Lambda at a time
+posts to a connection. A lease lasts longer than the holder's remaining Lambda time, so it cannot expire while the
+holder still runs.
+
+Example:
+    >>> store = SyncStore(client, "stack-sync")                                      # doctest: +SKIP
+    >>> store.append("Abc=", ['{"kind":"message","text":"..."}'])                    # doctest: +SKIP
+    True
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import zlib
+from typing import TYPE_CHECKING, Any, Final
+
+from botocore.exceptions import ClientError
+
+from authlib_core.database.engines.dynamodb.tables import KeyAttribute, TableDescription, create_table_request
+
+if TYPE_CHECKING:
+    from collections.abc import Collection, Iterable
+
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+
+__all__ = [
+    "CONNECTION_LIFETIME_S",
+    "KEEPALIVE_SHARDS",
+    "SYNC",
+    "StoredMutationLog",
+    "SyncStore",
+    "create_sync_table",
+]
+
+#: API Gateway closes a WebSocket connection after 2 hours; its items expire 10 minutes later.
+CONNECTION_LIFETIME_S: Final = 2 * 3600 + 600
+#: How long a mutation's answer is kept for a client that re-sends it after reconnecting.
+ANSWER_LIFETIME_S: Final = 3600
+_BATCH_WRITE: Final = 25
+#: Partitions of the keep-alive list (a connection's is a hash of its id): spreads $connect writes and pages.
+KEEPALIVE_SHARDS: Final = 16
+
+
+#: The sync table's shape (template.yaml's ``SyncTable``; tests/sam/test_consistency.py compares them).
+SYNC = TableDescription("sync", KeyAttribute("pk", "S"), KeyAttribute("sk", "S"), ttl_attribute="expiresAt")
+
+
+def create_sync_table(client: DynamoDBClient, name: str) -> None:
+    """Create the sync table (local stand-ins and tests; a deployment gets it from the template) with TTL on."""
+    client.create_table(**create_table_request(name, SYNC))
+    client.get_waiter("table_exists").wait(TableName=name)
+    client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"})
+
+
+def _conditional_failed(error: ClientError) -> bool:
+    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+class SyncStore:
+    """Reads and writes of the sync table (see the module docstring). Thread-safe (boto3 clients are)."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self.client = client
+        self.table = table_name
+
+    @staticmethod
+    def _key(connection_id: str) -> dict[str, Any]:
+        return {"pk": {"S": f"c#{connection_id}"}, "sk": {"S": "c"}}
+
+    # -- connections -----------------------------------------------------------------------------------------
+    def create(self, connection_id: str, *, endpoint: str, client_version: str | None, state: dict[str, Any]) -> None:
+        """Store a new connection (``$connect``)."""
+        item: dict[str, Any] = {
+            **self._key(connection_id),
+            "state": {"S": json.dumps(state, separators=(",", ":"))},
+            "inbox": {"L": []},
+            "rev": {"N": "0"},
+            "endpoint": {"S": endpoint},
+            "expiresAt": {"N": str(int(time.time()) + CONNECTION_LIFETIME_S)},
+        }
+        if client_version:
+            item["clientVersion"] = {"S": client_version}
+        self.client.put_item(TableName=self.table, Item=item)
+        self.client.put_item(
+            TableName=self.table,
+            Item={**self._keepalive_key(connection_id), "endpoint": {"S": endpoint}, "expiresAt": item["expiresAt"]},
+        )
+
+    @staticmethod
+    def _keepalive_key(connection_id: str) -> dict[str, Any]:
+        shard = zlib.crc32(connection_id.encode("utf-8")) % KEEPALIVE_SHARDS
+        return {"pk": {"S": f"k#{shard}"}, "sk": {"S": connection_id}}
+
+    def keepalive(self, shard: int) -> list[tuple[str, str]]:
+        """``(connection id, endpoint)`` of the open connections listed in one keep-alive partition."""
+        found: list[tuple[str, str]] = []
+        now = int(time.time())
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"k#{shard}"}},
+        }
+        while True:
+            response = self.client.query(**params)
+            found.extend(
+                (str(item["sk"]["S"]), str(item["endpoint"]["S"]))
+                for item in response.get("Items", [])
+                if int(item["expiresAt"]["N"]) > now
+            )
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return found
+            params["ExclusiveStartKey"] = start
+
+    def append(self, connection_id: str, entries: Iterable[str]) -> bool:
+        """Add work to a connection's inbox, in order; False when the connection is gone (or expired)."""
+        values = [{"S": entry} for entry in entries]
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._key(connection_id),
+                UpdateExpression="SET inbox = list_append(if_not_exists(inbox, :empty), :entries)",
+                ConditionExpression="attribute_exists(pk) AND expiresAt > :now",
+                ExpressionAttributeValues={
+                    ":entries": {"L": values},
+                    ":empty": {"L": []},
+                    ":now": {"N": str(int(time.time()))},
+                },
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def acquire(self, connection_id: str, holder: str, until_ms: int) -> dict[str, Any] | None:
+        """Take (or keep) the connection's lease until ``until_ms``; the item as it is now, or None if another
+        Lambda holds the lease (it will see the work appended before this call) or the connection is gone."""
+        try:
+            response = self.client.update_item(
+                TableName=self.table,
+                Key=self._key(connection_id),
+                UpdateExpression="SET lease = :me, leaseUntil = :until",
+                ConditionExpression=(
+                    "attribute_exists(pk) AND (attribute_not_exists(lease) OR lease = :me OR leaseUntil < :now)"
+                ),
+                ExpressionAttributeValues={
+                    ":me": {"S": holder},
+                    ":until": {"N": str(until_ms)},
+                    ":now": {"N": str(int(time.time() * 1000))},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return None
+            raise
+        return dict(response.get("Attributes") or {})
+
+    def save(
+        self, connection_id: str, holder: str, *, state: dict[str, Any], handled: Collection[int], watches: set[str]
+    ) -> bool:
+        """Store the state after handling the inbox entries at the ``handled`` positions (which leave the inbox;
+        entries appended meanwhile stay); False when the connection was removed meanwhile (``$disconnect``).
+
+        Raises:
+            RuntimeError: the lease is no longer this holder's (cannot happen while the holder's Lambda runs).
+        """
+        names = ", ".join(f"inbox[{index}]" for index in sorted(handled))
+        update = "SET #state = :state, watches = :watches ADD rev :one"
+        if names:
+            update += f" REMOVE {names}"
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._key(connection_id),
+                UpdateExpression=update,
+                ConditionExpression="lease = :me",
+                ExpressionAttributeNames={"#state": "state"},
+                ExpressionAttributeValues={
+                    ":state": {"S": json.dumps(state, separators=(",", ":"))},
+                    ":watches": {"S": json.dumps(sorted(watches), separators=(",", ":"))},
+                    ":one": {"N": "1"},
+                    ":me": {"S": holder},
+                },
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",  # tells "removed" from "lease lost", no extra read
+            )
+        except ClientError as error:
+            if not _conditional_failed(error):
+                raise
+            if "Item" not in error.response:
+                return False
+            raise RuntimeError(f"connection {connection_id}: the lease was lost before the state was saved") from error
+        return True
+
+    def release(self, connection_id: str, holder: str, *, left: int = 0) -> bool:
+        """Give the lease up if the inbox holds just the ``left`` entries the holder left there (client messages
+        the fan-out leaves to the sync function, messages waiting for one sent before them); False when more work
+        arrived meanwhile (drain again)."""
+        condition = "lease = :me AND size(inbox) = :left"
+        if left == 0:
+            condition = "lease = :me AND (attribute_not_exists(inbox) OR size(inbox) = :left)"
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=self._key(connection_id),
+                UpdateExpression="REMOVE lease, leaseUntil",
+                ConditionExpression=condition,
+                ExpressionAttributeValues={":me": {"S": holder}, ":left": {"N": str(left)}},
+            )
+        except ClientError as error:
+            if _conditional_failed(error):
+                return False
+            raise
+        return True
+
+    def delete(self, connection_id: str, watches: Iterable[str]) -> None:
+        """Remove a connection and its watches (``$disconnect``, a gone connection, a closed session)."""
+        self.client.delete_item(TableName=self.table, Key=self._key(connection_id))
+        self.client.delete_item(TableName=self.table, Key=self._keepalive_key(connection_id))
+        self.remove_watches(connection_id, watches)
+
+    def forget(self, connection_id: str) -> None:
+        """Remove a connection whose watches are not at hand (``$disconnect``): reads them first."""
+        item = self.client.get_item(TableName=self.table, Key=self._key(connection_id), ConsistentRead=True).get("Item")
+        watches = json.loads(item["watches"]["S"]) if item is not None and "watches" in item else []
+        self.delete(connection_id, watches)
+
+    # -- subscription index ----------------------------------------------------------------------------------
+    def add_watches(self, connection_id: str, keys: Iterable[str]) -> None:
+        """Register the connection under watch keys (before the queries that need them run: docs/realtime.md)."""
+        expires = str(int(time.time()) + CONNECTION_LIFETIME_S)
+        self._batch(
+            [
+                {
+                    "PutRequest": {
+                        "Item": {"pk": {"S": f"w#{key}"}, "sk": {"S": connection_id}, "expiresAt": {"N": expires}}
+                    }
+                }
+                for key in sorted(keys)
+            ]
+        )
+
+    def remove_watches(self, connection_id: str, keys: Iterable[str]) -> None:
+        """Unregister the connection from watch keys."""
+        self._batch(
+            [{"DeleteRequest": {"Key": {"pk": {"S": f"w#{key}"}, "sk": {"S": connection_id}}}} for key in sorted(keys)]
+        )
+
+    def watchers(self, key: str) -> set[str]:
+        """Connections registered under a watch key (one strongly consistent ``Query`` per 1 MB page)."""
+        found: set[str] = set()
+        now = int(time.time())
+        params: dict[str, Any] = {
+            "TableName": self.table,
+            "KeyConditionExpression": "pk = :pk",
+            "ExpressionAttributeValues": {":pk": {"S": f"w#{key}"}},
+            "ProjectionExpression": "sk, expiresAt",
+            "ConsistentRead": True,
+        }
+        while True:
+            response = self.client.query(**params)
+            found.update(
+                str(item["sk"]["S"]) for item in response.get("Items", []) if int(item["expiresAt"]["N"]) > now
+            )
+            start = response.get("LastEvaluatedKey")
+            if not start:
+                return found
+            params["ExclusiveStartKey"] = start
+
+    def _batch(self, requests: list[dict[str, Any]]) -> None:
+        for start in range(0, len(requests), _BATCH_WRITE):
+            pending: dict[str, Any] = {self.table: requests[start : start + _BATCH_WRITE]}
+            for attempt in range(8):
+                response = self.client.batch_write_item(RequestItems=pending)
+                pending = dict(response.get("UnprocessedItems") or {})
+                if not pending:
+                    break
+                time.sleep(min(1.0, 0.05 * 2**attempt))
+            else:
+                raise RuntimeError(f"DynamoDB kept {len(pending[self.table])} watch writes unprocessed; try again")
+
+
+class StoredMutationLog:
+    """Mutation answers by ``(sessionId, requestId)`` in the sync table (a
+    :class:`~authlib_core.sync.ports.MutationAnswers`), so a mutation a client re-sends after a reconnect (or that a
+    retried Lambda sees again) is answered instead of running twice."""
+
+    def __init__(self, store: SyncStore) -> None:
+        self._store = store
+
+    def get(self, session_id: str, request_id: int) -> dict[str, Any] | None:
+        """The answer kept for this request, if any (and not expired)."""
+        response = self._store.client.get_item(
+            TableName=self._store.table,
+            Key={"pk": {"S": f"m#{session_id}"}, "sk": {"S": str(request_id)}},
+            ConsistentRead=True,
+        )
+        item = response.get("Item")
+        if item is None or int(item["expiresAt"]["N"]) <= int(time.time()):
+            return None
+        answer: dict[str, Any] = json.loads(item["answer"]["S"])
+        return answer
+
+    def put(self, session_id: str, request_id: int, answer: dict[str, Any]) -> None:
+        """Keep the answer of a mutation that ran (for an hour)."""
+        self._store.client.put_item(
+            TableName=self._store.table,
+            Item={
+                "pk": {"S": f"m#{session_id}"},
+                "sk": {"S": str(request_id)},
+                "answer": {"S": json.dumps(answer, separators=(",", ":"))},
+                "expiresAt": {"N": str(int(time.time()) + ANSWER_LIFETIME_S)},
+            },
+        )
