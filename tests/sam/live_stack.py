@@ -211,6 +211,7 @@ class LiveStack:
             name
             for name, r in self.deployment.template["Resources"].items()
             if r["Type"] == "AWS::Lambda::EventSourceMapping"
+            and r["Properties"]["FunctionName"] == {"Ref": "FanoutFunction"}  # not the scheduler's job queue
         ]
         criteria = self.deployment.resource(mapping)["Properties"]["FilterCriteria"]
         (pattern,) = [json.loads(f["Pattern"]) for f in criteria["Filters"]]

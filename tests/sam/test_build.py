@@ -53,16 +53,15 @@ FORBIDDEN = {
     "boto3",
     "s3transfer",
     "joserfc",
-    "cronsim",
     "cryptography",
 }
 #: The runtime dependencies pinned in infra/requirements-lambda.txt (import names): the layer.
-REQUIRED = {"pydantic", "pydantic_core", "aws_lambda_powertools", "argon2", "botocore"}
+REQUIRED = {"pydantic", "pydantic_core", "aws_lambda_powertools", "argon2", "botocore", "cronsim"}
 #: The botocore models kept (infra/Makefile BOTOCORE_SERVICES): the services authlib-core calls.
-SERVICES = {"dynamodb", "sesv2", "apigatewaymanagementapi"}
+SERVICES = {"dynamodb", "sesv2", "apigatewaymanagementapi", "sqs"}
 MIB = 2**20
 #: Deterministic bounds (the issue's: at most 10 MB zipped per function, dependencies uploaded once).
-FUNCTION_ZIPPED_MAX = 1 * MIB
+FUNCTION_ZIPPED_MAX = 2 * MIB  # 1.1 MiB with the scheduler (docs/scheduler.md) and the live-query modules
 LAYER_ZIPPED_MAX = 10 * MIB
 LAYER_UNPACKED_MAX = 40 * MIB
 
