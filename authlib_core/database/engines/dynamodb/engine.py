@@ -168,6 +168,8 @@ class _Fetched:
     guards: dict[str, int | None] | None
     #: the fetch was one TransactGetItems: its documents and guards are one instant's state.
     atomic: bool
+    #: versions of this transaction's earlier reads that the same call read (``d#<id>`` for documents).
+    earlier: dict[str, int | None] = dataclasses.field(default_factory=dict)
 
 
 class DynamoDBTransaction(EngineTransaction):
@@ -275,7 +277,7 @@ class DynamoDBTransaction(EngineTransaction):
             entries.append(IndexEntry(key=key, document=record))
         self._snapshot = None
         if fetched.atomic and fetched.guards is not None:
-            snapshot: dict[str, int | None] = dict(fetched.guards)
+            snapshot: dict[str, int | None] = {**fetched.earlier, **fetched.guards}
             snapshot.update((layout.document_pk(i), _version_of(d)) for i, d in fetched.documents.items())
             read = {layout.document_pk(i): v for i, v in self._documents.items()} | self._versions
             if all(snapshot.get(pk, -1) == version for pk, version in read.items()):
@@ -304,32 +306,44 @@ class DynamoDBTransaction(EngineTransaction):
         returned = merged[:limit]
         if not returned:
             return _Fetched(returned, results, exhausted, {}, None, atomic=False)
-        documents, versions, atomic = self._fetch_documents([document_id for _, document_id in returned], guards)
-        return _Fetched(returned, results, exhausted, documents, versions, atomic=atomic)
+        ids = [document_id for _, document_id in returned]
+        page = set(ids)
+        earlier = [pk for pk in self._versions if pk not in guards]
+        earlier += [layout.document_pk(i) for i in self._documents if i not in page]
+        if len(guards) + len(ids) + len(earlier) > MAX_TRANSACTION_ACTIONS:
+            earlier = []  # does not fit in one call: validate checks them later
+        documents, versions, atomic, seen = self._fetch_documents(ids, guards, earlier)
+        return _Fetched(returned, results, exhausted, documents, versions, atomic=atomic, earlier=seen)
 
     def _fetch_documents(
-        self, document_ids: Sequence[str], guards: Sequence[str]
-    ) -> tuple[dict[str, dict[str, Any] | None], dict[str, int | None], bool]:
+        self, document_ids: Sequence[str], guards: Sequence[str], earlier: Sequence[str]
+    ) -> tuple[dict[str, dict[str, Any] | None], dict[str, int | None], bool, dict[str, int | None]]:
         """``TransactGetItems`` of the guards' versions and the documents (full items), ≤ 100 items per call.
 
-        Every call repeats the guards, so a guard that moved during any of them is seen. Returns the documents
-        (None: absent), the guards' versions (a guard that differs between calls is reported as ``-1``, which
-        equals no version) and whether it was a single call. A call refused as invalid — its items exceed
-        4 MB together, which only the answer tells — is split in two.
+        Every call repeats the guards, so a guard that moved during any of them is seen. ``earlier`` (version
+        item partition keys, ``d#<id>`` for documents) are this transaction's earlier reads, read along when
+        everything fits in one call, so that the call confirms every read at once. Returns the documents (None:
+        absent), the guards' versions (a guard that differs between calls is reported as ``-1``, which equals no
+        version), whether it was a single call, and the versions of ``earlier``. A call refused as invalid — its
+        items exceed 4 MB together, which only the answer tells — is split in two.
         """
         room = MAX_TRANSACTION_ACTIONS - len(guards)
         pending = [list(document_ids[start : start + room]) for start in range(0, len(document_ids), room)]
         documents: dict[str, dict[str, Any] | None] = {}
         versions: dict[str, int | None] = {}
+        seen: dict[str, int | None] = {}
         calls = 0
+        if len(pending) > 1:
+            earlier = []
         while pending:
             chunk = pending.pop(0)
+            along = earlier if not calls and not pending else []
             request = [
                 {"Get": {"TableName": self._table, "Key": _version_key(pk), "ProjectionExpression": "ver"}}
-                for pk in guards
+                for pk in [*guards, *along]
             ]
             request += [{"Get": {"TableName": self._table, "Key": layout.document_item_key(i)}} for i in chunk]
-            names = [self._version_names.get(pk, pk) for pk in guards] + [f"document {i}" for i in chunk]
+            names = [self._version_names.get(pk, pk) for pk in [*guards, *along]] + [f"document {i}" for i in chunk]
             calls += 1
             with dynamodb_errors(f"TransactGetItems of {len(chunk)} documents in table {self._table!r}", names):
                 try:
@@ -343,8 +357,10 @@ class DynamoDBTransaction(EngineTransaction):
             for pk, item in zip(guards, got[: len(guards)], strict=True):
                 version = _version_of(item)
                 versions[pk] = version if versions.get(pk, version) == version else -1
-            documents.update(zip(chunk, got[len(guards) :], strict=True))
-        return documents, versions, calls == 1
+            head = len(guards) + len(along)
+            seen = {pk: _version_of(item) for pk, item in zip(along, got[len(guards) : head], strict=True)}
+            documents.update(zip(chunk, got[head:], strict=True))
+        return documents, versions, calls == 1, seen
 
     def _record_coverage(
         self,
