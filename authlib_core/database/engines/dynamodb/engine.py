@@ -20,16 +20,18 @@ See ``docs/dynamodb.md`` for the layout (index layout 2), the conflict detection
 from __future__ import annotations
 
 import dataclasses
+import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
-from authlib_core.database.deadline import carry
+from authlib_core.database.deadline import carry, remaining
 from authlib_core.database.engines.dynamodb import layout
 from authlib_core.database.engines.dynamodb.commits import COMMIT_MARKER_BYTES, commit_transaction
-from authlib_core.database.engines.dynamodb.errors import dynamodb_errors
+from authlib_core.database.engines.dynamodb.errors import ItemsBusyError, dynamodb_errors
 from authlib_core.database.engines.dynamodb.layout import (
     ATTR_CREATION_TIME,
     ATTR_DOC,
@@ -60,7 +62,7 @@ from authlib_core.database.interface import (
 from authlib_core.errors import ConflictError, LimitExceededError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
@@ -75,6 +77,10 @@ _BATCH_GET = 100
 #: Re-read-and-confirm rounds of ``validate`` when shard versions keep moving without the read intervals changing
 #: (each round: 1 Query per covered interval of each moved shard + 1 TransactGetItems).
 _CONFIRM_ROUNDS = 4
+#: Sends of one commit cancelled only by ``TransactionConflict`` (another transaction holding an item for the
+#: ~10 ms of its own commit), and the first pause between them (doubling, jittered).
+_BUSY_ATTEMPTS = 3
+_BUSY_PAUSE_S = 0.008
 
 
 def _key(pk: str, sk: bytes) -> dict[str, Any]:
@@ -470,7 +476,20 @@ class DynamoDBTransaction(EngineTransaction):
             raise RuntimeError("commit with writes on a read-only DynamoDB transaction")
         actions = self._actions(writes)
         self._check_transaction_limits(actions, writes)
-        commit_transaction(self._client, self._table, [(a.request(self._table), a.description) for a in actions])
+        requests = [(a.request(self._table), a.description) for a in actions]
+        for attempt in range(_BUSY_ATTEMPTS):
+            try:
+                commit_transaction(self._client, self._table, requests)
+                return
+            except ItemsBusyError:
+                # Cancelled only because another transaction held an item, all conditions holding: the reads are
+                # still valid, so the same actions go again shortly (with a new commit marker) instead of the
+                # whole mutation. A condition that fails meanwhile makes it a plain ConflictError.
+                pause = self._engine.random.uniform(0.5, 1.0) * _BUSY_PAUSE_S * 2**attempt
+                left = remaining()
+                if attempt + 1 == _BUSY_ATTEMPTS or (left is not None and left < pause + self._engine.call_budget_s):
+                    raise
+                self._engine.sleep(pause)
 
     def _actions(self, writes: Sequence[WriteOp]) -> list[_Action]:
         """The commit's actions (docs/dynamodb.md §3): documents, changed entries, version bumps, checks."""
@@ -734,9 +753,19 @@ class DynamoDBEngine(StorageEngine):
     snapshot_reads = False
     supports_exclusive = False
 
-    def __init__(self, client: DynamoDBClient, table_name: str, *, max_parallel_queries: int = 8) -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        *,
+        max_parallel_queries: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.client = client
         self.table_name = table_name
+        #: How the engine waits between sends of a commit whose items were busy (a simulation passes its own).
+        self.sleep = sleep
+        self.random = random.Random()  # noqa: S311 - backoff jitter, not a secret
         config: Any = client.meta.config  # botocore's Config declares its options dynamically
         self.call_budget_s = float(config.connect_timeout or 0) + float(config.read_timeout or 0)
         self._max_parallel = max(1, max_parallel_queries)
