@@ -147,9 +147,8 @@ def main(argv: list[str] | None = None) -> None:
         describe(run_workload(args.workload, instances=int(n), duration_s=args.duration, seed=args.seed, schema=schema))
         for n in args.instances.split(",")
     ]
-    print(
-        f"notes.by_user shards={args.user_shards}, by_creation_time shards={args.creation_time_shards} (partitions: at least 16 each):"
-    )
+    shards = f"notes.by_user shards={args.user_shards}, by_creation_time shards={args.creation_time_shards}"
+    print(f"{shards} (partitions: at least 16 each):")
     print(format_table(lines))
 
 
