@@ -247,8 +247,14 @@ class DynamoDBTransaction(EngineTransaction):
             for pk in partitions:
                 self._version_names.setdefault(pk, f"index {spec.qualified_name} partition {pk.rsplit('#', 1)[1]}")
         expected = self._read_versions(guards)
-        for _ in range(_CONFIRM_ROUNDS):
-            fetched = self._fetch_round(spec, partitions, guards, lower, upper, order, limit)
+        for attempt in range(_CONFIRM_ROUNDS):
+            try:
+                fetched = self._fetch_round(spec, partitions, guards, lower, upper, order, limit)
+            except ItemsBusyError:  # a commit held a guard or document during the TransactGetItems: read again
+                if attempt + 1 == _CONFIRM_ROUNDS:
+                    raise
+                self._engine.sleep(self._engine.random.uniform(0.5, 1.0) * _BUSY_PAUSE_S * 2**attempt)
+                continue
             if fetched.guards is None or fetched.guards == expected:
                 break
             expected = fetched.guards  # read before the next round's Query: the seqlock of docs/dynamodb.md §4

@@ -73,6 +73,7 @@ class ItemsBusyError(ConflictError):
         True
     """
 
+
 _THROTTLING = frozenset(
     {
         "ProvisionedThroughputExceededException",
