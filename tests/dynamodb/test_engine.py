@@ -518,3 +518,22 @@ def test_no_lost_updates_under_threads(backend: Backend) -> None:
     assert final is not None
     assert final.value["value"] == 40.0
     assert final.version == 41
+
+
+def test_transact_gets_refused_as_too_many_items_are_split(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    if backend.mode == "server":
+        pytest.skip("the item limit is changed in this process's moto")
+    import moto.dynamodb.responses
+
+    indexes = specs()
+    ids = [insert(backend.engine, T, {"group": "g", "n": float(n)}, indexes) for n in range(40)]
+    monkeypatch.setattr(moto.dynamodb.responses, "TRANSACTION_MAX_ITEMS", 25)  # moto 5's own limit (DynamoDB: 100)
+    tx = backend.engine.begin("read")
+    with backend.counter.measure() as calls:
+        result = tx.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=100)
+    assert [entry.document.id for entry in result.entries] == ids
+    assert calls["TransactGetItems"] == 3  # 1 version + 40 documents refused, then 1 + 20 and 1 + 20
+    assert tx.get(_unrelated(backend)) is not None
+    with backend.counter.measure() as calls:
+        tx.validate()
+    assert calls["TransactGetItems"] == 3  # 42 versions refused, then 21 + 21
