@@ -197,6 +197,8 @@ class DynamoDBTransaction(EngineTransaction):
         self._covered: dict[str, list[_Covered]] = {}
         #: shard partition key -> (table, index) it belongs to (names the intervals of ``read_set``).
         self._covered_index: dict[str, tuple[str, str]] = {}
+        #: the documents read by ``get`` (those a scan returned are covered by its interval in ``read_set``).
+        self._got: set[str] = set()
         #: the versions (``d#<id>`` for documents) one TransactGetItems confirmed at one instant, when that was the
         #: last read and covered every read so far; ``validate`` then has nothing left to check.
         self._snapshot: dict[str, int | None] | None = None
@@ -211,6 +213,7 @@ class DynamoDBTransaction(EngineTransaction):
         item = response.get("Item")
         record = None if item is None else _document_record(item, document_id)
         self._remember_document(document_id, None if record is None else record.version)
+        self._got.add(document_id)
         return record
 
     def _remember_document(self, document_id: str, version: int | None) -> None:
@@ -379,8 +382,9 @@ class DynamoDBTransaction(EngineTransaction):
         return documents, versions, calls == 1, seen
 
     def read_set(self) -> ReadSet:
-        """The documents read (by ``get`` or through a scan) and the index intervals scanned: the record conflict
-        detection keeps.
+        """The documents read by ``get`` and the index intervals scanned: the record conflict detection keeps.
+
+        Documents a scan returned are not listed: the interval that returned them covers any change to them.
 
         An interval covered in several partitions of one index is one interval of the index (a key belongs to one
         partition, so the union over partitions is what the query read).
@@ -394,7 +398,7 @@ class DynamoDBTransaction(EngineTransaction):
             for (table, index), intervals in by_index.items()
             for start, end in _merge_intervals(intervals)
         }
-        return ReadSet(documents=frozenset(self._documents), ranges=tuple(sorted(ranges)))
+        return ReadSet(documents=frozenset(self._got), ranges=tuple(sorted(ranges)))
 
     def _record_coverage(
         self,
