@@ -225,6 +225,22 @@ def test_connect_checks_the_origin(live: LiveStack) -> None:
     assert live.items("c#odd=") == []
 
 
+def test_connect_reads_trusted_origins_as_the_http_api_does(live: LiveStack) -> None:
+    # the same AUTHLIB_TRUSTED_ORIGINS as the HTTP API: a wildcard entry, origins compared as browsers send them
+    live.http.overrides["AUTHLIB_TRUSTED_ORIGINS"] = "https://*.preview.example.com,https://app.example.com/"
+    assert live.connect("preview=", origin="https://pr-12.preview.example.com") == {"statusCode": 200}
+    assert live.connect("port=", origin="https://app.example.com:443") == {"statusCode": 200}
+    assert live.connect("case=", origin="https://App.Example.com") == {"statusCode": 200}
+    for connection, origin in (
+        ("null=", "null"),  # a sandboxed frame or a file: page
+        ("other=", "https://preview.example.com.evil.example"),
+        ("scheme=", "http://app.example.com"),
+    ):
+        refused = live.connect(connection, origin=origin)
+        assert refused["statusCode"] == 403, origin
+        assert live.items(f"c#{connection}") == []
+
+
 def test_keepalive_pings_every_open_connection_twice_a_minute_and_drops_gone_ones(
     live: LiveStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
