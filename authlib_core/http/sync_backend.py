@@ -27,6 +27,7 @@ from authlib_core.database.readset import ReadSet, recording_reads
 from authlib_core.errors import AuthProviderUnavailableError, AuthTokenError
 from authlib_core.functions.kinds import Kind
 from authlib_core.functions.logs import LogCapture, capture_logs
+from authlib_core.functions.paths import invalid_path_message
 from authlib_core.http.app import CallRecord
 from authlib_core.http.auth_bridge import external_identity
 from authlib_core.http.errors import KindNotAllowedError, describe_error
@@ -84,13 +85,18 @@ class RuntimeSyncBackend:
     ) -> Outcome:
         """Run ``path`` as ``kind``; failures become an unsuccessful :class:`Outcome` (never raised)."""
         started = time.perf_counter()
-        outcome = self._call(kind, path, args, auth, journal)
+        problem = invalid_path_message(path)  # as over HTTP, and before the path reaches a log line
+        if problem is None:
+            outcome = self._call(kind, path, args, auth, journal)
+        else:
+            read_set = ReadSet() if kind == "query" else None
+            outcome = Outcome(False, error=problem, read_set=read_set, label="rejected", request_id=uuid.uuid4().hex)
         if self._on_call is not None:
             self._on_call(
                 CallRecord(
                     method="WS",
                     route=self._route,
-                    function=path,
+                    function=path if problem is None else None,
                     kind=kind,
                     status=200,
                     outcome=outcome.label,
