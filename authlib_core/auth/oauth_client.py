@@ -3,7 +3,8 @@
 * **Authorization URL**: ``response_type=code``, ``client_id``, ``redirect_uri``, ``scope``, ``state``, PKCE
   (``code_challenge`` = base64url(SHA-256(verifier)), ``S256``) and, for OpenID Connect, ``nonce``.
 * **Code exchange**: a form POST to the token endpoint with ``client_id``, ``client_secret``, ``code``,
-  ``code_verifier``, ``redirect_uri`` (client authentication ``client_secret_post``, as Better Auth's default).
+  ``code_verifier``, ``redirect_uri`` (client authentication ``client_secret_post``, as Better Auth's default),
+  after the callback's RFC 9207 ``iss`` is checked (required when the discovery document announces it).
 * **Profile**: GitHub's ``/user`` and ``/user/emails`` (the address, and whether GitHub verified it); for OpenID
   Connect the ID token, verified with joserfc against the issuer's JWKS (signature, ``iss``, ``aud`` ∋
   ``client_id``, ``azp`` when present, ``exp``, ``iat``) and the ``nonce`` of this browser's sign-in, then the
@@ -143,6 +144,28 @@ class OAuthClient:
             params["login_hint"] = login_hint
         endpoint = self._endpoint("authorization_endpoint")
         return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(params)}"
+
+    def check_issuer(self, iss: str | None) -> None:
+        """RFC 9207 for the callback's ``iss`` parameter (OpenID Connect providers; GitHub sends none).
+
+        ``iss`` must name this provider; a missing one is refused when the provider's discovery document says it
+        sends one (``authorization_response_iss_parameter_supported``), since a mix-up attacker would strip it.
+
+        Raises:
+            OAuthFailure: ``issuer_mismatch``, ``issuer_missing``, or ``invalid_code`` (discovery unavailable).
+        """
+        if self.issuer is None:
+            return
+        if iss:
+            if iss.rstrip("/") != self.issuer:
+                raise OAuthFailure("issuer_mismatch", f"{self.provider.describe()}: the callback's iss is another's")
+            return
+        try:
+            announced = self._discovery().get("authorization_response_iss_parameter_supported") is True
+        except AuthProviderUnavailableError as exc:
+            raise OAuthFailure("invalid_code", exc.detail or "discovery unavailable") from None
+        if announced:
+            raise OAuthFailure("issuer_missing", f"{self.provider.describe()}: the callback has no iss parameter")
 
     def exchange(self, *, code: str, code_verifier: str, redirect_uri: str) -> dict[str, Any]:
         """The token response for ``code``.
