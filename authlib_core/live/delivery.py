@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 from authlib_core.database.readset import WriteSet, write_set_from_json, write_set_to_json
 from authlib_core.live.ordering import WAIT_S, order, ready
 from authlib_core.live.store import StoredMutationLog
-from authlib_core.live.watch import read_keys
+from authlib_core.live.watch import ALL, read_keys
 from authlib_core.sync.feed import Commit
 from authlib_core.sync.protocol import SyncLimits, SyncSession
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AWS_LIMITS",
+    "MAX_WATCH_KEYS",
     "ConnectionGone",
     "ConnectionWorker",
     "LambdaFeed",
@@ -62,6 +63,8 @@ LEASE_MARGIN_MS: Final = 5_000
 #: The sync function's wait for a connection's lease: first pause and longest pause, in seconds.
 _FIRST_WAIT_S: Final = 0.02
 _MAX_WAIT_S: Final = 0.2
+#: Most watch keys one connection registers; past this it watches everything (:data:`~.watch.ALL`) instead.
+MAX_WATCH_KEYS: Final = 500
 #: Rounds of "register new watch keys, run the queries that gained them again".
 _WATCH_ROUNDS: Final = 3
 
@@ -136,6 +139,19 @@ def commit_entry(writes: WriteSet) -> str:
     if len(text) > MAX_COMMIT_ENTRY_BYTES:
         text = json.dumps({"kind": "commit", "writes": write_set_to_json(WriteSet((), everything=True))})
     return text
+
+
+def _watch_keys(session: SyncSession) -> dict[int, set[str]]:
+    """Each query's watch keys; past :data:`MAX_WATCH_KEYS` for the connection, :data:`~.watch.ALL` for every query.
+
+    A query's reads may grow with the arguments the client picks (one index range per argument), and every key is
+    an item in the sync table and an entry in the connection's item (400 KB at most). Watching everything is never
+    wrong: every change then reaches the connection, whose session re-runs only the queries the change touches.
+    """
+    wanted = {query_id: read_keys(reads) for query_id, reads in session.read_sets().items()}
+    if len(set().union(*wanted.values())) > MAX_WATCH_KEYS:
+        return {query_id: {ALL} for query_id in wanted}
+    return wanted
 
 
 class ConnectionWorker:
@@ -224,7 +240,7 @@ class ConnectionWorker:
             for _ in range(_WATCH_ROUNDS):
                 if session.closed:
                     break
-                wanted = {query_id: read_keys(reads) for query_id, reads in session.read_sets().items()}
+                wanted = _watch_keys(session)
                 added = set().union(*wanted.values()) - watches
                 if not added:
                     break
@@ -251,7 +267,7 @@ class ConnectionWorker:
         if len(text.encode("utf-8")) > MAX_STATE_BYTES:
             self._end(endpoint, connection_id, watches, _fatal(_TOO_MUCH_STATE.format(size=len(text))))
             return None
-        needed: set[str] = set().union(*(read_keys(reads) for reads in session.read_sets().values()))
+        needed: set[str] = set().union(*_watch_keys(session).values())
         if not self.store.save(connection_id, holder, state=state, handled=handled, watches=watches & needed):
             self.store.remove_watches(connection_id, watches)  # $disconnect ran meanwhile: drop what this run added
             return None

@@ -20,6 +20,7 @@ from tests.sam.live_stack import LiveStack
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 pytestmark = pytest.mark.sam
 
@@ -339,3 +340,61 @@ def test_a_message_after_the_session_ended_gets_auth_error(live: LiveStack) -> N
     query = {"path": NOTES, "args": {}, "format": "json"}
     assert live.http.call("POST", "/api/query", query, cookies=[again]) == (200, {"status": "success", "value": []})
     assert live.items("c#") == []
+
+
+WIDE_APP = {
+    "schema.py": (
+        "from authlib_core import define_schema, define_table, v\n"
+        "schema = define_schema({'items': define_table({'key': v.string()}).index('by_key', ['key'])})\n"
+    ),
+    "items.py": (
+        "from authlib_core import mutation, query, v\n\n"
+        "@query(args={'keys': v.array(v.string())})\n"
+        "def lookups(ctx, keys):\n"
+        "    return [ctx.db.query('items').with_index('by_key', lambda q, k=k: q.eq('key', k)).first() is not None\n"
+        "            for k in keys]\n\n"
+        "@mutation(args={'key': v.string()})\n"
+        "def put(ctx, key):\n"
+        "    ctx.db.insert('items', {'key': key})\n"
+    ),
+}
+
+
+def test_a_query_with_many_reads_watches_everything_instead_of_one_key_per_read(
+    live: LiveStack, tmp_path: Path
+) -> None:
+    # The client picks the arguments: a query that reads one index range per argument would otherwise register one
+    # watch item per range (sync-table writes without bound, and a connection item past DynamoDB's 400 KB).
+    from authlib_core.live.delivery import MAX_WATCH_KEYS
+
+    folder = tmp_path / "widefns"
+    folder.mkdir()
+    for name, text in WIDE_APP.items():
+        (folder / name).write_text(text)
+    live.http.overrides["AUTHLIB_FUNCTIONS_DIR"] = str(folder)
+    keys = [f"k{i}" for i in range(MAX_WATCH_KEYS + 50)]
+    wide, narrow = ClientView(live, "wide="), ClientView(live, "narrow=")
+    for view, wanted in ((wide, keys), (narrow, keys[:3])):
+        assert live.connect(view.connection) == {"statusCode": 200}
+        live.send(view.connection, {"type": "Connect", "sessionId": str(uuid.uuid4()), "connectionCount": 0})
+        add = {"type": "Add", "queryId": 1, "udfPath": "items:lookups", "args": [{"keys": wanted}]}
+        live.send(
+            view.connection, {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]}
+        )
+        view.take()
+        assert view.values[1] == [False] * len(wanted)
+    watched = [item["pk"]["S"] for item in live.items("w#") if item["sk"]["S"] == wide.connection]
+    assert watched == ["w#all"]
+    assert len([i for i in live.items("w#") if i["sk"]["S"] == narrow.connection]) == 3  # one key per read
+    # still exact: a write the wide query read reaches it, and the narrow one only when it read it too
+    for key in (keys[-1], keys[0]):
+        out = live.http.invoke("POST", "/api/mutation", {"path": "items:put", "args": {"key": key}})
+        assert out["statusCode"] == 200, out
+        live.pump()
+    wide.take()
+    narrow.take()
+    assert wide.values[1] == [True] + [False] * (len(keys) - 2) + [True]
+    assert narrow.values[1] == [True, False, False]
+    live.disconnect(wide.connection)
+    live.disconnect(narrow.connection)
+    assert live.items("w#") == []
