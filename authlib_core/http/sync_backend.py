@@ -12,15 +12,13 @@ Example:
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import time
 import uuid
 from typing import TYPE_CHECKING, Literal
 
 from authlib_core.auth import StaticAuth
-from authlib_core.auth.jwt_config import looks_like_jwt
+from authlib_core.auth.jwt_config import looks_like_jwt, token_part
 from authlib_core.auth.transport import AuthHttpRequest
 from authlib_core.database.journal import journaling
 from authlib_core.database.readset import ReadSet, recording_reads
@@ -228,12 +226,8 @@ def _jwt_expiry(token: str) -> float | None:
     """When a verified JWT stops being accepted: its ``exp`` plus the clock skew the verifier allows."""
     from authlib_core.auth.jwt_verify import LEEWAY
 
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return None
-    exp = claims.get("exp") if isinstance(claims, dict) else None
+    claims = token_part(token, 1)
+    exp = claims.get("exp") if claims is not None else None
     return float(exp) + LEEWAY if isinstance(exp, int | float) and not isinstance(exp, bool) else None
 
 

@@ -252,6 +252,15 @@ def test_bad_id_token_signature_wrong_nonce_and_audience_are_refused(server, pro
     assert Browser(server).refused("fake") == "unable_to_get_user_info"
     provider.extra_claims = {"aud": "another-client"}
     assert Browser(server).refused("fake") == "unable_to_get_user_info"
+    # OpenID Connect Core 3.1.3.7 step 3: an audience this client does not trust besides its own (no azp to say
+    # which client the token was issued to) is refused
+    provider.extra_claims = {"aud": [CLIENT_ID, "another-client"]}
+    assert Browser(server).refused("fake") == "unable_to_get_user_info"
+    provider.extra_claims = {"aud": [CLIENT_ID, "another-client"], "azp": CLIENT_ID}
+    assert Browser(server).refused("fake") == "unable_to_get_user_info"
+    provider.extra_claims = {"aud": [CLIENT_ID], "azp": CLIENT_ID}  # only this client: accepted
+    browser = Browser(server)
+    assert browser.follow(browser.start("fake")) == f"{APP}/home"
 
 
 def test_email_from_userinfo_when_the_id_token_has_none(server, provider):
