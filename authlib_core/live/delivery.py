@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from authlib_core.database.readset import WriteSet, write_set_from_json, write_set_to_json
 from authlib_core.live.ordering import WAIT_S, order, ready
-from authlib_core.live.store import StoredMutationLog
+from authlib_core.live.store import InboxFullError, StoredMutationLog
 from authlib_core.live.watch import ALL, read_keys
 from authlib_core.sync.feed import Commit
 from authlib_core.sync.protocol import SyncLimits, SyncSession
@@ -183,8 +183,12 @@ class ConnectionWorker:
         The fan-out gives up when another Lambda holds the lease (the holder sees the appended commit). The sync
         function waits for the lease instead: a fan-out holder leaves client messages to it.
         """
-        if entries and not self.store.append(connection_id, entries):
-            return  # gone: $disconnect ran, or the connection expired
+        try:
+            if entries and not self.store.append(connection_id, entries):
+                return  # gone: $disconnect ran, or the connection expired
+        except InboxFullError:
+            self._overflowed(connection_id)
+            return
         holder = uuid.uuid4().hex
         wait = _FIRST_WAIT_S
         while remaining_ms() > LEASE_MARGIN_MS:
@@ -201,6 +205,19 @@ class ConnectionWorker:
             if self.store.release(connection_id, holder, left=left):
                 return
         logger.warning("connection %s: work left in the inbox at the end of this invocation's time", connection_id)
+
+    def _overflowed(self, connection_id: str) -> None:
+        """The connection's item is full (its client sent more than it can hold while a Lambda works for it): the
+        connection ends, never the caller (a fan-out batch failing for one connection would hold every other
+        connection's updates back, and drop them after the retries)."""
+        logger.warning("connection %s: its item is full; the connection is closed", connection_id)
+        endpoint = self.store.forget(connection_id)
+        if endpoint is not None:
+            try:
+                self.poster.post(endpoint, connection_id, _fatal(_INBOX_FULL))
+                self.poster.close(endpoint, connection_id)
+            except (ConnectionGone, MessageTooLarge):
+                pass  # gone already: nothing to tell it
 
     def _end(self, endpoint: str, connection_id: str, watches: set[str], last: str | None) -> None:
         """Close the connection (after a last message, if any) and remove it."""
@@ -312,6 +329,12 @@ _TOO_LARGE_MESSAGE = (
     "A result is larger than API Gateway's 128 KB message limit and this client cannot take it in pieces "
     "(TransitionChunk needs convex 1.28.0 or later, connecting through the stack's front, which passes the client "
     "version on). Return less data per query, e.g. paginate."
+)
+
+
+_INBOX_FULL = (
+    "TooMuchPendingWork: this connection's unhandled messages fill its state on AWS (one DynamoDB item, 400 KB). "
+    "Send fewer or smaller messages while a long action runs."
 )
 
 

@@ -7,7 +7,9 @@ connection's last one ended at, and the query values are the ones the transition
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -398,3 +400,46 @@ def test_a_query_with_many_reads_watches_everything_instead_of_one_key_per_read(
     live.disconnect(wide.connection)
     live.disconnect(narrow.connection)
     assert live.items("w#") == []
+
+
+def _fill_inbox(live: LiveStack, connection: str) -> None:
+    """What a client does by sending large messages while one Lambda holds its connection's lease (a slow action):
+    the other sync Lambdas append them to the inbox, until the item is a few hundred bytes short of 400 KB."""
+    from authlib_core.live.delivery import message_entry
+    from authlib_core.live.store import InboxFullError, SyncStore
+
+    store = SyncStore(live.admin, live.sync_table)
+    assert store.acquire(connection, "a-slow-lambda", int(time.time() * 1000) + 60_000) is not None
+    for size in (120_000, 10_000, 1_000, 100):
+        with contextlib.suppress(InboxFullError):
+            while True:
+                store.append(connection, [message_entry("x" * size)])
+
+
+def test_a_connection_whose_item_is_full_is_closed_and_the_fanout_goes_on(live: LiveStack) -> None:
+    # One client cannot stop live queries for everyone: a commit its full item cannot take would fail the stream
+    # batch (retried, then dropped with every other connection's updates in it).
+    ada_token, _ = sign_up(live, "ada@example.com")
+    eve_token, _ = sign_up(live, "eve@example.com")
+    live.pump()
+    ada, eve = ClientView(live, "ada="), ClientView(live, "eve=")
+    ada.open(ada_token)
+    eve.open(eve_token)
+    _fill_inbox(live, eve.connection)
+    for token in (eve_token, ada_token):  # one stream batch with both users' writes
+        out = live.http.invoke(
+            "POST",
+            "/api/mutation",
+            {"path": "myData:add", "args": {"text": "hi"}},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert out["statusCode"] == 200, out
+    assert live.pump() == {"connections": 2}
+    ada.take()
+    assert ada.texts() == ["hi"]
+    assert eve.connection in live.closed
+    assert json.loads(live.posted[eve.connection][-1])["type"] == "FatalError"
+    assert live.items(f"c#{eve.connection}") == []
+    assert [i for i in live.items("w#") if i["sk"]["S"] == eve.connection] == []
+    # a message to the removed connection runs nothing
+    assert live.send(eve.connection, {"type": "Mutation", "requestId": 0, "udfPath": "myData:add", "args": [{}]}) == []
