@@ -184,11 +184,13 @@ class ConnectionWorker:
         function waits for the lease instead: a fan-out holder leaves client messages to it.
         """
         try:
-            if entries and not self.store.append(connection_id, entries):
-                return  # gone: $disconnect ran, or the connection expired
-        except InboxFullError:
+            self._handle(connection_id, entries, remaining_ms)
+        except InboxFullError:  # appending, taking the lease or saving: the item has no room left
             self._overflowed(connection_id)
-            return
+
+    def _handle(self, connection_id: str, entries: Sequence[str], remaining_ms: Callable[[], int]) -> None:
+        if entries and not self.store.append(connection_id, entries):
+            return  # gone: $disconnect ran, or the connection expired
         holder = uuid.uuid4().hex
         wait = _FIRST_WAIT_S
         while remaining_ms() > LEASE_MARGIN_MS:

@@ -173,7 +173,11 @@ class SyncStore:
 
     def acquire(self, connection_id: str, holder: str, until_ms: int) -> dict[str, Any] | None:
         """Take (or keep) the connection's lease until ``until_ms``; the item as it is now, or None if another
-        Lambda holds the lease (it will see the work appended before this call) or the connection is gone."""
+        Lambda holds the lease (it will see the work appended before this call) or the connection is gone.
+
+        Raises:
+            InboxFullError: the item has no room left for the lease (DynamoDB's 400 KB item limit).
+        """
         try:
             response = self.client.update_item(
                 TableName=self.table,
@@ -192,6 +196,8 @@ class SyncStore:
         except ClientError as error:
             if _conditional_failed(error):
                 return None
+            if _too_large(error):
+                raise InboxFullError(connection_id) from None
             raise
         return dict(response.get("Attributes") or {})
 
@@ -203,6 +209,7 @@ class SyncStore:
 
         Raises:
             RuntimeError: the lease is no longer this holder's (cannot happen while the holder's Lambda runs).
+            InboxFullError: the state and the entries left in the inbox pass DynamoDB's 400 KB item limit.
         """
         names = ", ".join(f"inbox[{index}]" for index in sorted(handled))
         update = "SET #state = :state, watches = :watches ADD rev :one"
@@ -224,6 +231,8 @@ class SyncStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",  # tells "removed" from "lease lost", no extra read
             )
         except ClientError as error:
+            if _too_large(error):
+                raise InboxFullError(connection_id) from None
             if not _conditional_failed(error):
                 raise
             if "Item" not in error.response:
