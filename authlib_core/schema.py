@@ -97,9 +97,9 @@ class TableDefinition:
     def index(self, name: str, fields: Sequence[str] | Mapping[str, Any], *, shards: int = 1) -> TableDefinition:
         """Declare an index over ``fields`` (in order); results are ordered by them, then ``_creationTime``.
 
-        ``shards`` only matters on DynamoDB: it spreads the index over that many partition keys so writes to
-        one part neither contend with nor conflict with readers of another (see docs/dynamodb.md). Queries
-        that fix the first field with ``q.eq`` read one shard; other ranges read every shard.
+        ``shards`` only matters on DynamoDB, which spreads every index over at least 16 partition keys; a larger
+        value spreads it further, so concurrent inserts meet less (see docs/dynamodb.md, section 6). Queries
+        that fix the first field with ``q.eq`` read one partition; other ranges read every partition.
 
         Example:
             >>> t = define_table({"userId": v.string(), "text": v.string()}).index("by_user", ["userId"])
@@ -156,10 +156,10 @@ class TableDefinition:
         return dataclasses.replace(self, indexes=(*self.indexes, IndexDefinition(name, field_tuple, shards)))
 
     def with_creation_time_shards(self, shards: int) -> TableDefinition:
-        """Spread the built-in ``by_creation_time`` index over ``shards`` DynamoDB partition keys.
+        """Spread the built-in ``by_creation_time`` index over ``shards`` DynamoDB partition keys (at least 16).
 
-        Every insert writes that index, so on a write-heavy table one partition key becomes hot; sharding it
-        removes the ceiling at the cost of reading every shard for a full-table ``query(table)``.
+        Every insert and delete writes that index; more partitions spread them further, at the cost of reading
+        every partition for a full-table ``query(table)``.
         """
         _check_shards(shards, "by_creation_time")
         return dataclasses.replace(self, creation_time_shards=shards)

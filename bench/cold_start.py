@@ -62,8 +62,10 @@ else:
         if not app.current_event.cookies or body.get("path") != "myData:getMyData":
             return Response(401, "application/json", "{}")
         items = []
-        for method, params in plan:
-            items = method(**params).get("Items", items)
+        for method, params in plan:  # the documents: the last answer that carries some (TransactGetItems)
+            got = method(**params)
+            found = [r.get("Item", {}) for r in got.get("Responses", [])] + got.get("Items", [])
+            items = [i for i in found if "doc" in i] or items
         value = [json.loads(item["doc"]["S"]) for item in items]
         return Response(200, "application/json",
                         json.dumps({"status": "success", "value": value}, separators=(",", ":"), sort_keys=True))

@@ -30,14 +30,34 @@ QUICK_DURATION_S = 0.2
 #: Goals (issue 14): independent users at N = 256 reach 0.8 x linear; the shared feed 2,000 inserts/s.
 LINEAR_GOAL = 0.8
 FEED_GOAL = 2000.0
+#: The same runs with index layout 1 (entries with document copies, one version per index shard, every write
+#: bumping them), as recorded in docs/performance.md before layout 2: (commits/s, retries per commit) by
+#: (workload, N). Printed beside today's figures; the layout-1 code itself is gone (git history: 0bc2499).
+LAYOUT_1: dict[tuple[str, int], tuple[float, float]] = {
+    ("independent users", 1): (51.0, 0.0),
+    ("independent users", 8): (51.0, 2.31),
+    ("independent users", 64): (50.0, 9.24),
+    ("independent users", 256): (49.0, 24.41),
+    ("shared feed", 1): (38.0, 0.0),
+    ("shared feed", 8): (44.0, 3.16),
+    ("shared feed", 64): (64.0, 12.56),
+    ("shared feed", 256): (80.0, 31.38),
+    ("hot counter", 1): (68.0, 0.0),
+    ("hot counter", 8): (64.0, 1.72),
+    ("hot counter", 64): (63.0, 6.46),
+    ("hot counter", 256): (62.0, 15.56),
+}
 
 
 def describe(result: Result) -> dict[str, Any]:
     """One line of the detailed table."""
+    before = LAYOUT_1.get((result.workload, result.instances))
     return {
         "workload": result.workload,
         "N": result.instances,
+        "layout 1 commits/s": "-" if before is None else before[0],
         "commits/s": round(result.commits_per_s, 1),
+        "layout 1 retries/commit": "-" if before is None else before[1],
         "retries/commit": round(result.retries_per_commit, 2),
         "p50 ms": round(result.percentile_ms(50), 1),
         "p99 ms": round(result.percentile_ms(99), 1),
@@ -90,6 +110,7 @@ def run(quick: bool = False) -> tuple[list[Row], dict[str, Any]]:
                     target_kind=kind,
                     target_value=value,
                     note=(
+                        f"layout 1: {line['layout 1 commits/s']}/s, {line['layout 1 retries/commit']} retries/commit; "
                         f"{line['retries/commit']} retries/commit, p50 {line['p50 ms']} ms, p99 {line['p99 ms']} ms, "
                         f"{line['failed']} failed, {line['throttled']} throttled, busiest "
                         f"{line['busiest partition (peak % of cap)']}"
@@ -126,7 +147,8 @@ def main(argv: list[str] | None = None) -> None:
         describe(run_workload(args.workload, instances=int(n), duration_s=args.duration, seed=args.seed, schema=schema))
         for n in args.instances.split(",")
     ]
-    print(f"notes.by_user shards={args.user_shards}, by_creation_time shards={args.creation_time_shards}:")
+    shards = f"notes.by_user shards={args.user_shards}, by_creation_time shards={args.creation_time_shards}"
+    print(f"{shards} (partitions: at least 16 each):")
     print(format_table(lines))
 
 

@@ -46,9 +46,10 @@ def baseline_handler(calls: list[tuple[str, dict[str, Any], dict[str, Any]]]) ->
         if not event.cookies or body.get("path") != FUNCTION:
             return Response(401, "application/json", '{"code":"Unauthenticated"}')
         items: list[Any] = []
-        for method, params in plan:
+        for method, params in plan:  # the documents: the last answer that carries some (TransactGetItems)
             result = method(**params)
-            items = result.get("Items", items)
+            found = [r.get("Item", {}) for r in result.get("Responses", [])] + result.get("Items", [])
+            items = [i for i in found if "doc" in i] or items
         value = [json.loads(item["doc"]["S"]) for item in items]
         return Response(
             200,

@@ -31,7 +31,7 @@ import binascii
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 from authlib_core.config import is_loopback_url
@@ -44,6 +44,7 @@ __all__ = [
     "check_provider_url",
     "looks_like_jwt",
     "parse_providers",
+    "token_part",
 ]
 
 #: The signature algorithms accepted from identity providers: asymmetric only (never ``none`` or ``HS*``).
@@ -260,8 +261,24 @@ def looks_like_jwt(token: str) -> bool:
     parts = token.split(".")
     if len(parts) != 3 or not parts[0] or len(parts[0]) > 4096:
         return False
+    header = token_part(token, 0)
+    return header is not None and "alg" in header
+
+
+def token_part(token: str, index: int) -> dict[str, Any] | None:
+    """Part ``index`` of a JWS compact token (0 the header, 1 the claims) as a JSON object, *unverified*; else None.
+
+    Only for a token already verified, or to choose how to verify it.
+
+    Example:
+        >>> token_part("eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJhIn0.c2ln", 1)
+        {'aud': 'a'}
+    """
+    parts = token.split(".")
+    if len(parts) != 3:
+        return None
     try:
-        header = json.loads(base64.urlsafe_b64decode(parts[0] + "=" * (-len(parts[0]) % 4)))
-    except (ValueError, binascii.Error):
-        return False
-    return isinstance(header, dict) and "alg" in header
+        value = json.loads(base64.urlsafe_b64decode(parts[index] + "=" * (-len(parts[index]) % 4)))
+    except (ValueError, binascii.Error, IndexError):
+        return None
+    return value if isinstance(value, dict) else None

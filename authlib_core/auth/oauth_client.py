@@ -3,11 +3,12 @@
 * **Authorization URL**: ``response_type=code``, ``client_id``, ``redirect_uri``, ``scope``, ``state``, PKCE
   (``code_challenge`` = base64url(SHA-256(verifier)), ``S256``) and, for OpenID Connect, ``nonce``.
 * **Code exchange**: a form POST to the token endpoint with ``client_id``, ``client_secret``, ``code``,
-  ``code_verifier``, ``redirect_uri`` (client authentication ``client_secret_post``, as Better Auth's default).
+  ``code_verifier``, ``redirect_uri`` (client authentication ``client_secret_post``, as Better Auth's default),
+  after the callback's RFC 9207 ``iss`` is checked (required when the discovery document announces it).
 * **Profile**: GitHub's ``/user`` and ``/user/emails`` (the address, and whether GitHub verified it); for OpenID
-  Connect the ID token, verified with joserfc against the issuer's JWKS (signature, ``iss``, ``aud`` ∋
-  ``client_id``, ``azp`` when present, ``exp``, ``iat``) and the ``nonce`` of this browser's sign-in, then the
-  UserInfo endpoint when the ID token carries no email.
+  Connect the ID token, verified with joserfc against the issuer's JWKS (signature, ``iss``, ``aud`` =
+  ``client_id`` and no other audience, ``azp`` when present, ``exp``, ``iat``) and the ``nonce`` of this browser's
+  sign-in, then the UserInfo endpoint when the ID token carries no email.
 
 Every provider URL must be https (plain http only for a loopback host with ``AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP``);
 the provider's tokens are used for the profile and then dropped (they are not stored).
@@ -27,7 +28,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
 from authlib_core.auth.jwks import fetch_json, request_json
-from authlib_core.auth.jwt_config import OIDCProvider, check_provider_url
+from authlib_core.auth.jwt_config import OIDCProvider, check_provider_url, token_part
 from authlib_core.auth.shapes import MAX_IMAGE, MAX_NAME
 from authlib_core.auth.social_config import GitHubSignIn, OIDCSignIn
 from authlib_core.auth.users import ProviderAccount
@@ -144,6 +145,28 @@ class OAuthClient:
         endpoint = self._endpoint("authorization_endpoint")
         return f"{endpoint}{'&' if '?' in endpoint else '?'}{urlencode(params)}"
 
+    def check_issuer(self, iss: str | None) -> None:
+        """RFC 9207 for the callback's ``iss`` parameter (OpenID Connect providers; GitHub sends none).
+
+        ``iss`` must name this provider; a missing one is refused when the provider's discovery document says it
+        sends one (``authorization_response_iss_parameter_supported``), since a mix-up attacker would strip it.
+
+        Raises:
+            OAuthFailure: ``issuer_mismatch``, ``issuer_missing``, or ``invalid_code`` (discovery unavailable).
+        """
+        if self.issuer is None:
+            return
+        if iss:
+            if iss.rstrip("/") != self.issuer:
+                raise OAuthFailure("issuer_mismatch", f"{self.provider.describe()}: the callback's iss is another's")
+            return
+        try:
+            announced = self._discovery().get("authorization_response_iss_parameter_supported") is True
+        except AuthProviderUnavailableError as exc:
+            raise OAuthFailure("invalid_code", exc.detail or "discovery unavailable") from None
+        if announced:
+            raise OAuthFailure("issuer_missing", f"{self.provider.describe()}: the callback has no iss parameter")
+
     def exchange(self, *, code: str, code_verifier: str, redirect_uri: str) -> dict[str, Any]:
         """The token response for ``code``.
 
@@ -221,6 +244,9 @@ class OAuthClient:
         azp = identity.extra.get("azp")
         if azp is not None and azp != self.provider.client_id:  # OpenID Connect Core 3.1.3.7, step 5
             raise OAuthFailure("unable_to_get_user_info", "ID token refused: it was issued to another client (azp)")
+        audience = (token_part(id_token, 1) or {}).get("aud")  # verified above: aud holds client_id
+        if isinstance(audience, list) and set(audience) != {self.provider.client_id}:  # ibid., step 3
+            raise OAuthFailure("unable_to_get_user_info", "ID token refused: it also names audiences not this client")
         email, verified, name = identity.email, identity.email_verified is True, identity.name
         picture = identity.extra.get("pictureUrl")
         if email is None:  # the UserInfo endpoint, for providers that keep the ID token small

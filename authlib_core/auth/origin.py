@@ -65,9 +65,24 @@ class OriginPolicy:
         origin = origin_of(url)
         if origin is None:
             return False
-        if origin == origin_of(request.base_url) or origin in self._exact:
-            return True
-        return any(pattern.match(origin) for pattern in self._patterns)
+        return origin == origin_of(request.base_url) or self._configured(origin)
+
+    def trusts(self, url: str) -> bool:
+        """True when ``url``'s origin is one of the configured trusted origins (wildcards included).
+
+        For a server with no origin of its own in the request (a WebSocket API's ``$connect``).
+
+        Example:
+            >>> OriginPolicy(["https://*.example.com"]).trusts("https://App.example.com:443")
+            True
+            >>> OriginPolicy(["https://*.example.com"]).trusts("null")
+            False
+        """
+        origin = origin_of(url)
+        return origin is not None and self._configured(origin)
+
+    def _configured(self, origin: str) -> bool:
+        return origin in self._exact or any(pattern.match(origin) for pattern in self._patterns)
 
     def validate_origin(self, request: AuthHttpRequest) -> None:
         """Require a trusted ``Origin`` (or ``Referer``).

@@ -240,12 +240,10 @@ def _complete(service: AuthService, call: _Call) -> AuthHttpResponse:
         client = None
     if client is None:
         raise _fail(error_url, "oauth_provider_not_found")
-    iss = query.get("iss")
-    if iss and client.issuer is not None and iss.rstrip("/") != client.issuer:
-        raise _fail(error_url, "issuer_mismatch")
     from authlib_core.auth.oauth_client import OAuthFailure  # urllib.request: loaded only when providers are in use
 
     try:
+        client.check_issuer(query.get("iss"))
         redirect_uri = f"{service.link_base(call)}/api/auth{CALLBACK_PREFIX}{provider_id}"
         verifier = issued.data.get("codeVerifier", "")
         tokens = client.exchange(code=code, code_verifier=verifier, redirect_uri=redirect_uri)

@@ -16,6 +16,7 @@ import base64
 import contextlib
 import dataclasses
 import io
+import re
 import sys
 import threading
 import time
@@ -360,6 +361,14 @@ _STDLIB_ERROR_CODES = {
 }
 
 
+#: A request-target as sent on the wire: visible ASCII (the stdlib decodes the request line as Latin-1).
+_TARGET = re.compile(r"[\x21-\x7e]+")
+_BAD_TARGET = (
+    "the request target holds a control character, a space or a byte outside ASCII; percent-encode them "
+    "(%1B, %C3%A9), as browsers do"
+)
+
+
 def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
@@ -373,6 +382,17 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
         wbufsize = io.DEFAULT_BUFFER_SIZE
         # Socket read timeout (slowloris): a client that sends nothing for this long is disconnected.
         timeout = server.read_timeout
+
+        def parse_request(self) -> bool:
+            """The stdlib's parsing, then the request-target's bytes: visible ASCII only (RFC 9112; a browser
+            percent-encodes the rest). The path is printed on the developer's terminal, where ESC and C1 bytes
+            would be terminal commands."""
+            if not super().parse_request():
+                return False
+            if _TARGET.fullmatch(self.path) is None:
+                self.send_error(400, "Bad Request", _BAD_TARGET)
+                return False
+            return True
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]

@@ -11,14 +11,28 @@ Example:
 
 from __future__ import annotations
 
+import json
 import re
 
-__all__ = ["MAX_IDENTIFIER_LENGTH", "canonicalize_path", "identifier_problem", "is_valid_identifier", "make_path"]
+__all__ = [
+    "MAX_IDENTIFIER_LENGTH",
+    "MAX_PATH_LENGTH",
+    "canonicalize_path",
+    "identifier_problem",
+    "invalid_path_message",
+    "is_valid_identifier",
+    "make_path",
+]
 
 #: Longest identifier Convex accepts (function names, module path segments).
 MAX_IDENTIFIER_LENGTH = 64
 
+#: Longest function path a client may send (HTTP API and live-query socket alike).
+MAX_PATH_LENGTH = 1024
+
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# whitespace, C0 and C1 controls, DEL, lone surrogates: never in a path, and unsafe on a log line or a terminal
+_UNSAFE_IN_PATH = re.compile(r"[\s\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def identifier_problem(name: str) -> str | None:
@@ -66,3 +80,21 @@ def canonicalize_path(path: str) -> str:
     if module.endswith(".js"):
         module = module[: -len(".js")]
     return f"{module}:{name if sep else 'default'}"
+
+
+def invalid_path_message(path: str) -> str | None:
+    """Why a client-sent function path is refused before any lookup (``BadConvexFunctionIdentifier``), else None.
+
+    Refused: empty, longer than :data:`MAX_PATH_LENGTH`, more than one ``:``, whitespace, control characters (C0,
+    DEL, C1) or lone surrogates. Checked where a path enters (HTTP body, live-query message), so a path that reaches
+    a log line or the dev server's terminal never carries a line break or a terminal command. The message shows the
+    path JSON-escaped.
+
+    Example:
+        >>> print(invalid_path_message("my Data:get"))
+        Invalid function path "my Data:get"; use 'module:function' (no spaces or control characters)
+    """
+    if path and len(path) <= MAX_PATH_LENGTH and path.count(":") <= 1 and _UNSAFE_IN_PATH.search(path) is None:
+        return None
+    shown = json.dumps(path[:100])
+    return f"Invalid function path {shown}; use 'module:function' (no spaces or control characters)"

@@ -12,21 +12,20 @@ Example:
 
 from __future__ import annotations
 
-import base64
 import contextlib
-import json
 import time
 import uuid
 from typing import TYPE_CHECKING, Literal
 
 from authlib_core.auth import StaticAuth
-from authlib_core.auth.jwt_config import looks_like_jwt
+from authlib_core.auth.jwt_config import looks_like_jwt, token_part
 from authlib_core.auth.transport import AuthHttpRequest
 from authlib_core.database.journal import journaling
 from authlib_core.database.readset import ReadSet, recording_reads
 from authlib_core.errors import AuthProviderUnavailableError, AuthTokenError
 from authlib_core.functions.kinds import Kind
 from authlib_core.functions.logs import LogCapture, capture_logs
+from authlib_core.functions.paths import invalid_path_message
 from authlib_core.http.app import CallRecord
 from authlib_core.http.auth_bridge import external_identity
 from authlib_core.http.errors import KindNotAllowedError, describe_error
@@ -84,13 +83,18 @@ class RuntimeSyncBackend:
     ) -> Outcome:
         """Run ``path`` as ``kind``; failures become an unsuccessful :class:`Outcome` (never raised)."""
         started = time.perf_counter()
-        outcome = self._call(kind, path, args, auth, journal)
+        problem = invalid_path_message(path)  # as over HTTP, and before the path reaches a log line
+        if problem is None:
+            outcome = self._call(kind, path, args, auth, journal)
+        else:
+            read_set = ReadSet() if kind == "query" else None
+            outcome = Outcome(False, error=problem, read_set=read_set, label="rejected", request_id=uuid.uuid4().hex)
         if self._on_call is not None:
             self._on_call(
                 CallRecord(
                     method="WS",
                     route=self._route,
-                    function=path,
+                    function=path if problem is None else None,
                     kind=kind,
                     status=200,
                     outcome=outcome.label,
@@ -222,12 +226,8 @@ def _jwt_expiry(token: str) -> float | None:
     """When a verified JWT stops being accepted: its ``exp`` plus the clock skew the verifier allows."""
     from authlib_core.auth.jwt_verify import LEEWAY
 
-    try:
-        payload = token.split(".")[1]
-        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
-    except (IndexError, ValueError):
-        return None
-    exp = claims.get("exp") if isinstance(claims, dict) else None
+    claims = token_part(token, 1)
+    exp = claims.get("exp") if claims is not None else None
     return float(exp) + LEEWAY if isinstance(exp, int | float) and not isinstance(exp, bool) else None
 
 

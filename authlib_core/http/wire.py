@@ -25,6 +25,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from authlib_core.errors import AuthlibError
+from authlib_core.functions.paths import invalid_path_message
 from authlib_core.http.payload_limits import MAX_REQUEST_BODY_BYTES
 from authlib_core.values import BadFormatError, decode, encode, parse_format
 from authlib_core.values.json_text import JsonTextError, loads_strict
@@ -221,12 +222,9 @@ def _json_problem(what: str, exc: JsonTextError) -> str:
 
 
 def _check_path(path: str) -> None:
-    bad = not path or len(path) > 1024 or path.count(":") > 1
-    if bad or any(ch.isspace() or ord(ch) < 0x20 or "\ud800" <= ch <= "\udfff" for ch in path):
-        raise BadRequestError(
-            "BadConvexFunctionIdentifier",
-            f"Invalid function path {json.dumps(path[:100])}; use 'module:function' (no spaces or control characters)",
-        )
+    problem = invalid_path_message(path)
+    if problem is not None:
+        raise BadRequestError("BadConvexFunctionIdentifier", problem)
 
 
 def _format(raw: Any, default: Format) -> Format:

@@ -26,8 +26,8 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from authlib_core.database.readset import WriteSet, write_set_from_json, write_set_to_json
 from authlib_core.live.ordering import WAIT_S, order, ready
-from authlib_core.live.store import StoredMutationLog
-from authlib_core.live.watch import read_keys
+from authlib_core.live.store import InboxFullError, StoredMutationLog
+from authlib_core.live.watch import ALL, read_keys
 from authlib_core.sync.feed import Commit
 from authlib_core.sync.protocol import SyncLimits, SyncSession
 
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "AWS_LIMITS",
+    "MAX_WATCH_KEYS",
     "ConnectionGone",
     "ConnectionWorker",
     "LambdaFeed",
@@ -62,6 +63,8 @@ LEASE_MARGIN_MS: Final = 5_000
 #: The sync function's wait for a connection's lease: first pause and longest pause, in seconds.
 _FIRST_WAIT_S: Final = 0.02
 _MAX_WAIT_S: Final = 0.2
+#: Most watch keys one connection registers; past this it watches everything (:data:`~.watch.ALL`) instead.
+MAX_WATCH_KEYS: Final = 500
 #: Rounds of "register new watch keys, run the queries that gained them again".
 _WATCH_ROUNDS: Final = 3
 
@@ -138,6 +141,19 @@ def commit_entry(writes: WriteSet) -> str:
     return text
 
 
+def _watch_keys(session: SyncSession) -> dict[int, set[str]]:
+    """Each query's watch keys; past :data:`MAX_WATCH_KEYS` for the connection, :data:`~.watch.ALL` for every query.
+
+    A query's reads may grow with the arguments the client picks (one index range per argument), and every key is
+    an item in the sync table and an entry in the connection's item (400 KB at most). Watching everything is never
+    wrong: every change then reaches the connection, whose session re-runs only the queries the change touches.
+    """
+    wanted = {query_id: read_keys(reads) for query_id, reads in session.read_sets().items()}
+    if len(set().union(*wanted.values())) > MAX_WATCH_KEYS:
+        return {query_id: {ALL} for query_id in wanted}
+    return wanted
+
+
 class ConnectionWorker:
     """Handles connections' work (see the module docstring); one per Lambda execution environment."""
 
@@ -167,6 +183,12 @@ class ConnectionWorker:
         The fan-out gives up when another Lambda holds the lease (the holder sees the appended commit). The sync
         function waits for the lease instead: a fan-out holder leaves client messages to it.
         """
+        try:
+            self._handle(connection_id, entries, remaining_ms)
+        except InboxFullError:  # appending, taking the lease or saving: the item has no room left
+            self._overflowed(connection_id)
+
+    def _handle(self, connection_id: str, entries: Sequence[str], remaining_ms: Callable[[], int]) -> None:
         if entries and not self.store.append(connection_id, entries):
             return  # gone: $disconnect ran, or the connection expired
         holder = uuid.uuid4().hex
@@ -185,6 +207,19 @@ class ConnectionWorker:
             if self.store.release(connection_id, holder, left=left):
                 return
         logger.warning("connection %s: work left in the inbox at the end of this invocation's time", connection_id)
+
+    def _overflowed(self, connection_id: str) -> None:
+        """The connection's item is full (its client sent more than it can hold while a Lambda works for it): the
+        connection ends, never the caller (a fan-out batch failing for one connection would hold every other
+        connection's updates back, and drop them after the retries)."""
+        logger.warning("connection %s: its item is full; the connection is closed", connection_id)
+        endpoint = self.store.forget(connection_id)
+        if endpoint is not None:
+            try:
+                self.poster.post(endpoint, connection_id, _fatal(_INBOX_FULL))
+                self.poster.close(endpoint, connection_id)
+            except (ConnectionGone, MessageTooLarge):
+                pass  # gone already: nothing to tell it
 
     def _end(self, endpoint: str, connection_id: str, watches: set[str], last: str | None) -> None:
         """Close the connection (after a last message, if any) and remove it."""
@@ -224,7 +259,7 @@ class ConnectionWorker:
             for _ in range(_WATCH_ROUNDS):
                 if session.closed:
                     break
-                wanted = {query_id: read_keys(reads) for query_id, reads in session.read_sets().items()}
+                wanted = _watch_keys(session)
                 added = set().union(*wanted.values()) - watches
                 if not added:
                     break
@@ -251,7 +286,7 @@ class ConnectionWorker:
         if len(text.encode("utf-8")) > MAX_STATE_BYTES:
             self._end(endpoint, connection_id, watches, _fatal(_TOO_MUCH_STATE.format(size=len(text))))
             return None
-        needed: set[str] = set().union(*(read_keys(reads) for reads in session.read_sets().values()))
+        needed: set[str] = set().union(*_watch_keys(session).values())
         if not self.store.save(connection_id, holder, state=state, handled=handled, watches=watches & needed):
             self.store.remove_watches(connection_id, watches)  # $disconnect ran meanwhile: drop what this run added
             return None
@@ -296,6 +331,12 @@ _TOO_LARGE_MESSAGE = (
     "A result is larger than API Gateway's 128 KB message limit and this client cannot take it in pieces "
     "(TransitionChunk needs convex 1.28.0 or later, connecting through the stack's front, which passes the client "
     "version on). Return less data per query, e.g. paginate."
+)
+
+
+_INBOX_FULL = (
+    "TooMuchPendingWork: this connection's unhandled messages fill its state on AWS (one DynamoDB item, 400 KB). "
+    "Send fewer or smaller messages while a long action runs."
 )
 
 

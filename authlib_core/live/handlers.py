@@ -25,6 +25,7 @@ Example (what API Gateway sends)::
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import re
 import threading
@@ -32,6 +33,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Final
 
+from authlib_core.auth.origin import OriginPolicy
 from authlib_core.config import LiveSettings, Settings
 from authlib_core.http.lambda_handler import LazyRuntime
 from authlib_core.http.sync_backend import RuntimeSyncBackend
@@ -183,9 +185,16 @@ def _remaining(context: Any) -> Callable[[], int]:
     return lambda: 30_000
 
 
+@functools.lru_cache(maxsize=4)  # one list per deployment; a dev reload may bring another
+def _origin_policy(trusted: tuple[str, ...]) -> OriginPolicy:
+    return OriginPolicy(trusted)
+
+
 def _origin_allowed(headers: Mapping[str, str], trusted: tuple[str, ...]) -> bool:
+    """No ``Origin`` (Node and Python clients), or a trusted one read as the HTTP API reads it (wildcards, case and
+    default ports as browsers send them)."""
     origin = next((value for name, value in headers.items() if name.lower() == "origin"), None)
-    return origin is None or origin.rstrip("/") in {entry.rstrip("/") for entry in trusted}
+    return origin is None or _origin_policy(trusted).trusts(origin)
 
 
 def sync_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:

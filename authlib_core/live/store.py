@@ -47,6 +47,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONNECTION_LIFETIME_S",
+    "InboxFullError",
     "KEEPALIVE_SHARDS",
     "SYNC",
     "StoredMutationLog",
@@ -72,6 +73,15 @@ def create_sync_table(client: DynamoDBClient, name: str) -> None:
     client.create_table(**create_table_request(name, SYNC))
     client.get_waiter("table_exists").wait(TableName=name)
     client.update_time_to_live(TableName=name, TimeToLiveSpecification={"Enabled": True, "AttributeName": "expiresAt"})
+
+
+class InboxFullError(Exception):
+    """The connection's item cannot take more work: DynamoDB refused it as past its 400 KB item limit."""
+
+
+def _too_large(error: ClientError) -> bool:
+    body = error.response.get("Error", {})
+    return body.get("Code") == "ValidationException" and "size" in str(body.get("Message", "")).lower()
 
 
 def _conditional_failed(error: ClientError) -> bool:
@@ -135,7 +145,11 @@ class SyncStore:
             params["ExclusiveStartKey"] = start
 
     def append(self, connection_id: str, entries: Iterable[str]) -> bool:
-        """Add work to a connection's inbox, in order; False when the connection is gone (or expired)."""
+        """Add work to a connection's inbox, in order; False when the connection is gone (or expired).
+
+        Raises:
+            InboxFullError: the connection's item is at DynamoDB's 400 KB item limit.
+        """
         values = [{"S": entry} for entry in entries]
         try:
             self.client.update_item(
@@ -152,12 +166,18 @@ class SyncStore:
         except ClientError as error:
             if _conditional_failed(error):
                 return False
+            if _too_large(error):
+                raise InboxFullError(connection_id) from None
             raise
         return True
 
     def acquire(self, connection_id: str, holder: str, until_ms: int) -> dict[str, Any] | None:
         """Take (or keep) the connection's lease until ``until_ms``; the item as it is now, or None if another
-        Lambda holds the lease (it will see the work appended before this call) or the connection is gone."""
+        Lambda holds the lease (it will see the work appended before this call) or the connection is gone.
+
+        Raises:
+            InboxFullError: the item has no room left for the lease (DynamoDB's 400 KB item limit).
+        """
         try:
             response = self.client.update_item(
                 TableName=self.table,
@@ -176,6 +196,8 @@ class SyncStore:
         except ClientError as error:
             if _conditional_failed(error):
                 return None
+            if _too_large(error):
+                raise InboxFullError(connection_id) from None
             raise
         return dict(response.get("Attributes") or {})
 
@@ -187,6 +209,7 @@ class SyncStore:
 
         Raises:
             RuntimeError: the lease is no longer this holder's (cannot happen while the holder's Lambda runs).
+            InboxFullError: the state and the entries left in the inbox pass DynamoDB's 400 KB item limit.
         """
         names = ", ".join(f"inbox[{index}]" for index in sorted(handled))
         update = "SET #state = :state, watches = :watches ADD rev :one"
@@ -208,6 +231,8 @@ class SyncStore:
                 ReturnValuesOnConditionCheckFailure="ALL_OLD",  # tells "removed" from "lease lost", no extra read
             )
         except ClientError as error:
+            if _too_large(error):
+                raise InboxFullError(connection_id) from None
             if not _conditional_failed(error):
                 raise
             if "Item" not in error.response:
@@ -242,11 +267,15 @@ class SyncStore:
         self.client.delete_item(TableName=self.table, Key=self._keepalive_key(connection_id))
         self.remove_watches(connection_id, watches)
 
-    def forget(self, connection_id: str) -> None:
-        """Remove a connection whose watches are not at hand (``$disconnect``): reads them first."""
-        item = self.client.get_item(TableName=self.table, Key=self._key(connection_id), ConsistentRead=True).get("Item")
+    def forget(self, connection_id: str) -> str | None:
+        """Remove a connection whose watches are not at hand (``$disconnect``, a full item): the deleted item names
+        them. The connection's Management API endpoint, or None when it was gone already."""
+        removed = self.client.delete_item(TableName=self.table, Key=self._key(connection_id), ReturnValues="ALL_OLD")
+        item = removed.get("Attributes")
         watches = json.loads(item["watches"]["S"]) if item is not None and "watches" in item else []
-        self.delete(connection_id, watches)
+        self.client.delete_item(TableName=self.table, Key=self._keepalive_key(connection_id))
+        self.remove_watches(connection_id, watches)
+        return str(item["endpoint"]["S"]) if item is not None and "endpoint" in item else None
 
     # -- subscription index ----------------------------------------------------------------------------------
     def add_watches(self, connection_id: str, keys: Iterable[str]) -> None:

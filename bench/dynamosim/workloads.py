@@ -89,10 +89,14 @@ class _VirtualPool:
 
 
 class ModelEngine(DynamoDBEngine):
-    """The production engine; only its multi-shard ``Query`` fan-out runs on simulated threads."""
+    """The production engine; its multi-partition ``Query`` fan-out runs on simulated threads and its pauses (a
+    commit whose items were busy) in virtual time, with seeded jitter."""
 
-    def __init__(self, client: SimClient, table_name: str, sim: Scheduler, *, max_parallel_queries: int = 8) -> None:
-        super().__init__(client, table_name, max_parallel_queries=max_parallel_queries)  # type: ignore[arg-type]
+    def __init__(
+        self, client: SimClient, table_name: str, sim: Scheduler, *, seed: int = 0, max_parallel_queries: int = 8
+    ) -> None:
+        super().__init__(client, table_name, max_parallel_queries=max_parallel_queries, sleep=sim.sleep)  # type: ignore[arg-type]
+        self.random = random.Random(seed)
         self._pool = _VirtualPool(sim, max(1, max_parallel_queries))
 
     def executor(self) -> Any:
@@ -114,7 +118,7 @@ class Model:
         self._instances += 1
         seed = self.seed * 100_003 + self._instances
         client = SimClient(self.sim, self.store, seed=seed)
-        engine = ModelEngine(client, TABLE, self.sim)
+        engine = ModelEngine(client, TABLE, self.sim, seed=seed)
         database = Database(
             engine,
             self.schema,

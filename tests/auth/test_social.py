@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import sys
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 import requests
@@ -252,6 +252,15 @@ def test_bad_id_token_signature_wrong_nonce_and_audience_are_refused(server, pro
     assert Browser(server).refused("fake") == "unable_to_get_user_info"
     provider.extra_claims = {"aud": "another-client"}
     assert Browser(server).refused("fake") == "unable_to_get_user_info"
+    # OpenID Connect Core 3.1.3.7 step 3: an audience this client does not trust besides its own (no azp to say
+    # which client the token was issued to) is refused
+    provider.extra_claims = {"aud": [CLIENT_ID, "another-client"]}
+    assert Browser(server).refused("fake") == "unable_to_get_user_info"
+    provider.extra_claims = {"aud": [CLIENT_ID, "another-client"], "azp": CLIENT_ID}
+    assert Browser(server).refused("fake") == "unable_to_get_user_info"
+    provider.extra_claims = {"aud": [CLIENT_ID], "azp": CLIENT_ID}  # only this client: accepted
+    browser = Browser(server)
+    assert browser.follow(browser.start("fake")) == f"{APP}/home"
 
 
 def test_email_from_userinfo_when_the_id_token_has_none(server, provider):
@@ -379,6 +388,34 @@ def test_form_post_callback_goes_on_to_get_and_a_foreign_issuer_is_refused(serve
     # RFC 9207: the iss parameter names another authorization server (a mix-up attack)
     assert browser.follow(posted.headers["Location"]) == f"{APP}/oops?error=issuer_mismatch"
     assert browser.session_user() is None
+
+
+def test_a_missing_iss_is_refused_when_the_provider_says_it_sends_one(server, provider):
+    # RFC 9207 section 2.4: a client that knows the server sends iss (its discovery document says so) refuses a
+    # response without it, or a mix-up attacker would simply strip the parameter that names the wrong issuer
+    provider.advertise_iss = True
+    browser = Browser(server)
+    back = params(
+        browser.session.get(browser.start("fake", errorCallbackURL=f"{APP}/oops"), allow_redirects=False).headers[
+            "Location"
+        ]
+    )
+    assert back["iss"] == provider.url
+    del back["iss"]
+    stripped = f"/api/auth/callback/fake?{urlencode(back)}"
+    assert browser.follow(stripped) == f"{APP}/oops?error=issuer_missing"
+    assert browser.session_user() is None
+    assert ("POST", "/token") not in provider.requests  # the code was never exchanged
+    # with iss, as the provider sends it, the sign-in completes
+    assert browser.follow(browser.start("fake")) == f"{APP}/home"
+    assert browser.session_user() is not None
+
+
+def test_a_provider_that_does_not_advertise_iss_may_leave_it_out(server, provider):
+    browser = Browser(server)
+    back = params(browser.session.get(browser.start("fake"), allow_redirects=False).headers["Location"])
+    del back["iss"]
+    assert browser.follow(f"/api/auth/callback/fake?{urlencode(back)}") == f"{APP}/home"
 
 
 def test_head_on_the_callback_uses_nothing_up(server, provider):

@@ -34,6 +34,18 @@ _MOTO_LOCK = threading.RLock()
 _STATE = threading.local()
 
 
+def allow_100_item_transactions() -> None:
+    """moto 5 refuses a ``TransactGetItems`` of more than 25 items, DynamoDB's limit until 2022; it is 100 now
+    (API reference, TransactGetItems: "contains a list of up to 100 TransactGetItem objects"), which the engine
+    uses. Applied when this module is imported and by ``tests.dynamodb.moto_server``."""
+    import moto.dynamodb.responses
+
+    moto.dynamodb.responses.TRANSACTION_MAX_ITEMS = 100  # type: ignore[attr-defined]
+
+
+allow_100_item_transactions()
+
+
 def _acquire(**_: Any) -> None:
     _MOTO_LOCK.acquire()
     _STATE.depth = getattr(_STATE, "depth", 0) + 1

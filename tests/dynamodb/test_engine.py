@@ -38,21 +38,39 @@ def test_get_is_one_consistent_get_item(backend: Backend) -> None:
     assert calls == {"GetItem": 1}
 
 
-def test_one_page_scan_of_one_shard_is_version_get_plus_one_query(backend: Backend) -> None:
+def test_one_page_scan_with_eq_is_version_get_query_and_one_transact_get(backend: Backend) -> None:
     indexes = specs()
     for n in range(5):
         insert(backend.engine, T, {"group": "g", "n": float(n)}, indexes)
     tx = backend.engine.begin("read")
     with backend.counter.measure() as calls:
         result = tx.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=3)
-    assert calls == {"GetItem": 1, "Query": 1}
+    # the value version of "g", the entries (ids only), then the value version again with the 3 documents
+    assert calls == {"GetItem": 1, "Query": 1, "TransactGetItems": 1}
     assert [e.document.value["n"] for e in result.entries] == [0.0, 1.0, 2.0]
+    assert [e.document.version for e in result.entries] == [1, 1, 1]
     assert not result.exhausted
     with backend.counter.measure() as calls:
+        tx.validate()
+    assert calls == {}  # the TransactGetItems confirmed every read at one instant
+    with backend.counter.measure() as calls:
         rest = tx.scan(eq_range(indexes["by_group"], "g"), "asc", after=result.entries[-1].key, limit=10)
-    assert calls == {"Query": 1}  # the shard version is read once per transaction
+    assert calls == {"Query": 1, "TransactGetItems": 1}  # the value version is read once per transaction
     assert [e.document.value["n"] for e in rest.entries] == [3.0, 4.0]
     assert rest.exhausted
+    with backend.counter.measure() as calls:
+        tx.validate()
+    assert calls == {}  # the second fetch read the first page's documents along
+
+
+def test_an_empty_page_fetches_nothing(backend: Backend) -> None:
+    indexes = specs()
+    tx = backend.engine.begin("read")
+    with backend.counter.measure() as calls:
+        result = tx.scan(eq_range(indexes["by_group"], "none"), "asc", after=None, limit=3)
+    assert calls == {"GetItem": 1, "Query": 1}
+    assert result.entries == []
+    assert result.exhausted
     with backend.counter.measure() as calls:
         tx.validate()
     assert calls == {"TransactGetItems": 1}
@@ -162,6 +180,11 @@ def test_a_query_that_saw_a_changed_shard_fails_validation(backend: Backend) -> 
         reader.validate()
 
 
+def _unrelated(backend: Backend) -> str:
+    """The id of a new document of another table (reading it after a scan leaves validation something to do)."""
+    return insert(backend.make_engine(), "other", {"group": "o"}, specs("other"))
+
+
 def test_a_write_to_the_shard_outside_what_a_query_covered_passes_validation(backend: Backend) -> None:
     indexes = specs()
     for group in ["a", "g", "g", "g", "g", "g", "m"]:
@@ -172,7 +195,8 @@ def test_a_write_to_the_shard_outside_what_a_query_covered_passes_validation(bac
     assert exhausted.exhausted  # covers the whole range of "g" (with no entry of "a" or "m")
     first_three = reader.scan(full_range(indexes["by_group"]), "desc", after=None, limit=3)
     assert [e.document.value["group"] for e in first_three.entries] == ["m", "g", "g"]  # covers [3rd "g", end)
-    insert(backend.make_engine(), T, {"group": "b"}, indexes)  # same shard, outside both intervals
+    assert reader.get(_unrelated(backend)) is not None  # a read after the last fetch: validate checks
+    insert(backend.make_engine(), T, {"group": "b"}, indexes)  # outside both intervals
     with backend.counter.measure() as calls:
         reader.validate()
     # check, re-read the moved shard (the two intervals overlap: one Query), confirm
@@ -188,6 +212,7 @@ def test_one_query_per_moved_shard_when_writes_miss_the_covered_intervals(backen
     assert not oldest.exhausted
     rest = reader.scan(full_range(indexes[BY_CREATION_TIME]), "asc", after=oldest.entries[-1].key, limit=3)
     assert not rest.exhausted  # two batches of one range: their intervals touch and merge
+    assert reader.get(_unrelated(backend)) is not None  # a read after the last fetch: validate checks
     newer = [insert(backend.engine, T, {"group": "z"}, indexes) for _ in range(3)]  # keys after what was covered
     lookup = backend.engine.begin("read")
     created = [record.value["_creationTime"] for record in map(lookup.get, newer) if record is not None]
@@ -208,6 +233,7 @@ def test_a_write_inside_the_covered_interval_fails_validation(backend: Backend, 
     reader = backend.engine.begin("read")
     seen = reader.scan(eq_range(indexes["by_group"], "g"), "desc", after=None, limit=2)
     assert [e.document.id for e in seen.entries] == [ids["g3"], ids["g2"]]
+    assert reader.get(ids["a"]) is not None  # a read after the fetch: validate has to check
     assert not seen.exhausted  # covers the two newest "g" entries up to the end of "g"; the oldest "g" is outside
     writer = backend.engine.begin("write")
     if change == "insert":
@@ -221,23 +247,41 @@ def test_a_write_inside_the_covered_interval_fails_validation(backend: Backend, 
             writer.commit([update_op(record, {"group": "g", "n": 1.0}, indexes)])
     with pytest.raises(ConflictError) as caught, backend.counter.measure() as calls:
         reader.validate()
-    assert re.search(r"index entries .*by_group", caught.value.detail)  # the log's detail; not the client's
-    assert calls == {"TransactGetItems": 1, "Query": 1}  # the re-read differs: no confirmation needed
+    if change in ("insert", "move_in"):  # the value version of "g" moved: the re-read differs
+        assert re.search(r"index entries .*by_group", caught.value.detail)  # the log's detail; not the client's
+        assert calls == {"TransactGetItems": 1, "Query": 1}  # no confirmation needed
+    else:  # a document the scan returned changed: its own version says so
+        assert f"document {ids['g2']}" in caught.value.detail
+        assert calls == {"TransactGetItems": 1}
 
 
 def test_a_write_to_the_range_outside_the_covered_interval_passes_validation(backend: Backend) -> None:
     indexes = specs()
     ids = [insert(backend.engine, T, {"group": "g", "n": float(n)}, indexes) for n in range(4)]
     reader = backend.engine.begin("read")
-    seen = reader.scan(eq_range(indexes["by_group"], "g"), "desc", after=None, limit=2)
+    seen = reader.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=2)
     assert not seen.exhausted
+    assert reader.get(ids[3]) is not None
     writer = backend.engine.begin("write")
-    oldest = writer.get(ids[0])
-    assert oldest is not None
-    writer.commit([update_op(oldest, {"group": "g", "n": 9.0}, indexes)])  # same range, not covered
+    third = writer.get(ids[2])
+    assert third is not None
+    writer.commit([update_op(third, {"group": "g", "n": 9.0}, indexes)])  # not covered, key unchanged
     with backend.counter.measure() as calls:
         reader.validate()
-    assert calls == {"TransactGetItems": 2, "Query": 1}
+    assert calls == {"TransactGetItems": 1}  # a patch moves no index version
+
+
+def test_an_insert_into_the_range_outside_the_covered_interval_passes_validation(backend: Backend) -> None:
+    indexes = specs()
+    ids = [insert(backend.engine, T, {"group": "g", "n": float(n)}, indexes) for n in range(3)]
+    reader = backend.engine.begin("read")
+    seen = reader.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=2)
+    assert not seen.exhausted
+    assert reader.get(ids[2]) is not None
+    insert(backend.make_engine(), T, {"group": "g"}, indexes)  # the newest "g": after the covered interval
+    with backend.counter.measure() as calls:
+        reader.validate()
+    assert calls == {"TransactGetItems": 2, "Query": 1}  # check (moved), re-read (equal), confirm
 
 
 def test_a_phantom_inside_the_covered_interval_fails_validation(backend: Backend) -> None:
@@ -264,31 +308,48 @@ def _inject_before_confirmation(backend: Backend, write: Any) -> None:
     backend.engine.client.meta.events.register("before-call.dynamodb.TransactGetItems", hook)
 
 
+def _reader_of_the_oldest_g(backend: Backend) -> tuple[Any, dict[str, str]]:
+    """A read transaction that read document "a" and the oldest "g" (asc, limit 1); ids by group."""
+    indexes = specs()
+    ids = {group: insert(backend.engine, T, {"group": group}, indexes) for group in ["a", "g", "g2", "m"]}
+    other = backend.make_engine()
+    tx = other.begin("write")
+    g2 = tx.get(ids["g2"])
+    assert g2 is not None
+    tx.commit([update_op(g2, {"group": "g"}, indexes)])  # two "g" now
+    reader = backend.engine.begin("read")
+    assert [
+        e.document.id for e in reader.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=1).entries
+    ] == [ids["g"]]
+    assert reader.get(ids["a"]) is not None  # after the fetch: validate has to check
+    return reader, ids
+
+
 def test_a_write_between_the_re_read_and_the_confirmation_is_caught(backend: Backend) -> None:
     indexes = specs()
-    for group in ["a", "g", "m"]:
-        insert(backend.engine, T, {"group": group}, indexes)
-    reader = backend.engine.begin("read")
-    assert len(reader.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=5).entries) == 1
+    reader, ids = _reader_of_the_oldest_g(backend)
     other = backend.make_engine()
-    insert(other, T, {"group": "b"}, indexes)  # outside: moves the shard version
-    _inject_before_confirmation(backend, lambda: insert(other, T, {"group": "g"}, indexes))  # inside, after re-read
-    with pytest.raises(ConflictError) as caught, backend.counter.measure() as calls:
+    insert(other, T, {"group": "g"}, indexes)  # the newest "g", outside: moves the value version
+
+    def move_a_into_g() -> None:  # "a" is older than every "g": inside the covered interval, after the re-read
+        tx = other.begin("write")
+        record = tx.get(ids["a"])
+        assert record is not None
+        tx.commit([update_op(record, {"group": "g"}, indexes)])
+
+    _inject_before_confirmation(backend, move_a_into_g)
+    with pytest.raises(ConflictError), backend.counter.measure() as calls:
         reader.validate()
-    assert re.search(r"index entries .*by_group", caught.value.detail)  # the log's detail; not the client's
-    # check (moved) + re-read (equal) + confirmation (moved again) + re-read (differs)
-    assert calls == {"TransactGetItems": 2, "Query": 2}
+    # check (moved) + re-read (equal) + confirmation: "a", read by get, changed
+    assert calls == {"TransactGetItems": 2, "Query": 1}
 
 
-def test_a_shard_that_keeps_moving_outside_the_interval_is_confirmed_in_another_round(backend: Backend) -> None:
+def test_a_version_that_keeps_moving_outside_the_interval_is_confirmed_in_another_round(backend: Backend) -> None:
     indexes = specs()
-    for group in ["a", "g", "m"]:
-        insert(backend.engine, T, {"group": group}, indexes)
-    reader = backend.engine.begin("read")
-    assert len(reader.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=5).entries) == 1
+    reader, _ = _reader_of_the_oldest_g(backend)
     other = backend.make_engine()
-    insert(other, T, {"group": "b"}, indexes)
-    _inject_before_confirmation(backend, lambda: insert(other, T, {"group": "c"}, indexes))  # outside again
+    insert(other, T, {"group": "g"}, indexes)
+    _inject_before_confirmation(backend, lambda: insert(other, T, {"group": "g"}, indexes))  # outside again
     with backend.counter.measure() as calls:
         reader.validate()
     assert calls == {"TransactGetItems": 3, "Query": 2}
@@ -323,7 +384,8 @@ def test_range_over_every_shard_merges_in_key_order(backend: Backend) -> None:
     tx = backend.engine.begin("read")
     with backend.counter.measure() as calls:
         result = tx.scan(full_range(indexes["by_group"]), "asc", after=None, limit=100)
-    assert calls == {"BatchGetItem": 1, "Query": 4}
+    # every partition version (at least 16 partitions), one Query per partition, the documents with the versions
+    assert calls == {"BatchGetItem": 1, "Query": 16, "TransactGetItems": 1}
     keys = [entry.key for entry in result.entries]
     assert keys == sorted(keys)
     assert len(keys) == 20
@@ -332,7 +394,7 @@ def test_range_over_every_shard_merges_in_key_order(backend: Backend) -> None:
     assert [e.document.id for e in newest_first.entries] == ids[::-1][:5]
     with backend.counter.measure() as calls:
         tx.validate()
-    assert calls == {"TransactGetItems": 1}
+    assert calls == {}  # the second scan's fetch read every earlier read along (16 + 16 + 20 items <= 100)
 
 
 def test_scan_bounds_are_half_open_and_after_is_exclusive(backend: Backend) -> None:
@@ -356,26 +418,49 @@ def test_scan_bounds_are_half_open_and_after_is_exclusive(backend: Backend) -> N
 
 
 def test_pages_over_one_megabyte_continue_transparently(backend: Backend) -> None:
+    from authlib_core.database.engines.dynamodb import layout
+    from authlib_core.database.interface import serialize_document
+    from authlib_core.database.keys import document_key
+    from tests.dynamodb.helpers import new_document
+
     indexes = specs()
-    blob = "x" * 100_000
-    for _ in range(3):
-        tx = backend.engine.begin("write")
-        tx.commit([insert_op(T, {"group": "big", "blob": blob}, indexes) for _ in range(10)])
+    spec = indexes["by_group"]
+    group = "big" + "k" * 950  # entries hold a key and an id: ~1 KB each with this key
+    items = []
+    for _ in range(1080):  # stored as commits store them (BatchWriteItem: moto copies the table per transaction)
+        document = new_document(T, {"group": group})
+        pk = layout.shard_pk(spec, layout.shard_of_document(spec, document))
+        items.append({"pk": {"S": pk}, "sk": {"B": document_key(document, spec)}, "id": {"S": document["_id"]}})
+        items.append(
+            {
+                **layout.document_item_key(document["_id"]),
+                "tbl": {"S": T},
+                "ct": {"N": repr(document["_creationTime"])},
+                "ver": {"N": "1"},
+                "doc": {"S": serialize_document(document)},
+            }
+        )
+    for start in range(0, len(items), 25):
+        batch = [{"PutRequest": {"Item": item}} for item in items[start : start + 25]]
+        backend.engine.client.batch_write_item(RequestItems={backend.table: batch})
     reader = backend.engine.begin("read")
     with backend.counter.measure() as calls:
-        result = reader.scan(eq_range(indexes["by_group"], "big"), "asc", after=None, limit=100)
-    assert len(result.entries) == 30
+        result = reader.scan(eq_range(spec, group), "asc", after=None, limit=2000)
+    assert len(result.entries) == 1080
     assert result.exhausted
     assert calls["GetItem"] == 1
-    assert calls["Query"] >= 3
+    assert calls["Query"] >= 2  # > 1 MB of entries
+    assert calls["TransactGetItems"] == 11  # 99 documents and the value version per call
 
 
 def test_too_many_actions_raise_before_any_call(backend: Backend) -> None:
     indexes = specs()
-    ops = [insert_op(T, {"group": f"g{n}"}, indexes) for n in range(40)]  # 40 x (1 + 2) + 2 bumps = 122
+    ops = [insert_op(T, {"group": "g"}, indexes) for n in range(40)]  # 40 x (1 + 2) + version bumps > 100
     tx = backend.engine.begin("write")
     with (
-        pytest.raises(LimitExceededError, match=r"123 DynamoDB transaction actions .*40 document writes") as info,
+        pytest.raises(
+            LimitExceededError, match=r"DynamoDB transaction actions \(40 document writes, 80 index entry"
+        ) as info,
         backend.counter.measure() as calls,
     ):
         tx.commit(ops)
@@ -386,12 +471,12 @@ def test_too_many_actions_raise_before_any_call(backend: Backend) -> None:
 def test_more_than_four_megabytes_raise_before_any_call(backend: Backend) -> None:
     indexes = specs()
     blob = "y" * 350_000
-    ops = [insert_op(T, {"group": "g", "blob": blob}, indexes) for _ in range(5)]  # 5 x 3 items x 350 KB
+    ops = [insert_op(T, {"group": "g", "blob": blob}, indexes) for _ in range(12)]  # 12 documents x 350 KB
     tx = backend.engine.begin("write")
     with pytest.raises(LimitExceededError, match="at most 4194304 bytes") as info, backend.counter.measure() as calls:
         tx.commit(ops)
     assert calls == {}
-    assert "copy of its document" in info.value.message
+    assert "12 document writes" in info.value.message
 
 
 def test_oversize_item_and_sort_key_are_named(backend: Backend) -> None:
@@ -433,3 +518,22 @@ def test_no_lost_updates_under_threads(backend: Backend) -> None:
     assert final is not None
     assert final.value["value"] == 40.0
     assert final.version == 41
+
+
+def test_transact_gets_refused_as_too_many_items_are_split(backend: Backend, monkeypatch: pytest.MonkeyPatch) -> None:
+    if backend.mode == "server":
+        pytest.skip("the item limit is changed in this process's moto")
+    import moto.dynamodb.responses
+
+    indexes = specs()
+    ids = [insert(backend.engine, T, {"group": "g", "n": float(n)}, indexes) for n in range(40)]
+    monkeypatch.setattr(moto.dynamodb.responses, "TRANSACTION_MAX_ITEMS", 25)  # moto 5's own limit (DynamoDB: 100)
+    tx = backend.engine.begin("read")
+    with backend.counter.measure() as calls:
+        result = tx.scan(eq_range(indexes["by_group"], "g"), "asc", after=None, limit=100)
+    assert [entry.document.id for entry in result.entries] == ids
+    assert calls["TransactGetItems"] == 3  # 1 version + 40 documents refused, then 1 + 20 and 1 + 20
+    assert tx.get(_unrelated(backend)) is not None
+    with backend.counter.measure() as calls:
+        tx.validate()
+    assert calls["TransactGetItems"] == 3  # 42 versions refused, then 21 + 21

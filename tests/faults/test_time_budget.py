@@ -97,7 +97,7 @@ def test_conflict_retries_stop_at_the_budget(moto_endpoint: str) -> None:
         assert status == 503, body
         assert body["code"] == "OptimisticConcurrencyControlFailure", (body, stack.log.getvalue()[-3000:])
         assert took < 6.0 - 3.0  # stopped while a last attempt could still have finished
-        for internal in (stack.settings.documents_table, "i#counters", "by_name", "d#", "127.0.0.1"):
+        for internal in (stack.settings.documents_table, "e#counters", "v#counters", "by_name", "d#", "127.0.0.1"):
             assert internal not in str(body), f"{internal!r} leaked into {body}"  # ids, tables, shards: log only
         assert stack.settings.documents_table in stack.log.getvalue()
         assert len(stack.injector.fired) > 3  # it did retry, until the budget ran out

@@ -228,6 +228,22 @@ def test_malformed_request_lines_get_json(dev: DevTransport) -> None:
     assert reply.json()["code"] == "BadRequest"
 
 
+@pytest.mark.parametrize(
+    "target",
+    [b"/x\x1b[2J\x1b]0;owned\x07", b"/api/ok\x1b[31m", b"/caf\xc3\xa9", b"/x\x9b31m", b"/a\x00b"],
+)
+def test_request_targets_with_control_or_raw_non_ascii_bytes_are_400(dev: DevTransport, target: bytes) -> None:
+    # RFC 9112: a request-target is visible ASCII (browsers percent-encode the rest). The dev server prints every
+    # request's path on the developer's terminal, where ESC and C1 bytes would be terminal commands.
+    reply = dev.raw(b"GET " + target + b" HTTP/1.1\r\nHost: " + dev.host.encode() + b"\r\nConnection: close\r\n\r\n")
+    assert reply.status == 400
+    assert reply.json()["code"] == "BadRequest"
+    assert "percent-encode" in reply.json()["message"]
+    printed = dev.server.out.getvalue()  # type: ignore[attr-defined]
+    assert not any((ord(c) < 0x20 and c != "\n") or 0x7F <= ord(c) <= 0x9F for c in printed), repr(printed)
+    assert dev.request("GET", "/caf%C3%A9").status == 404  # the percent-encoded form is an ordinary path
+
+
 def test_idle_connections_time_out_and_connections_are_bounded(tmp_path: Path) -> None:
     settings = example_settings(tmp_path, rate_limit_enabled=False)
     with dev_transport(settings, read_timeout=0.5, max_connections=4) as dev:

@@ -19,7 +19,7 @@ from moto import mock_aws
 from authlib_core.database.engines.dynamodb import create_client
 from authlib_core.http.sync_backend import RuntimeSyncBackend
 from authlib_core.live.delivery import ConnectionGone, ConnectionWorker, LambdaFeed, message_entry
-from authlib_core.live.store import StoredMutationLog, SyncStore, create_sync_table
+from authlib_core.live.store import InboxFullError, StoredMutationLog, SyncStore, create_sync_table
 from authlib_core.sync.protocol import SyncSession
 from authlib_core.sync.timestamps import decode_ts
 from tests.dynamodb.harness import serialize_moto_calls
@@ -247,3 +247,11 @@ def test_a_message_whose_predecessor_never_comes_is_handed_over_after_the_wait(
     assert fatal["type"] == "FatalError"
     assert "BaseVersionMismatch" in fatal["error"]
     assert poster.closed == ["c1"]
+
+
+def test_a_save_past_the_item_limit_says_so(store: SyncStore) -> None:
+    store.create("c2", endpoint=ENDPOINT, client_version=None, state={})
+    assert store.acquire("c2", "A", int(time.time() * 1000) + 30_000) is not None
+    assert store.append("c2", [message_entry("x" * 110_000)])  # a message that waits in the inbox ...
+    with pytest.raises(InboxFullError):  # ... beside a state of 300 KB: more than one item holds
+        store.save("c2", "A", state={"s": "x" * 299_000}, handled=[], watches=set())

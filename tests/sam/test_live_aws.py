@@ -7,7 +7,9 @@ connection's last one ended at, and the query values are the ones the transition
 
 from __future__ import annotations
 
+import contextlib
 import json
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +22,7 @@ from tests.sam.live_stack import LiveStack
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 pytestmark = pytest.mark.sam
 
@@ -225,6 +228,22 @@ def test_connect_checks_the_origin(live: LiveStack) -> None:
     assert live.items("c#odd=") == []
 
 
+def test_connect_reads_trusted_origins_as_the_http_api_does(live: LiveStack) -> None:
+    # the same AUTHLIB_TRUSTED_ORIGINS as the HTTP API: a wildcard entry, origins compared as browsers send them
+    live.http.overrides["AUTHLIB_TRUSTED_ORIGINS"] = "https://*.preview.example.com,https://app.example.com/"
+    assert live.connect("preview=", origin="https://pr-12.preview.example.com") == {"statusCode": 200}
+    assert live.connect("port=", origin="https://app.example.com:443") == {"statusCode": 200}
+    assert live.connect("case=", origin="https://App.Example.com") == {"statusCode": 200}
+    for connection, origin in (
+        ("null=", "null"),  # a sandboxed frame or a file: page
+        ("other=", "https://preview.example.com.evil.example"),
+        ("scheme=", "http://app.example.com"),
+    ):
+        refused = live.connect(connection, origin=origin)
+        assert refused["statusCode"] == 403, origin
+        assert live.items(f"c#{connection}") == []
+
+
 def test_keepalive_pings_every_open_connection_twice_a_minute_and_drops_gone_ones(
     live: LiveStack, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -323,3 +342,104 @@ def test_a_message_after_the_session_ended_gets_auth_error(live: LiveStack) -> N
     query = {"path": NOTES, "args": {}, "format": "json"}
     assert live.http.call("POST", "/api/query", query, cookies=[again]) == (200, {"status": "success", "value": []})
     assert live.items("c#") == []
+
+
+WIDE_APP = {
+    "schema.py": (
+        "from authlib_core import define_schema, define_table, v\n"
+        "schema = define_schema({'items': define_table({'key': v.string()}).index('by_key', ['key'])})\n"
+    ),
+    "items.py": (
+        "from authlib_core import mutation, query, v\n\n"
+        "@query(args={'keys': v.array(v.string())})\n"
+        "def lookups(ctx, keys):\n"
+        "    return [ctx.db.query('items').with_index('by_key', lambda q, k=k: q.eq('key', k)).first() is not None\n"
+        "            for k in keys]\n\n"
+        "@mutation(args={'key': v.string()})\n"
+        "def put(ctx, key):\n"
+        "    ctx.db.insert('items', {'key': key})\n"
+    ),
+}
+
+
+def test_a_query_with_many_reads_watches_everything_instead_of_one_key_per_read(
+    live: LiveStack, tmp_path: Path
+) -> None:
+    # The client picks the arguments: a query that reads one index range per argument would otherwise register one
+    # watch item per range (sync-table writes without bound, and a connection item past DynamoDB's 400 KB).
+    from authlib_core.live.delivery import MAX_WATCH_KEYS
+
+    folder = tmp_path / "widefns"
+    folder.mkdir()
+    for name, text in WIDE_APP.items():
+        (folder / name).write_text(text)
+    live.http.overrides["AUTHLIB_FUNCTIONS_DIR"] = str(folder)
+    keys = [f"k{i}" for i in range(MAX_WATCH_KEYS + 50)]
+    wide, narrow = ClientView(live, "wide="), ClientView(live, "narrow=")
+    for view, wanted in ((wide, keys), (narrow, keys[:3])):
+        assert live.connect(view.connection) == {"statusCode": 200}
+        live.send(view.connection, {"type": "Connect", "sessionId": str(uuid.uuid4()), "connectionCount": 0})
+        add = {"type": "Add", "queryId": 1, "udfPath": "items:lookups", "args": [{"keys": wanted}]}
+        live.send(
+            view.connection, {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]}
+        )
+        view.take()
+        assert view.values[1] == [False] * len(wanted)
+    watched = [item["pk"]["S"] for item in live.items("w#") if item["sk"]["S"] == wide.connection]
+    assert watched == ["w#all"]
+    assert len([i for i in live.items("w#") if i["sk"]["S"] == narrow.connection]) == 3  # one key per read
+    # still exact: a write the wide query read reaches it, and the narrow one only when it read it too
+    for key in (keys[-1], keys[0]):
+        out = live.http.invoke("POST", "/api/mutation", {"path": "items:put", "args": {"key": key}})
+        assert out["statusCode"] == 200, out
+        live.pump()
+    wide.take()
+    narrow.take()
+    assert wide.values[1] == [True] + [False] * (len(keys) - 2) + [True]
+    assert narrow.values[1] == [True, False, False]
+    live.disconnect(wide.connection)
+    live.disconnect(narrow.connection)
+    assert live.items("w#") == []
+
+
+def _fill_inbox(live: LiveStack, connection: str) -> None:
+    """What a client does by sending large messages while one Lambda holds its connection's lease (a slow action):
+    the other sync Lambdas append them to the inbox, until the item is a few hundred bytes short of 400 KB."""
+    from authlib_core.live.delivery import message_entry
+    from authlib_core.live.store import InboxFullError, SyncStore
+
+    store = SyncStore(live.admin, live.sync_table)
+    assert store.acquire(connection, "a-slow-lambda", int(time.time() * 1000) + 60_000) is not None
+    for size in (120_000, 10_000, 1_000, 100):
+        with contextlib.suppress(InboxFullError):
+            while True:
+                store.append(connection, [message_entry("x" * size)])
+
+
+def test_a_connection_whose_item_is_full_is_closed_and_the_fanout_goes_on(live: LiveStack) -> None:
+    # One client cannot stop live queries for everyone: a commit its full item cannot take would fail the stream
+    # batch (retried, then dropped with every other connection's updates in it).
+    ada_token, _ = sign_up(live, "ada@example.com")
+    eve_token, _ = sign_up(live, "eve@example.com")
+    live.pump()
+    ada, eve = ClientView(live, "ada="), ClientView(live, "eve=")
+    ada.open(ada_token)
+    eve.open(eve_token)
+    _fill_inbox(live, eve.connection)
+    for token in (eve_token, ada_token):  # one stream batch with both users' writes
+        out = live.http.invoke(
+            "POST",
+            "/api/mutation",
+            {"path": "myData:add", "args": {"text": "hi"}},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert out["statusCode"] == 200, out
+    assert live.pump() == {"connections": 2}
+    ada.take()
+    assert ada.texts() == ["hi"]
+    assert eve.connection in live.closed
+    assert json.loads(live.posted[eve.connection][-1])["type"] == "FatalError"
+    assert live.items(f"c#{eve.connection}") == []
+    assert [i for i in live.items("w#") if i["sk"]["S"] == eve.connection] == []
+    # a message to the removed connection runs nothing
+    assert live.send(eve.connection, {"type": "Mutation", "requestId": 0, "udfPath": "myData:add", "args": [{}]}) == []

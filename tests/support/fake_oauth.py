@@ -87,6 +87,8 @@ class FakeProvider(LocalServer):
         self.nonce: str | None = None
         self.id_token_email = True
         self.extra_claims: dict[str, Any] = {}
+        #: The discovery document's ``authorization_response_iss_parameter_supported`` (RFC 9207).
+        self.advertise_iss = False
         self.redirect_uris: set[str] = set()
         self.codes: dict[str, dict[str, Any]] = {}
         self.used_codes: set[str] = set()
@@ -145,6 +147,7 @@ class FakeProvider(LocalServer):
             "response_types_supported": ["code"],
             "code_challenge_methods_supported": ["S256"],
             "id_token_signing_alg_values_supported": ["RS256"],
+            **({"authorization_response_iss_parameter_supported": True} if self.advertise_iss else {}),
         }
 
     def _authorize(self, query: dict[str, str], *, kind: str) -> tuple[int, Any]:

@@ -6,7 +6,6 @@ The real dev server in-process over the example app (functions/, with the auth t
 
 from __future__ import annotations
 
-import io
 import json
 import time
 import urllib.request
@@ -16,23 +15,13 @@ from typing import TYPE_CHECKING, Any
 import pytest
 from websockets.sync.client import connect
 
-from authlib_core.config import Settings
-from authlib_core.dev.server import DevServer
-from authlib_core.runtime import build_runtime
-from tests.support.node_clients import EXAMPLE_FUNCTIONS
-
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-    from pathlib import Path
+    from authlib_core.dev.server import DevServer
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[DevServer]:
-    settings = Settings(functions_dir=EXAMPLE_FUNCTIONS, sqlite_path=tmp_path / "db.sqlite3")
-    dev = DevServer(lambda: build_runtime(settings), EXAMPLE_FUNCTIONS, port=0, out=io.StringIO())
-    dev.start_background()
-    yield dev
-    dev.shutdown()
+def server(example_server: DevServer) -> DevServer:
+    return example_server
 
 
 def _post(url: str, path: str, body: dict[str, Any], headers: dict[str, str]) -> tuple[dict[str, Any], str | None]:

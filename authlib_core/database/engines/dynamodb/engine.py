@@ -1,29 +1,37 @@
 """The DynamoDB storage engine: strongly consistent reads, Query-only index ranges, one TransactWriteItems per commit.
 
-See ``docs/dynamodb.md`` for the layout, the conflict detection and the call counts. In short:
+See ``docs/dynamodb.md`` for the layout (index layout 2), the conflict detection and the call counts. In short:
 
 * ``get`` — 1 ``GetItem`` (consistent) of the document item; the version read is remembered.
-* ``scan`` — the first time a transaction touches an index shard it reads the shard's version item (1 consistent
-  ``GetItem``, or one ``BatchGetItem`` for several shards) **before** querying; then 1 consistent ``Query`` per
-  shard per DynamoDB page (1 MB), continued transparently with ``LastEvaluatedKey``.
+* ``scan`` — the range's guard versions (the value version for ``eq`` on the first field, else every partition
+  version of the index) are read once per transaction **before** the first ``Query`` (1 ``GetItem``, or one
+  ``BatchGetItem``); then 1 consistent ``Query`` per partition per page (entries hold only document ids), and
+  1 ``TransactGetItems`` of the guards and the page's documents (≤ 100 items per call), which also confirms that
+  no entry was added to or removed from the range meanwhile (else the page is read again).
 * ``commit`` — exactly 1 ``TransactWriteItems``: conditional document ``Put``/``Delete`` (version read), index
-  entry ``Put``/``Delete``, shard version bumps (``ADD ver 1``), and conditions on every version read.
-* ``validate`` — 1 ``TransactGetItems`` of every version read (0 when the transaction made a single ``GetItem``).
-  A shard whose version moved is not a conflict by itself: its covered intervals are re-read (1 ``Query`` each)
-  and compared with what was seen, then a second ``TransactGetItems`` confirms the versions (a seqlock).
+  entry ``Put``/``Delete`` and version bumps **only where a key was added, removed or moved**, conditions on
+  every version read and every document read but not written.
+* ``validate`` — 0 calls when the last scan's ``TransactGetItems`` confirmed every read; else 1
+  ``TransactGetItems`` of every version read (0 when the transaction made a single ``GetItem``). An index version
+  that moved is not a conflict by itself: its covered intervals are re-read (1 ``Query`` each) and compared with
+  what was seen, then a second ``TransactGetItems`` confirms the versions (a seqlock).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import random
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from authlib_core.database.deadline import carry
+from botocore.exceptions import ClientError
+
+from authlib_core.database.deadline import carry, remaining
 from authlib_core.database.engines.dynamodb import layout
 from authlib_core.database.engines.dynamodb.commits import COMMIT_MARKER_BYTES, commit_transaction
-from authlib_core.database.engines.dynamodb.errors import dynamodb_errors
+from authlib_core.database.engines.dynamodb.errors import ItemsBusyError, dynamodb_errors
 from authlib_core.database.engines.dynamodb.layout import (
     ATTR_CREATION_TIME,
     ATTR_DOC,
@@ -55,7 +63,7 @@ from authlib_core.database.readset import ReadSet
 from authlib_core.errors import ConflictError, LimitExceededError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
@@ -70,6 +78,10 @@ _BATCH_GET = 100
 #: Re-read-and-confirm rounds of ``validate`` when shard versions keep moving without the read intervals changing
 #: (each round: 1 Query per covered interval of each moved shard + 1 TransactGetItems).
 _CONFIRM_ROUNDS = 4
+#: Sends of one commit cancelled only by ``TransactionConflict`` (another transaction holding an item for the
+#: ~10 ms of its own commit), and the first pause between them (doubling, jittered).
+_BUSY_ATTEMPTS = 3
+_BUSY_PAUSE_S = 0.008
 
 
 def _key(pk: str, sk: bytes) -> dict[str, Any]:
@@ -123,12 +135,13 @@ class _Action:
 
 @dataclasses.dataclass(frozen=True, slots=True)
 class _Covered:
-    """One interval ``[start, end)`` of one index shard covered by a scan, and the entries the scan saw there."""
+    """One interval ``[start, end)`` of one index partition covered by a scan, and the entry keys it saw there."""
 
+    partition: str
     start: bytes
     end: bytes
-    #: (key, document version) of every entry of the shard inside the interval, in ascending key order.
-    entries: tuple[tuple[bytes, int], ...]
+    #: the key of every entry of the partition inside the interval, in ascending order.
+    keys: tuple[bytes, ...]
 
 
 def _merge_intervals(covered: Sequence[_Covered]) -> list[tuple[bytes, bytes]]:
@@ -142,6 +155,30 @@ def _merge_intervals(covered: Sequence[_Covered]) -> list[tuple[bytes, bytes]]:
     return [(start, end) for start, end in merged]
 
 
+def _version_key(pk: str) -> dict[str, Any]:
+    return _key(pk, VERSION_SK)
+
+
+def _version_of(item: Mapping[str, Any] | None) -> int | None:
+    return None if not item or ATTR_VERSION not in item else int(item[ATTR_VERSION]["N"])
+
+
+@dataclasses.dataclass(slots=True)
+class _Fetched:
+    """What one round of a scan read: the entries returned, the documents they point to, the guards' versions."""
+
+    entries: list[tuple[bytes, str]]
+    per_partition: list[tuple[list[tuple[bytes, str]], bool]]
+    exhausted: bool
+    documents: dict[str, dict[str, Any] | None]
+    #: every guard's version as the fetch read it (None when the page was empty: nothing was fetched).
+    guards: dict[str, int | None] | None
+    #: the fetch was one TransactGetItems: its documents and guards are one instant's state.
+    atomic: bool
+    #: versions of this transaction's earlier reads that the same call read (``d#<id>`` for documents).
+    earlier: dict[str, int | None] = dataclasses.field(default_factory=dict)
+
+
 class DynamoDBTransaction(EngineTransaction):
     """One transaction's reads (with the versions they saw) and its commit. Not shared between threads."""
 
@@ -150,15 +187,21 @@ class DynamoDBTransaction(EngineTransaction):
         self._client = engine.client
         self._table = engine.table_name
         self._writable = writable
-        #: document id -> version read by ``get`` (None: the document did not exist).
+        #: document id -> version read by ``get`` or through a scan (None: the document did not exist).
         self._documents: dict[str, int | None] = {}
-        #: shard partition key -> version of its version item when first read (None: no item yet).
-        self._shards: dict[str, int | None] = {}
-        self._shard_names: dict[str, str] = {}
-        #: shard partition key -> the intervals scanned in it, with what each scan saw there.
+        #: version item partition key (a partition version ``e#...`` or a value version ``v#...``) -> its
+        #: version when this transaction first read it (None: no item yet).
+        self._versions: dict[str, int | None] = {}
+        self._version_names: dict[str, str] = {}
+        #: version item partition key -> the intervals scanned under it, with the keys each scan saw there.
         self._covered: dict[str, list[_Covered]] = {}
         #: shard partition key -> (table, index) it belongs to (names the intervals of ``read_set``).
         self._covered_index: dict[str, tuple[str, str]] = {}
+        #: the documents read by ``get`` (those a scan returned are covered by its interval in ``read_set``).
+        self._got: set[str] = set()
+        #: the versions (``d#<id>`` for documents) one TransactGetItems confirmed at one instant, when that was the
+        #: last read and covered every read so far; ``validate`` then has nothing left to check.
+        self._snapshot: dict[str, int | None] | None = None
         self._closed = False
 
     # -- reads ---------------------------------------------------------------------------------------------
@@ -169,15 +212,28 @@ class DynamoDBTransaction(EngineTransaction):
             )
         item = response.get("Item")
         record = None if item is None else _document_record(item, document_id)
-        version = None if record is None else record.version
+        self._remember_document(document_id, None if record is None else record.version)
+        self._got.add(document_id)
+        return record
+
+    def _remember_document(self, document_id: str, version: int | None) -> None:
         seen = self._documents.setdefault(document_id, version)
         if seen != version:
             raise ConflictError(
                 _CHANGED, detail=f"document {document_id} changed while this transaction was reading it"
             )
-        return record
+        if self._snapshot is not None and self._snapshot.get(layout.document_pk(document_id), -1) != version:
+            self._snapshot = None
 
     def scan(self, key_range: KeyRange, order: Order, *, after: bytes | None, limit: int) -> ScanResult:
+        """Entries of the range from the index partitions, documents by one ``TransactGetItems`` per page.
+
+        The range's **guards** — the value version of ``eq_values[0]``, or every partition version of the index
+        when the first field is not fixed — are read before the first ``Query`` (once per transaction) and read
+        again by the ``TransactGetItems`` that fetches the documents. Equal: no entry was added to or removed from
+        the range in between, so the entries and documents are the range's state at that instant. Moved: the
+        ``Query`` runs again with the versions just read (at most ``_CONFIRM_ROUNDS`` rounds).
+        """
         spec = key_range.index
         lower = max(key_range.lower, FIRST_ENTRY_KEY)
         upper = key_range.upper
@@ -188,100 +244,224 @@ class DynamoDBTransaction(EngineTransaction):
                 upper = min(upper, after)
         if lower >= upper or limit <= 0:
             return ScanResult(entries=[], exhausted=lower >= upper)
-        shards = layout.shards_of_range(spec, key_range.eq_values)
-        partitions = [layout.shard_pk(spec, shard) for shard in shards]
-        self._read_shard_versions(partitions, spec)
-        if len(partitions) == 1:
-            results = [self._query(partitions[0], spec, lower, upper, order, limit)]
+        partitions = [layout.shard_pk(spec, shard) for shard in layout.shards_of_range(spec, key_range.eq_values)]
+        if key_range.eq_values and layout.has_value_versions(spec):
+            guards = [layout.value_version_pk(spec, key_range.eq_values[0])]
+            self._version_names.setdefault(guards[0], f"index {spec.qualified_name} value {key_range.eq_values[0]!r}")
         else:
-            query = carry(lambda pk: self._query(pk, spec, lower, upper, order, limit))  # keeps the time budget
+            guards = partitions
+            for pk in partitions:
+                self._version_names.setdefault(pk, f"index {spec.qualified_name} partition {pk.rsplit('#', 1)[1]}")
+        expected = self._read_versions(guards)
+        for attempt in range(_CONFIRM_ROUNDS):
+            try:
+                fetched = self._fetch_round(spec, partitions, guards, lower, upper, order, limit)
+            except ItemsBusyError:  # a commit held a guard or document during the TransactGetItems: read again
+                if attempt + 1 == _CONFIRM_ROUNDS:
+                    raise
+                self._engine.sleep(self._engine.random.uniform(0.5, 1.0) * _BUSY_PAUSE_S * 2**attempt)
+                continue
+            if fetched.guards is None or fetched.guards == expected:
+                break
+            expected = fetched.guards  # read before the next round's Query: the seqlock of docs/dynamodb.md §4
+        else:
+            names = ", ".join(self._version_names.get(pk, pk) for pk in guards)
+            raise ConflictError(_CHANGED, detail=f"index entries kept changing while this scan read them ({names})")
+        self._covered_index.update((pk, (spec.table, spec.name)) for pk in partitions)
+        return self._record_scan(spec, partitions, guards, expected, fetched, lower, upper, order)
+
+    def _record_scan(
+        self,
+        spec: IndexSpec,
+        partitions: Sequence[str],
+        guards: Sequence[str],
+        versions: Mapping[str, int | None],
+        fetched: _Fetched,
+        lower: bytes,
+        upper: bytes,
+        order: Order,
+    ) -> ScanResult:
+        for pk in guards:
+            self._versions.setdefault(pk, versions[pk])
+        self._record_coverage(partitions, guards, fetched, lower, upper, order)
+        entries: list[IndexEntry] = []
+        for key, document_id in fetched.entries:
+            item = fetched.documents.get(document_id)
+            if item is None:  # the guards did not move, so the entry's document exists
+                raise ConflictError(
+                    _CHANGED, detail=f"index {spec.qualified_name} has an entry of document {document_id}, not stored"
+                )
+            record = _document_record(item, document_id)
+            self._remember_document(document_id, record.version)
+            entries.append(IndexEntry(key=key, document=record))
+        self._snapshot = None
+        if fetched.atomic and fetched.guards is not None:
+            snapshot: dict[str, int | None] = {**fetched.earlier, **fetched.guards}
+            snapshot.update((layout.document_pk(i), _version_of(d)) for i, d in fetched.documents.items())
+            read = {layout.document_pk(i): v for i, v in self._documents.items()} | self._versions
+            if all(snapshot.get(pk, -1) == version for pk, version in read.items()):
+                self._snapshot = snapshot
+        return ScanResult(entries=entries, exhausted=fetched.exhausted)
+
+    def _fetch_round(
+        self,
+        spec: IndexSpec,
+        partitions: Sequence[str],
+        guards: Sequence[str],
+        lower: bytes,
+        upper: bytes,
+        order: Order,
+        limit: int,
+    ) -> _Fetched:
+        """One ``Query`` per partition (in parallel when several), then the documents and guards' versions."""
+        if len(partitions) == 1:
+            results = [self._query(partitions[0], lower, upper, order, limit)]
+        else:
+            query = carry(lambda pk: self._query(pk, lower, upper, order, limit))  # keeps the time budget
             results = list(self._engine.executor().map(query, partitions))
-        merged: list[IndexEntry] = [entry for entries, _ in results for entry in entries]
-        merged.sort(key=lambda entry: entry.key, reverse=(order == "desc"))
+        merged = [entry for entries, _ in results for entry in entries]
+        merged.sort(key=lambda entry: entry[0], reverse=(order == "desc"))
         exhausted = all(done for _, done in results) and len(merged) <= limit
         returned = merged[:limit]
-        self._record_coverage(partitions, results, lower, upper, order, returned, exhausted=exhausted)
-        self._covered_index.update((pk, (spec.table, spec.name)) for pk in partitions)
-        return ScanResult(entries=returned, exhausted=exhausted)
+        if not returned:
+            return _Fetched(returned, results, exhausted, {}, None, atomic=False)
+        ids = [document_id for _, document_id in returned]
+        page = set(ids)
+        earlier = [pk for pk in self._versions if pk not in guards]
+        earlier += [layout.document_pk(i) for i in self._documents if i not in page]
+        if len(guards) + len(ids) + len(earlier) > MAX_TRANSACTION_ACTIONS:
+            earlier = []  # does not fit in one call: validate checks them later
+        documents, versions, atomic, seen = self._fetch_documents(ids, guards, earlier)
+        return _Fetched(returned, results, exhausted, documents, versions, atomic=atomic, earlier=seen)
+
+    def _fetch_documents(
+        self, document_ids: Sequence[str], guards: Sequence[str], earlier: Sequence[str]
+    ) -> tuple[dict[str, dict[str, Any] | None], dict[str, int | None], bool, dict[str, int | None]]:
+        """``TransactGetItems`` of the guards' versions and the documents (full items), ≤ 100 items per call.
+
+        Every call repeats the guards, so a guard that moved during any of them is seen. ``earlier`` (version
+        item partition keys, ``d#<id>`` for documents) are this transaction's earlier reads, read along when
+        everything fits in one call, so that the call confirms every read at once. Returns the documents (None:
+        absent), the guards' versions (a guard that differs between calls is reported as ``-1``, which equals no
+        version), whether it was a single call, and the versions of ``earlier``. A call refused as invalid — its
+        items exceed 4 MB together, which only the answer tells — is split in two.
+        """
+        room = MAX_TRANSACTION_ACTIONS - len(guards)
+        pending = [list(document_ids[start : start + room]) for start in range(0, len(document_ids), room)]
+        documents: dict[str, dict[str, Any] | None] = {}
+        versions: dict[str, int | None] = {}
+        seen: dict[str, int | None] = {}
+        calls = 0
+        if len(pending) > 1:
+            earlier = []
+        while pending:
+            chunk = pending.pop(0)
+            along = earlier if not calls and not pending else []
+            request = [
+                {"Get": {"TableName": self._table, "Key": _version_key(pk), "ProjectionExpression": "ver"}}
+                for pk in [*guards, *along]
+            ]
+            request += [{"Get": {"TableName": self._table, "Key": layout.document_item_key(i)}} for i in chunk]
+            names = [self._version_names.get(pk, pk) for pk in [*guards, *along]] + [f"document {i}" for i in chunk]
+            calls += 1
+            with dynamodb_errors(f"TransactGetItems of {len(chunk)} documents in table {self._table!r}", names):
+                try:
+                    response = self._client.transact_get_items(TransactItems=request)  # type: ignore[arg-type]
+                except ClientError as exc:
+                    if len(chunk) < 2 or exc.response.get("Error", {}).get("Code") != "ValidationException":
+                        raise
+                    pending[:0] = [chunk[: len(chunk) // 2], chunk[len(chunk) // 2 :]]
+                    continue
+            got = [answer.get("Item") for answer in response.get("Responses", [])]
+            for pk, item in zip(guards, got[: len(guards)], strict=True):
+                version = _version_of(item)
+                versions[pk] = version if versions.get(pk, version) == version else -1
+            head = len(guards) + len(along)
+            seen = {pk: _version_of(item) for pk, item in zip(along, got[len(guards) : head], strict=True)}
+            documents.update(zip(chunk, got[head:], strict=True))
+        return documents, versions, calls == 1, seen
 
     def read_set(self) -> ReadSet:
         """The documents read by ``get`` and the index intervals scanned: the record conflict detection keeps.
 
-        An interval covered in several shards of one index is one interval of the index (a key belongs to one
-        shard, so the union over shards is what the query read).
+        Documents a scan returned are not listed: the interval that returned them covers any change to them.
+
+        An interval covered in several partitions of one index is one interval of the index (a key belongs to one
+        partition, so the union over partitions is what the query read).
         """
+        by_index: dict[tuple[str, str], list[_Covered]] = {}
+        for covered in self._covered.values():
+            for interval in covered:
+                by_index.setdefault(self._covered_index[interval.partition], []).append(interval)
         ranges = {
-            (*self._covered_index[pk], start, end)
-            for pk, covered in self._covered.items()
-            for start, end in _merge_intervals(covered)
+            (table, index, start, end)
+            for (table, index), intervals in by_index.items()
+            for start, end in _merge_intervals(intervals)
         }
-        return ReadSet(documents=frozenset(self._documents), ranges=tuple(sorted(ranges)))
+        return ReadSet(documents=frozenset(self._got), ranges=tuple(sorted(ranges)))
 
     def _record_coverage(
         self,
         partitions: Sequence[str],
-        results: Sequence[tuple[list[IndexEntry], bool]],
+        guards: Sequence[str],
+        fetched: _Fetched,
         lower: bytes,
         upper: bytes,
         order: Order,
-        returned: Sequence[IndexEntry],
-        *,
-        exhausted: bool,
     ) -> None:
-        """Remember, per shard, the interval this scan covered and the (key, version) of every entry in it.
+        """Remember, under each guard, the interval this scan covered in each partition and the keys seen there.
 
         The interval runs from where the scan started to the last entry returned (or to the end of the range
-        when exhausted), as :meth:`EngineTransaction.scan` defines it; entries a shard's ``Query`` fetched past
-        the last returned key are not part of the read. Every entry of a shard inside the interval was fetched
-        (a shard whose own results stop early filled the whole batch with smaller keys), so the recorded list is
-        the shard's complete content of the interval as this scan saw it.
+        when exhausted), as :meth:`EngineTransaction.scan` defines it; entries a partition's ``Query`` fetched
+        past the last returned key are not part of the read. Every entry of a partition inside the interval was
+        fetched (a partition whose own results stop early filled the whole batch with smaller keys), so the
+        recorded keys are the partition's complete content of the interval as this scan saw it.
         """
-        if exhausted or not returned:
+        returned = fetched.entries
+        if fetched.exhausted or not returned:
             start, end = lower, upper
         elif order == "asc":
-            start, end = lower, returned[-1].key + b"\x00"  # up to and including the last key returned
+            start, end = lower, returned[-1][0] + b"\x00"  # up to and including the last key returned
         else:
-            start, end = returned[-1].key, upper
-        for pk, (entries, _) in zip(partitions, results, strict=True):
-            seen = sorted((e.key, e.document.version) for e in entries if start <= e.key < end)
-            self._covered.setdefault(pk, []).append(_Covered(start, end, tuple(seen)))
+            start, end = returned[-1][0], upper
+        for pk, (entries, _) in zip(partitions, fetched.per_partition, strict=True):
+            seen = tuple(sorted(key for key, _ in entries if start <= key < end))
+            interval = _Covered(pk, start, end, seen)
+            # A partition's own version guards its entries; a value version guards the value's one partition.
+            guard = pk if pk in guards else guards[0]
+            self._covered.setdefault(guard, []).append(interval)
 
-    def _read_shard_versions(self, partitions: Sequence[str], spec: IndexSpec) -> None:
-        """Read (once per transaction) the version item of every shard about to be queried — before the Query."""
-        missing = [pk for pk in partitions if pk not in self._shards]
+    def _read_versions(self, guards: Sequence[str]) -> dict[str, int | None]:
+        """The guards' versions: as first read by this transaction, the others read now (before any ``Query``)."""
+        missing = [pk for pk in guards if pk not in self._versions]
+        found: dict[str, int | None] = {pk: self._versions[pk] for pk in guards if pk in self._versions}
         if not missing:
-            return
-        for pk in missing:
-            self._shard_names[pk] = f"index {spec.qualified_name} shard {pk.rsplit('#', 1)[1]}"
+            return found
         with dynamodb_errors(f"reading the versions of {', '.join(missing)} in table {self._table!r}"):
             if len(missing) == 1:
                 response = self._client.get_item(
-                    TableName=self._table,
-                    Key=_key(missing[0], VERSION_SK),
-                    ConsistentRead=True,
-                    ProjectionExpression="ver",
+                    TableName=self._table, Key=_version_key(missing[0]), ConsistentRead=True, ProjectionExpression="ver"
                 )
-                item = response.get("Item")
-                self._shards[missing[0]] = None if item is None else int(item[ATTR_VERSION]["N"])
-                return
-            found: dict[str, int] = {}
+                found[missing[0]] = _version_of(response.get("Item"))
+                return found
             for start in range(0, len(missing), _BATCH_GET):
-                keys = [_key(pk, VERSION_SK) for pk in missing[start : start + _BATCH_GET]]
+                keys = [_version_key(pk) for pk in missing[start : start + _BATCH_GET]]
                 request: dict[str, Any] = {
                     self._table: {"Keys": keys, "ConsistentRead": True, "ProjectionExpression": "pk, ver"}
                 }
                 while request:
                     batch = self._client.batch_get_item(RequestItems=request)
                     for got in batch.get("Responses", {}).get(self._table, []):
-                        found[str(got["pk"]["S"])] = int(got[ATTR_VERSION]["N"])
+                        found[str(got["pk"]["S"])] = _version_of(got)
                     request = dict(batch.get("UnprocessedKeys") or {})
-            for pk in missing:
-                self._shards[pk] = found.get(pk)
+        for pk in missing:
+            found.setdefault(pk, None)
+        return found
 
     def _range_page(
         self, pk: str, lower: bytes, upper: bytes, start_key: dict[str, Any] | None, **options: Any
     ) -> tuple[list[tuple[bytes, dict[str, Any]]], dict[str, Any] | None]:
-        """One consistent ``Query`` page of ``[lower, upper)`` in shard ``pk``: (key, item) pairs, next start key.
+        """One consistent ``Query`` page of ``[lower, upper)`` in partition ``pk``: (key, item) pairs, next start key.
 
         ``BETWEEN`` is inclusive and the interval is not, so an item whose key equals ``upper`` is dropped here.
         """
@@ -300,10 +480,10 @@ class DynamoDBTransaction(EngineTransaction):
         return [(key, item) for key, item in pairs if key != upper], response.get("LastEvaluatedKey")
 
     def _query(
-        self, pk: str, spec: IndexSpec, lower: bytes, upper: bytes, order: Order, limit: int
-    ) -> tuple[list[IndexEntry], bool]:
-        """Up to ``limit`` entries of ``[lower, upper)`` in one shard; (entries, exhausted)."""
-        entries: list[IndexEntry] = []
+        self, pk: str, lower: bytes, upper: bytes, order: Order, limit: int
+    ) -> tuple[list[tuple[bytes, str]], bool]:
+        """Up to ``limit`` (key, document id) entries of ``[lower, upper)`` in one partition; (entries, exhausted)."""
+        entries: list[tuple[bytes, str]] = []
         start_key: dict[str, Any] | None = None
         # Ask for one more than needed (the extra one may also be the dropped `upper`), so "exhausted" is usually
         # known without another round trip.
@@ -311,7 +491,7 @@ class DynamoDBTransaction(EngineTransaction):
             page, start_key = self._range_page(
                 pk, lower, upper, start_key, ScanIndexForward=order == "asc", Limit=limit - len(entries) + 1
             )
-            entries.extend(IndexEntry(key=key, document=_entry_record(item, spec.table)) for key, item in page)
+            entries.extend((key, str(item[ATTR_ID]["S"])) for key, item in page)
             if len(entries) > limit:
                 return entries[:limit], False
             if start_key is None:
@@ -328,9 +508,23 @@ class DynamoDBTransaction(EngineTransaction):
             raise RuntimeError("commit with writes on a read-only DynamoDB transaction")
         actions = self._actions(writes)
         self._check_transaction_limits(actions, writes)
-        commit_transaction(self._client, self._table, [(a.request(self._table), a.description) for a in actions])
+        requests = [(a.request(self._table), a.description) for a in actions]
+        for attempt in range(_BUSY_ATTEMPTS):
+            try:
+                commit_transaction(self._client, self._table, requests)
+                return
+            except ItemsBusyError:
+                # Cancelled only because another transaction held an item, all conditions holding: the reads are
+                # still valid, so the same actions go again shortly (with a new commit marker) instead of the
+                # whole mutation. A condition that fails meanwhile makes it a plain ConflictError.
+                pause = self._engine.random.uniform(0.5, 1.0) * _BUSY_PAUSE_S * 2**attempt
+                left = remaining()
+                if attempt + 1 == _BUSY_ATTEMPTS or (left is not None and left < pause + self._engine.call_budget_s):
+                    raise
+                self._engine.sleep(pause)
 
     def _actions(self, writes: Sequence[WriteOp]) -> list[_Action]:
+        """The commit's actions (docs/dynamodb.md §3): documents, changed entries, version bumps, checks."""
         actions: dict[tuple[str, bytes], _Action] = {}
         bumps: dict[str, str] = {}
         written_documents: set[str] = set()
@@ -342,49 +536,27 @@ class DynamoDBTransaction(EngineTransaction):
 
         for op in writes:
             written_documents.add(op.id)
-            actions_for_document = self._document_action(op)
-            add(layout.document_pk(op.id), VERSION_SK, actions_for_document)
-            new_version = (op.before.version + 1) if op.before is not None else 1
+            add(layout.document_pk(op.id), VERSION_SK, self._document_action(op))
             for name, spec in op.indexes.items():
                 key_before = op.keys_before.get(name) if op.before is not None else None
                 key_after = op.keys_after.get(name) if op.after is not None else None
-                pk_before = (
-                    layout.shard_pk(spec, layout.shard_of_document(spec, op.before.value))
-                    if op.before is not None and key_before is not None
-                    else None
-                )
-                pk_after = (
-                    layout.shard_pk(spec, layout.shard_of_document(spec, op.after))
-                    if op.after is not None and key_after is not None
-                    else None
-                )
-                if (
-                    pk_before is not None
-                    and key_before is not None
-                    and (pk_before, key_before) != (pk_after, key_after)
-                ):
-                    action = _Action(
-                        "Delete", _key(pk_before, key_before), f"index entry {spec.qualified_name} of {op.id}"
+                if key_before == key_after:
+                    continue  # the entry stays as it is: nothing of this index is written
+                entry = f"index entry {spec.qualified_name} of {op.id}"
+                sides = ((False, op.before.value if op.before else None, key_before), (True, op.after, key_after))
+                for put, document, key in sides:
+                    if document is None or key is None:
+                        continue
+                    pk = layout.shard_pk(spec, layout.shard_of_document(spec, document))
+                    add(
+                        pk,
+                        key,
+                        self._entry_put(spec, op.id, pk, key) if put else _Action("Delete", _key(pk, key), entry),
                     )
-                    add(pk_before, key_before, action)
-                    bumps[pk_before] = f"index {spec.qualified_name} shard {pk_before.rsplit('#', 1)[1]}"
-                if pk_after is not None and key_after is not None and op.after is not None:
-                    if len(key_after) > MAX_SORT_KEY_BYTES:
-                        raise LimitExceededError(
-                            f"Index {spec.qualified_name}: the key of document {op.id} is {len(key_after)} bytes; "
-                            f"DynamoDB sort keys hold at most {MAX_SORT_KEY_BYTES}. Index shorter values."
-                        )
-                    action = _Action("Put", _key(pk_after, key_after), f"index entry {spec.qualified_name} of {op.id}")
-                    action.item = {
-                        "pk": {"S": pk_after},
-                        "sk": {"B": key_after},
-                        ATTR_ID: {"S": op.id},
-                        ATTR_VERSION: {"N": str(new_version)},
-                        ATTR_DOC: {"S": serialize_document(op.after)},
-                    }
-                    self._check_item_size(action.item, f"index entry of document {op.id} in {spec.qualified_name}")
-                    add(pk_after, key_after, action)
-                    bumps[pk_after] = f"index {spec.qualified_name} shard {pk_after.rsplit('#', 1)[1]}"
+                    bumps[pk] = f"index {spec.qualified_name} partition {pk.rsplit('#', 1)[1]}"
+                    if layout.has_value_versions(spec):
+                        value_pk = layout.value_version_pk_of_document(spec, document)
+                        bumps[value_pk] = f"index {spec.qualified_name} value of document {op.id}"
 
         # Documents read but not written: their version must be unchanged.
         for document_id, version in self._documents.items():
@@ -393,22 +565,32 @@ class DynamoDBTransaction(EngineTransaction):
             check = _Action("ConditionCheck", layout.document_item_key(document_id), f"document {document_id}")
             check.condition_on_version(version)
             add(layout.document_pk(document_id), VERSION_SK, check)
-        # Shards written: bump their version (conditioned on the version read, if this transaction scanned them).
+        # Versions of entries added or removed: bumped (conditioned on the version read, if this transaction read it).
         for pk, description in bumps.items():
-            bump = _Action("Update", _key(pk, VERSION_SK), description)
+            bump = _Action("Update", _version_key(pk), self._version_names.get(pk, description))
             bump.update = "ADD ver :one"
             bump.values[":one"] = {"N": "1"}
-            if pk in self._shards:
-                bump.condition_on_version(self._shards[pk], attribute_for_absent="ver")
+            if pk in self._versions:
+                bump.condition_on_version(self._versions[pk], attribute_for_absent="ver")
             add(pk, VERSION_SK, bump)
-        # Shards scanned but not written: their version must be unchanged (no phantom, no changed entry).
-        for pk, version in self._shards.items():
+        # Versions read but not bumped: unchanged (no entry added to or removed from a range this transaction read).
+        for pk, version in self._versions.items():
             if pk in bumps:
                 continue
-            check = _Action("ConditionCheck", _key(pk, VERSION_SK), self._shard_names.get(pk, pk))
+            check = _Action("ConditionCheck", _version_key(pk), self._version_names.get(pk, pk))
             check.condition_on_version(version, attribute_for_absent="ver")
             add(pk, VERSION_SK, check)
         return list(actions.values())
+
+    def _entry_put(self, spec: IndexSpec, document_id: str, pk: str, key: bytes) -> _Action:
+        if len(key) > MAX_SORT_KEY_BYTES:
+            raise LimitExceededError(
+                f"Index {spec.qualified_name}: the key of document {document_id} is {len(key)} bytes; "
+                f"DynamoDB sort keys hold at most {MAX_SORT_KEY_BYTES}. Index shorter values."
+            )
+        action = _Action("Put", _key(pk, key), f"index entry {spec.qualified_name} of {document_id}")
+        action.item = {"pk": {"S": pk}, "sk": {"B": key}, ATTR_ID: {"S": document_id}}
+        return action
 
     def _document_action(self, op: WriteOp) -> _Action:
         key = layout.document_item_key(op.id)
@@ -462,82 +644,82 @@ class DynamoDBTransaction(EngineTransaction):
             else:
                 counts["entry"] += 1
         breakdown = (
-            f"{len(writes)} document writes, {counts['entry']} index entry writes (each document has one entry per "
-            f"index, two when its key moves), {counts['bump']} index shard version updates and {counts['check']} "
-            "checks of documents or index shards read but not written, plus 1 commit marker"
+            f"{len(writes)} document writes, {counts['entry']} index entry writes (one per index whose key a write "
+            f"adds, removes or moves, two when it moves), {counts['bump']} index version updates and "
+            f"{counts['check']} checks of documents or index ranges read but not written, plus 1 commit marker"
         )
         needed = len(actions) + 1  # the commit marker (commits.py)
         if needed > MAX_TRANSACTION_ACTIONS:
             raise LimitExceededError(
                 f"This mutation needs {needed} DynamoDB transaction actions ({breakdown}); one "
                 f"TransactWriteItems holds at most {MAX_TRANSACTION_ACTIONS}. Nothing was written. Split the work "
-                "over several mutations, write fewer documents per mutation, give the table fewer indexes, or read "
-                "fewer separate documents and index shards."
+                "over several mutations, write fewer documents per mutation, read fewer documents (every document "
+                "a mutation reads and does not write is checked), or give the table fewer indexes."
             )
         total = sum(action.size() for action in actions) + COMMIT_MARKER_BYTES
         if total > MAX_TRANSACTION_BYTES:
             raise LimitExceededError(
-                f"This mutation would write {total} bytes in one DynamoDB transaction ({breakdown}; every index "
-                f"entry carries a copy of its document); one TransactWriteItems holds at most {MAX_TRANSACTION_BYTES} "
-                "bytes. Nothing was written. Split the work over several mutations, or write smaller documents."
+                f"This mutation would write {total} bytes in one DynamoDB transaction ({breakdown}); one "
+                f"TransactWriteItems holds at most {MAX_TRANSACTION_BYTES} bytes. Nothing was written. Split the "
+                "work over several mutations, or write smaller documents."
             )
 
     # -- validation ----------------------------------------------------------------------------------------
     def validate(self) -> None:
         """Check that this transaction's reads equal the state at one instant (docs/dynamodb.md, section 4).
 
+        0. If the last read was one ``TransactGetItems`` that confirmed every version this transaction read (a
+           one-page scan is its only read), the reads are that instant's state: no call.
         1. One ``TransactGetItems`` of every version read. A document at another version fails at once; if every
-           shard version is the one read, done.
-        2. For each shard whose version moved: remember its new version *v2* (just read), then re-read every
-           interval this transaction covered there with a consistent ``Query`` and compare the (key, version)
-           lists with what the scans saw. Any difference fails.
-        3. A second ``TransactGetItems`` of every version, expecting the documents and unmoved shards at the
-           versions read and the moved shards at *v2*: the re-read ran while those shards did not change, so the
-           reads equal the state at that check. If a shard moved again, the check's value is the next *v2*:
-           steps 2-3 repeat, at most ``_CONFIRM_ROUNDS`` times (entries that did change fail in step 2 at once).
+           index version is the one read, done.
+        2. For each index version that moved: remember its new version *v2* (just read), then re-read every
+           interval this transaction covered under it with a consistent ``Query`` and compare the keys with what
+           the scans saw. Any difference fails.
+        3. A second ``TransactGetItems`` of every version, expecting the documents and unmoved versions at the
+           versions read and the moved ones at *v2*: the re-read ran while those did not change, so the reads
+           equal the state at that check. If one moved again, the check's value is the next *v2*: steps 2-3 repeat,
+           at most ``_CONFIRM_ROUNDS`` times (entries that did change fail in step 2 at once).
         """
         documents = [
             (layout.document_item_key(document_id), version, f"document {document_id}")
             for document_id, version in self._documents.items()
         ]
-        if not self._shards and len(documents) <= 1:
+        if not self._versions and len(documents) <= 1:
             return  # nothing read, or one GetItem: a single-item read is atomic by itself
-        shards = dict(self._shards)
-        moved = self._moved_shards(documents, shards)
+        if self._snapshot is not None:
+            return
+        versions = dict(self._versions)
+        moved = self._moved_versions(documents, versions)
         for _ in range(_CONFIRM_ROUNDS):
             if not moved:
                 return
             for pk in moved:
-                self._reread_shard(pk)
-            shards.update(moved)
-            moved = self._moved_shards(documents, shards)
-        names = ", ".join(self._shard_names.get(pk, pk) for pk in moved)
+                self._reread(pk)
+            versions.update(moved)
+            moved = self._moved_versions(documents, versions)
+        names = ", ".join(self._version_names.get(pk, pk) for pk in moved)
         raise ConflictError(
-            _CHANGED, detail=f"index shards kept changing while this transaction was validated ({names})"
+            _CHANGED, detail=f"index entries kept changing while this transaction was validated ({names})"
         )
 
-    def _moved_shards(
-        self, documents: Sequence[tuple[dict[str, Any], int | None, str]], shards: Mapping[str, int | None]
+    def _moved_versions(
+        self, documents: Sequence[tuple[dict[str, Any], int | None, str]], versions: Mapping[str, int | None]
     ) -> dict[str, int | None]:
-        """``TransactGetItems`` of every version: raises if a document changed; returns moved shards' new versions."""
+        """``TransactGetItems`` of every version: raises if a document changed; returns moved index versions."""
         expected = list(documents)
-        expected += [(_key(pk, VERSION_SK), version, self._shard_names.get(pk, pk)) for pk, version in shards.items()]
-        pks: list[str | None] = [None] * len(documents) + list(shards)
+        expected += [(_version_key(pk), version, self._version_names.get(pk, pk)) for pk, version in versions.items()]
+        pks: list[str | None] = [None] * len(documents) + list(versions)
         moved: dict[str, int | None] = {}
         for start in range(0, len(expected), MAX_TRANSACTION_ACTIONS):
             chunk = expected[start : start + MAX_TRANSACTION_ACTIONS]
-            with dynamodb_errors(f"TransactGetItems in table {self._table!r}", [name for _, _, name in chunk]):
-                response = self._client.transact_get_items(
-                    TransactItems=[
-                        {"Get": {"TableName": self._table, "Key": key, "ProjectionExpression": "ver"}}
-                        for key, _, _ in chunk
-                    ]
-                )
-            for pk, (_, version, name), got in zip(
-                pks[start : start + MAX_TRANSACTION_ACTIONS], chunk, response.get("Responses", []), strict=True
+            gets = [
+                {"Get": {"TableName": self._table, "Key": key, "ProjectionExpression": "ver"}} for key, _, _ in chunk
+            ]
+            items = self._transact_get(gets, [name for _, _, name in chunk])
+            for pk, (_, version, name), item in zip(
+                pks[start : start + MAX_TRANSACTION_ACTIONS], chunk, items, strict=True
             ):
-                item = got.get("Item")
-                current = None if not item or ATTR_VERSION not in item else int(item[ATTR_VERSION]["N"])
+                current = _version_of(item)
                 if current == version:
                     continue
                 if pk is None:
@@ -545,26 +727,41 @@ class DynamoDBTransaction(EngineTransaction):
                 moved[pk] = current
         return moved
 
-    def _reread_shard(self, pk: str) -> None:
-        """Re-read every interval covered in shard ``pk`` and raise ConflictError if any differs from what was seen."""
-        covered = self._covered.get(pk, [])
-        for start, end in _merge_intervals(covered):
-            current = self._query_versions(pk, start, end)
-            for interval in covered:
-                if not (start <= interval.start and interval.end <= end):
-                    continue
-                now = tuple((key, version) for key, version in current if interval.start <= key < interval.end)
-                if now != interval.entries:
-                    name = self._shard_names.get(pk, pk)
-                    raise ConflictError(_CHANGED, detail=f"a concurrent mutation changed index entries of {name}")
+    def _transact_get(self, gets: list[dict[str, Any]], names: list[str]) -> list[dict[str, Any] | None]:
+        """One ``TransactGetItems`` of ``gets``; split in two when refused as invalid (more items than an
+        emulator takes — moto 5 allows 25 — or over 4 MB). Validation checks need no single instant across calls."""
+        with dynamodb_errors(f"TransactGetItems in table {self._table!r}", names):
+            try:
+                response = self._client.transact_get_items(TransactItems=gets)  # type: ignore[arg-type]
+            except ClientError as exc:
+                if len(gets) < 2 or exc.response.get("Error", {}).get("Code") != "ValidationException":
+                    raise
+                half = len(gets) // 2
+                return self._transact_get(gets[:half], names[:half]) + self._transact_get(gets[half:], names[half:])
+        return [answer.get("Item") for answer in response.get("Responses", [])]
 
-    def _query_versions(self, pk: str, start: bytes, end: bytes) -> list[tuple[bytes, int]]:
-        """(key, document version) of every entry of shard ``pk`` in ``[start, end)``, by consistent ``Query``."""
-        found: list[tuple[bytes, int]] = []
+    def _reread(self, guard: str) -> None:
+        """Re-read every interval covered under ``guard``; raise ConflictError if any differs from what was seen."""
+        covered = self._covered.get(guard, [])
+        for partition in sorted({interval.partition for interval in covered}):
+            mine = [interval for interval in covered if interval.partition == partition]
+            for start, end in _merge_intervals(mine):
+                current = self._query_keys(partition, start, end)
+                for interval in mine:
+                    if not (start <= interval.start and interval.end <= end):
+                        continue
+                    now = tuple(key for key in current if interval.start <= key < interval.end)
+                    if now != interval.keys:
+                        name = self._version_names.get(guard, guard)
+                        raise ConflictError(_CHANGED, detail=f"a concurrent mutation changed index entries of {name}")
+
+    def _query_keys(self, pk: str, start: bytes, end: bytes) -> list[bytes]:
+        """The key of every entry of partition ``pk`` in ``[start, end)``, by consistent ``Query``."""
+        found: list[bytes] = []
         start_key: dict[str, Any] | None = None
         while True:
-            page, start_key = self._range_page(pk, start, end, start_key, ProjectionExpression="sk, ver")
-            found.extend((key, int(item[ATTR_VERSION]["N"])) for key, item in page)
+            page, start_key = self._range_page(pk, start, end, start_key, ProjectionExpression="sk")
+            found.extend(key for key, _ in page)
             if start_key is None:
                 return found
 
@@ -585,19 +782,6 @@ def _document_record(item: Mapping[str, Any], document_id: str) -> DocumentRecor
     )
 
 
-def _entry_record(item: Mapping[str, Any], table: str) -> DocumentRecord:
-    text = item[ATTR_DOC]["S"]
-    value = deserialize_document(text)
-    return DocumentRecord(
-        table=table,
-        id=item[ATTR_ID]["S"],
-        creation_time=float(value["_creationTime"]),  # type: ignore[arg-type]
-        value=value,
-        version=int(item[ATTR_VERSION]["N"]),
-        size=len(text),
-    )
-
-
 class DynamoDBEngine(StorageEngine):
     """Documents and index entries in one DynamoDB table (``pk`` S, ``sk`` B); see ``docs/dynamodb.md``.
 
@@ -611,9 +795,19 @@ class DynamoDBEngine(StorageEngine):
     snapshot_reads = False
     supports_exclusive = False
 
-    def __init__(self, client: DynamoDBClient, table_name: str, *, max_parallel_queries: int = 8) -> None:
+    def __init__(
+        self,
+        client: DynamoDBClient,
+        table_name: str,
+        *,
+        max_parallel_queries: int = 8,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.client = client
         self.table_name = table_name
+        #: How the engine waits between sends of a commit whose items were busy (a simulation passes its own).
+        self.sleep = sleep
+        self.random = random.Random()  # noqa: S311 - backoff jitter, not a secret
         config: Any = client.meta.config  # botocore's Config declares its options dynamically
         self.call_budget_s = float(config.connect_timeout or 0) + float(config.read_timeout or 0)
         self._max_parallel = max(1, max_parallel_queries)

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONFLICT_REASONS",
     "BudgetExhaustedError",
+    "ItemsBusyError",
     "cancellation_reasons",
     "dynamodb_errors",
     "is_condition_failure",
@@ -61,6 +62,17 @@ __all__ = [
 
 #: Cancellation codes that mean "another transaction got there first": retry the mutation.
 CONFLICT_REASONS = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+
+
+class ItemsBusyError(ConflictError):
+    """A transaction cancelled only because another transaction held some of its items (``TransactionConflict``),
+    with every condition holding: sending the same actions again a few milliseconds later may apply them.
+
+    Example:
+        >>> isinstance(ItemsBusyError("busy"), ConflictError)
+        True
+    """
+
 
 _THROTTLING = frozenset(
     {
@@ -118,7 +130,8 @@ def translate_client_error(exc: ClientError, operation: str, descriptions: Seque
             names = [descriptions[i] for i in conflicted if i < len(descriptions)] if descriptions else []
             changed = f" Changed concurrently: {'; '.join(names)}." if names else ""
             codes = sorted({reason for reason in reasons if reason != "None"})
-            return ConflictError(
+            busy = bool(conflicted) and codes == ["TransactionConflict"]
+            return (ItemsBusyError if busy else ConflictError)(
                 f"A concurrent write changed data this call read ({', '.join(codes) or 'cancelled'}).",
                 detail=native + changed,
             )

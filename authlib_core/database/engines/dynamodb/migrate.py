@@ -1,18 +1,30 @@
-"""Index maintenance (``ensure_indexes``): a migration step, not on the request path.
+"""Index maintenance and layout conversion (``ensure_indexes``): a migration step, not on the request path.
 
 The catalog item (``pk = "catalog"``) records every index the stored entries were built for (table, name,
-fields, shards). ``ensure_indexes`` compares it with the indexes the schema declares:
+fields, shards) and the index layout they use (``layout``; absent means layout 1). ``ensure_indexes`` compares it
+with the indexes the schema declares:
 
 * nothing changed → 1 consistent ``GetItem``, done;
-* an index is new or changed (fields or shard count) → its entries are built from the table's documents, read
-  through the table's **stored** ``by_creation_time`` shards with ``Query`` (never ``Scan``) — entries carry a
-  copy of the document, so no ``GetItem`` per document — and written with ``BatchWriteItem``;
+* an index is new or changed (fields or shard count) → its entries are built from the table's documents — the
+  ids listed by the table's **stored** ``by_creation_time`` entries (``Query``, never ``Scan``), the documents read
+  with consistent ``BatchGetItem`` — and written with ``BatchWriteItem``;
 * an index is gone or changed → its old entries are deleted (``Query`` keys only + ``BatchWriteItem``);
-* every shard touched gets its version bumped, so a transaction that read it concurrently conflicts;
+* every partition version and value version of a built or dropped index is bumped, so a transaction that read it
+  concurrently conflicts;
 * finally the catalog is rewritten.
 
-Run it before deploying code that writes to a new index (``python -m authlib_core infra ...``). Re-running it
-is idempotent: puts of identical entries and deletes of absent ones are no-ops.
+**Layout 1 → 2** (entries that carried a copy of the document, one shard version per index shard; see
+docs/dynamodb.md, "Migrating from layout 1"), when the catalog says layout 1:
+
+1. fence: every layout-1 shard version item gets a string ``ver``, so a commit of layout-1 code (which adds 1 to
+   it in every write) fails as a whole: nothing it writes can be missed by the conversion;
+2. build every index of the schema in layout 2 from the documents listed by the layout-1 ``by_creation_time``;
+3. write the catalog: layout 2, the indexes, and the layout-1 indexes still to clean up (``legacy``);
+4. delete the layout-1 entries (the fenced version items stay), then drop ``legacy`` from the catalog.
+
+Each step is idempotent and the catalog changes only after the step before it finished, so an interrupted run
+is completed by running it again (``python -m authlib_core infra migrate``). Re-running a finished migration is
+1 ``GetItem``.
 """
 
 from __future__ import annotations
@@ -34,7 +46,10 @@ if TYPE_CHECKING:
 
     from authlib_core.database.engines.dynamodb.engine import DynamoDBEngine
 
-__all__ = ["IndexChanges", "ensure_indexes", "load_catalog"]
+__all__ = ["FENCED_VERSION", "Catalog", "IndexChanges", "ensure_indexes", "load_catalog", "read_catalog"]
+
+#: What a fenced layout-1 shard version item holds instead of a number (docs/dynamodb.md, "Migrating from layout 1").
+FENCED_VERSION = "moved to index layout 2 by infra migrate: run the current authlib-core"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -44,6 +59,17 @@ class IndexChanges:
     built: tuple[str, ...] = ()  # new, or rebuilt because its fields or shard count changed
     dropped: tuple[str, ...] = ()  # gone from the schema
     unchanged: tuple[str, ...] = ()
+    #: the stored entries were converted from layout 1 (every index was built anew)
+    converted: bool = False
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Catalog:
+    """The catalog item: indexes by qualified name, their layout, and layout-1 indexes not yet cleaned up."""
+
+    indexes: dict[str, IndexSpec]
+    layout: int
+    legacy: dict[str, IndexSpec]
 
 
 _CATALOG_KEY: dict[str, Any] = {"pk": {"S": layout.CATALOG_PK}, "sk": {"B": layout.VERSION_SK}}
@@ -57,16 +83,46 @@ def _spec_from_json(data: dict[str, Any]) -> IndexSpec:
     return IndexSpec(table=data["table"], name=data["name"], fields=tuple(data["fields"]), shards=int(data["shards"]))
 
 
-def load_catalog(engine: DynamoDBEngine) -> dict[str, IndexSpec]:
-    """The indexes the stored entries were built for, by qualified name."""
+def _specs_json(specs: dict[str, IndexSpec]) -> str:
+    return json.dumps({name: _spec_json(spec) for name, spec in sorted(specs.items())}, sort_keys=True)
+
+
+def read_catalog(engine: DynamoDBEngine) -> Catalog:
+    """The catalog as stored (an absent catalog: no indexes, the current layout)."""
     item = engine.client.get_item(TableName=engine.table_name, Key=_CATALOG_KEY, ConsistentRead=True).get("Item")
     if item is None:
-        return {}
-    return {name: _spec_from_json(data) for name, data in json.loads(item["indexes"]["S"]).items()}
+        return Catalog({}, layout.LAYOUT, {})
+
+    def specs(attribute: str) -> dict[str, IndexSpec]:
+        text = item[attribute]["S"] if attribute in item else "{}"
+        return {name: _spec_from_json(data) for name, data in json.loads(text).items()}
+
+    stored_layout = int(item["layout"]["N"]) if "layout" in item else 1
+    return Catalog(specs("indexes"), stored_layout, specs("legacy"))
+
+
+def load_catalog(engine: DynamoDBEngine) -> dict[str, IndexSpec]:
+    """The indexes the stored entries were built for, by qualified name."""
+    return read_catalog(engine).indexes
+
+
+def _write_catalog(engine: DynamoDBEngine, catalog: Catalog) -> None:
+    item: dict[str, Any] = {
+        **_CATALOG_KEY,
+        "indexes": {"S": _specs_json(catalog.indexes)},
+        "layout": {"N": str(catalog.layout)},
+    }
+    if catalog.legacy:
+        item["legacy"] = {"S": _specs_json(catalog.legacy)}
+    engine.client.put_item(TableName=engine.table_name, Item=item)
 
 
 def ensure_indexes(engine: DynamoDBEngine, indexes: Sequence[IndexSpec]) -> IndexChanges:
-    """Make the stored index entries match ``indexes``; see the module docstring. Returns what changed.
+    """Make the stored index entries match ``indexes`` in the current layout; see the module docstring.
+
+    Example:
+        >>> ensure_indexes(engine, [IndexSpec("notes", "by_user", ("userId",))])  # doctest: +SKIP
+        IndexChanges(built=('notes.by_user',), dropped=(), unchanged=(), converted=False)
 
     Raises:
         StorageUnavailableError: DynamoDB could not be reached, or the documents table does not exist.
@@ -80,8 +136,15 @@ def ensure_indexes(engine: DynamoDBEngine, indexes: Sequence[IndexSpec]) -> Inde
 
 
 def _ensure(engine: DynamoDBEngine, indexes: Sequence[IndexSpec]) -> IndexChanges:
-    old = load_catalog(engine)
+    catalog = read_catalog(engine)
     new = {spec.qualified_name: spec for spec in indexes}
+    if not catalog.indexes:
+        catalog = _uncatalogued_layout_1(engine, catalog, {spec.table for spec in new.values()})
+    if catalog.layout < layout.LAYOUT:
+        return _convert(engine, catalog.indexes, new)
+    if catalog.legacy:
+        _clean_up(engine, catalog)
+    old = catalog.indexes
     changes = IndexChanges(
         built=tuple(sorted(name for name, spec in new.items() if old.get(name) != spec)),
         dropped=tuple(sorted(name for name in old if name not in new)),
@@ -89,73 +152,118 @@ def _ensure(engine: DynamoDBEngine, indexes: Sequence[IndexSpec]) -> IndexChange
     )
     if old == new:
         return changes
-    tables = sorted({spec.table for spec in old.values()} | {spec.table for spec in new.values()})
-    for table in tables:
+    for table in sorted({spec.table for spec in old.values()} | {spec.table for spec in new.values()}):
         old_specs = {spec.name: spec for spec in old.values() if spec.table == table}
         new_specs = {spec.name: spec for spec in new.values() if spec.table == table}
         drop = [spec for name, spec in old_specs.items() if new_specs.get(name) != spec]
         build = [spec for name, spec in new_specs.items() if old_specs.get(name) != spec]
         if not drop and not build:
             continue
-        # Documents are read through the entries as they are stored now: the catalogued by_creation_time, or
-        # the default one that writes use for a table the catalog has never seen.
+        # Documents are listed by the entries as they are stored now: the catalogued by_creation_time, or the
+        # default one that writes use for a table the catalog has never seen.
         source = old_specs.get(BY_CREATION_TIME) or IndexSpec(table=table, name=BY_CREATION_TIME, fields=())
-        documents = _documents(engine, source) if build else []
+        documents = _documents(engine, source, legacy=False) if build else []
         for spec in drop:
             _drop(engine, spec)
         for spec in build:
             _build(engine, spec, documents)
-    engine.client.put_item(
-        TableName=engine.table_name,
-        Item={
-            **_CATALOG_KEY,
-            "indexes": {
-                "S": json.dumps({name: _spec_json(spec) for name, spec in sorted(new.items())}, sort_keys=True)
-            },
-        },
-    )
+    _write_catalog(engine, Catalog(new, layout.LAYOUT, {}))
     return changes
 
 
-def _documents(engine: DynamoDBEngine, source: IndexSpec) -> list[tuple[str, int, str]]:
-    """(id, version, serialized document) of every document of the source index's table."""
-    found: list[tuple[str, int, str]] = []
-    for shard in range(max(1, source.shards)):
-        for item in engine.query_all(layout.shard_pk(source, shard)):
-            found.append((item[layout.ATTR_ID]["S"], int(item[layout.ATTR_VERSION]["N"]), item[layout.ATTR_DOC]["S"]))
-    return found
+def _uncatalogued_layout_1(engine: DynamoDBEngine, catalog: Catalog, tables: set[str]) -> Catalog:
+    """Layout-1 code writes ``by_creation_time`` entries (1 shard) even before any migration wrote a catalog:
+    without a catalog, 1 ``Query`` per table looks for them, and any found are converted like catalogued ones."""
+    found: dict[str, IndexSpec] = {}
+    for table in sorted(tables):
+        spec = IndexSpec(table=table, name=BY_CREATION_TIME, fields=())
+        if next(engine.query_all(layout.legacy_shard_pk(spec, 0), keys_only=True), None) is not None:
+            found[spec.qualified_name] = spec
+    return Catalog(found, 1, {}) if found else catalog
+
+
+def _convert(engine: DynamoDBEngine, old: dict[str, IndexSpec], new: dict[str, IndexSpec]) -> IndexChanges:
+    """Layout 1 → 2: fence, build everything anew, switch the catalog, clean up (module docstring)."""
+    for spec in old.values():
+        for shard in range(max(1, spec.shards)):
+            engine.client.put_item(
+                TableName=engine.table_name,
+                Item={
+                    "pk": {"S": layout.legacy_shard_pk(spec, shard)},
+                    "sk": {"B": layout.VERSION_SK},
+                    layout.ATTR_VERSION: {"S": FENCED_VERSION},
+                },
+            )
+    for table in sorted({spec.table for spec in new.values()}):
+        source = old.get(f"{table}.{BY_CREATION_TIME}") or IndexSpec(table=table, name=BY_CREATION_TIME, fields=())
+        documents = _documents(engine, source, legacy=True)
+        for spec in new.values():
+            if spec.table == table:
+                _build(engine, spec, documents)
+    catalog = Catalog(new, layout.LAYOUT, old)
+    _write_catalog(engine, catalog)
+    _clean_up(engine, catalog)
+    return IndexChanges(
+        built=tuple(sorted(new)), dropped=tuple(sorted(name for name in old if name not in new)), converted=True
+    )
+
+
+def _clean_up(engine: DynamoDBEngine, catalog: Catalog) -> None:
+    """Delete the layout-1 entries of ``catalog.legacy`` (keeping the fenced version items), then forget them."""
+    for spec in catalog.legacy.values():
+        for shard in range(max(1, spec.shards)):
+            pk = layout.legacy_shard_pk(spec, shard)
+            keys = [{"pk": item["pk"], "sk": item["sk"]} for item in engine.query_all(pk, keys_only=True)]
+            _batch_write(engine, [{"DeleteRequest": {"Key": key}} for key in keys])
+    _write_catalog(engine, dataclasses.replace(catalog, legacy={}))
+
+
+def _documents(engine: DynamoDBEngine, source: IndexSpec, *, legacy: bool) -> list[tuple[str, str]]:
+    """(id, serialized document) of every document of the source index's table, read from the document items."""
+    if legacy:
+        pks = [layout.legacy_shard_pk(source, shard) for shard in range(max(1, source.shards))]
+    else:
+        pks = [layout.shard_pk(source, shard) for shard in range(layout.partitions(source))]
+    ids = [item[layout.ATTR_ID]["S"] for pk in pks for item in engine.query_all(pk)]
+    found: list[tuple[str, str]] = []
+    for start in range(0, len(ids), 100):
+        request: dict[str, Any] = {
+            engine.table_name: {
+                "Keys": [layout.document_item_key(document_id) for document_id in ids[start : start + 100]],
+                "ConsistentRead": True,
+            }
+        }
+        while request:
+            response = engine.client.batch_get_item(RequestItems=request)
+            for item in response.get("Responses", {}).get(engine.table_name, []):
+                found.append((item["pk"]["S"].removeprefix("d#"), item[layout.ATTR_DOC]["S"]))
+            request = dict(response.get("UnprocessedKeys") or {})
+    return sorted(found)
 
 
 def _drop(engine: DynamoDBEngine, spec: IndexSpec) -> None:
-    for shard in range(max(1, spec.shards)):
+    for shard in range(layout.partitions(spec)):
         pk = layout.shard_pk(spec, shard)
         keys = [{"pk": item["pk"], "sk": item["sk"]} for item in engine.query_all(pk, keys_only=True)]
         _batch_write(engine, [{"DeleteRequest": {"Key": key}} for key in keys])
         _bump(engine, pk)
 
 
-def _build(engine: DynamoDBEngine, spec: IndexSpec, documents: Iterable[tuple[str, int, str]]) -> None:
+def _build(engine: DynamoDBEngine, spec: IndexSpec, documents: Iterable[tuple[str, str]]) -> None:
     requests = []
-    for document_id, version, text in documents:
+    values: set[str] = set()
+    for document_id, text in documents:
         value = deserialize_document(text)
-        key = document_key(value, spec)
         pk = layout.shard_pk(spec, layout.shard_of_document(spec, value))
-        requests.append(
-            {
-                "PutRequest": {
-                    "Item": {
-                        "pk": {"S": pk},
-                        "sk": {"B": key},
-                        layout.ATTR_ID: {"S": document_id},
-                        layout.ATTR_VERSION: {"N": str(version)},
-                        layout.ATTR_DOC: {"S": text},
-                    }
-                }
-            }
-        )
+        item = {"pk": {"S": pk}, "sk": {"B": document_key(value, spec)}, layout.ATTR_ID: {"S": document_id}}
+        requests.append({"PutRequest": {"Item": item}})
+        if layout.has_value_versions(spec):
+            values.add(layout.value_version_pk_of_document(spec, value))
     _batch_write(engine, requests)
-    for shard in range(max(1, spec.shards)):
+    for shard in range(layout.partitions(spec)):
         _bump(engine, layout.shard_pk(spec, shard))
+    for value_pk in sorted(values):
+        _bump(engine, value_pk)
 
 
 def _bump(engine: DynamoDBEngine, pk: str) -> None:
