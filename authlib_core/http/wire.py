@@ -59,6 +59,8 @@ MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES
 
 # Clients newer than these versions default to clean JSON (crates/common/src/version.rs default_format).
 _CLEAN_JSON_SINCE = {"npm": (1, 4, 1), "python": (0, 5, 0)}
+#: A character a function path may not hold: whitespace (``str.isspace``), a control character, a lone surrogate.
+_BAD_PATH_CHAR = re.compile("[\\s\x00-\x1f\ud800-\udfff]")
 _CLIENT_HEADER = re.compile(r"^(?P<client>[a-z][a-z-]*?)-(?P<version>\d+(?:\.\d+)*)(?:[-+].*)?$")
 
 
@@ -222,7 +224,7 @@ def _json_problem(what: str, exc: JsonTextError) -> str:
 
 def _check_path(path: str) -> None:
     bad = not path or len(path) > 1024 or path.count(":") > 1
-    if bad or any(ch.isspace() or ord(ch) < 0x20 or "\ud800" <= ch <= "\udfff" for ch in path):
+    if bad or _BAD_PATH_CHAR.search(path) is not None:
         raise BadRequestError(
             "BadConvexFunctionIdentifier",
             f"Invalid function path {json.dumps(path[:100])}; use 'module:function' (no spaces or control characters)",
