@@ -153,7 +153,7 @@ def request_event(
             "requestId": uuid.uuid4().hex,
             "routeKey": "$default",
             "stage": "$default",
-            "time": formatdate(now, usegmt=True),
+            "time": _http_date(int(now)),
             "timeEpoch": int(now * 1000),
         },
         "isBase64Encoded": encoded,
@@ -163,6 +163,24 @@ def request_event(
     if body:
         event["body"] = text
     return event
+
+
+_date_cache: tuple[int, str] = (-1, "")
+
+
+def _http_date(second: int) -> str:
+    """``formatdate(second, usegmt=True)``, formatted once per second (every request of that second shares it).
+
+    Example:
+        >>> _http_date(0)
+        'Thu, 01 Jan 1970 00:00:00 GMT'
+    """
+    global _date_cache  # one (second, text) pair, replaced whole: safe to read from any thread
+    cached_second, text = _date_cache
+    if cached_second != second:
+        text = formatdate(second, usegmt=True)
+        _date_cache = (second, text)
+    return text
 
 
 class DevServer:
@@ -393,6 +411,10 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
                 self.send_error(400, "Bad Request", _BAD_TARGET)
                 return False
             return True
+
+        def date_time_string(self, timestamp: float | None = None) -> str:
+            """The ``Date`` header's value (as the standard library's, computed once per second)."""
+            return _http_date(int(time.time() if timestamp is None else timestamp))
 
         def do_GET(self) -> None:
             path = self.path.split("?", 1)[0]
