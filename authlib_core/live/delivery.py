@@ -213,10 +213,19 @@ class ConnectionWorker:
         connection ends, never the caller (a fan-out batch failing for one connection would hold every other
         connection's updates back, and drop them after the retries)."""
         logger.warning("connection %s: its item is full; the connection is closed", connection_id)
+        self.abandon(connection_id, _INBOX_FULL)
+
+    def abandon(self, connection_id: str, error: str) -> None:
+        """End a connection this worker cannot serve: remove it and its watches, tell the client why (``FatalError``
+        with ``error``) and close it. Nothing happens to a connection that is gone already.
+
+        Example:
+            >>> worker.abandon("Abc=", "InternalServerError: ...")  # doctest: +SKIP
+        """
         endpoint = self.store.forget(connection_id)
         if endpoint is not None:
             try:
-                self.poster.post(endpoint, connection_id, _fatal(_INBOX_FULL))
+                self.poster.post(endpoint, connection_id, _fatal(error))
                 self.poster.close(endpoint, connection_id)
             except (ConnectionGone, MessageTooLarge):
                 pass  # gone already: nothing to tell it

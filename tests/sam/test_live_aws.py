@@ -18,7 +18,7 @@ import pytest
 from authlib_core.sync.timestamps import decode_ts
 from tests.sam.cfn_eval import Deployment
 from tests.sam.lambda_stack import LambdaStack, session_cookie
-from tests.sam.live_stack import LiveStack
+from tests.sam.live_stack import LiveStack, _environment
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -402,6 +402,28 @@ def test_a_query_with_many_reads_watches_everything_instead_of_one_key_per_read(
     assert live.items("w#") == []
 
 
+def _ada_and_eve(live: LiveStack) -> tuple[ClientView, ClientView, str, str]:
+    """Two signed-up users, each with an open connection subscribed to their notes."""
+    ada_token, _ = sign_up(live, "ada@example.com")
+    eve_token, _ = sign_up(live, "eve@example.com")
+    live.pump()
+    ada, eve = ClientView(live, "ada="), ClientView(live, "eve=")
+    ada.open(ada_token)
+    eve.open(eve_token)
+    return ada, eve, ada_token, eve_token
+
+
+def _two_users_write(live: LiveStack, *tokens: str) -> None:
+    for token in tokens:  # one stream batch with both users' writes
+        out = live.http.invoke(
+            "POST",
+            "/api/mutation",
+            {"path": "myData:add", "args": {"text": "hi"}},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert out["statusCode"] == 200, out
+
+
 def _fill_inbox(live: LiveStack, connection: str) -> None:
     """What a client does by sending large messages while one Lambda holds its connection's lease (a slow action):
     the other sync Lambdas append them to the inbox, until the item is a few hundred bytes short of 400 KB."""
@@ -419,21 +441,9 @@ def _fill_inbox(live: LiveStack, connection: str) -> None:
 def test_a_connection_whose_item_is_full_is_closed_and_the_fanout_goes_on(live: LiveStack) -> None:
     # One client cannot stop live queries for everyone: a commit its full item cannot take would fail the stream
     # batch (retried, then dropped with every other connection's updates in it).
-    ada_token, _ = sign_up(live, "ada@example.com")
-    eve_token, _ = sign_up(live, "eve@example.com")
-    live.pump()
-    ada, eve = ClientView(live, "ada="), ClientView(live, "eve=")
-    ada.open(ada_token)
-    eve.open(eve_token)
+    ada, eve, ada_token, eve_token = _ada_and_eve(live)
     _fill_inbox(live, eve.connection)
-    for token in (eve_token, ada_token):  # one stream batch with both users' writes
-        out = live.http.invoke(
-            "POST",
-            "/api/mutation",
-            {"path": "myData:add", "args": {"text": "hi"}},
-            headers={"authorization": f"Bearer {token}"},
-        )
-        assert out["statusCode"] == 200, out
+    _two_users_write(live, eve_token, ada_token)
     assert live.pump() == {"connections": 2}
     ada.take()
     assert ada.texts() == ["hi"]
@@ -443,3 +453,52 @@ def test_a_connection_whose_item_is_full_is_closed_and_the_fanout_goes_on(live: 
     assert [i for i in live.items("w#") if i["sk"]["S"] == eve.connection] == []
     # a message to the removed connection runs nothing
     assert live.send(eve.connection, {"type": "Mutation", "requestId": 0, "udfPath": "myData:add", "args": [{}]}) == []
+
+
+def test_a_connection_that_fails_in_the_fanout_is_closed_and_the_others_get_their_updates(
+    live: LiveStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One broken connection (here: its stored state cannot be read back) must not fail the whole stream batch.
+    ada, eve, ada_token, eve_token = _ada_and_eve(live)
+    live.admin.update_item(
+        TableName=live.sync_table,
+        Key={"pk": {"S": f"c#{eve.connection}"}, "sk": {"S": "c"}},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "state"},
+        ExpressionAttributeValues={":s": {"S": '{"not json\n<script>'}},
+    )
+    _two_users_write(live, eve_token, ada_token)
+    assert live.pump() == {"connections": 2}
+    ada.take()
+    assert ada.texts() == ["hi"]
+    assert eve.connection in live.closed
+    fatal = json.loads(live.posted[eve.connection][-1])
+    assert fatal["type"] == "FatalError"
+    assert "InternalServerError" in fatal["error"]
+    assert live.items(f"c#{eve.connection}") == []
+    assert [i for i in live.items("w#") if i["sk"]["S"] == eve.connection] == []
+    logged = [r.getMessage() for r in caplog.records if "fan-out failed" in r.getMessage()]
+    assert len(logged) == 1
+    assert "JSONDecodeError" in logged[0]
+    assert "<script>" not in logged[0]
+
+
+def test_a_storage_outage_in_the_fanout_fails_the_batch_and_keeps_every_connection(live: LiveStack) -> None:
+    ada, eve, ada_token, eve_token = _ada_and_eve(live)
+    with _environment(live.http.environment("FanoutFunction")):
+        store = live.environments["FanoutFunction"].store()
+
+    def throttle(params: dict[str, Any], **_: Any) -> Any:
+        if f'"c#{eve.connection}"'.encode() in params.get("body", b""):
+            error = {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}
+            return type("R", (), {"status_code": 400, "headers": {}})(), error | {"ResponseMetadata": {}}
+        return None
+
+    store.client.meta.events.register("before-call.dynamodb.*", throttle)
+    _two_users_write(live, eve_token, ada_token)
+    with pytest.raises(Exception, match="ThrottlingException"):
+        live.pump()
+    store.client.meta.events.unregister("before-call.dynamodb.*", throttle)
+    for view in (ada, eve):
+        assert view.connection not in live.closed
+        assert live.items(f"c#{view.connection}") != []
