@@ -424,7 +424,7 @@ def _two_users_write(live: LiveStack, *tokens: str) -> None:
         assert out["statusCode"] == 200, out
 
 
-def _fill_inbox(live: LiveStack, connection: str) -> None:
+def _fill_inbox(live: LiveStack, connection: str, sizes: tuple[int, ...] = (120_000, 10_000, 1_000, 100)) -> None:
     """What a client does by sending large messages while one Lambda holds its connection's lease (a slow action):
     the other sync Lambdas append them to the inbox, until the item is a few hundred bytes short of 400 KB."""
     from authlib_core.live.delivery import message_entry
@@ -432,7 +432,7 @@ def _fill_inbox(live: LiveStack, connection: str) -> None:
 
     store = SyncStore(live.admin, live.sync_table)
     assert store.acquire(connection, "a-slow-lambda", int(time.time() * 1000) + 60_000) is not None
-    for size in (120_000, 10_000, 1_000, 100):
+    for size in sizes:
         with contextlib.suppress(InboxFullError):
             while True:
                 store.append(connection, [message_entry("x" * size)])
@@ -502,3 +502,75 @@ def test_a_storage_outage_in_the_fanout_fails_the_batch_and_keeps_every_connecti
     for view in (ada, eve):
         assert view.connection not in live.closed
         assert live.items(f"c#{view.connection}") != []
+
+
+CHAIN_APP = {
+    "schema.py": (
+        "from authlib_core import define_schema, define_table, v\n"
+        "schema = define_schema({'items': define_table({'key': v.string(), 'next': v.array(v.string())})"
+        ".index('by_key', ['key'])})\n"
+    ),
+    "items.py": (
+        "from authlib_core import mutation, query, v\n\n"
+        "def find(ctx, key):\n"
+        "    return ctx.db.query('items').with_index('by_key', lambda q: q.eq('key', key)).first()\n\n"
+        "@query(args={})\n"
+        "def chain(ctx):\n"
+        "    start = find(ctx, 'start')\n"
+        "    return [] if start is None else [find(ctx, key) is not None for key in start['next']]\n\n"
+        "@mutation(args={'key': v.string(), 'next': v.array(v.string())})\n"
+        "def put(ctx, key, next):\n"
+        "    ctx.db.insert('items', {'key': key, 'next': next})\n"
+    ),
+}
+
+
+def test_watches_a_fanout_added_before_the_item_turned_out_full_are_removed_with_the_connection(
+    live: LiveStack, tmp_path: Path
+) -> None:
+    # The fan-out registers the ranges a commit makes a query read before it saves the state; when saving finds the
+    # item full, the connection ends, and those watches must go with it (the item does not list them).
+    from authlib_core.live.store import SyncStore
+
+    folder = tmp_path / "chainfns"
+    folder.mkdir()
+    for name, text in CHAIN_APP.items():
+        (folder / name).write_text(text)
+    live.http.overrides["AUTHLIB_FUNCTIONS_DIR"] = str(folder)
+    view = ClientView(live, "chain=")
+    assert live.connect(view.connection) == {"statusCode": 200}
+    live.send(view.connection, {"type": "Connect", "sessionId": str(uuid.uuid4()), "connectionCount": 0})
+    add = {"type": "Add", "queryId": 1, "udfPath": "items:chain", "args": [{}]}
+    live.send(view.connection, {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]})
+    view.take()
+    assert view.values[1] == []
+    before = {i["pk"]["S"] for i in live.items("w#") if i["sk"]["S"] == view.connection}
+    # client messages waiting for the sync function fill the item but for room for a commit entry
+    _fill_inbox(live, view.connection, (30_000,))
+    key = {"pk": {"S": f"c#{view.connection}"}, "sk": {"S": "c"}}
+
+    def inbox() -> list[dict[str, str]]:
+        item = live.admin.get_item(TableName=live.sync_table, Key=key)["Item"]
+        return list(item["inbox"]["L"])
+
+    live.admin.update_item(TableName=live.sync_table, Key=key, UpdateExpression=f"REMOVE inbox[{len(inbox()) - 1}]")
+    _fill_inbox(live, view.connection, (3_000, 300))
+    freed = 0
+    while freed < 1_000:  # the last entries are the small ones
+        entries = inbox()
+        assert len(entries[-1]["S"]) < 3_100
+        freed += len(entries[-1]["S"])
+        live.admin.update_item(TableName=live.sync_table, Key=key, UpdateExpression=f"REMOVE inbox[{len(entries) - 1}]")
+    assert SyncStore(live.admin, live.sync_table).release(view.connection, "a-slow-lambda", left=len(inbox()))
+    # the commit makes the query read 240 more ranges: their bounds take more room than the item has left
+    nexts = [f"{i:03d}" + "n" * 400 for i in range(240)]
+    out = live.http.invoke("POST", "/api/mutation", {"path": "items:put", "args": {"key": "start", "next": nexts}})
+    assert out["statusCode"] == 200, out
+    assert live.pump() == {"connections": 1}
+    assert view.connection in live.closed
+    # the run got as far as saving: the new result went out, then the end
+    assert json.loads(live.posted[view.connection][-2])["type"] == "Transition"
+    assert "TooMuchPendingWork" in json.loads(live.posted[view.connection][-1])["error"]
+    assert live.items(f"c#{view.connection}") == []
+    assert before
+    assert [i["pk"]["S"] for i in live.items("w#") if i["sk"]["S"] == view.connection] == []
