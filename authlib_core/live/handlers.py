@@ -199,6 +199,12 @@ def _origin_allowed(headers: Mapping[str, str], trusted: tuple[str, ...]) -> boo
     return origin is None or _origin_policy(trusted).trusts(origin)
 
 
+_TOO_MANY_CONNECTIONS = (
+    f"TooManyConnections: this address already has {AWS_LIMITS.max_connections_per_address} open sync "
+    "connections, the limit per address; close some clients (each ConvexClient keeps one WebSocket)."
+)
+
+
 def sync_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """``$connect``, ``$default`` and ``$disconnect`` of the WebSocket API."""
     live = _environment(sync=True)
@@ -208,6 +214,7 @@ def sync_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         return {"statusCode": 400, "body": "no connectionId in the event"}
     if route == "$disconnect":
         live.store().forget(connection_id)
+        live.store().leave(connection_id)
         return {"statusCode": 200}
     if route == "$connect":
         if not _origin_allowed(event.get("headers") or {}, live.runtime().settings.trusted_origins):
@@ -215,6 +222,9 @@ def sync_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         version = (event.get("queryStringParameters") or {}).get("clientVersion")
         if version is not None and not (isinstance(version, str) and _CLIENT_VERSION.fullmatch(version)):
             return {"statusCode": 400, "body": "clientVersion must be a client version such as 1.49.0"}
+        address = str((request.get("identity") or {}).get("sourceIp") or "")
+        if address and not live.store().admit(connection_id, address, AWS_LIMITS.max_connections_per_address):
+            return {"statusCode": 429, "body": _TOO_MANY_CONNECTIONS}
         worker = live.worker()
         session = SyncSession(worker.backend, live.feed, limits=AWS_LIMITS)
         state = session.snapshot()

@@ -574,3 +574,46 @@ def test_watches_a_fanout_added_before_the_item_turned_out_full_are_removed_with
     assert live.items(f"c#{view.connection}") == []
     assert before
     assert [i["pk"]["S"] for i in live.items("w#") if i["sk"]["S"] == view.connection] == []
+
+
+def test_connect_refuses_an_address_past_its_connection_limit_and_disconnect_frees_a_place(
+    live: LiveStack,
+) -> None:
+    from authlib_core.live.delivery import AWS_LIMITS
+
+    limit = AWS_LIMITS.max_connections_per_address
+    crowd = [f"crowd{i}=" for i in range(limit)]
+    for connection in crowd:
+        assert live.connect(connection, address="203.0.113.9") == {"statusCode": 200}
+    refused = live.connect("one-more=", address="203.0.113.9")
+    assert refused["statusCode"] == 429
+    assert "TooManyConnections" in refused["body"]
+    assert live.items("c#one-more=") == []
+    # another address is not affected
+    assert live.connect("elsewhere=", address="203.0.113.10") == {"statusCode": 200}
+    live.disconnect(crowd[0])
+    assert live.connect("one-more=", address="203.0.113.9") == {"statusCode": 200}
+    assert live.connect("and-another=", address="203.0.113.9")["statusCode"] == 429
+    # every place is given back; the count and the address records expire with the connections
+    for connection in [*crowd[1:], "one-more=", "elsewhere="]:
+        live.disconnect(connection)
+    assert {item["n"]["N"] for item in live.items("ip#")} == {"0"}
+    assert live.items("a#") == []
+    assert all(int(item["expiresAt"]["N"]) > time.time() for item in live.items("ip#"))
+    no_denials_of(live, "SyncFunction")
+
+
+def test_a_connection_count_left_behind_heals_when_it_expires(live: LiveStack) -> None:
+    # $disconnect never came for these (a count TTL deletion has not removed yet): the address may connect again
+    from authlib_core.live.delivery import AWS_LIMITS
+
+    limit = AWS_LIMITS.max_connections_per_address
+    key = {"pk": {"S": "ip#203.0.113.9"}, "sk": {"S": "n"}}
+    stale = {**key, "n": {"N": str(limit)}, "expiresAt": {"N": str(int(time.time()) - 60)}}
+    live.admin.put_item(TableName=live.sync_table, Item=stale)
+    assert live.connect("back=", address="203.0.113.9") == {"statusCode": 200}
+    (count,) = live.items("ip#203.0.113.9")
+    assert count["n"] == {"N": "1"}
+    assert int(count["expiresAt"]["N"]) > time.time()
+    live.admin.put_item(TableName=live.sync_table, Item={**stale, "expiresAt": {"N": str(int(time.time()) + 60)}})
+    assert live.connect("refused=", address="203.0.113.9")["statusCode"] == 429
