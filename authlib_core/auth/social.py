@@ -16,11 +16,15 @@ Better Auth 1.7's shapes (docs/auth.md, "Social and OIDC sign-in"), with these d
 * **Linking by verified email only**: an existing user with the provider's address is linked only when the provider
   says the address is verified *and* the user verified it here; otherwise ``error=account_not_linked``.
 * The provider's access, refresh and ID tokens are used to read the profile and then dropped: nothing can leak them.
+* **A provider's refusal reaches the error page as a standard code only** (:data:`PROVIDER_ERRORS`, else
+  ``error=oauth_provider_error``), with ``error_description`` only when it keeps to RFC 6749's characters: anyone can
+  put text in a callback URL, and the page shows it.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from typing import TYPE_CHECKING, Final
 from urllib.parse import urlencode
@@ -44,7 +48,7 @@ if TYPE_CHECKING:
     from authlib_core.auth.verification import IssuedToken
     from authlib_core.values import JSONValue
 
-__all__ = ["CALLBACK_PREFIX", "ROUTES", "STATE_COOKIE_MAX_AGE", "STATE_LIFETIME"]
+__all__ = ["CALLBACK_PREFIX", "PROVIDER_ERROR", "PROVIDER_ERRORS", "ROUTES", "STATE_COOKIE_MAX_AGE", "STATE_LIFETIME"]
 
 #: ``/callback/<provider id>``: where providers send the browser back.
 CALLBACK_PREFIX: Final = "/callback/"
@@ -55,6 +59,32 @@ STATE_COOKIE_MAX_AGE: Final = 300
 ERROR_PAGE: Final = "/api/auth/error"
 _CALLBACK_PARAMS: Final = ("code", "state", "error", "error_description", "iss")
 _MAX_PARAM: Final = 2048
+#: The ``error`` codes a provider may send back (RFC 6749 section 4.1.2.1, OpenID Connect Core 3.1.2.6); they
+#: reach the app's error page as they are. Anything else is text anyone can put in the callback URL, and the page
+#: shows it: it arrives as :data:`PROVIDER_ERROR`.
+PROVIDER_ERRORS: Final = frozenset(
+    {
+        "invalid_request",
+        "unauthorized_client",
+        "access_denied",
+        "unsupported_response_type",
+        "invalid_scope",
+        "server_error",
+        "temporarily_unavailable",
+        "interaction_required",
+        "login_required",
+        "account_selection_required",
+        "consent_required",
+        "invalid_request_uri",
+        "invalid_request_object",
+        "request_not_supported",
+        "request_uri_not_supported",
+        "registration_not_supported",
+    }
+)
+PROVIDER_ERROR: Final = "oauth_provider_error"
+#: RFC 6749's characters for ``error_description`` (%x20-21 / %x23-5B / %x5D-7E); another one drops the description.
+_DESCRIPTION: Final = re.compile(r"[\x20\x21\x23-\x5b\x5d-\x7e]{1,256}")
 _MAX_SCOPES: Final = 20
 
 logger = logging.getLogger("authlib_core.auth")
@@ -181,6 +211,17 @@ def _fail(base: str, code: str, description: str | None = None) -> _Redirect:
     return _Redirect(with_query(base, params))
 
 
+def _provider_error(error: str, description: str | None) -> tuple[str, str | None]:
+    """The provider's refusal as the error page may show it: a standard code (else :data:`PROVIDER_ERROR`), and
+    the description only in the characters RFC 6749 allows it."""
+    code = error if error in PROVIDER_ERRORS else PROVIDER_ERROR
+    if code == PROVIDER_ERROR:
+        logger.warning("social callback: the provider sent a non-standard error code (%d characters)", len(error))
+    if description is None or not _DESCRIPTION.fullmatch(description):
+        return code, None
+    return code, description
+
+
 def callback(service: AuthService, call: _Call) -> AuthHttpResponse:
     """The provider sends the browser back here: always a 302, to the sign-in's targets or with ``error=``."""
     request = call.request
@@ -230,7 +271,7 @@ def _complete(service: AuthService, call: _Call) -> AuthHttpResponse:
     if issued is None or issued.expired:
         raise _fail(error_url, "state_mismatch")
     if query.get("error"):
-        raise _fail(error_url, query["error"][:64], query.get("error_description"))
+        raise _fail(error_url, *_provider_error(query["error"], query.get("error_description")))
     code = query.get("code")
     if not code:
         raise _fail(error_url, "no_code")

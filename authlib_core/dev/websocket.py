@@ -127,8 +127,12 @@ class SyncHub:
                 del self._per_address[address]
 
     def check_origin(self, origin: str | None, hosts: HostPolicy) -> None:
-        """Refuse a browser page from a host this server does not answer (cross-site WebSocket hijacking)."""
-        if origin is None or origin == "null":
+        """Refuse a browser page from a host this server does not answer (cross-site WebSocket hijacking).
+
+        ``Origin: null`` (a sandboxed iframe, a ``data:`` or ``file:`` page: any site can make one) is refused, as the
+        WebSocket API's ``$connect`` on AWS refuses it.
+        """
+        if origin is None:
             return  # not a browser page (Node, Python clients send no Origin)
         host = _origin_host(origin)
         if host is None or not hosts.allows(host):

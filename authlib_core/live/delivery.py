@@ -183,12 +183,15 @@ class ConnectionWorker:
         The fan-out gives up when another Lambda holds the lease (the holder sees the appended commit). The sync
         function waits for the lease instead: a fan-out holder leaves client messages to it.
         """
+        added: set[str] = set()  # watch keys registered by this call (the item lists them only once saved)
         try:
-            self._handle(connection_id, entries, remaining_ms)
+            self._handle(connection_id, entries, remaining_ms, added)
         except InboxFullError:  # appending, taking the lease or saving: the item has no room left
-            self._overflowed(connection_id)
+            self._overflowed(connection_id, added)
 
-    def _handle(self, connection_id: str, entries: Sequence[str], remaining_ms: Callable[[], int]) -> None:
+    def _handle(
+        self, connection_id: str, entries: Sequence[str], remaining_ms: Callable[[], int], added: set[str]
+    ) -> None:
         if entries and not self.store.append(connection_id, entries):
             return  # gone: $disconnect ran, or the connection expired
         holder = uuid.uuid4().hex
@@ -201,22 +204,33 @@ class ConnectionWorker:
                 time.sleep(wait)
                 wait = min(wait * 2, _MAX_WAIT_S)
                 continue
-            left = self._drain(connection_id, holder, item, remaining_ms)
+            left = self._drain(connection_id, holder, item, remaining_ms, added)
             if left is None:
                 return  # the connection ended
             if self.store.release(connection_id, holder, left=left):
                 return
         logger.warning("connection %s: work left in the inbox at the end of this invocation's time", connection_id)
 
-    def _overflowed(self, connection_id: str) -> None:
+    def _overflowed(self, connection_id: str, added: set[str]) -> None:
         """The connection's item is full (its client sent more than it can hold while a Lambda works for it): the
         connection ends, never the caller (a fan-out batch failing for one connection would hold every other
-        connection's updates back, and drop them after the retries)."""
+        connection's updates back, and drop them after the retries). ``added``: the watch keys this call registered,
+        which the item does not list when saving it failed."""
         logger.warning("connection %s: its item is full; the connection is closed", connection_id)
+        self.abandon(connection_id, _INBOX_FULL)
+        self.store.remove_watches(connection_id, added)
+
+    def abandon(self, connection_id: str, error: str) -> None:
+        """End a connection this worker cannot serve: remove it and its watches, tell the client why (``FatalError``
+        with ``error``) and close it. Nothing happens to a connection that is gone already.
+
+        Example:
+            >>> worker.abandon("Abc=", "InternalServerError: ...")  # doctest: +SKIP
+        """
         endpoint = self.store.forget(connection_id)
         if endpoint is not None:
             try:
-                self.poster.post(endpoint, connection_id, _fatal(_INBOX_FULL))
+                self.poster.post(endpoint, connection_id, _fatal(error))
                 self.poster.close(endpoint, connection_id)
             except (ConnectionGone, MessageTooLarge):
                 pass  # gone already: nothing to tell it
@@ -232,11 +246,16 @@ class ConnectionWorker:
         self.store.delete(connection_id, watches)
 
     def _drain(
-        self, connection_id: str, holder: str, item: dict[str, Any], remaining_ms: Callable[[], int]
+        self,
+        connection_id: str,
+        holder: str,
+        item: dict[str, Any],
+        remaining_ms: Callable[[], int],
+        registered: set[str],
     ) -> int | None:
         """Handle the inbox entries of ``item`` that can be handled now; how many were left in the inbox (client
         messages: waiting for one sent before them, or for the sync function), or None when the connection ended
-        (and was removed)."""
+        (and was removed). The watch keys it registers are added to ``registered`` first."""
         endpoint = str(item["endpoint"]["S"])
         watches: set[str] = set(json.loads(item["watches"]["S"])) if "watches" in item else set()
         inbox = [json.loads(entry["S"]) for entry in (item.get("inbox") or {}).get("L", [])]
@@ -263,6 +282,7 @@ class ConnectionWorker:
                 added = set().union(*wanted.values()) - watches
                 if not added:
                     break
+                registered |= added
                 self.store.add_watches(connection_id, added)
                 watches |= added
                 session.invalidate(query_id for query_id, keys in wanted.items() if keys & added)

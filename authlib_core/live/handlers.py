@@ -30,11 +30,13 @@ import logging
 import re
 import threading
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Final
 
 from authlib_core.auth.origin import OriginPolicy
 from authlib_core.config import LiveSettings, Settings
+from authlib_core.errors import StorageUnavailableError
 from authlib_core.http.lambda_handler import LazyRuntime
 from authlib_core.http.sync_backend import RuntimeSyncBackend
 from authlib_core.live.delivery import (
@@ -197,6 +199,12 @@ def _origin_allowed(headers: Mapping[str, str], trusted: tuple[str, ...]) -> boo
     return origin is None or _origin_policy(trusted).trusts(origin)
 
 
+_TOO_MANY_CONNECTIONS = (
+    f"TooManyConnections: this address already has {AWS_LIMITS.max_connections_per_address} open sync "
+    "connections, the limit per address; close some clients (each ConvexClient keeps one WebSocket)."
+)
+
+
 def sync_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """``$connect``, ``$default`` and ``$disconnect`` of the WebSocket API."""
     live = _environment(sync=True)
@@ -206,6 +214,7 @@ def sync_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         return {"statusCode": 400, "body": "no connectionId in the event"}
     if route == "$disconnect":
         live.store().forget(connection_id)
+        live.store().leave(connection_id)
         return {"statusCode": 200}
     if route == "$connect":
         if not _origin_allowed(event.get("headers") or {}, live.runtime().settings.trusted_origins):
@@ -213,6 +222,9 @@ def sync_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         version = (event.get("queryStringParameters") or {}).get("clientVersion")
         if version is not None and not (isinstance(version, str) and _CLIENT_VERSION.fullmatch(version)):
             return {"statusCode": 400, "body": "clientVersion must be a client version such as 1.49.0"}
+        address = str((request.get("identity") or {}).get("sourceIp") or "")
+        if address and not live.store().admit(connection_id, address, AWS_LIMITS.max_connections_per_address):
+            return {"statusCode": 429, "body": _TOO_MANY_CONNECTIONS}
         worker = live.worker()
         session = SyncSession(worker.backend, live.feed, limits=AWS_LIMITS)
         state = session.snapshot()
@@ -241,9 +253,53 @@ def fanout_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     entry = commit_entry(writes)
     remaining = _remaining(context)
     with ThreadPoolExecutor(FANOUT_PARALLELISM) as pool:
-        # a failure fails the batch: Lambda retries it (bisecting), and a re-delivered commit posts nothing twice
-        list(pool.map(lambda connection: worker.handle(connection, [entry], remaining), sorted(connections)))
+        # A storage outage fails the batch: Lambda retries it, and a re-delivered commit posts nothing twice. Any
+        # other failure is that one connection's: it is closed, the others get their updates.
+        list(pool.map(lambda connection: _fan_out_to(worker, connection, entry, remaining), sorted(connections)))
     return {"connections": len(connections)}
+
+
+_FANOUT_FAILED = (
+    "InternalServerError: the server failed to update this connection's queries and closed it. Reconnect to "
+    "subscribe again; the server log has the details."
+)
+
+
+def _transient(error: BaseException) -> bool:
+    """A failure of the storage rather than of the connection (throttling, 5xx, timeouts, connection errors, a
+    deployment the operator must fix): every connection would hit it, so the batch is retried."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    from authlib_core.database.engines.dynamodb.errors import translate
+
+    if isinstance(error, StorageUnavailableError):
+        return True
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code")
+        if code in ("ValidationException", "ConditionalCheckFailedException"):
+            return False  # about this connection's item
+    return isinstance(error, ClientError | BotoCoreError) and isinstance(
+        translate(error, "fan-out"), StorageUnavailableError
+    )
+
+
+def _fan_out_to(worker: ConnectionWorker, connection_id: str, entry: str, remaining: Callable[[], int]) -> None:
+    """One connection's part of a fan-out; a failure that is not the storage's ends only this connection."""
+    try:
+        worker.handle(connection_id, [entry], remaining)
+    except Exception as error:
+        if _transient(error):
+            raise
+        # the type and place only: the message may quote what a client sent
+        frames = traceback.extract_tb(error.__traceback__)
+        where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+        logger.error(
+            "connection %r: the fan-out failed (%s at %s); the connection is closed",
+            connection_id,
+            type(error).__name__,
+            where,
+        )
+        worker.abandon(connection_id, _FANOUT_FAILED)
 
 
 #: Seconds between the keep-alive rounds of one invocation (the schedule runs every minute; Convex clients

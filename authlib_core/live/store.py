@@ -100,6 +100,71 @@ class SyncStore:
         return {"pk": {"S": f"c#{connection_id}"}, "sk": {"S": "c"}}
 
     # -- connections -----------------------------------------------------------------------------------------
+    def admit(self, connection_id: str, address: str, limit: int) -> bool:
+        """Count a new connection from ``address`` (``$connect``); False when the address already has ``limit``
+        open. The count and the connection's record of its address expire with the connection, so a count a lost
+        ``$disconnect`` leaves behind heals by itself.
+
+        Example:
+            >>> store.admit("Abc=", "203.0.113.7", 64)  # doctest: +SKIP
+            True
+        """
+        now = int(time.time())
+        expires = {"N": str(now + CONNECTION_LIFETIME_S)}
+        key = {"pk": {"S": f"ip#{address}"}, "sk": {"S": "n"}}
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key=key,
+                UpdateExpression="ADD n :one SET expiresAt = :expires",
+                ConditionExpression="attribute_not_exists(n) OR n < :limit",
+                ExpressionAttributeValues={":one": {"N": "1"}, ":limit": {"N": str(limit)}, ":expires": expires},
+                ReturnValuesOnConditionCheckFailure="ALL_OLD",
+            )
+        except ClientError as error:
+            if not _conditional_failed(error):
+                raise
+            response: dict[str, Any] = dict(error.response)
+            old: dict[str, Any] = response.get("Item") or {}
+            if int(old.get("expiresAt", {}).get("N", now + 1)) > now:
+                return False
+            try:  # an expired count (TTL deletion lags): start again at this connection
+                self.client.put_item(
+                    TableName=self.table,
+                    Item={**key, "n": {"N": "1"}, "expiresAt": expires},
+                    ConditionExpression="expiresAt = :old",
+                    ExpressionAttributeValues={":old": old["expiresAt"]},
+                )
+            except ClientError as again:
+                if _conditional_failed(again):
+                    return False  # another $connect got there first: refuse this one, the client retries
+                raise
+        self.client.put_item(
+            TableName=self.table,
+            Item={"pk": {"S": f"a#{connection_id}"}, "sk": {"S": "a"}, "address": {"S": address}, "expiresAt": expires},
+        )
+        return True
+
+    def leave(self, connection_id: str) -> None:
+        """Uncount a connection from its address (``$disconnect``; nothing when it was never counted)."""
+        removed = self.client.delete_item(
+            TableName=self.table, Key={"pk": {"S": f"a#{connection_id}"}, "sk": {"S": "a"}}, ReturnValues="ALL_OLD"
+        )
+        item = removed.get("Attributes") or {}
+        if "address" not in item:
+            return
+        try:
+            self.client.update_item(
+                TableName=self.table,
+                Key={"pk": {"S": f"ip#{item['address']['S']}"}, "sk": {"S": "n"}},
+                UpdateExpression="ADD n :minus",
+                ConditionExpression="n > :zero",
+                ExpressionAttributeValues={":minus": {"N": "-1"}, ":zero": {"N": "0"}},
+            )
+        except ClientError as error:
+            if not _conditional_failed(error):  # the count expired meanwhile
+                raise
+
     def create(self, connection_id: str, *, endpoint: str, client_version: str | None, state: dict[str, Any]) -> None:
         """Store a new connection (``$connect``)."""
         item: dict[str, Any] = {

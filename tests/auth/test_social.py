@@ -279,6 +279,36 @@ def test_provider_error_is_passed_on_to_the_error_callback(server, provider):
     assert browser.follow(browser.start("fake")) == f"{server.url}/api/auth/error?error=access_denied"
 
 
+@pytest.mark.parametrize("code", ["invalid_scope", "temporarily_unavailable", "login_required", "consent_required"])
+def test_a_standard_provider_error_code_is_passed_on(server, provider, code):
+    provider.deny, provider.deny_error = True, code
+    browser = Browser(server)
+    assert browser.follow(browser.start("fake", errorCallbackURL=f"{APP}/oops")) == f"{APP}/oops?error={code}"
+
+
+@pytest.mark.parametrize(
+    "sent",
+    ["Your account is locked, call +1 555 0100", "access_denied2", "<script>alert(1)</script>", "ACCESS_DENIED"],
+)
+def test_a_provider_error_that_is_no_standard_code_reaches_the_page_as_a_fixed_code(server, provider, sent):
+    # the error page shows the code: a value anyone can put in the callback URL must not become its text
+    provider.deny, provider.deny_error = True, sent
+    browser = Browser(server)
+    landed = browser.follow(browser.start("fake", errorCallbackURL=f"{APP}/oops"))
+    assert params(landed) == {"error": "oauth_provider_error"}
+
+
+def test_an_error_description_passes_only_in_the_characters_rfc_6749_allows(server, provider):
+    provider.deny = True
+    provider.deny_description = "The user said no."
+    browser = Browser(server)
+    landed = browser.follow(browser.start("fake", errorCallbackURL=f"{APP}/oops"))
+    assert params(landed) == {"error": "access_denied", "error_description": "The user said no."}
+    provider.deny_description = 'Say "hi"\n<b>now</b> \u00e9'
+    landed = browser.follow(browser.start("fake", errorCallbackURL=f"{APP}/oops"))
+    assert params(landed) == {"error": "access_denied"}
+
+
 def sign_up(server, email: str, *, verified: bool = False) -> Browser:
     browser = Browser(server)
     answer = browser.post("/sign-up/email", {"name": "Local", "email": email, "password": PASSWORD})

@@ -34,6 +34,8 @@ if TYPE_CHECKING:
     from tests.sam.lambda_stack import LambdaStack
 
 ORIGIN = "https://app.example.com"
+#: The client address API Gateway reports (``requestContext.identity.sourceIp``) unless a test picks another.
+ADDRESS = "198.51.100.7"
 
 
 class _Response:
@@ -82,6 +84,8 @@ class LiveStack:
         self.sync_table = http.environment("SyncFunction")["AUTHLIB_SYNC_TABLE"]
         self._iterators: dict[str, str] = {}
         self.fanout_results: list[dict[str, Any]] = []
+        #: connection id -> its client's address, where a test picked one
+        self.addresses: dict[str, str] = {}
 
     # -- the functions -----------------------------------------------------------------------------------------
     def _live(self, function: str, *, handles_messages: bool) -> LiveEnvironment:
@@ -156,11 +160,18 @@ class LiveStack:
             "stage": self.stage,
             "eventType": {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}.get(route, "MESSAGE"),
             "apiId": self.api_id,
+            "identity": {"sourceIp": self.addresses.get(connection, ADDRESS)},
         }
 
     def connect(
-        self, connection: str, *, origin: str | None = ORIGIN, client_version: str | None = None
+        self,
+        connection: str,
+        *,
+        origin: str | None = ORIGIN,
+        client_version: str | None = None,
+        address: str = ADDRESS,
     ) -> dict[str, Any]:
+        self.addresses[connection] = address
         headers = {"Host": self.domain, **({"Origin": origin} if origin else {})}
         event: dict[str, Any] = {
             "requestContext": self._context("$connect", connection),

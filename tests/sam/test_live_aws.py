@@ -18,7 +18,7 @@ import pytest
 from authlib_core.sync.timestamps import decode_ts
 from tests.sam.cfn_eval import Deployment
 from tests.sam.lambda_stack import LambdaStack, session_cookie
-from tests.sam.live_stack import LiveStack
+from tests.sam.live_stack import LiveStack, _environment
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -402,7 +402,29 @@ def test_a_query_with_many_reads_watches_everything_instead_of_one_key_per_read(
     assert live.items("w#") == []
 
 
-def _fill_inbox(live: LiveStack, connection: str) -> None:
+def _ada_and_eve(live: LiveStack) -> tuple[ClientView, ClientView, str, str]:
+    """Two signed-up users, each with an open connection subscribed to their notes."""
+    ada_token, _ = sign_up(live, "ada@example.com")
+    eve_token, _ = sign_up(live, "eve@example.com")
+    live.pump()
+    ada, eve = ClientView(live, "ada="), ClientView(live, "eve=")
+    ada.open(ada_token)
+    eve.open(eve_token)
+    return ada, eve, ada_token, eve_token
+
+
+def _two_users_write(live: LiveStack, *tokens: str) -> None:
+    for token in tokens:  # one stream batch with both users' writes
+        out = live.http.invoke(
+            "POST",
+            "/api/mutation",
+            {"path": "myData:add", "args": {"text": "hi"}},
+            headers={"authorization": f"Bearer {token}"},
+        )
+        assert out["statusCode"] == 200, out
+
+
+def _fill_inbox(live: LiveStack, connection: str, sizes: tuple[int, ...] = (120_000, 10_000, 1_000, 100)) -> None:
     """What a client does by sending large messages while one Lambda holds its connection's lease (a slow action):
     the other sync Lambdas append them to the inbox, until the item is a few hundred bytes short of 400 KB."""
     from authlib_core.live.delivery import message_entry
@@ -410,7 +432,7 @@ def _fill_inbox(live: LiveStack, connection: str) -> None:
 
     store = SyncStore(live.admin, live.sync_table)
     assert store.acquire(connection, "a-slow-lambda", int(time.time() * 1000) + 60_000) is not None
-    for size in (120_000, 10_000, 1_000, 100):
+    for size in sizes:
         with contextlib.suppress(InboxFullError):
             while True:
                 store.append(connection, [message_entry("x" * size)])
@@ -419,21 +441,9 @@ def _fill_inbox(live: LiveStack, connection: str) -> None:
 def test_a_connection_whose_item_is_full_is_closed_and_the_fanout_goes_on(live: LiveStack) -> None:
     # One client cannot stop live queries for everyone: a commit its full item cannot take would fail the stream
     # batch (retried, then dropped with every other connection's updates in it).
-    ada_token, _ = sign_up(live, "ada@example.com")
-    eve_token, _ = sign_up(live, "eve@example.com")
-    live.pump()
-    ada, eve = ClientView(live, "ada="), ClientView(live, "eve=")
-    ada.open(ada_token)
-    eve.open(eve_token)
+    ada, eve, ada_token, eve_token = _ada_and_eve(live)
     _fill_inbox(live, eve.connection)
-    for token in (eve_token, ada_token):  # one stream batch with both users' writes
-        out = live.http.invoke(
-            "POST",
-            "/api/mutation",
-            {"path": "myData:add", "args": {"text": "hi"}},
-            headers={"authorization": f"Bearer {token}"},
-        )
-        assert out["statusCode"] == 200, out
+    _two_users_write(live, eve_token, ada_token)
     assert live.pump() == {"connections": 2}
     ada.take()
     assert ada.texts() == ["hi"]
@@ -443,3 +453,167 @@ def test_a_connection_whose_item_is_full_is_closed_and_the_fanout_goes_on(live: 
     assert [i for i in live.items("w#") if i["sk"]["S"] == eve.connection] == []
     # a message to the removed connection runs nothing
     assert live.send(eve.connection, {"type": "Mutation", "requestId": 0, "udfPath": "myData:add", "args": [{}]}) == []
+
+
+def test_a_connection_that_fails_in_the_fanout_is_closed_and_the_others_get_their_updates(
+    live: LiveStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    # One broken connection (here: its stored state cannot be read back) must not fail the whole stream batch.
+    ada, eve, ada_token, eve_token = _ada_and_eve(live)
+    live.admin.update_item(
+        TableName=live.sync_table,
+        Key={"pk": {"S": f"c#{eve.connection}"}, "sk": {"S": "c"}},
+        UpdateExpression="SET #s = :s",
+        ExpressionAttributeNames={"#s": "state"},
+        ExpressionAttributeValues={":s": {"S": '{"not json\n<script>'}},
+    )
+    _two_users_write(live, eve_token, ada_token)
+    assert live.pump() == {"connections": 2}
+    ada.take()
+    assert ada.texts() == ["hi"]
+    assert eve.connection in live.closed
+    fatal = json.loads(live.posted[eve.connection][-1])
+    assert fatal["type"] == "FatalError"
+    assert "InternalServerError" in fatal["error"]
+    assert live.items(f"c#{eve.connection}") == []
+    assert [i for i in live.items("w#") if i["sk"]["S"] == eve.connection] == []
+    logged = [r.getMessage() for r in caplog.records if "fan-out failed" in r.getMessage()]
+    assert len(logged) == 1
+    assert "JSONDecodeError" in logged[0]
+    assert "<script>" not in logged[0]
+
+
+def test_a_storage_outage_in_the_fanout_fails_the_batch_and_keeps_every_connection(live: LiveStack) -> None:
+    ada, eve, ada_token, eve_token = _ada_and_eve(live)
+    with _environment(live.http.environment("FanoutFunction")):
+        store = live.environments["FanoutFunction"].store()
+
+    def throttle(params: dict[str, Any], **_: Any) -> Any:
+        if f'"c#{eve.connection}"'.encode() in params.get("body", b""):
+            error = {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}
+            return type("R", (), {"status_code": 400, "headers": {}})(), error | {"ResponseMetadata": {}}
+        return None
+
+    store.client.meta.events.register("before-call.dynamodb.*", throttle)
+    _two_users_write(live, eve_token, ada_token)
+    with pytest.raises(Exception, match="ThrottlingException"):
+        live.pump()
+    store.client.meta.events.unregister("before-call.dynamodb.*", throttle)
+    for view in (ada, eve):
+        assert view.connection not in live.closed
+        assert live.items(f"c#{view.connection}") != []
+
+
+CHAIN_APP = {
+    "schema.py": (
+        "from authlib_core import define_schema, define_table, v\n"
+        "schema = define_schema({'items': define_table({'key': v.string(), 'next': v.array(v.string())})"
+        ".index('by_key', ['key'])})\n"
+    ),
+    "items.py": (
+        "from authlib_core import mutation, query, v\n\n"
+        "def find(ctx, key):\n"
+        "    return ctx.db.query('items').with_index('by_key', lambda q: q.eq('key', key)).first()\n\n"
+        "@query(args={})\n"
+        "def chain(ctx):\n"
+        "    start = find(ctx, 'start')\n"
+        "    return [] if start is None else [find(ctx, key) is not None for key in start['next']]\n\n"
+        "@mutation(args={'key': v.string(), 'next': v.array(v.string())})\n"
+        "def put(ctx, key, next):\n"
+        "    ctx.db.insert('items', {'key': key, 'next': next})\n"
+    ),
+}
+
+
+def test_watches_a_fanout_added_before_the_item_turned_out_full_are_removed_with_the_connection(
+    live: LiveStack, tmp_path: Path
+) -> None:
+    # The fan-out registers the ranges a commit makes a query read before it saves the state; when saving finds the
+    # item full, the connection ends, and those watches must go with it (the item does not list them).
+    from authlib_core.live.store import SyncStore
+
+    folder = tmp_path / "chainfns"
+    folder.mkdir()
+    for name, text in CHAIN_APP.items():
+        (folder / name).write_text(text)
+    live.http.overrides["AUTHLIB_FUNCTIONS_DIR"] = str(folder)
+    view = ClientView(live, "chain=")
+    assert live.connect(view.connection) == {"statusCode": 200}
+    live.send(view.connection, {"type": "Connect", "sessionId": str(uuid.uuid4()), "connectionCount": 0})
+    add = {"type": "Add", "queryId": 1, "udfPath": "items:chain", "args": [{}]}
+    live.send(view.connection, {"type": "ModifyQuerySet", "baseVersion": 0, "newVersion": 1, "modifications": [add]})
+    view.take()
+    assert view.values[1] == []
+    before = {i["pk"]["S"] for i in live.items("w#") if i["sk"]["S"] == view.connection}
+    # client messages waiting for the sync function fill the item but for room for a commit entry
+    _fill_inbox(live, view.connection, (30_000,))
+    key = {"pk": {"S": f"c#{view.connection}"}, "sk": {"S": "c"}}
+
+    def inbox() -> list[dict[str, str]]:
+        item = live.admin.get_item(TableName=live.sync_table, Key=key)["Item"]
+        return list(item["inbox"]["L"])
+
+    live.admin.update_item(TableName=live.sync_table, Key=key, UpdateExpression=f"REMOVE inbox[{len(inbox()) - 1}]")
+    _fill_inbox(live, view.connection, (3_000, 300))
+    freed = 0
+    while freed < 1_000:  # the last entries are the small ones
+        entries = inbox()
+        assert len(entries[-1]["S"]) < 3_100
+        freed += len(entries[-1]["S"])
+        live.admin.update_item(TableName=live.sync_table, Key=key, UpdateExpression=f"REMOVE inbox[{len(entries) - 1}]")
+    assert SyncStore(live.admin, live.sync_table).release(view.connection, "a-slow-lambda", left=len(inbox()))
+    # the commit makes the query read 240 more ranges: their bounds take more room than the item has left
+    nexts = [f"{i:03d}" + "n" * 400 for i in range(240)]
+    out = live.http.invoke("POST", "/api/mutation", {"path": "items:put", "args": {"key": "start", "next": nexts}})
+    assert out["statusCode"] == 200, out
+    assert live.pump() == {"connections": 1}
+    assert view.connection in live.closed
+    # the run got as far as saving: the new result went out, then the end
+    assert json.loads(live.posted[view.connection][-2])["type"] == "Transition"
+    assert "TooMuchPendingWork" in json.loads(live.posted[view.connection][-1])["error"]
+    assert live.items(f"c#{view.connection}") == []
+    assert before
+    assert [i["pk"]["S"] for i in live.items("w#") if i["sk"]["S"] == view.connection] == []
+
+
+def test_connect_refuses_an_address_past_its_connection_limit_and_disconnect_frees_a_place(
+    live: LiveStack,
+) -> None:
+    from authlib_core.live.delivery import AWS_LIMITS
+
+    limit = AWS_LIMITS.max_connections_per_address
+    crowd = [f"crowd{i}=" for i in range(limit)]
+    for connection in crowd:
+        assert live.connect(connection, address="203.0.113.9") == {"statusCode": 200}
+    refused = live.connect("one-more=", address="203.0.113.9")
+    assert refused["statusCode"] == 429
+    assert "TooManyConnections" in refused["body"]
+    assert live.items("c#one-more=") == []
+    # another address is not affected
+    assert live.connect("elsewhere=", address="203.0.113.10") == {"statusCode": 200}
+    live.disconnect(crowd[0])
+    assert live.connect("one-more=", address="203.0.113.9") == {"statusCode": 200}
+    assert live.connect("and-another=", address="203.0.113.9")["statusCode"] == 429
+    # every place is given back; the count and the address records expire with the connections
+    for connection in [*crowd[1:], "one-more=", "elsewhere="]:
+        live.disconnect(connection)
+    assert {item["n"]["N"] for item in live.items("ip#")} == {"0"}
+    assert live.items("a#") == []
+    assert all(int(item["expiresAt"]["N"]) > time.time() for item in live.items("ip#"))
+    no_denials_of(live, "SyncFunction")
+
+
+def test_a_connection_count_left_behind_heals_when_it_expires(live: LiveStack) -> None:
+    # $disconnect never came for these (a count TTL deletion has not removed yet): the address may connect again
+    from authlib_core.live.delivery import AWS_LIMITS
+
+    limit = AWS_LIMITS.max_connections_per_address
+    key = {"pk": {"S": "ip#203.0.113.9"}, "sk": {"S": "n"}}
+    stale = {**key, "n": {"N": str(limit)}, "expiresAt": {"N": str(int(time.time()) - 60)}}
+    live.admin.put_item(TableName=live.sync_table, Item=stale)
+    assert live.connect("back=", address="203.0.113.9") == {"statusCode": 200}
+    (count,) = live.items("ip#203.0.113.9")
+    assert count["n"] == {"N": "1"}
+    assert int(count["expiresAt"]["N"]) > time.time()
+    live.admin.put_item(TableName=live.sync_table, Item={**stale, "expiresAt": {"N": str(int(time.time()) + 60)}})
+    assert live.connect("refused=", address="203.0.113.9")["statusCode"] == 429

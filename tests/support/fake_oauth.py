@@ -84,6 +84,9 @@ class FakeProvider(LocalServer):
             "name": "Ada Lovelace",
         }
         self.deny = False
+        #: what a refusal sends back (``error``, and ``error_description`` when set)
+        self.deny_error = "access_denied"
+        self.deny_description: str | None = None
         self.nonce: str | None = None
         self.id_token_email = True
         self.extra_claims: dict[str, Any] = {}
@@ -160,7 +163,9 @@ class FakeProvider(LocalServer):
         if kind == "oidc":
             back["iss"] = self.url
         if self.deny:
-            back["error"] = "access_denied"
+            back["error"] = self.deny_error
+            if self.deny_description is not None:
+                back["error_description"] = self.deny_description
             return 302, f"{redirect_uri}?{urlencode(back)}"
         code = secrets.token_urlsafe(24)
         with self._lock:

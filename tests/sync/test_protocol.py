@@ -276,6 +276,11 @@ def test_handshake_from_a_foreign_origin_is_refused(runtime: Runtime, tmp_path: 
             connect(ws_url, origin="http://evil.example")  # type: ignore[arg-type]
         assert refused.value.response.status_code == 403
         assert b"ForbiddenOrigin" in refused.value.response.body
+        # a sandboxed iframe or a data: page of any site sends "null"
+        with pytest.raises(InvalidStatus) as refused:
+            connect(ws_url, origin="null")  # type: ignore[arg-type]
+        assert refused.value.response.status_code == 403
+        assert b"ForbiddenOrigin" in refused.value.response.body
         with connect(ws_url, origin="http://localhost:5173") as ws:  # type: ignore[arg-type]
             ws.send(json.dumps({"type": "Connect", "sessionId": "not-a-uuid", "connectionCount": 0}))
             assert json.loads(ws.recv(timeout=5))["type"] == "FatalError"
