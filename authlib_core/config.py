@@ -75,6 +75,7 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_ALLOWED_KINDS": "comma-separated kinds served here (query, mutation, action, http); default: all",
     "AUTHLIB_JOB_QUEUE_URL": "SQS queue of due scheduled jobs (template.yaml); unset: jobs are only run by the tick",
     "AUTHLIB_JOB_RUNNER_TIMEOUT": "seconds a scheduled action may run (the runner's timeout; default 900)",
+    "AUTHLIB_JOB_RETENTION": "seconds finished scheduled jobs are kept (default 604800 = 7 days); 'off' keeps them",
     "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": "port of the AWS Parameters and Secrets Lambda Extension (default 2773)",
     "AWS_SESSION_TOKEN": "Lambda's session token; authenticates requests to the secrets extension",
     "POWERTOOLS_SERVICE_NAME": "service name in every structured log line",
@@ -128,6 +129,8 @@ class Settings:
     reset_token_expires_in: int = 3_600
     verification_token_expires_in: int = 3_600
     change_email_enabled: bool = True
+    #: Seconds a finished scheduled job is kept before the scheduler deletes it (None: kept forever).
+    job_retention: int | None = 604_800
     #: Client secrets of the social sign-in providers, by provider id (never shown in a repr).
     oauth_client_secrets: tuple[tuple[str, str], ...] = dataclasses.field(default=(), repr=False)
 
@@ -222,6 +225,7 @@ class Settings:
             verification_token_expires_in=_positive(env, "AUTHLIB_VERIFICATION_TOKEN_EXPIRES_IN", 3_600),
             change_email_enabled=_switch(env, "AUTHLIB_CHANGE_EMAIL") is not False,
             oauth_client_secrets=_oauth_client_secrets(env),
+            job_retention=_job_retention(env),
         )
         settings.auth  # noqa: B018 - validates the session lifetimes together
         return settings
@@ -231,7 +235,16 @@ def _seconds(env: Mapping[str, str], name: str, default: int) -> int:
     return _positive(env, name, default, minimum=0)
 
 
-def _positive(env: Mapping[str, str], name: str, default: int, *, unit: str = "seconds", minimum: int = 1) -> int:
+def _positive(
+    env: Mapping[str, str],
+    name: str,
+    default: int,
+    *,
+    unit: str = "seconds",
+    minimum: int = 1,
+    advice: str | None = None,
+) -> int:
+    """A whole number of at least ``minimum``; ``advice`` (what to set instead) replaces the standard wording."""
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -239,10 +252,25 @@ def _positive(env: Mapping[str, str], name: str, default: int, *, unit: str = "s
     try:
         value = int(raw)
     except ValueError:
-        raise ConfigError(f"{name} is {raw!r}; set it to a whole number of {unit} ({bound}).") from None
+        raise ConfigError(f"{name} is {raw!r}; {advice or f'set it to a whole number of {unit} ({bound}).'}") from None
     if value < minimum:
-        raise ConfigError(f"{name} is {value}; it must be {bound}.")
+        raise ConfigError(f"{name} is {value}; {advice or f'it must be {bound}.'}")
     return value
+
+
+#: Shortest job retention accepted: the sweep runs about once a minute, so less would be a promise it cannot keep.
+MIN_JOB_RETENTION = 60
+
+
+def _job_retention(env: Mapping[str, str]) -> int | None:
+    """AUTHLIB_JOB_RETENTION: whole seconds (at least a minute), or 'off' to keep finished jobs forever."""
+    if env.get("AUTHLIB_JOB_RETENTION", "").strip().lower() == "off":
+        return None
+    advice = (
+        f"set it to how many seconds finished scheduled jobs are kept (a whole number, at least {MIN_JOB_RETENTION}: "
+        "the sweep runs once a minute; 604800 = 7 days, Convex's retention), or to 'off' to keep them forever."
+    )
+    return _positive(env, "AUTHLIB_JOB_RETENTION", 604_800, minimum=MIN_JOB_RETENTION, advice=advice)
 
 
 _SWITCH = {"on": True, "true": True, "1": True, "off": False, "false": False, "0": False}

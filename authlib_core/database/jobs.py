@@ -16,7 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final, Literal
 
 from authlib_core.database.access import transaction_of
-from authlib_core.database.system_tables import BY_STATE, SCHEDULED_FUNCTIONS
+from authlib_core.database.system_tables import BY_COMPLETION, BY_STATE, SCHEDULED_FUNCTIONS
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -28,7 +28,9 @@ __all__ = [
     "FINAL_STATES",
     "JobState",
     "create_job",
+    "delete_finished_job",
     "due_jobs",
+    "finished_jobs_page",
     "get_job",
     "job_args",
     "job_name",
@@ -108,6 +110,40 @@ def due_jobs(reader: DatabaseReader, *, now_ms: float, limit: int) -> list[dict[
 def jobs_in_state(reader: DatabaseReader, kind: JobState, *, limit: int) -> list[dict[str, Value]]:
     """Up to ``limit`` jobs in state ``kind``, by ``scheduledTime``."""
     return reader.system.query(SCHEDULED_FUNCTIONS).with_index(BY_STATE, lambda q: q.eq("state.kind", kind)).take(limit)
+
+
+def finished_jobs_page(
+    reader: DatabaseReader, *, before_ms: float, cursor: str | None, limit: int
+) -> tuple[list[dict[str, Value]], str | None]:
+    """Up to ``limit`` jobs that finished before ``before_ms``, oldest first, and the cursor of the next page
+    (None at the end). One range of the ``by_completion`` index: unfinished jobs have no ``completedTime`` and are
+    never in it."""
+    page = (
+        reader.system.query(SCHEDULED_FUNCTIONS)
+        .with_index(BY_COMPLETION, lambda q: q.gte("completedTime", float("-inf")).lt("completedTime", before_ms))
+        .paginate({"numItems": limit, "cursor": cursor})
+    )
+    following = page["continueCursor"]
+    return list(page["page"]), None if page["isDone"] or not isinstance(following, str) else following
+
+
+def delete_finished_job(writer: DatabaseWriter, job_id: str, *, before_ms: float) -> bool:
+    """Delete the job ``job_id`` if it is finished (success, failed, canceled) since before ``before_ms``.
+
+    The document itself is checked, not only the index entry that led to it: a pending or running job, or one
+    finished later, is never deleted. Returns whether it was deleted (False: gone already, or not eligible).
+    """
+    job = get_job(writer, job_id)
+    if job is None:
+        return False
+    state = job.get("state")
+    completed = job.get("completedTime")
+    if not isinstance(state, dict) or state.get("kind") not in FINAL_STATES:
+        return False
+    if not isinstance(completed, float | int) or isinstance(completed, bool) or not completed < before_ms:
+        return False
+    transaction_of(writer).delete_system(job_id)
+    return True
 
 
 def job_name(job: Mapping[str, Value]) -> str:

@@ -6,8 +6,9 @@
 - ``_cron_jobs``: one document per cron job of ``functions/crons.py``: its schedule, the time of its next run and
   the job of its current run.
 
-Besides ``by_creation_time``, each has an index the scheduler reads instead of scanning: jobs by
-``(state.kind, scheduledTime)`` (the pending ones due first) and crons by ``(name)``.
+Besides ``by_creation_time``, each has indexes the scheduler reads instead of scanning: jobs by
+``(state.kind, scheduledTime)`` (the pending ones due first) and by ``(completedTime)`` (the finished ones, oldest
+first: what the retention sweep deletes), crons by ``(name)``.
 
 Example:
     >>> SCHEDULED_FUNCTIONS in SYSTEM_INDEXES
@@ -18,19 +19,31 @@ from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["BY_NAME", "BY_STATE", "CRON_JOBS", "SCHEDULED_FUNCTIONS", "SYSTEM_INDEXES", "is_system_table"]
+__all__ = [
+    "BY_COMPLETION",
+    "BY_NAME",
+    "BY_STATE",
+    "CRON_JOBS",
+    "SCHEDULED_FUNCTIONS",
+    "SYSTEM_INDEXES",
+    "is_system_table",
+]
 
 SCHEDULED_FUNCTIONS: Final = "_scheduled_functions"
 CRON_JOBS: Final = "_cron_jobs"
 
 #: Jobs by state, then by the time they are due: ``eq("state.kind", "pending").lte("scheduledTime", now)``.
 BY_STATE: Final = "by_state"
+#: Jobs by the time they finished (success, failure, cancel): ``gte("completedTime", -inf).lt(..., cutoff)``.
+#: Unfinished jobs have no ``completedTime`` (indexed as missing, before every number), so such a range never
+#: holds one. A single field, so moving between pending and in progress leaves the entry as it is.
+BY_COMPLETION: Final = "by_completion"
 #: Cron jobs by name.
 BY_NAME: Final = "by_name"
 
 #: Each system table's indexes (besides ``by_creation_time``): name -> fields.
 SYSTEM_INDEXES: Final[dict[str, dict[str, tuple[str, ...]]]] = {
-    SCHEDULED_FUNCTIONS: {BY_STATE: ("state.kind", "scheduledTime")},
+    SCHEDULED_FUNCTIONS: {BY_STATE: ("state.kind", "scheduledTime"), BY_COMPLETION: ("completedTime",)},
     CRON_JOBS: {BY_NAME: ("name",)},
 }
 

@@ -11,7 +11,8 @@ the time left, at most 15 minutes); the runner function consumes it:
   ``[now + 1 min, now + 2 min)`` — each job falls into exactly one tick's window — plus, as a safety net, every
   job overdue by more than :data:`OVERDUE_MS` (a message lost with a crashed function, a run that failed on a
   storage outage). It also records as failed the actions whose runner died (``inProgress`` for longer than the
-  runner's timeout). Every read is a ``Query`` of the ``(state.kind, scheduledTime)`` index, never a ``Scan``;
+  runner's timeout), and deletes finished jobs past their retention (:mod:`.retention`, a bounded amount per tick).
+  Every read is a ``Query`` of a ``_scheduled_functions`` index, never a ``Scan``;
 - **after a cron run** (:func:`handle_messages`): the next run of that cron is created (and so sent) at once, so
   an interval shorter than the tick keeps its pace.
 
@@ -23,7 +24,7 @@ the rest. docs/scheduler.md has the design, its limits and its cost per job.
 Example (what Lambda does)::
 
     >>> tick_handler({}, context)                                         # doctest: +SKIP
-    {'crons': ['nightly report'], 'sent': 3, 'recovered': 0}
+    {'crons': ['nightly report'], 'sent': 3, 'recovered': 0, 'deleted': 16}
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ from authlib_core.database.jobs import get_job, job_name
 from authlib_core.database.system_tables import BY_STATE, SCHEDULED_FUNCTIONS
 from authlib_core.errors import ConfigError, SystemFailure
 from authlib_core.scheduler.crons import cron_documents, start_due_crons, sync_crons
+from authlib_core.scheduler.retention import delete_expired_jobs
 from authlib_core.scheduler.runner import JobRunner
 from authlib_core.values import index_key
 
@@ -81,6 +83,11 @@ OVERDUE_MS: Final = 60_000
 MAX_DELAY_S: Final = 900
 #: Jobs read per page by the tick (many thousands due in one minute are read page by page).
 PAGE: Final = 500
+#: The most finished jobs one tick deletes, and the longest it spends on them (a backlog takes several ticks).
+SWEEP_MAX_JOBS: Final = 2000
+SWEEP_BUDGET_S: Final = 15.0
+#: Seconds of the tick's invocation the sweep leaves unused (its last batch, the log line).
+TICK_RESERVE_S: Final = 10.0
 
 
 class JobQueue:
@@ -224,8 +231,21 @@ def _pending_between(database: Database, low: float | None, high: float) -> list
         cursor = result["continueCursor"]
 
 
-def tick(runtime: Runtime, queue: JobQueue, *, runner_timeout_s: float = 900.0) -> dict[str, Any]:
-    """One minute's work (see the module docstring); returns what it did, for the log."""
+def tick(
+    runtime: Runtime,
+    queue: JobQueue,
+    *,
+    runner_timeout_s: float = 900.0,
+    sweep_max_jobs: int = SWEEP_MAX_JOBS,
+    sweep_budget_s: float = SWEEP_BUDGET_S,
+    time_left_s: Callable[[], float] | None = None,
+) -> dict[str, Any]:
+    """One minute's work (see the module docstring); returns what it did, for the log.
+
+    The retention sweep comes last and is bounded by ``sweep_max_jobs`` and ``sweep_budget_s``; a failure of it
+    is logged and retried by the next tick, and never keeps due jobs from being sent. ``time_left_s`` (the Lambda
+    invocation's remaining seconds) shortens it so that :data:`TICK_RESERVE_S` are always left.
+    """
     database = runtime.database
     attach_job_queue(runtime, queue)  # the cron runs started below go to the queue as they commit
     changed = sync_crons(database, runtime.app.crons)
@@ -236,12 +256,22 @@ def tick(runtime: Runtime, queue: JobQueue, *, runner_timeout_s: float = 900.0) 
     overdue = _pending_between(database, None, now - OVERDUE_MS)
     jobs = {**dict(overdue), **dict(window)}
     sent = queue.send(sorted(jobs.items(), key=lambda item: item[1]), now_ms=now) if jobs else 0
+    deleted: int | None = None
+    retention = runtime.settings.job_retention
+    budget = sweep_budget_s if time_left_s is None else min(sweep_budget_s, time_left_s() - TICK_RESERVE_S)
+    if retention is not None and budget > 0:
+        try:
+            swept = delete_expired_jobs(database, retention_s=retention, max_jobs=sweep_max_jobs, time_budget_s=budget)
+            deleted = swept.deleted
+        except SystemFailure:
+            logger.exception("could not delete finished jobs past their retention; the next tick tries again")
     return {
         "cronsChanged": changed,
         "cronsStarted": [name for name, _, _ in crons],
         "sent": sent,
         "overdue": len(overdue),
         "recovered": len(recovered),
+        "deleted": deleted,
     }
 
 
@@ -326,7 +356,9 @@ def tick_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     """The EventBridge Scheduler target (every minute)."""
     runtime, queue = _runtime_and_queue()
     timeout = float(os.environ.get(RUNNER_TIMEOUT_ENV, "900"))
-    report = tick(runtime, queue, runner_timeout_s=timeout)
+    getter = getattr(context, "get_remaining_time_in_millis", None)
+    time_left = (lambda: getter() / 1000.0) if callable(getter) else None
+    report = tick(runtime, queue, runner_timeout_s=timeout, time_left_s=time_left)
     logger.info("scheduler tick: %s", report)
     return report
 

@@ -9,6 +9,10 @@ the new functions; jobs already running finish with the code they started with. 
 nothing ran them run at once (earliest first), each cron whose time passed runs once, and actions left
 ``inProgress`` by a previous process (it stopped while they ran) are recorded ``failed``.
 
+It also deletes finished jobs older than the runtime's ``job_retention`` (:mod:`.retention`): at start, then every
+:data:`SWEEP_INTERVAL_S`, a few hundred jobs at a time (a backlog goes on a second later), so it never holds up
+due jobs for long.
+
 Example:
     >>> worker = SchedulerWorker(reloader.current)   # doctest: +SKIP
     >>> worker.start()                              # doctest: +SKIP
@@ -25,6 +29,7 @@ from typing import TYPE_CHECKING
 from authlib_core.database.jobs import due_jobs, jobs_in_state
 from authlib_core.database.system_tables import CRON_JOBS, SCHEDULED_FUNCTIONS
 from authlib_core.scheduler.crons import next_cron_due_ms, start_due_crons, sync_crons
+from authlib_core.scheduler.retention import delete_expired_jobs
 from authlib_core.scheduler.runner import JobRunner, RunResult
 
 if TYPE_CHECKING:
@@ -42,6 +47,12 @@ logger = logging.getLogger("authlib_core.scheduler")
 MAX_SLEEP_S = 1.0
 #: How long to wait after a storage failure before looking again.
 FAILURE_PAUSE_S = 1.0
+#: How often finished jobs past their retention are deleted (and how soon after a sweep that left a backlog).
+SWEEP_INTERVAL_S = 60.0
+SWEEP_BACKLOG_S = 1.0
+#: One sweep's bounds: the worker thread also starts due jobs, so it sweeps briefly.
+SWEEP_MAX_JOBS = 500
+SWEEP_BUDGET_S = 0.25
 
 
 class SchedulerWorker:
@@ -68,6 +79,7 @@ class SchedulerWorker:
         self._runtime: Runtime | None = None
         self._listening: set[int] = set()
         self._recovered = False
+        self._next_sweep = 0.0  # time.monotonic() of the next retention sweep (0: at start)
         self._thread: threading.Thread | None = None
 
     def start(self) -> None:
@@ -132,6 +144,7 @@ class SchedulerWorker:
             database = runtime.database
             start_due_crons(database)
             self._dispatch(runtime)
+            self._sweep(runtime)
             return self._sleep_until(database)
         except Exception:
             logger.exception("the scheduler could not read or start jobs; trying again shortly")
@@ -151,6 +164,21 @@ class SchedulerWorker:
                 continue
             self._running.add(job_id)
             self._pool.submit(self._run, runner, job_id, str(job["name"]))
+
+    def _sweep(self, runtime: Runtime) -> None:
+        """Delete finished jobs past their retention, when a sweep is due (a failure is retried next interval)."""
+        retention = runtime.settings.job_retention
+        now = time.monotonic()
+        if retention is None or now < self._next_sweep:
+            return
+        self._next_sweep = now + SWEEP_INTERVAL_S
+        result = delete_expired_jobs(
+            runtime.database, retention_s=retention, max_jobs=SWEEP_MAX_JOBS, time_budget_s=SWEEP_BUDGET_S
+        )
+        if result.deleted:
+            logger.info("deleted %d finished job(s) older than %ds", result.deleted, retention)
+        if not result.done:
+            self._next_sweep = time.monotonic() + SWEEP_BACKLOG_S
 
     def _run(self, runner: JobRunner, job_id: str, name: str) -> None:
         started = time.perf_counter()

@@ -20,9 +20,12 @@ if TYPE_CHECKING:
 CURSOR_SECRET = b"contract-suite-cursor-secret"
 
 
-def make_database(engine: StorageEngine, retry: RetryPolicy | None = None) -> Database:
-    """A Database over ``engine`` with the contract schema, its indexes built."""
-    database = Database(engine, contract_schema, cursor_secret=CURSOR_SECRET, retry=retry)
+def make_database(
+    engine: StorageEngine, retry: RetryPolicy | None = None, clock: Callable[[], float] | None = None
+) -> Database:
+    """A Database over ``engine`` with the contract schema, its indexes built (``clock``: epoch seconds)."""
+    extra = {} if clock is None else {"clock": clock}
+    database = Database(engine, contract_schema, cursor_secret=CURSOR_SECRET, retry=retry, **extra)
     database.ensure_indexes()
     return database
 
@@ -67,8 +70,8 @@ def open_database(engine_spec: EngineSpec) -> Iterator[Callable[..., Database]]:
     """Open (possibly several) Database handles on the test's store; all are closed afterwards."""
     opened: list[Database] = []
 
-    def _open(retry: RetryPolicy | None = None) -> Database:
-        database = make_database(open_engine(engine_spec), retry)
+    def _open(retry: RetryPolicy | None = None, clock: Callable[[], float] | None = None) -> Database:
+        database = make_database(open_engine(engine_spec), retry, clock)
         opened.append(database)
         return database
 

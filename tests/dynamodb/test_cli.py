@@ -161,8 +161,9 @@ def test_migrate_builds_the_schema_indexes_once(endpoint: str, tables: dict[str,
     ):
         assert name in first.stdout, first.stdout
     # the scheduler's system tables (docs/scheduler.md) come with every schema
-    assert "built _cron_jobs.by_creation_time, _cron_jobs.by_name, _scheduled_functions.by_creation_time, " in (
-        first.stdout
+    assert (
+        "built _cron_jobs.by_creation_time, _cron_jobs.by_name, _scheduled_functions.by_completion, "
+        "_scheduled_functions.by_creation_time, " in first.stdout
     )
     assert "_scheduled_functions.by_state" in first.stdout
     again = cli(tmp_path, *args, environ=env(**tables))

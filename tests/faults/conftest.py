@@ -31,3 +31,15 @@ def stack(request: pytest.FixtureRequest, moto_endpoint: str) -> Iterator[Stack]
     built = Stack(moto_endpoint, request.param)
     yield built
     built.close()
+
+
+@pytest.fixture(scope="module")
+def lambda_stack(moto_endpoint: str) -> Iterator[Stack]:
+    """One counter app stack on the Lambda path for a whole module (tests that each use their own documents)."""
+    mp = pytest.MonkeyPatch()
+    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
+        mp.setenv(name, value)
+    built = Stack(moto_endpoint, "lambda")
+    yield built
+    built.close()
+    mp.undo()

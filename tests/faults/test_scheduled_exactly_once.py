@@ -17,11 +17,10 @@ import pytest
 from authlib_core.auth.identity import NoAuth
 from authlib_core.errors import SystemFailure
 from authlib_core.scheduler import JobRunner
-from tests.faults.harness import Stack
 from tests.faults.injector import Fault
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from tests.faults.harness import Stack
 
 pytestmark = pytest.mark.dynamodb_server
 
@@ -40,35 +39,24 @@ CASES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def stack(moto_endpoint: str) -> Iterator[Stack]:
-    mp = pytest.MonkeyPatch()
-    for name, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing")):
-        mp.setenv(name, value)
-    built = Stack(moto_endpoint, "lambda")
-    yield built
-    built.close()
-    mp.undo()
-
-
 @pytest.mark.parametrize("fault", CASES, ids=[f"{f.operation}-{f.kind}-x{f.attempts}" for f in CASES])
-def test_a_scheduled_mutation_runs_exactly_once_under_storage_faults(stack: Stack, fault: Fault) -> None:
-    executor = stack.runtime.executor
+def test_a_scheduled_mutation_runs_exactly_once_under_storage_faults(lambda_stack: Stack, fault: Fault) -> None:
+    executor = lambda_stack.runtime.executor
     name = f"job-counter-{next(_names)}"
-    assert stack.mutation(name)[0] == 200  # the counter exists (1): the job is a read-modify-write
+    assert lambda_stack.mutation(name)[0] == 200  # the counter exists (1): the job is a read-modify-write
     job_id = executor.call("counter:scheduleIncrement", {"name": name}, auth=NoAuth())
     assert isinstance(job_id, str)
     runner = JobRunner(executor)
-    stack.injector.arm(fault)
+    lambda_stack.injector.arm(fault)
     try:
         first = runner.run(job_id).outcome
     except SystemFailure:
         first = "interrupted"
     finally:
-        stack.injector.arm(None)
-    assert stack.injector.fired  # the fault really happened
+        lambda_stack.injector.arm(None)
+    assert lambda_stack.injector.fired  # the fault really happened
     attempts = 0
-    while (job := stack.runtime.database.run_query(lambda r: r.system.get(job_id))) and job["state"][
+    while (job := lambda_stack.runtime.database.run_query(lambda r: r.system.get(job_id))) and job["state"][
         "kind"
     ] == "pending":
         attempts += 1
@@ -76,6 +64,6 @@ def test_a_scheduled_mutation_runs_exactly_once_under_storage_faults(stack: Stac
         assert runner.run(job_id).outcome == "success"
     assert job is not None
     assert job["state"] == {"kind": "success"}, (fault, first, job)
-    assert stack.value(name) == 2.0, (fault, first)  # exactly once
+    assert lambda_stack.value(name) == 2.0, (fault, first)  # exactly once
     assert runner.run(job_id).outcome == "skipped"
-    assert stack.value(name) == 2.0
+    assert lambda_stack.value(name) == 2.0

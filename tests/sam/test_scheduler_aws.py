@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import textwrap
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -22,7 +23,6 @@ from tests.scheduler.conftest import WORK, write_app
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
 
 pytestmark = pytest.mark.sam
 
@@ -201,4 +201,42 @@ def test_the_tick_resends_an_overdue_job_whose_message_was_lost(jobs_stack: Lamb
     assert late in delivered
     assert job(jobs_stack, late)["state"] == {"kind": "success"}
     assert "lost" in runs(jobs_stack)
+    no_denials(jobs_stack)
+
+
+BULK = """
+from authlib_core import internal_mutation, mutation
+
+@internal_mutation
+def noop(ctx):
+    return None
+
+@mutation
+def schedule_and_cancel(ctx, count: float):
+    for _ in range(int(count)):
+        ctx.scheduler.cancel(ctx.scheduler.run_after(3600, noop))
+"""
+
+
+def test_the_tick_deletes_finished_jobs_past_their_retention_a_bounded_batch_per_tick(
+    jobs_stack: LambdaStack, sqs: Any
+) -> None:
+    folder = jobs_stack.environment(TICK)["AUTHLIB_FUNCTIONS_DIR"]
+    (Path(folder) / "bulk.py").write_text(textwrap.dedent(BULK))
+    done = mutation(jobs_stack, "work:later", {"label": "done", "delay": 0})
+    assert deliver(jobs_stack, sqs)[0] == [done]
+    far = mutation(jobs_stack, "work:at", {"label": "far", "when": time.time() * 1000 + 30 * 86_400_000})
+    for _ in range(10):  # 100 canceled jobs: the backlog of a busy week
+        mutation(jobs_stack, "bulk:schedule_and_cancel", {"count": 10})
+    tick_runtime = jobs_stack.runtime(TICK)
+    first = tick(tick_runtime, jobs_stack.job_queue(TICK), sweep_max_jobs=40)
+    assert first["deleted"] == 0  # nothing is a week old yet (the default retention: 7 days)
+    tick_runtime.database._clock = lambda: time.time() + 7 * 86_400 + 60  # a week and a minute later
+    deleted = []
+    for _ in range(5):
+        deleted.append(tick(tick_runtime, jobs_stack.job_queue(TICK), sweep_max_jobs=40)["deleted"])
+    assert deleted == [40, 40, 21, 0, 0]  # 101 finished jobs (the delivered one too), 40 per tick at most
+    left = tick_runtime.database.run_query(lambda r: r.system.query("_scheduled_functions").collect())
+    assert sorted(j["_id"] for j in left if j["name"] != "work:record" or j["_id"] == far) == [far]
+    assert all(j["state"]["kind"] == "pending" for j in left)  # the far job and the cron's next run: kept
     no_denials(jobs_stack)

@@ -77,14 +77,15 @@ def write_app(folder: Path, *, crons: str | None = None, work: str = WORK) -> No
 class Dev:
     """A dev server over ``folder`` and ``store``; ``stop`` then ``start`` is a new server on the same store."""
 
-    def __init__(self, folder: Path, store: Path) -> None:
+    def __init__(self, folder: Path, store: Path, **settings: Any) -> None:
         self.folder = folder
         self.store = store
+        self.settings = settings  # further Settings fields (job_retention=...)
         self.out = io.StringIO()
         self.server: DevServer | None = None
 
     def start(self) -> Dev:
-        settings = Settings(functions_dir=self.folder, sqlite_path=self.store)
+        settings = Settings(functions_dir=self.folder, sqlite_path=self.store, **self.settings)
         self.server = DevServer(
             lambda: build_runtime(settings), self.folder, port=0, out=self.out, reload_interval=0.05
         )

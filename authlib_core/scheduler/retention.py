@@ -1,0 +1,116 @@
+"""Retention of finished jobs: ``_scheduled_functions`` documents finished longer ago than the retention are deleted.
+
+Convex keeps a finished job (``success``, ``failed``, ``canceled``) for 7 days; so does this library by default
+(``AUTHLIB_JOB_RETENTION``, seconds, or ``off``). The machinery that already runs periodically sweeps: the dev
+server's worker (at start, then every minute) and the AWS scheduler tick (every minute).
+
+How one sweep works, and why it is safe:
+
+- The jobs to delete are read from the ``by_completion`` index (``completedTime``), oldest first, in pages of
+  :data:`BATCH` — a range read (a DynamoDB ``Query``), never a scan. A job that is pending or in progress has no
+  ``completedTime``, so it is never in that range.
+- Each page is deleted in one transaction that reads every job again by id and deletes it only if its document
+  says it is finished, and finished before the cutoff. A page is at most :data:`BATCH` jobs, so a DynamoDB commit
+  stays inside the 100 actions of one ``TransactWriteItems``.
+- Two sweepers at once (two ticks overlapping, two dev processes) read the same page; the first commit wins, the
+  other's conflicts, re-reads and finds the jobs gone — nothing is deleted twice and no commit is half-done. The
+  delete transaction reads only the jobs themselves (no range), so jobs finishing meanwhile never conflict with it.
+- A sweep stops after ``max_jobs`` jobs or ``time_budget_s`` seconds, whichever comes first, so a backlog (the
+  first sweep after an upgrade, months of jobs) is worked off over several ticks without ever overrunning one.
+
+Example:
+    >>> result = delete_expired_jobs(database, retention_s=7 * 86_400)   # doctest: +SKIP
+    >>> result.deleted, result.done                                       # doctest: +SKIP
+    (12, True)
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from typing import TYPE_CHECKING, Final
+
+from authlib_core.database.deadline import remaining
+from authlib_core.database.jobs import delete_finished_job, finished_jobs_page
+from authlib_core.errors import LimitExceededError
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from authlib_core.functions import Database, DatabaseReader, DatabaseWriter
+
+__all__ = ["BATCH", "DEFAULT_RETENTION_S", "SweepResult", "delete_expired_jobs"]
+
+#: Convex's retention of finished jobs: 7 days.
+DEFAULT_RETENTION_S: Final = 7 * 24 * 3600
+#: Jobs deleted per transaction: on DynamoDB 4 to 6 actions each (the document, three index entries, the versions
+#: of its completion time and, with a sharded ``by_creation_time``, of its shard) plus about 8 shared, so below
+#: the 100 actions of one ``TransactWriteItems``. A commit the engine still finds too large is split in halves.
+BATCH: Final = 12
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class SweepResult:
+    """What one sweep did: ``deleted`` jobs; ``done`` when no job older than the cutoff was left to look at."""
+
+    deleted: int
+    done: bool
+
+
+def delete_expired_jobs(
+    database: Database,
+    *,
+    retention_s: float,
+    max_jobs: int = 2000,
+    time_budget_s: float = 10.0,
+    monotonic: Callable[[], float] = time.monotonic,
+) -> SweepResult:
+    """Delete the jobs that finished more than ``retention_s`` seconds ago (by the database's clock).
+
+    At most ``max_jobs`` jobs are looked at, and no new batch starts after ``time_budget_s`` seconds (nor when the
+    request budget of :mod:`authlib_core.database.deadline`, if any, is spent); the next sweep goes on where
+    this one stopped. Pending and in-progress jobs are never deleted.
+
+    Raises:
+        SystemFailure: storage failed; what was deleted before stays deleted, the rest waits for the next sweep.
+    """
+    if retention_s <= 0 or max_jobs <= 0:
+        raise ValueError(f"retention_s and max_jobs must be positive, got {retention_s} and {max_jobs}")
+    stop_at = monotonic() + time_budget_s
+    cutoff = database.now_ms() - retention_s * 1000.0
+    deleted = 0
+    looked_at = 0
+    cursor: str | None = None
+    while True:
+        size = min(BATCH, max_jobs - looked_at)
+
+        def read(reader: DatabaseReader, cursor: str | None = cursor, size: int = size) -> tuple[list[str], str | None]:
+            jobs, following = finished_jobs_page(reader, before_ms=cutoff, cursor=cursor, limit=size)
+            return [str(job["_id"]) for job in jobs], following
+
+        ids, cursor = database.run_query(read)
+        if ids:
+            deleted += _delete(database, ids, cutoff)
+        looked_at += len(ids)
+        if cursor is None:
+            return SweepResult(deleted, done=True)
+        left = remaining()
+        if looked_at >= max_jobs or monotonic() >= stop_at or (left is not None and left <= 0.0):
+            return SweepResult(deleted, done=False)
+
+
+def _delete(database: Database, ids: list[str], cutoff: float) -> int:
+    """Delete the eligible jobs among ``ids`` in one transaction, or in halves if the engine says it is too large
+    (nothing is written by a refused commit; a DynamoDB deployment with sharded indexes needs more actions per job).
+    """
+
+    def delete(writer: DatabaseWriter) -> int:
+        return sum(delete_finished_job(writer, job_id, before_ms=cutoff) for job_id in ids)
+
+    try:
+        return database.run_mutation(delete)
+    except LimitExceededError:
+        if len(ids) == 1:
+            raise
+        half = len(ids) // 2
+        return _delete(database, ids[:half], cutoff) + _delete(database, ids[half:], cutoff)
