@@ -32,8 +32,11 @@ Every writer (commits and :meth:`SQLiteEngine.ensure_indexes`) bumps ``commit_se
 transaction, which is what makes the "nothing moved" shortcut sound.
 
 Errors. ``sqlite3`` errors never escape: a write lock not obtained within ``busy_timeout_s`` becomes
-:class:`~authlib_core.errors.ConflictError`; a corrupt or foreign file, a disk or permission failure becomes
-:class:`~authlib_core.errors.StorageUnavailableError` naming the file and what to do.
+:class:`~authlib_core.errors.ConflictError` (retried like any conflict). Inside a request's time budget the wait
+for the lock never outlasts the budget (:mod:`.sqlite_lock`): a lock not obtained before the budget ran out is a
+:class:`~authlib_core.errors.StorageUnavailableError` (503, not retried: no time is left). A corrupt or foreign
+file, a disk or permission failure becomes :class:`~authlib_core.errors.StorageUnavailableError` naming the file
+and what to do.
 
 Processes. Several processes may open the same file (SQLite's file locks coordinate them). A forked child
 never reuses its parent's connections: the pool notices the new process id and opens fresh ones, and keeps
@@ -51,6 +54,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from authlib_core.database.engines.sqlite_lock import budget_spent_error, set_lock_wait
 from authlib_core.database.interface import (
     BY_ID,
     DocumentRecord,
@@ -149,11 +153,14 @@ def _successor(key: bytes) -> bytes:
     return key + b"\x00"
 
 
-def _translate(error: sqlite3.Error, path: Path, what: str, busy_timeout_s: float) -> AuthlibError:
+def _translate(
+    error: sqlite3.Error, path: Path, what: str, busy_timeout_s: float, *, budgeted: bool = False
+) -> AuthlibError:
     """The library error for a native SQLite error raised while doing ``what`` on the store at ``path``.
 
     The message (what a client may see) names no file; ``detail`` (the log, the command line) names the file, the
-    operation and SQLite's own text. The session and rate-limit stores use the same translation.
+    operation and SQLite's own text. ``budgeted``: the wait for the lock was cut to the request's time budget.
+    The session and rate-limit stores use the same translation.
     """
     code = getattr(error, "sqlite_errorcode", None)
     primary = code & 0xFF if isinstance(code, int) else None
@@ -161,6 +168,8 @@ def _translate(error: sqlite3.Error, path: Path, what: str, busy_timeout_s: floa
     lowered = text.lower()
     detail = f"SQLite store {path}, while {what}: {type(error).__name__}: {text}"
     if primary in (_SQLITE_BUSY, _SQLITE_LOCKED) or "database is locked" in lowered or "busy" in lowered:
+        if budgeted:
+            return budget_spent_error(detail)
         return ConflictError(
             f"The SQLite store stayed locked by another writer for more than {busy_timeout_s:g}s; nothing was "
             "written. Another thread or process held a write transaction that long; retry, or give the engine a "
@@ -192,9 +201,13 @@ def _translate(error: sqlite3.Error, path: Path, what: str, busy_timeout_s: floa
     return StorageUnavailableError("The SQLite store failed; nothing was written. Retry the request.", detail=detail)
 
 
-def translate_sqlite_error(error: BaseException, path: Path, what: str, busy_timeout_s: float) -> AuthlibError | None:
+def translate_sqlite_error(
+    error: BaseException, path: Path, what: str, busy_timeout_s: float, *, budgeted: bool = False
+) -> AuthlibError | None:
     """:func:`_translate` for any exception: None when ``error`` is not a native SQLite error."""
-    return _translate(error, path, what, busy_timeout_s) if isinstance(error, sqlite3.Error) else None
+    if not isinstance(error, sqlite3.Error):
+        return None
+    return _translate(error, path, what, busy_timeout_s, budgeted=budgeted)
 
 
 class _Pool:
@@ -287,8 +300,11 @@ class SQLiteTransaction(EngineTransaction):
             connection = engine._pool.acquire()
         self._connection = connection
         try:
+            if mode == "exclusive":
+                engine._begin_immediate(connection, "starting an exclusive transaction")
             with engine._errors("starting a transaction"):
-                connection.execute("BEGIN IMMEDIATE" if mode == "exclusive" else "BEGIN")
+                if mode != "exclusive":
+                    connection.execute("BEGIN")
                 #: commit_seq of the snapshot (this read pins the WAL snapshot for the whole transaction)
                 self._snapshot_seq = _read_seq(connection)
         except BaseException:
@@ -416,7 +432,7 @@ class SQLiteTransaction(EngineTransaction):
                 seq = self._snapshot_seq
                 if self.mode == "write":
                     connection.execute("ROLLBACK")  # end the read snapshot
-                    connection.execute("BEGIN IMMEDIATE")  # take the write lock (waits up to busy_timeout_s)
+                    engine._begin_immediate(connection, "committing a transaction")  # take the write lock
                     seq = _read_seq(connection)
                     if seq != self._snapshot_seq:
                         self._check_reads(connection)
@@ -565,7 +581,8 @@ class SQLiteEngine(StorageEngine):
         path: the database file; its parent folders are created. ``":memory:"`` is refused: several
             connections (threads, processes) must share the data.
         busy_timeout_s: how long a writer waits for another writer's lock before giving up with
-            :class:`~authlib_core.errors.ConflictError`.
+            :class:`~authlib_core.errors.ConflictError`; inside a request's time budget it waits at most what is
+            left of the budget, then gives up with :class:`~authlib_core.errors.StorageUnavailableError`.
 
     Raises:
         ConfigError: ``path`` is not a file path.
@@ -620,6 +637,16 @@ class SQLiteEngine(StorageEngine):
         except sqlite3.Error as error:
             raise _translate(error, self.path, what, self.busy_timeout_s) from error
 
+    def _begin_immediate(self, connection: sqlite3.Connection, what: str) -> None:
+        """``BEGIN IMMEDIATE``: take the write lock, waiting up to ``busy_timeout_s`` but never past the request's
+        time budget (a lock not obtained by then raises :func:`~.sqlite_lock.budget_spent_error`)."""
+        budgeted = False
+        try:
+            budgeted = set_lock_wait(connection, self.busy_timeout_s)
+            connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as error:
+            raise _translate(error, self.path, what, self.busy_timeout_s, budgeted=budgeted) from error
+
     @contextlib.contextmanager
     def _connection(self) -> Iterator[sqlite3.Connection]:
         """A pooled connection outside any transaction object, rolled back and returned afterwards."""
@@ -645,7 +672,7 @@ class SQLiteEngine(StorageEngine):
                 )
             if self._schema_version(connection) == SCHEMA_VERSION:
                 return
-            connection.execute("BEGIN IMMEDIATE")
+            self._begin_immediate(connection, "opening the store")
             stored = self._schema_version(connection)  # another process may have created it meanwhile
             if stored is None:
                 foreign = [
@@ -683,7 +710,8 @@ class SQLiteEngine(StorageEngine):
 
     # -- StorageEngine ---------------------------------------------------------------------------------
     def begin(self, mode: TransactionMode) -> SQLiteTransaction:
-        """Start a transaction; ``"exclusive"`` waits for the write lock (up to ``busy_timeout_s``)."""
+        """Start a transaction; ``"exclusive"`` waits for the write lock (up to ``busy_timeout_s``, and never past
+        the request's time budget)."""
         if mode not in ("read", "write", "exclusive"):
             raise ValueError(f"transaction mode must be 'read', 'write' or 'exclusive', got {mode!r}")
         return SQLiteTransaction(self, mode)
@@ -698,7 +726,7 @@ class SQLiteEngine(StorageEngine):
         with self._errors("updating the index catalog"), self._connection() as connection:
             if self._catalog(connection) == target:
                 return
-            connection.execute("BEGIN IMMEDIATE")
+            self._begin_immediate(connection, "updating the index catalog")
             stored = self._catalog(connection)
             if stored == target:
                 connection.execute("ROLLBACK")

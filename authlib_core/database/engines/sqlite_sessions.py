@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from authlib_core.database.engines.sqlite import translate_sqlite_error
+from authlib_core.database.engines.sqlite_lock import set_lock_wait
 from authlib_core.database.sessions import RateLimitStore, SessionRecord, SessionStore, ttl_seconds
 from authlib_core.errors import ConflictError, StorageUnavailableError
 
@@ -88,6 +89,7 @@ class _Connections:
                 conn.execute(statement)
 
     def connection(self) -> sqlite3.Connection:
+        self._local.budgeted = False  # a read: no lock wait of this call was cut to the budget
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -102,9 +104,20 @@ class _Connections:
                 self._all.append(conn)
         return conn
 
+    def writer(self) -> sqlite3.Connection:
+        """This thread's connection, its wait for the write lock set for the next write: the busy timeout, or
+        what is left of the request's time budget when that is shorter (:mod:`.sqlite_lock`)."""
+        conn = self.connection()
+        self._local.budgeted = set_lock_wait(conn, self.busy_timeout_s)
+        return conn
+
+    def budgeted(self) -> bool:
+        """Whether this thread's last write waited for the lock only as long as the request's budget allowed."""
+        return bool(getattr(self._local, "budgeted", False))
+
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        conn = self.connection()
+        conn = self.writer()
         conn.execute("BEGIN IMMEDIATE")
         try:
             yield conn
@@ -129,7 +142,9 @@ class _OnFile:
     def storage_error(self, error: BaseException, operation: str) -> AuthlibError | None:
         """SQLite errors (a locked, missing or unwritable file) as 503s. A file locked past the busy timeout is
         "unavailable" here, not a conflict: a session or counter write is not retried like a mutation."""
-        translated = translate_sqlite_error(error, self._db.path, operation, self._db.busy_timeout_s)
+        translated = translate_sqlite_error(
+            error, self._db.path, operation, self._db.busy_timeout_s, budgeted=self._db.budgeted()
+        )
         if isinstance(translated, ConflictError):
             return StorageUnavailableError(translated.message, detail=translated.detail)
         return translated
@@ -228,20 +243,16 @@ class SQLiteSessionStore(_OnFile, SessionStore):
         return updated
 
     def delete(self, user_id: str, session_id: str) -> None:
-        self._db.connection().execute(
-            "DELETE FROM sessions WHERE user_id = ? AND session_id = ?", (user_id, session_id)
-        )
+        self._db.writer().execute("DELETE FROM sessions WHERE user_id = ? AND session_id = ?", (user_id, session_id))
 
     def delete_for_user(self, user_id: str, *, keep: str | None = None) -> int:
-        cursor = self._db.connection().execute(
+        cursor = self._db.writer().execute(
             "DELETE FROM sessions WHERE user_id = ? AND session_id IS NOT ?", (user_id, keep)
         )
         return cursor.rowcount
 
     def update_user_snapshot(self, user_id: str, *, email: str, name: str) -> None:
-        self._db.connection().execute(
-            "UPDATE sessions SET email = ?, name = ? WHERE user_id = ?", (email, name, user_id)
-        )
+        self._db.writer().execute("UPDATE sessions SET email = ?, name = ? WHERE user_id = ?", (email, name, user_id))
 
     def ttl_of(self, user_id: str, session_id: str) -> int | None:
         """The stored TTL (epoch seconds) of a session, expired or not (for tests and tooling)."""
