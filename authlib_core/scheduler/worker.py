@@ -166,15 +166,20 @@ class SchedulerWorker:
             self._pool.submit(self._run, runner, job_id, str(job["name"]))
 
     def _sweep(self, runtime: Runtime) -> None:
-        """Delete finished jobs past their retention, when a sweep is due (a failure is retried next interval)."""
+        """Delete finished jobs past their retention, when a sweep is due (a failure is logged and retried at the
+        next interval; it never keeps due jobs from starting)."""
         retention = runtime.settings.job_retention
         now = time.monotonic()
         if retention is None or now < self._next_sweep:
             return
         self._next_sweep = now + SWEEP_INTERVAL_S
-        result = delete_expired_jobs(
-            runtime.database, retention_s=retention, max_jobs=SWEEP_MAX_JOBS, time_budget_s=SWEEP_BUDGET_S
-        )
+        try:
+            result = delete_expired_jobs(
+                runtime.database, retention_s=retention, max_jobs=SWEEP_MAX_JOBS, time_budget_s=SWEEP_BUDGET_S
+            )
+        except Exception:
+            logger.exception("could not delete finished jobs past their retention; trying again in a minute")
+            return
         if result.deleted:
             logger.info("deleted %d finished job(s) older than %ds", result.deleted, retention)
         if not result.done:

@@ -232,6 +232,8 @@ def test_the_tick_deletes_finished_jobs_past_their_retention_a_bounded_batch_per
     first = tick(tick_runtime, jobs_stack.job_queue(TICK), sweep_max_jobs=40)
     assert first["deleted"] == 0  # nothing is a week old yet (the default retention: 7 days)
     tick_runtime.database._clock = lambda: time.time() + 7 * 86_400 + 60  # a week and a minute later
+    # An invocation with less than the tick's reserve left skips the sweep (the next tick does it).
+    assert tick(tick_runtime, jobs_stack.job_queue(TICK), time_left_s=lambda: 9.0)["deleted"] is None
     deleted = []
     for _ in range(5):
         deleted.append(tick(tick_runtime, jobs_stack.job_queue(TICK), sweep_max_jobs=40)["deleted"])
