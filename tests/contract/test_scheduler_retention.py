@@ -213,3 +213,23 @@ def test_jobs_finished_before_the_index_existed_are_deleted_after_the_index_is_b
 def test_a_sweep_refuses_a_retention_that_is_not_positive(cdb: Database) -> None:
     with pytest.raises(ValueError, match="retention_s"):
         sweep(cdb, retention_s=0)
+
+
+def test_a_large_backlog_takes_several_default_sweeps_on_sqlite(
+    engine_spec: Any, cdb: Database, clock: FakeClock
+) -> None:
+    if engine_spec.kind != "sqlite":
+        pytest.skip("thousands of jobs: SQLite only (moto would take minutes; the bounds are the same code)")
+
+    def write(writer: Any) -> None:
+        now = cdb.now_ms()
+        for _ in range(500):
+            create_job(writer, "jobs:record", {"label": "old"}, scheduled_time=now, canceled_at=now)
+
+    for _ in range(9):
+        cdb.run_mutation(write)
+    pending = schedule(cdb, record, {"label": "p"})
+    clock.advance(WEEK + 1)
+    results = [sweep(cdb, retention_s=WEEK) for _ in range(4)]  # the tick's default bound: 2000 jobs
+    assert [(r.deleted, r.done) for r in results] == [(2000, False), (2000, False), (500, True), (0, True)]
+    assert [job["_id"] for job in all_jobs(cdb)] == [pending]

@@ -36,18 +36,24 @@ CASES = [
 
 
 def jobs(database: Database, count: int, *, finished_ago_s: float | None) -> list[str]:
-    """``count`` jobs of one label: canceled ``finished_ago_s`` seconds ago, or pending (None)."""
+    """``count`` jobs of one label: canceled ``finished_ago_s`` seconds ago, or pending (None); a few per
+    transaction, so that setting up never strains the local moto server."""
     label = f"retention-{next(_labels)}"
+    ids: list[str] = []
+    for start in range(0, count, 4):
 
-    def write(writer: Any) -> list[str]:
-        now = database.now_ms()
-        canceled = None if finished_ago_s is None else now - finished_ago_s * 1000.0
-        return [
-            create_job(writer, "counter:increment", {"name": label}, scheduled_time=now + 60_000, canceled_at=canceled)
-            for _ in range(count)
-        ]
+        def write(writer: Any, size: int = min(4, count - start)) -> list[str]:
+            now = database.now_ms()
+            canceled = None if finished_ago_s is None else now - finished_ago_s * 1000.0
+            return [
+                create_job(
+                    writer, "counter:increment", {"name": label}, scheduled_time=now + 60_000, canceled_at=canceled
+                )
+                for _ in range(size)
+            ]
 
-    return database.run_mutation(write)
+        ids.extend(database.run_mutation(write))
+    return ids
 
 
 @pytest.mark.parametrize("fault", CASES, ids=[f"{f.operation}-{f.kind}-c{f.call}-x{f.attempts}" for f in CASES])
