@@ -71,10 +71,11 @@ def delete_expired_jobs(
     """Delete the jobs that finished more than ``retention_s`` seconds ago (by the database's clock).
 
     At most ``max_jobs`` jobs are looked at, and no new batch starts after ``time_budget_s`` seconds (nor when the
-    request budget of :mod:`authlib_core.database.deadline`, if any, is spent); the next sweep goes on where
-    this one stopped. Pending and in-progress jobs are never deleted.
+    request budget of :mod:`authlib_core.database.deadline`, if any, is spent); the next sweep starts again from
+    the oldest job left. Pending and in-progress jobs are never deleted.
 
     Raises:
+        ValueError: ``retention_s`` or ``max_jobs`` is not positive.
         SystemFailure: storage failed; what was deleted before stays deleted, the rest waits for the next sweep.
     """
     if retention_s <= 0 or max_jobs <= 0:
