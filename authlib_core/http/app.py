@@ -44,6 +44,7 @@ from authlib_core.http.http_actions import HTTP_KIND, serve_http_action
 from authlib_core.http.log_context import LambdaLogContext
 from authlib_core.http.messages import HttpRequest
 from authlib_core.http.payload_limits import MAX_RESPONSE_PAYLOAD_BYTES, response_too_large
+from authlib_core.http.request_line import RequestLine
 from authlib_core.http.wire import (
     JSON,
     default_format,
@@ -127,6 +128,7 @@ class HttpApp:
         self._on_call = on_call
         self._local = threading.local()
         self._log_context = LambdaLogContext(self.logger)  # Powertools' inject_lambda_context keys, per call
+        self._request_line = RequestLine(self.logger)
 
     def __call__(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """Handle one API Gateway HTTP API (payload v2) event; returns the v2 response dict."""
@@ -345,9 +347,8 @@ class HttpApp:
             request_id=request.request_id,
             trace=trace,
         )
-        self.logger.info(
-            "request",
-            extra={
+        self._request_line.write(
+            {
                 "method": record.method,
                 "route": record.route,
                 "function": record.function,
@@ -356,7 +357,7 @@ class HttpApp:
                 "outcome": record.outcome,
                 "duration_ms": record.duration_ms,
                 "request_id": record.request_id,
-            },
+            }
         )
         if self._on_call is not None:
             self._on_call(record)
