@@ -57,9 +57,20 @@ def type_name(value: object) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-#: Field names already found valid (a bounded memo: the same few names recur in every document).
-_VALID_FIELD_NAMES: set[str] = set()
+#: Field names already found valid (a bounded memo: the same few names recur in every document). Cleared, never
+#: replaced: a ``str`` key found in it is valid (the hot loops test membership before calling field_name_problem).
+VALID_FIELD_NAMES: set[str] = set()
+_VALID_FIELD_NAMES = VALID_FIELD_NAMES
 _MAX_REMEMBERED_FIELD_NAMES: Final = 4096
+
+
+def check_field_name(key: object, path: str) -> None:
+    """Raise :class:`InvalidValueError` naming ``path`` unless ``key`` can be an object key of a Convex value."""
+    if not isinstance(key, str):
+        raise InvalidValueError(f"Object key {key!r} {at(path)} is a {type_name(key)}; Convex object keys must be str.")
+    problem = field_name_problem(key)
+    if problem is not None:
+        raise InvalidValueError(f"Invalid field name {key!r} {at(path)}: it {problem}.")
 
 
 def field_name_problem(key: str) -> str | None:
