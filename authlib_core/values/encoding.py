@@ -37,6 +37,7 @@ from authlib_core.values._common import (
     describe,
     index_path,
     int_to_float,
+    json_loader,
     key_path,
     lone_surrogate_problem,
     type_name,
@@ -295,7 +296,7 @@ def loads(text: str | bytes) -> JSONValue:
         authlib_core.errors.InvalidValueError: Invalid JSON: 'NaN' is not valid JSON. Send special floats as ...
     """
     try:
-        return cast("JSONValue", json.loads(text, parse_constant=_reject_constant))
+        return cast("JSONValue", _loads(text))
     except json.JSONDecodeError as exc:
         raise InvalidValueError(f"Invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from None
     except UnicodeDecodeError as exc:
@@ -308,6 +309,9 @@ def _reject_constant(name: str) -> NoReturn:
     raise InvalidValueError(
         f'Invalid JSON: {name!r} is not valid JSON. Send special floats as {{"$float": ...}} (convex_encoded_json).'
     )
+
+
+_loads = json_loader(_reject_constant)
 
 
 def dumps(obj: JSONValue) -> str:
