@@ -58,6 +58,8 @@ class RequestLine:
 
     def write(self, fields: Mapping[str, Any]) -> None:
         """Log ``fields`` as the ``request`` line at INFO (nothing when INFO is not enabled)."""
+        if not getattr(self._logger, "_buffer_config", None) and not self._logger._logger.isEnabledFor(logging.INFO):
+            return  # what logger.info does then (the dev server's logger is at WARNING)
         handler = self._direct_handler()
         if handler is not None:
             caller = sys._getframe(1)
