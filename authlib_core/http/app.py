@@ -17,6 +17,10 @@ Routes:
 Anything else under ``/api`` is 404 ``{"code": "NotFound", ...}``. Internal functions are never callable here.
 CORS is not this module's job: API Gateway (production) and the dev server (locally) own it (docs/http.md).
 
+The routes live on a Powertools ``APIGatewayHttpResolver``; the fixed function-call routes (the first five) are
+looked up directly by method and path and answered with the same handler and Powertools' ``ResponseBuilder``, which
+gives the resolver's result without its per-request routing work.
+
 :class:`HttpApp` is the Lambda handler: ``HttpApp(...)(event, context)``. Both the Lambda entry point and the dev
 server build one; only where the :class:`~authlib_core.runtime.Runtime` comes from differs.
 """
