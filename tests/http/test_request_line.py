@@ -95,7 +95,13 @@ def test_formatter_options_that_keep_the_direct_path(frozen_clock, options):
 
 def test_the_timestamp_follows_the_clock_across_seconds(monkeypatch):
     (ours, theirs), streams = pair()
-    for now_ns in (1_764_619_999_000_000_000, 1_764_619_999_999_999_999, 1_764_620_000_000_400_000):
+    # the last: nanoseconds that round up to the next second as a float (Python 3.13 then says 0 ms)
+    for now_ns in (
+        1_764_619_999_000_000_000,
+        1_764_619_999_999_999_999,
+        1_764_620_000_000_400_000,
+        1_677_903_920_999_999_900,
+    ):
         monkeypatch.setattr(time, "time", lambda now_ns=now_ns: now_ns / 1e9)
         monkeypatch.setattr(time, "time_ns", lambda now_ns=now_ns: now_ns)
         emit_both(ours, theirs, FIELDS)
