@@ -31,7 +31,7 @@ from authlib_core.database.limits import Limits, TransactionUsage
 from authlib_core.database.system_tables import is_system_table
 from authlib_core.display import display_value
 from authlib_core.errors import DocumentNotFoundError, InvalidQueryError, LimitExceededError, SchemaValidationError
-from authlib_core.values import REMOVE, Value, decode_id, is_id_for, new_id, to_value
+from authlib_core.values import REMOVE, Int64, Value, decode_id, is_id_for, new_id, to_value
 
 if TYPE_CHECKING:
     from authlib_core.database.readset import ReadSet
@@ -41,12 +41,16 @@ __all__ = ["Scan", "Transaction", "copy_value"]
 _MAX_BATCH = 1000
 
 
+#: Values that are never containers: shared by copies as they are, without a call per field.
+_SCALARS = frozenset({str, float, bool, type(None), bytes, Int64})
+
+
 def copy_value(value: Value) -> Value:
     """A copy of ``value`` whose lists and dicts are new objects (scalars are immutable and shared)."""
     if isinstance(value, dict):
-        return {key: copy_value(item) for key, item in value.items()}
+        return {key: item if type(item) in _SCALARS else copy_value(item) for key, item in value.items()}
     if isinstance(value, list):
-        return [copy_value(item) for item in value]
+        return [item if type(item) in _SCALARS else copy_value(item) for item in value]
     return value
 
 

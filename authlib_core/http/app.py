@@ -17,6 +17,10 @@ Routes:
 Anything else under ``/api`` is 404 ``{"code": "NotFound", ...}``. Internal functions are never callable here.
 CORS is not this module's job: API Gateway (production) and the dev server (locally) own it (docs/http.md).
 
+The routes live on a Powertools ``APIGatewayHttpResolver``; the fixed function-call routes (the first five) are
+looked up directly by method and path and answered with the same handler and Powertools' ``ResponseBuilder``, which
+gives the resolver's result without its per-request routing work.
+
 :class:`HttpApp` is the Lambda handler: ``HttpApp(...)(event, context)``. Both the Lambda entry point and the dev
 server build one; only where the :class:`~authlib_core.runtime.Runtime` comes from differs.
 """
@@ -28,11 +32,13 @@ import dataclasses
 import os
 import threading
 import time
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, TypeAlias, cast
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from authlib_core.database.deadline import budget_from_context, request_budget
 from authlib_core.errors import FunctionNotFoundError
@@ -44,6 +50,7 @@ from authlib_core.http.http_actions import HTTP_KIND, serve_http_action
 from authlib_core.http.log_context import LambdaLogContext
 from authlib_core.http.messages import HttpRequest
 from authlib_core.http.payload_limits import MAX_RESPONSE_PAYLOAD_BYTES, response_too_large
+from authlib_core.http.request_line import RequestLine
 from authlib_core.http.wire import (
     JSON,
     default_format,
@@ -68,6 +75,8 @@ if TYPE_CHECKING:
     from authlib_core.http.wire import FunctionCall
     from authlib_core.runtime import Runtime
     from authlib_core.values import Format
+
+    _Parse: TypeAlias = Callable[[HttpRequest], FunctionCall]
 
 __all__ = ["AUTH_IGNORED_HEADER", "CallRecord", "HttpApp"]
 
@@ -127,6 +136,7 @@ class HttpApp:
         self._on_call = on_call
         self._local = threading.local()
         self._log_context = LambdaLogContext(self.logger)  # Powertools' inject_lambda_context keys, per call
+        self._request_line = RequestLine(self.logger)
 
     def __call__(self, event: Mapping[str, Any], context: Any) -> dict[str, Any]:
         """Handle one API Gateway HTTP API (payload v2) event; returns the v2 response dict."""
@@ -171,37 +181,40 @@ class HttpApp:
         resolver = getattr(self._local, "resolver", None)
         if resolver is None:
             resolver = self._local.resolver = self._build_resolver()
+        # The resolver's answer for the fixed function-call routes, without its routing machinery (in its debug
+        # mode, POWERTOOLS_DEV, the resolver also prints each event: then it answers everything itself).
+        route = None if getattr(resolver, "_debug", True) else _function_route(event)
+        if route is not None:
+            return _v2_result(event, self._function_route(event, *route))
         result: dict[str, Any] = resolver.resolve(dict(event), context)
         return result
+
+    def _function_route(self, event: Mapping[str, Any], kind: Kind | None, parse: _Parse) -> Response[str]:
+        """A function-call route, as the resolver runs it: an exception the route lets out answers 500."""
+        try:
+            return self._function_call(event, kind, parse)
+        except Exception:
+            return self._last_resort(event)
+
+    def _last_resort(self, event: Mapping[str, Any]) -> Response[str]:
+        request_id = _request_id(event)
+        self.logger.exception("unhandled exception in a route", extra={"request_id": request_id})
+        return _json_response(500, {"code": "InternalServerError", "message": server_error_message(request_id)})
 
     def _build_resolver(self) -> APIGatewayHttpResolver:
         app = APIGatewayHttpResolver()
 
-        @app.post("/api/query")
-        def post_query() -> Response[str]:
-            return self._function_call(app, Kind.QUERY, lambda r: parse_post_body(r.body, default=_default(r)))
+        def function_route(kind: Kind | None, parse: _Parse) -> Callable[[], Response[str]]:
+            return lambda: self._function_call(app.current_event.raw_event, kind, parse)
 
-        @app.get("/api/query")
-        def get_query() -> Response[str]:
-            return self._function_call(app, Kind.QUERY, lambda r: parse_get_query(r.query, default=_default(r)))
-
-        @app.post("/api/mutation")
-        def post_mutation() -> Response[str]:
-            return self._function_call(app, Kind.MUTATION, lambda r: parse_post_body(r.body, default=_default(r)))
-
-        @app.post("/api/action")
-        def post_action() -> Response[str]:
-            return self._function_call(app, Kind.ACTION, lambda r: parse_post_body(r.body, default=_default(r)))
-
-        @app.post("/api/function")
-        def post_function() -> Response[str]:
-            return self._function_call(
-                app, None, lambda r: parse_post_body(r.body, default=_default(r), args_style="named")
-            )
+        for (method, rule), (kind, parse) in _FUNCTION_ROUTES.items():
+            app.route(rule, method=method)(function_route(kind, parse))
 
         @app.post("/api/run/.+")
         def post_run() -> Response[str]:
-            return self._function_call(app, None, lambda r: parse_run_body(r.body, r.path[len("/api/run/") :]))
+            return self._function_call(
+                app.current_event.raw_event, None, lambda r: parse_run_body(r.body, r.path[len("/api/run/") :])
+            )
 
         @app.route("/api/auth(/.*)?", method=["GET", "POST", "PUT", "PATCH", "DELETE"])
         def auth_route(*_: str) -> Response[str]:
@@ -220,9 +233,7 @@ class HttpApp:
             return _json_response(404, {"code": "NotFound", "message": f"No route for {request.method} {request.path}"})
 
         def last_resort(exc: Exception) -> Response[str]:
-            request_id = _request_id(app.current_event.raw_event)
-            self.logger.exception("unhandled exception in a route", extra={"request_id": request_id})
-            return _json_response(500, {"code": "InternalServerError", "message": server_error_message(request_id)})
+            return self._last_resort(app.current_event.raw_event)
 
         app.exception_handler(Exception)(last_resort)
         return app
@@ -265,11 +276,9 @@ class HttpApp:
         )
         return outcome.result
 
-    def _function_call(
-        self, app: APIGatewayHttpResolver, kind: Kind | None, parse: Callable[[HttpRequest], FunctionCall]
-    ) -> Response[str]:
+    def _function_call(self, event: Mapping[str, Any], kind: Kind | None, parse: _Parse) -> Response[str]:
         started = time.perf_counter()
-        request = _request(app.current_event.raw_event)
+        request = _request(event)
         fmt: Format = JSON
         path: str | None = None
         source: Path | None = self._load_error_source  # until the runtime says otherwise
@@ -345,9 +354,8 @@ class HttpApp:
             request_id=request.request_id,
             trace=trace,
         )
-        self.logger.info(
-            "request",
-            extra={
+        self._request_line.write(
+            {
                 "method": record.method,
                 "route": record.route,
                 "function": record.function,
@@ -356,7 +364,7 @@ class HttpApp:
                 "outcome": record.outcome,
                 "duration_ms": record.duration_ms,
                 "request_id": record.request_id,
-            },
+            }
         )
         if self._on_call is not None:
             self._on_call(record)
@@ -382,6 +390,51 @@ def _check_allowed_kind(runtime: Runtime, path: str, kind: Kind | None) -> None:
 
 def _default(request: HttpRequest) -> Format:
     return default_format(request.header("convex-client"))
+
+
+def _post_body(request: HttpRequest) -> FunctionCall:
+    return parse_post_body(request.body, default=_default(request))
+
+
+def _named_post_body(request: HttpRequest) -> FunctionCall:
+    return parse_post_body(request.body, default=_default(request), args_style="named")
+
+
+def _get_query(request: HttpRequest) -> FunctionCall:
+    return parse_get_query(request.query, default=_default(request))
+
+
+#: The function-call routes with a fixed path: (method, path) -> (the kind the route expects, how it reads the call).
+_FUNCTION_ROUTES: dict[tuple[str, str], tuple[Kind | None, _Parse]] = {
+    ("POST", "/api/query"): (Kind.QUERY, _post_body),
+    ("GET", "/api/query"): (Kind.QUERY, _get_query),
+    ("POST", "/api/mutation"): (Kind.MUTATION, _post_body),
+    ("POST", "/api/action"): (Kind.ACTION, _post_body),
+    ("POST", "/api/function"): (None, _named_post_body),
+}
+
+
+def _function_route(event: Mapping[str, Any]) -> tuple[Kind | None, _Parse] | None:
+    """The route of a request the resolver would send to a fixed function-call route, else None (the resolver).
+
+    The resolver matches ``requestContext.http.method`` (upper-cased) and ``requestContext.http.path`` against
+    ``^rule$``; only an exact, already upper-case match is taken here, anything else (``post``, a trailing newline
+    that ``$`` would accept) is left to the resolver, which then answers as before.
+    """
+    context = event.get("requestContext")
+    http = context.get("http") if isinstance(context, dict) else None
+    if not isinstance(http, dict):
+        return None
+    method, path = http.get("method"), http.get("path")
+    if not isinstance(method, str) or not isinstance(path, str):
+        return None
+    return _FUNCTION_ROUTES.get((method, path))
+
+
+def _v2_result(event: Mapping[str, Any], response: Response[str]) -> dict[str, Any]:
+    """The payload v2 result of ``response``, built by Powertools' own builder as the resolver builds it."""
+    builder = ResponseBuilder[APIGatewayProxyEventV2](response)
+    return builder.build(APIGatewayProxyEventV2(cast("dict[str, Any]", event)))
 
 
 def _default_logger() -> Logger:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 from authlib_core.display import display_value
 from authlib_core.errors import InvalidValueError
@@ -57,9 +60,20 @@ def type_name(value: object) -> str:
     return f"{cls.__module__}.{cls.__qualname__}"
 
 
-#: Field names already found valid (a bounded memo: the same few names recur in every document).
-_VALID_FIELD_NAMES: set[str] = set()
+#: Field names already found valid (a bounded memo: the same few names recur in every document). Cleared, never
+#: replaced: a ``str`` key found in it is valid (the hot loops test membership before calling field_name_problem).
+VALID_FIELD_NAMES: set[str] = set()
+_VALID_FIELD_NAMES = VALID_FIELD_NAMES
 _MAX_REMEMBERED_FIELD_NAMES: Final = 4096
+
+
+def check_field_name(key: object, path: str) -> None:
+    """Raise :class:`InvalidValueError` naming ``path`` unless ``key`` can be an object key of a Convex value."""
+    if not isinstance(key, str):
+        raise InvalidValueError(f"Object key {key!r} {at(path)} is a {type_name(key)}; Convex object keys must be str.")
+    problem = field_name_problem(key)
+    if problem is not None:
+        raise InvalidValueError(f"Invalid field name {key!r} {at(path)}: it {problem}.")
 
 
 def field_name_problem(key: str) -> str | None:
@@ -129,3 +143,25 @@ def int_to_float(number: int, path: str) -> float:
             "or pass a float if rounding is acceptable."
         )
     return result
+
+
+def json_loader(parse_constant: Callable[[str], Any]) -> Callable[[str | bytes], Any]:
+    """``json.loads(text, parse_constant=parse_constant)``, with the decoder built once instead of on every call.
+
+    ``json.loads`` with a keyword builds a new ``JSONDecoder`` (and its scanner) per call; text that is ``str``
+    without a byte-order mark goes straight to one kept decoder, anything else through ``json.loads`` itself, so
+    results and errors are the same.
+
+    Example:
+        >>> loads = json_loader(lambda name: None)
+        >>> loads('{"a": [1, NaN]}')
+        {'a': [1, None]}
+    """
+    decoder = json.JSONDecoder(parse_constant=parse_constant)
+
+    def loads(text: str | bytes) -> Any:
+        if type(text) is str and not text.startswith("\ufeff"):
+            return decoder.decode(text)
+        return json.loads(text, parse_constant=parse_constant)
+
+    return loads

@@ -9,14 +9,16 @@ Example:
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 from authlib_core.errors import InvalidValueError
 from authlib_core.values._common import (
     PLAIN_LEAF_TYPES,
+    VALID_FIELD_NAMES,
     at,
     check_depth,
+    check_field_name,
     describe,
-    field_name_problem,
     index_path,
     int_to_float,
     key_path,
@@ -54,15 +56,21 @@ def to_value(obj: object, path: str = "") -> Value:
 
 
 def _convert(obj: object, path: str, depth: int) -> Value:
+    cls = type(obj)
+    # plain dicts and lists first: what documents and results are made of (the same branches as below)
+    if cls is dict:
+        return _convert_mapping(obj, path, depth)  # type: ignore[arg-type]
+    if cls is list:
+        return _convert_list(obj, path, depth)  # type: ignore[arg-type]
     if obj is None or obj is True or obj is False:
         return obj
     if isinstance(obj, float):
-        return obj if type(obj) is float else float(obj)
+        return obj if cls is float else float(obj)
     if isinstance(obj, str):
         problem = lone_surrogate_problem(obj)
         if problem is not None:
             raise InvalidValueError(f"The string {at(path)} {problem}.")
-        return obj if type(obj) is str else str.__str__(obj)
+        return obj if cls is str else str.__str__(obj)
     if isinstance(obj, Int64):
         if not INT64_MIN <= obj <= INT64_MAX:
             raise InvalidValueError(f"Int64 {at(path)} is out of range ({int(obj)}).")
@@ -72,26 +80,29 @@ def _convert(obj: object, path: str, depth: int) -> Value:
     if isinstance(obj, bytes | bytearray | memoryview):
         return bytes(obj)
     if isinstance(obj, list | tuple):
-        check_depth(depth + 1, path)
-        return [_convert(item, index_path(path, i), depth + 1) for i, item in enumerate(obj)]
+        return _convert_list(obj, path, depth)
     if isinstance(obj, Mapping):
-        check_depth(depth + 1, path)
-        result: dict[str, Value] = {}
-        for key, item in obj.items():
-            if not isinstance(key, str):
-                raise InvalidValueError(
-                    f"Object key {key!r} {at(path)} is a {type_name(key)}; Convex object keys must be str."
-                )
-            problem = field_name_problem(key)
-            if problem is not None:
-                raise InvalidValueError(f"Invalid field name {key!r} {at(path)}: it {problem}.")
-            # the commonest leaves, which can never fail, skip building their path
-            if type(item) in PLAIN_LEAF_TYPES or (type(item) is str and item.isascii()):
-                result[key] = item
-            else:
-                result[key] = _convert(item, key_path(path, key), depth + 1)
-        return result
+        return _convert_mapping(obj, path, depth)
     raise InvalidValueError(_unsupported_message(obj, path))
+
+
+def _convert_list(obj: list[Any] | tuple[Any, ...], path: str, depth: int) -> Value:
+    check_depth(depth + 1, path)
+    return [_convert(item, index_path(path, i), depth + 1) for i, item in enumerate(obj)]
+
+
+def _convert_mapping(obj: Mapping[Any, Any], path: str, depth: int) -> Value:
+    check_depth(depth + 1, path)
+    result: dict[str, Value] = {}
+    for key, item in obj.items():
+        if type(key) is not str or key not in VALID_FIELD_NAMES:  # a name seen valid before needs no check
+            check_field_name(key, path)
+        # the commonest leaves, which can never fail, skip building their path
+        if type(item) in PLAIN_LEAF_TYPES or (type(item) is str and item.isascii()):
+            result[key] = item
+        else:
+            result[key] = _convert(item, key_path(path, key), depth + 1)
+    return result
 
 
 def _unsupported_message(obj: object, path: str) -> str:

@@ -25,17 +25,19 @@ import json
 import math
 import struct
 from collections.abc import Mapping
-from typing import Final, Literal, NoReturn, cast
+from typing import Any, Final, Literal, NoReturn, cast
 
 from authlib_core.errors import InvalidValueError
 from authlib_core.values._common import (
     PLAIN_LEAF_TYPES,
+    VALID_FIELD_NAMES,
     at,
     check_depth,
+    check_field_name,
     describe,
-    field_name_problem,
     index_path,
     int_to_float,
+    json_loader,
     key_path,
     lone_surrogate_problem,
     type_name,
@@ -103,6 +105,12 @@ def encode(value: Value, fmt: Format) -> JSONValue:
 
 
 def _encode(value: object, tagged: bool, path: str, depth: int) -> JSONValue:
+    cls = type(value)
+    # plain dicts and lists first: what documents and results are made of (the same branches as below)
+    if cls is dict:
+        return _encode_mapping(value, tagged, path, depth)  # type: ignore[arg-type]
+    if cls is list:
+        return _encode_list(value, tagged, path, depth)  # type: ignore[arg-type]
     if value is None or value is True or value is False:
         return value
     if isinstance(value, str):
@@ -123,39 +131,42 @@ def _encode(value: object, tagged: bool, path: str, depth: int) -> JSONValue:
         text = _b64(bytes(value))
         return {"$bytes": text} if tagged else text
     if isinstance(value, list | tuple):
-        check_depth(depth + 1, path)
-        return [_encode(item, tagged, index_path(path, i), depth + 1) for i, item in enumerate(value)]
+        return _encode_list(value, tagged, path, depth)
     if isinstance(value, Mapping):
-        check_depth(depth + 1, path)
-        result: dict[str, JSONValue] = {}
-        for key in sorted(_checked_keys(value, path)):
-            item = value[key]
-            # the commonest leaves, which can never fail, skip building their path
-            if type(item) is str and item.isascii():
-                result[key] = item
-            elif type(item) is float:
-                result[key] = _encode_float(item, tagged)
-            elif item is None or item is True or item is False:
-                result[key] = item
-            else:
-                result[key] = _encode(item, tagged, key_path(path, key), depth + 1)
-        return result
+        return _encode_mapping(value, tagged, path, depth)
     raise InvalidValueError(
         f"Cannot encode {type_name(value)} ({describe(value)}) {at(path)}: it is not a Convex value. "
         "Normalise it with to_value() first."
     )
 
 
-def _checked_keys(obj: Mapping[object, object], path: str) -> list[str]:
+def _encode_list(value: list[Any] | tuple[Any, ...], tagged: bool, path: str, depth: int) -> JSONValue:
+    check_depth(depth + 1, path)
+    return [_encode(item, tagged, index_path(path, i), depth + 1) for i, item in enumerate(value)]
+
+
+def _encode_mapping(value: Mapping[Any, Any], tagged: bool, path: str, depth: int) -> JSONValue:
+    check_depth(depth + 1, path)
+    result: dict[str, JSONValue] = {}
+    for key in sorted(_checked_keys(value, path)):
+        item = value[key]
+        # the commonest leaves, which can never fail, skip building their path
+        if type(item) is str and item.isascii():
+            result[key] = item
+        elif type(item) is float:
+            result[key] = _encode_float(item, tagged)
+        elif item is None or item is True or item is False:
+            result[key] = item
+        else:
+            result[key] = _encode(item, tagged, key_path(path, key), depth + 1)
+    return result
+
+
+def _checked_keys(obj: Mapping[Any, Any], path: str) -> list[str]:
     keys: list[str] = []
     for key in obj:
-        if not isinstance(key, str):
-            raise InvalidValueError(
-                f"Object key {key!r} {at(path)} is a {type_name(key)}; Convex object keys must be str."
-            )
-        problem = field_name_problem(key)
-        if problem is not None:
-            raise InvalidValueError(f"Invalid field name {key!r} {at(path)}: it {problem}.")
+        if type(key) is not str or key not in VALID_FIELD_NAMES:  # a name seen valid before needs no check
+            check_field_name(key, path)
         keys.append(key)
     return keys
 
@@ -199,6 +210,12 @@ def decode(obj: JSONValue, path: str = "") -> Value:
 
 
 def _decode(obj: object, path: str, depth: int) -> Value:
+    cls = type(obj)
+    # objects and arrays first: what JSON documents are made of (the same branches as below)
+    if cls is dict:
+        return _decode_object(obj, path, depth)  # type: ignore[arg-type]
+    if cls is list:
+        return _decode_array(obj, path, depth)  # type: ignore[arg-type]
     if obj is None or obj is True or obj is False:
         return obj
     if isinstance(obj, str):
@@ -214,24 +231,32 @@ def _decode(obj: object, path: str, depth: int) -> Value:
         except OverflowError:
             raise InvalidValueError(f"The number {at(path)} is too large for a float64.") from None
     if isinstance(obj, list):
-        check_depth(depth + 1, path)
-        return [_decode(item, index_path(path, i), depth + 1) for i, item in enumerate(obj)]
+        return _decode_array(obj, path, depth)
     if isinstance(obj, dict):
-        if len(obj) == 1:
-            ((key, payload),) = obj.items()
-            if key in ("$integer", "$bytes", "$float"):
-                return _decode_special(key, payload, path)
-        check_depth(depth + 1, path)
-        result: dict[str, Value] = {}
-        for key in _checked_keys(obj, path):
-            item = obj[key]
-            # the commonest leaves, which can never fail, skip building their path
-            if type(item) in PLAIN_LEAF_TYPES or (type(item) is str and item.isascii()):
-                result[key] = item
-            else:
-                result[key] = _decode(item, key_path(path, key), depth + 1)
-        return result
+        return _decode_object(obj, path, depth)
     raise InvalidValueError(f"Cannot decode {type_name(obj)} ({describe(obj)}) {at(path)}: it is not JSON.")
+
+
+def _decode_array(obj: list[Any], path: str, depth: int) -> Value:
+    check_depth(depth + 1, path)
+    return [_decode(item, index_path(path, i), depth + 1) for i, item in enumerate(obj)]
+
+
+def _decode_object(obj: dict[Any, Any], path: str, depth: int) -> Value:
+    if len(obj) == 1:
+        ((key, payload),) = obj.items()
+        if key in ("$integer", "$bytes", "$float"):
+            return _decode_special(key, payload, path)
+    check_depth(depth + 1, path)
+    result: dict[str, Value] = {}
+    for key in _checked_keys(obj, path):
+        item = obj[key]
+        # the commonest leaves, which can never fail, skip building their path
+        if type(item) in PLAIN_LEAF_TYPES or (type(item) is str and item.isascii()):
+            result[key] = item
+        else:
+            result[key] = _decode(item, key_path(path, key), depth + 1)
+    return result
 
 
 def _decode_special(key: str, payload: object, path: str) -> Value:
@@ -271,7 +296,7 @@ def loads(text: str | bytes) -> JSONValue:
         authlib_core.errors.InvalidValueError: Invalid JSON: 'NaN' is not valid JSON. Send special floats as ...
     """
     try:
-        return cast("JSONValue", json.loads(text, parse_constant=_reject_constant))
+        return cast("JSONValue", _loads(text))
     except json.JSONDecodeError as exc:
         raise InvalidValueError(f"Invalid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).") from None
     except UnicodeDecodeError as exc:
@@ -284,6 +309,9 @@ def _reject_constant(name: str) -> NoReturn:
     raise InvalidValueError(
         f'Invalid JSON: {name!r} is not valid JSON. Send special floats as {{"$float": ...}} (convex_encoded_json).'
     )
+
+
+_loads = json_loader(_reject_constant)
 
 
 def dumps(obj: JSONValue) -> str:

@@ -20,11 +20,10 @@ Example:
 
 from __future__ import annotations
 
-import json
 import re
 from typing import Any, Final
 
-from authlib_core.values._common import index_path, key_path, lone_surrogate_problem
+from authlib_core.values._common import index_path, json_loader, key_path, lone_surrogate_problem
 
 __all__ = ["MAX_JSON_DEPTH", "JsonTextError", "loads_strict"]
 
@@ -63,7 +62,7 @@ def loads_strict(text: str | bytes) -> Any:
     """
     decoded = text if isinstance(text, str) else text.decode("utf-8")
     try:
-        value = json.loads(decoded, parse_constant=_reject_constant)
+        value = _loads(decoded)
     except RecursionError:
         raise JsonTextError(f"JSON nested more than {MAX_JSON_DEPTH} levels deep; flatten it") from None
     except JsonTextError:
@@ -117,3 +116,6 @@ def _find_lone_surrogate(value: Any) -> str | None:
         elif isinstance(item, list):
             stack.extend((child, index_path(path, index)) for index, child in enumerate(item))
     return None
+
+
+_loads = json_loader(_reject_constant)

@@ -175,3 +175,40 @@ def test_cycles_are_caught() -> None:
 @given(values)
 def test_canonical_values_are_fixed_points(value: object) -> None:
     assert sort_key(to_value(value)) == sort_key(value)  # type: ignore[arg-type]
+
+
+class _LooksLikeAKey:
+    """A non-str key equal to (and hashing as) a field name already seen valid."""
+
+    def __hash__(self) -> int:
+        return hash("text")
+
+    def __eq__(self, other: object) -> bool:
+        return other == "text"
+
+
+def test_a_remembered_field_name_does_not_admit_a_key_that_only_equals_it() -> None:
+    from authlib_core.values import decode, encode
+
+    assert to_value({"text": "a"}) == {"text": "a"}  # "text" is now a remembered valid name
+    for check in (to_value, lambda v: encode(v, "json"), decode):
+        with pytest.raises(InvalidValueError, match=r"is a tests\.unit\.values\.test_convert\._LooksLikeAKey"):
+            check({_LooksLikeAKey(): "a"})
+
+
+def test_dict_and_list_subclasses_take_the_same_branches_as_plain_ones() -> None:
+    from authlib_core.values import encode
+
+    class Doc(dict):  # type: ignore[type-arg]
+        pass
+
+    class Items(list):  # type: ignore[type-arg]
+        pass
+
+    value = Doc(b=Items([1, Doc(a=2)]), a="x")
+    plain = {"b": [1, {"a": 2}], "a": "x"}
+    assert to_value(value) == to_value(plain) == {"a": "x", "b": [1.0, {"a": 2.0}]}
+    assert type(to_value(value)) is dict
+    assert encode(value, "json") == encode(plain, "json")
+    with pytest.raises(InvalidValueError, match=r"Invalid field name '\$x' at \.b\[1\]"):
+        to_value(Doc(b=Items([1, Doc({"$x": 1})])))

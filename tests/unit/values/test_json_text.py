@@ -38,3 +38,25 @@ def test_nesting_at_the_cap_parses() -> None:
 def test_many_brackets_side_by_side_are_not_nesting() -> None:
     text = "[" + ",".join(["[]"] * (MAX_JSON_DEPTH * 3)) + "]"
     assert len(loads_strict(text)) == MAX_JSON_DEPTH * 3
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['{"a": [1, 2.5, "x"]}', b'{"a": 1}', "\ufeff{}", b"\xef\xbb\xbf{}", "[NaN]", "{bad", 5],
+    ids=["str", "bytes", "str-bom", "bytes-bom", "nan", "syntax", "not-text"],
+)
+def test_the_kept_decoder_answers_as_json_loads(text):
+    import json
+
+    from authlib_core.values._common import json_loader
+
+    def constant(name):
+        raise ValueError(f"constant {name}")
+
+    def outcome(load):
+        try:
+            return ("value", load(text))
+        except Exception as exc:  # the same type and message either way
+            return (type(exc), str(exc))
+
+    assert outcome(json_loader(constant)) == outcome(lambda t: json.loads(t, parse_constant=constant))
