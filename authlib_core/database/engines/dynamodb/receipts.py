@@ -8,6 +8,7 @@ can hold is the caller's to handle (:meth:`DynamoDBTransaction.add_receipt` says
 are strongly consistent and skip expired items (TTL deletion lags).
 
 Example:
+    >>> from authlib_core.database.receipts import Receipt
     >>> receipt_item(Receipt("sync", "s#1", "{}", expires_at=1_900_000_000))["pk"]
     {'S': 'r#sync#s#1'}
 """
