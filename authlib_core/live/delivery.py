@@ -54,7 +54,9 @@ logger = logging.getLogger("authlib_core.live")
 
 #: API Gateway limits: 128 KB per WebSocket message (both ways), hence chunks of 120,000 bytes; a connection's state
 #: lives in one 400 KB DynamoDB item, hence fewer queries per connection than on the dev server.
-AWS_LIMITS: Final = SyncLimits(max_queries=100, max_message_bytes=128 * 1024, chunk_bytes=120_000)
+AWS_LIMITS: Final = SyncLimits(
+    max_queries=100, max_message_bytes=128 * 1024, chunk_bytes=120_000, max_answer_bytes=128 * 1024
+)
 #: Largest state a connection may keep (DynamoDB's item limit is 400 KB; the inbox and keys need the rest).
 MAX_STATE_BYTES: Final = 300_000
 #: A commit entry larger than this is stored as "re-run everything" instead.

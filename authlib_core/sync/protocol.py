@@ -93,6 +93,9 @@ class SyncLimits:
     ping_after_s: float = 15.0
     #: Transitions longer than this (bytes of JSON) are sent as ``TransitionChunk`` pieces (Convex's size).
     chunk_bytes: int = 5_000_000
+    #: Largest ``MutationResponse`` the transport can deliver (None: no limit); a larger one is replaced by a failure
+    #: saying the mutation ran, so that a client re-sending it after a reconnect does not loop.
+    max_answer_bytes: int | None = None
 
 
 class ProtocolError(Exception):
@@ -217,6 +220,20 @@ def describe_failure(error: BaseException) -> str:
     frames = traceback.extract_tb(error.__traceback__)
     where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
     return f"{type(error).__name__} at {where}"
+
+
+def _undeliverable(answer: dict[str, Any], size: int, limit: int) -> dict[str, Any]:
+    """The answer sent instead of a ``MutationResponse`` the transport cannot deliver (see ``max_answer_bytes``)."""
+    outcome = "ran (the data shows its effect)" if answer.get("success") else "failed"
+    return {
+        "type": "MutationResponse",
+        "requestId": answer.get("requestId"),
+        "logLines": [],
+        "success": False,
+        "result": f"This mutation {outcome}, but its answer ({size} bytes) is larger than this server can send in "
+        f"one message ({limit} bytes). Return less from the mutation (e.g. an id to query).",
+        "ts": None,
+    }
 
 
 def _dump(message: dict[str, Any]) -> str:
@@ -612,9 +629,13 @@ class SyncSession:
         if answer.get("success"):
             # The commit is in every state from now on: a re-sent answer gets the position too, not the commit's.
             answer = {**answer, "ts": encode_ts(self._feed.position())}
+        text = _dump(answer)
+        limit = self.limits.max_answer_bytes
+        if limit is not None and len(text.encode("utf-8")) > limit:
+            text = _dump(_undeliverable(answer, len(text.encode("utf-8")), limit))
         # The npm client resolves a mutation on the first Transition at or past its ts, and the Rust client (the
         # Python package) resolves a mutation that failed with ConvexError data on the next Transition: send one now.
-        return [_dump(answer), *self._advance(force=True)]
+        return [text, *self._advance(force=True)]
 
     def _action(self, message: dict[str, Any]) -> list[str]:
         """Start an action on its own thread (actions may be slow; queries keep updating meanwhile)."""

@@ -19,6 +19,8 @@ from tests.sam.live_stack import _environment
 from tests.sam.test_live_aws import NOTES, live, no_denials_of, sign_up
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from tests.sam.live_stack import LiveStack
 
 __all__ = ["live"]  # the fixture
@@ -142,3 +144,46 @@ def test_a_client_message_that_fails_unexpectedly_ends_only_its_connection(
     posted = live.send("fine=", {**mutation, "args": [{"text": "fine"}]})
     assert [m["type"] for m in posted] == ["MutationResponse", "Transition"]
     assert [n["text"] for n in _notes(live, cookie)] == ["fine"]
+
+
+BIG_APP = {
+    "schema.py": (
+        "from authlib_core import define_schema, define_table, v\n"
+        "schema = define_schema({'rows': define_table({'n': v.float64()})})\n"
+    ),
+    "big.py": (
+        "from authlib_core import mutation, query\n\n"
+        "@mutation(args={})\n"
+        "def add(ctx):\n"
+        "    ctx.db.insert('rows', {'n': 1.0})\n"
+        "    return 'x' * 200_000\n\n"
+        "@query(args={})\n"
+        "def count(ctx):\n"
+        "    return float(len(ctx.db.query('rows').collect()))\n"
+    ),
+}
+
+
+def test_an_answer_larger_than_api_gateway_carries_is_a_failure_that_says_the_mutation_ran(
+    live: LiveStack, tmp_path: Path
+) -> None:
+    folder = tmp_path / "bigfns"
+    folder.mkdir()
+    for name, text in BIG_APP.items():
+        (folder / name).write_text(text)
+    live.http.overrides["AUTHLIB_FUNCTIONS_DIR"] = str(folder)
+    session_id = str(uuid.uuid4())
+    mutation = {"type": "Mutation", "requestId": 0, "udfPath": "big:add", "args": [{}]}
+    answers = []
+    for connection in ("first=", "second="):  # the second: the client reconnected and re-sent it
+        assert live.connect(connection) == {"statusCode": 200}
+        live.send(connection, {"type": "Connect", "sessionId": session_id, "connectionCount": 0})
+        posted = live.send(connection, mutation)
+        assert [m["type"] for m in posted] == ["MutationResponse", "Transition"]  # delivered; the connection stays
+        answers.append(posted[0])
+        assert connection not in live.closed
+    for answer in answers:
+        assert (answer["success"], answer["ts"]) == (False, None)
+        assert answer["result"].startswith("This mutation ran (the data shows its effect), but its answer (200")
+    _, body = live.http.call("POST", "/api/query", {"path": "big:count", "args": {}, "format": "json"})
+    assert body["value"] == 1.0  # once
