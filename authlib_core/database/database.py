@@ -29,6 +29,7 @@ from authlib_core.database.cursors import CursorCodec
 from authlib_core.database.deadline import remaining
 from authlib_core.database.limits import Limits
 from authlib_core.database.readset import WriteSet, collect_read_set, write_set
+from authlib_core.database.receipts import take_receipt_maker
 from authlib_core.database.transaction import Transaction
 from authlib_core.errors import ConflictError, SystemFailure, ThrottledWriteError
 
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from authlib_core.database.interface import StorageEngine, TransactionMode
+    from authlib_core.database.receipts import Receipt
     from authlib_core.schema import Schema
 
 __all__ = ["Database", "RetryPolicy", "TransactionStats"]
@@ -185,7 +187,12 @@ class Database:
                 tx.close()
 
     def run_mutation(self, fn: Callable[[DatabaseWriter], T]) -> T:
-        """Run ``fn`` with a read-write ``db`` as one serializable transaction; retry it on conflicts."""
+        """Run ``fn`` with a read-write ``db`` as one serializable transaction; retry it on conflicts.
+
+        Inside :func:`~authlib_core.database.receipts.receipt_on_commit`, the receipt made from ``fn``'s result is
+        written in the same commit (or, when the commit has no room for it or writes nothing, right after it).
+        """
+        make_receipt = take_receipt_maker()
         attempt = 0
         while True:
             attempt += 1
@@ -202,10 +209,13 @@ class Database:
                         except Exception:
                             self._validate_before_raising(tx)
                             raise
-                        ops = tx.commit()
+                        receipt = make_receipt(result) if make_receipt is not None else None  # type: ignore[arg-type]
+                        ops, carried = tx.commit(receipt)
                     finally:
                         tx.close()
                 self.stats.commits += 1
+                if receipt is not None and not carried:
+                    self._keep_receipt(receipt, bool(ops))
                 if ops:
                     self._publish(write_set(ops))
                 return result
@@ -235,6 +245,18 @@ class Database:
             yield
         finally:
             self._lane.release()
+
+    def _keep_receipt(self, receipt: Receipt, wrote: bool) -> None:
+        """A receipt the commit could not carry: kept now. A mutation that wrote nothing needs no atomicity (running
+        it again changes nothing); one that did is logged, since a re-send after a crash in between runs again."""
+        if wrote:
+            logger.warning(
+                "a mutation's receipt (%s) did not fit in its commit and is kept right after it", receipt.scope
+            )
+        try:
+            self.engine.write_receipt(receipt)
+        except Exception:  # the mutation has committed: its caller still gets its result
+            logger.exception("could not keep a mutation's receipt (%s)", receipt.scope)
 
     def _publish(self, writes: WriteSet) -> None:
         for listener in list(self.commit_listeners):

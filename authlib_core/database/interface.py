@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from authlib_core.database.readset import ReadSet
+    from authlib_core.database.receipts import Receipt
 
 __all__ = [
     "BY_CREATION_TIME",
@@ -192,6 +193,12 @@ class EngineTransaction(ABC):
     def close(self) -> None:
         """Release the transaction's resources; uncommitted writes are discarded. Idempotent."""
 
+    def add_receipt(self, receipt: Receipt) -> bool:
+        """Write ``receipt`` inside the next :meth:`commit` (which must then have writes); False when it cannot go
+        in (the engine keeps no receipts, or the commit has no room left for it): the caller keeps it otherwise.
+        See :mod:`authlib_core.database.receipts`."""
+        return False
+
     def read_set(self) -> ReadSet | None:
         """What this transaction has read so far (the record kept for conflict detection), or None when the
         engine does not expose it (then a live query re-runs after every commit)."""
@@ -211,6 +218,11 @@ class StorageEngine(ABC):
     #: the request's time budget still covers the backoff plus this much (:mod:`authlib_core.database.deadline`).
     call_budget_s: float = 0.0
 
+    #: True when the engine keeps receipts (:mod:`authlib_core.database.receipts`).
+    supports_receipts: bool = False
+    #: Largest receipt value (UTF-8 bytes) one commit can take; a larger one is the caller's to shorten.
+    max_receipt_bytes: int = 0
+
     @abstractmethod
     def begin(self, mode: TransactionMode) -> EngineTransaction:
         """Start a transaction. ``"read"`` never writes; ``"exclusive"`` is only valid if supported."""
@@ -221,6 +233,21 @@ class StorageEngine(ABC):
 
         New or changed indexes are built from the stored documents; indexes no longer listed are dropped.
         Idempotent and cheap when nothing changed.
+        """
+
+    def read_receipt(self, scope: str, key: str) -> str | None:
+        """The value of the receipt ``(scope, key)`` if it is kept and not expired.
+
+        Raises:
+            StorageUnavailableError: the store cannot be read.
+        """
+        return None
+
+    def write_receipt(self, receipt: Receipt) -> None:  # noqa: B027  # optional hook
+        """Keep ``receipt`` outside any transaction (for what no commit carries).
+
+        Raises:
+            StorageUnavailableError: the store cannot be written.
         """
 
     def close(self) -> None:  # noqa: B027  # optional hook

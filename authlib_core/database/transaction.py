@@ -35,6 +35,7 @@ from authlib_core.values import REMOVE, Int64, Value, decode_id, is_id_for, new_
 
 if TYPE_CHECKING:
     from authlib_core.database.readset import ReadSet
+    from authlib_core.database.receipts import Receipt
 
 __all__ = ["Scan", "Transaction", "copy_value"]
 
@@ -433,14 +434,16 @@ class Transaction:
         self._usage.check_writes(len(ops), total)
         return ops
 
-    def commit(self) -> list[WriteOp]:
-        """Validate reads and apply the buffered writes atomically (see ``EngineTransaction.commit``).
+    def commit(self, receipt: Receipt | None = None) -> tuple[list[WriteOp], bool]:
+        """Validate reads and apply the buffered writes atomically (see ``EngineTransaction.commit``), with
+        ``receipt`` among them when there are writes and the engine takes it.
 
-        Returns the operations committed (empty when the transaction wrote nothing).
+        Returns the operations committed (empty when the transaction wrote nothing) and whether the receipt went in.
         """
         ops = self.write_ops()
+        carried = receipt is not None and bool(ops) and self._engine.add_receipt(receipt)
         self._engine.commit(ops)
-        return ops
+        return ops, carried
 
     def read_set(self) -> ReadSet | None:
         """What the engine recorded as read by this transaction (see :mod:`authlib_core.database.readset`)."""

@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any, Final
 
 from authlib_core.database.readset import WriteSet
 from authlib_core.dev.guard import Refusal
+from authlib_core.errors import StorageUnavailableError
 from authlib_core.http.sync_backend import RuntimeSyncBackend
 from authlib_core.sync.feed import InProcessFeed
-from authlib_core.sync.mutation_log import SQLiteMutationLog
-from authlib_core.sync.protocol import MutationLog, SyncLimits, SyncSession
+from authlib_core.sync.mutation_log import ReceiptMutationLog
+from authlib_core.sync.protocol import SyncLimits, SyncSession
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -76,13 +77,14 @@ def _origin_host(origin: str) -> str | None:
 class SyncHub:
     """What the dev server's sync connections share: the change feed, the mutation log, per-address counts.
 
-    The mutation log is kept in the SQLite file of the documents (:class:`SQLiteMutationLog`), so a mutation a client
-    re-sends after a dev-server restart is answered, not run again; with another engine it is kept in memory.
+    The answers of mutations are committed with the mutations, as receipts of the engine (:class:`ReceiptMutationLog`:
+    SQLite's ``receipts`` table in the file of the documents), so a mutation a client re-sends after a dev-server
+    restart or crash is answered, not run again.
     """
 
     def __init__(self, runtime: Callable[[], Runtime], logger: Logger, limits: SyncLimits | None = None) -> None:
         self.feed = InProcessFeed()
-        self.mutations: MutationAnswers = MutationLog()
+        self.mutations: MutationAnswers = ReceiptMutationLog(lambda: runtime().database.engine)
         self.limits = limits or SyncLimits()
         self._runtime = runtime
         self._logger = logger
@@ -94,11 +96,6 @@ class SyncHub:
     def follow(self, runtime: Runtime) -> Runtime:
         """Publish ``runtime``'s commits on the feed (the dev server calls this for every runtime it builds)."""
         runtime.database.commit_listeners.append(self.feed.publish)
-        settings = runtime.settings
-        if settings.engine == "sqlite":
-            path = settings.sqlite_path
-            if not isinstance(self.mutations, SQLiteMutationLog) or self.mutations.path != path:
-                self.mutations = SQLiteMutationLog(path)
         return runtime
 
     def reloaded(self, runtime: Runtime) -> None:
@@ -256,6 +253,8 @@ class SyncHub:
                     last_output = time.monotonic()
                 if ended:
                     break
+        except StorageUnavailableError as error:  # the client reconnects and re-sends what was not answered
+            self._logger.warning(f"sync connection closed: the store is unavailable ({error.message})")
         except Exception:  # the peer went away while we were sending
             self._logger.debug("sync connection ended", exc_info=True)
         finally:

@@ -22,6 +22,7 @@ from authlib_core.auth.jwt_config import looks_like_jwt, token_part
 from authlib_core.auth.transport import AuthHttpRequest
 from authlib_core.database.journal import journaling
 from authlib_core.database.readset import ReadSet, recording_reads
+from authlib_core.database.receipts import receipt_on_commit
 from authlib_core.errors import AuthProviderUnavailableError, AuthTokenError
 from authlib_core.functions.kinds import Kind
 from authlib_core.functions.logs import LogCapture, capture_logs
@@ -38,8 +39,9 @@ if TYPE_CHECKING:
     from aws_lambda_powertools import Logger
 
     from authlib_core.auth import Auth
+    from authlib_core.database.receipts import Receipt
     from authlib_core.runtime import Runtime
-    from authlib_core.values import JSONValue
+    from authlib_core.values import JSONValue, Value
 
 __all__ = ["RuntimeSyncBackend"]
 
@@ -80,12 +82,17 @@ class RuntimeSyncBackend:
         args: JSONValue,
         auth: Auth,
         journal: str | None = None,
+        *,
+        on_commit: Callable[[Outcome], Receipt | None] | None = None,
     ) -> Outcome:
-        """Run ``path`` as ``kind``; failures become an unsuccessful :class:`Outcome` (never raised)."""
+        """Run ``path`` as ``kind``; failures become an unsuccessful :class:`Outcome` (never raised).
+
+        ``on_commit`` (mutations): its receipt for the successful outcome is written in the mutation's commit.
+        """
         started = time.perf_counter()
         problem = invalid_path_message(path)  # as over HTTP, and before the path reaches a log line
         if problem is None:
-            outcome = self._call(kind, path, args, auth, journal)
+            outcome = self._call(kind, path, args, auth, journal, on_commit)
         else:
             read_set = ReadSet() if kind == "query" else None
             outcome = Outcome(False, error=problem, read_set=read_set, label="rejected", request_id=uuid.uuid4().hex)
@@ -112,6 +119,7 @@ class RuntimeSyncBackend:
         args: JSONValue,
         auth: Auth,
         journal: str | None,
+        on_commit: Callable[[Outcome], Receipt | None] | None = None,
     ) -> Outcome:
         request_id = uuid.uuid4().hex
         source = None
@@ -124,7 +132,15 @@ class RuntimeSyncBackend:
                 if allowed is not None and kind not in allowed:
                     raise KindNotAllowedError(path, kind, allowed)
                 decoded = decode(args)
-                with capture_logs(logs) if logs is not None else contextlib.nullcontext():
+                keep: contextlib.AbstractContextManager[None] = contextlib.nullcontext()
+                if on_commit is not None and kind == "mutation":
+
+                    def receipt(result: Value) -> Receipt | None:
+                        encoded = encode(result, "convex_encoded_json")
+                        return on_commit(Outcome(True, encoded, log_lines=_lines(logs), request_id=request_id))
+
+                    keep = receipt_on_commit(receipt)
+                with capture_logs(logs) if logs is not None else contextlib.nullcontext(), keep:
                     value = runtime.executor.call(
                         path, decoded if isinstance(decoded, dict) else None, kind=_KINDS[kind], auth=auth
                     )

@@ -11,7 +11,8 @@ the queries that gained keys run once more after the registration. A commit afte
 connection through the index; a commit before it is seen by that second run. So no commit is missed.
 
 Example:
-    >>> worker = ConnectionWorker(store, backend, poster, LambdaFeed(), handles_messages=True)  # doctest: +SKIP
+    >>> worker = ConnectionWorker(store, backend, poster, LambdaFeed(), handles_messages=True,
+    ...                           mutations=ReceiptMutationLog(lambda: runtime.database.engine))  # doctest: +SKIP
     >>> worker.handle("Abc=", [message_entry('{"type":"Connect",...}')], remaining_ms)          # doctest: +SKIP
 """
 
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING, Any, Final, Protocol
 
 from authlib_core.database.readset import WriteSet, write_set_from_json, write_set_to_json
 from authlib_core.live.ordering import WAIT_S, order, ready
-from authlib_core.live.store import InboxFullError, StoredMutationLog
+from authlib_core.live.store import InboxFullError
 from authlib_core.live.watch import ALL, read_keys
 from authlib_core.sync.feed import Commit
 from authlib_core.sync.protocol import SyncLimits, SyncSession
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
 
     from authlib_core.live.store import SyncStore
-    from authlib_core.sync.ports import SyncBackend
+    from authlib_core.sync.ports import MutationAnswers, SyncBackend
 
 __all__ = [
     "AWS_LIMITS",
@@ -53,7 +54,9 @@ logger = logging.getLogger("authlib_core.live")
 
 #: API Gateway limits: 128 KB per WebSocket message (both ways), hence chunks of 120,000 bytes; a connection's state
 #: lives in one 400 KB DynamoDB item, hence fewer queries per connection than on the dev server.
-AWS_LIMITS: Final = SyncLimits(max_queries=100, max_message_bytes=128 * 1024, chunk_bytes=120_000)
+AWS_LIMITS: Final = SyncLimits(
+    max_queries=100, max_message_bytes=128 * 1024, chunk_bytes=120_000, max_answer_bytes=128 * 1024
+)
 #: Largest state a connection may keep (DynamoDB's item limit is 400 KB; the inbox and keys need the rest).
 MAX_STATE_BYTES: Final = 300_000
 #: A commit entry larger than this is stored as "re-run everything" instead.
@@ -165,6 +168,7 @@ class ConnectionWorker:
         feed: LambdaFeed,
         *,
         handles_messages: bool,
+        mutations: MutationAnswers,
         limits: SyncLimits = AWS_LIMITS,
     ) -> None:
         #: True in the sync function (client messages may run mutations); the fan-out handles commits only, so
@@ -175,7 +179,9 @@ class ConnectionWorker:
         self.poster = poster
         self.feed = feed
         self.limits = limits
-        self.mutations = StoredMutationLog(store)
+        #: The answers of mutations by ``(sessionId, requestId)``: committed with each mutation
+        #: (:class:`~authlib_core.sync.mutation_log.ReceiptMutationLog`), so a re-send is answered, never run again.
+        self.mutations = mutations
 
     def handle(self, connection_id: str, entries: Sequence[str], remaining_ms: Callable[[], int]) -> None:
         """Append ``entries`` to the connection's inbox, then drain it while holding the connection's lease.

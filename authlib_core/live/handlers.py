@@ -30,7 +30,6 @@ import logging
 import re
 import threading
 import time
-import traceback
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any, Final
 
@@ -51,7 +50,8 @@ from authlib_core.live.delivery import (
 from authlib_core.live.store import KEEPALIVE_SHARDS, SyncStore
 from authlib_core.live.stream import write_set_of_records
 from authlib_core.live.watch import write_keys
-from authlib_core.sync.protocol import SyncSession
+from authlib_core.sync.mutation_log import ReceiptMutationLog
+from authlib_core.sync.protocol import SyncSession, describe_failure
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -152,7 +152,12 @@ class LiveEnvironment:
                 runtime.database.commit_listeners.append(self.feed.publish)
                 backend = RuntimeSyncBackend(self.runtime, _default_logger(), LiveSettings.from_env().issuer)
                 self._worker = ConnectionWorker(
-                    store, backend, self.poster, self.feed, handles_messages=self.handles_messages
+                    store,
+                    backend,
+                    self.poster,
+                    self.feed,
+                    handles_messages=self.handles_messages,
+                    mutations=ReceiptMutationLog(lambda: self.runtime().database.engine),
                 )
             return self._worker
 
@@ -235,7 +240,9 @@ def sync_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     worker = live.worker()
     body = event.get("body") or ""
     text = base64.b64decode(body).decode("utf-8", "replace") if event.get("isBase64Encoded") else str(body)
-    worker.handle(connection_id, [message_entry(text)], _remaining(context))
+    # A storage failure fails the invocation (the message stays in the inbox for the next one); anything else ends
+    # only this connection: the client reconnects and re-sends what was not answered.
+    _serve(worker, connection_id, [message_entry(text)], _remaining(context), "a client message", _MESSAGE_FAILED)
     return {"statusCode": 200}
 
 
@@ -259,6 +266,11 @@ def fanout_handler(event: Mapping[str, Any], context: Any) -> dict[str, Any]:
     return {"connections": len(connections)}
 
 
+_MESSAGE_FAILED = (
+    "InternalServerError: the server failed to handle a message of this connection and closed it. Reconnect; "
+    "mutations that were not answered are sent again and answered without running twice. The server log has the "
+    "details."
+)
 _FANOUT_FAILED = (
     "InternalServerError: the server failed to update this connection's queries and closed it. Reconnect to "
     "subscribe again; the server log has the details."
@@ -285,21 +297,29 @@ def _transient(error: BaseException) -> bool:
 
 def _fan_out_to(worker: ConnectionWorker, connection_id: str, entry: str, remaining: Callable[[], int]) -> None:
     """One connection's part of a fan-out; a failure that is not the storage's ends only this connection."""
+    _serve(worker, connection_id, [entry], remaining, "the fan-out", _FANOUT_FAILED)
+
+
+def _serve(
+    worker: ConnectionWorker,
+    connection_id: str,
+    entries: list[str],
+    remaining: Callable[[], int],
+    what: str,
+    error_text: str,
+) -> None:
+    """``worker.handle`` for one connection, isolated: a failure of the storage is raised (every connection would
+    hit it; the invocation fails and is retried where Lambda retries it), any other ends only this connection
+    (``FatalError`` ``error_text``, removed and closed) and the invocation goes on."""
     try:
-        worker.handle(connection_id, [entry], remaining)
+        worker.handle(connection_id, entries, remaining)
     except Exception as error:
         if _transient(error):
             raise
-        # the type and place only: the message may quote what a client sent
-        frames = traceback.extract_tb(error.__traceback__)
-        where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
         logger.error(
-            "connection %r: the fan-out failed (%s at %s); the connection is closed",
-            connection_id,
-            type(error).__name__,
-            where,
+            "connection %r: %s failed (%s); the connection is closed", connection_id, what, describe_failure(error)
         )
-        worker.abandon(connection_id, _FANOUT_FAILED)
+        worker.abandon(connection_id, error_text)
 
 
 #: Seconds between the keep-alive rounds of one invocation (the schedule runs every minute; Convex clients

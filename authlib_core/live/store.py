@@ -1,4 +1,7 @@
-"""The sync table: one item per connection (protocol state, inbox, lease), the subscription index, mutation answers.
+"""The sync table: one item per connection (protocol state, inbox, lease), the subscription index, the keep-alive list.
+
+The answers of mutations are not here: they are committed with each mutation, in the documents table
+(:class:`~authlib_core.sync.mutation_log.ReceiptMutationLog`).
 
 =====================  ==========================  ================  =========================================
 item                   ``pk`` (S)                  ``sk`` (S)        attributes
@@ -8,7 +11,6 @@ connection             ``c#<connection id>``       ``c``             ``state`` (
                                                                      ``endpoint``, ``clientVersion``, ``watches``
 watch                  ``w#<watch key>``           connection id     (:mod:`authlib_core.live.watch`)
 keep-alive list        ``k#<0..15>``               connection id     ``endpoint`` (who gets ``Ping``)
-mutation answer        ``m#<Connect sessionId>``   request id        ``answer`` (JSON)
 =====================  ==========================  ================  =========================================
 
 Every item carries ``expiresAt`` (epoch seconds; the table's TTL): a connection lives at most 2 hours on API Gateway,
@@ -50,15 +52,12 @@ __all__ = [
     "InboxFullError",
     "KEEPALIVE_SHARDS",
     "SYNC",
-    "StoredMutationLog",
     "SyncStore",
     "create_sync_table",
 ]
 
 #: API Gateway closes a WebSocket connection after 2 hours; its items expire 10 minutes later.
 CONNECTION_LIFETIME_S: Final = 2 * 3600 + 600
-#: How long a mutation's answer is kept for a client that re-sends it after reconnecting.
-ANSWER_LIFETIME_S: Final = 3600
 _BATCH_WRITE: Final = 25
 #: Partitions of the keep-alive list (a connection's is a hash of its id): spreads $connect writes and pages.
 KEEPALIVE_SHARDS: Final = 16
@@ -395,37 +394,3 @@ class SyncStore:
                 time.sleep(min(1.0, 0.05 * 2**attempt))
             else:
                 raise RuntimeError(f"DynamoDB kept {len(pending[self.table])} watch writes unprocessed; try again")
-
-
-class StoredMutationLog:
-    """Mutation answers by ``(sessionId, requestId)`` in the sync table (a
-    :class:`~authlib_core.sync.ports.MutationAnswers`), so a mutation a client re-sends after a reconnect (or that a
-    retried Lambda sees again) is answered instead of running twice."""
-
-    def __init__(self, store: SyncStore) -> None:
-        self._store = store
-
-    def get(self, session_id: str, request_id: int) -> dict[str, Any] | None:
-        """The answer kept for this request, if any (and not expired)."""
-        response = self._store.client.get_item(
-            TableName=self._store.table,
-            Key={"pk": {"S": f"m#{session_id}"}, "sk": {"S": str(request_id)}},
-            ConsistentRead=True,
-        )
-        item = response.get("Item")
-        if item is None or int(item["expiresAt"]["N"]) <= int(time.time()):
-            return None
-        answer: dict[str, Any] = json.loads(item["answer"]["S"])
-        return answer
-
-    def put(self, session_id: str, request_id: int, answer: dict[str, Any]) -> None:
-        """Keep the answer of a mutation that ran (for an hour)."""
-        self._store.client.put_item(
-            TableName=self._store.table,
-            Item={
-                "pk": {"S": f"m#{session_id}"},
-                "sk": {"S": str(request_id)},
-                "answer": {"S": json.dumps(answer, separators=(",", ":"))},
-                "expiresAt": {"N": str(int(time.time()) + ANSWER_LIFETIME_S)},
-            },
-        )

@@ -1,132 +1,144 @@
-"""The answers of mutations received over the sync protocol, kept in SQLite so that they outlive a restart.
+"""The answers of mutations received over the sync protocol, committed with the mutations themselves.
 
 A Convex client re-sends every mutation it has not seen settled (no ``MutationResponse``, or no ``Transition`` reaching
 its ``ts``) when it reconnects, with the same ``(sessionId, requestId)``. Convex's backend answers such a re-send from
-its ``_session_requests`` table instead of running the mutation again. :class:`SQLiteMutationLog` is that table for
-the dev server: in the same SQLite file as the documents, table ``sync_mutation_log``, so a dev-server restart (the
-usual reason for a reconnect while a mutation is in flight) does not run a mutation twice.
+its ``_session_requests`` table, written in the mutation's own transaction, instead of running it again.
+:class:`ReceiptMutationLog` does the same with the storage engine's receipts (:mod:`authlib_core.database.receipts`):
+the answer of a mutation that succeeds is part of its commit (SQLite: table ``receipts`` in the file of the
+documents; DynamoDB: an item of the documents table in the same ``TransactWriteItems``). So the answer exists
+exactly when the commit does: a process killed between the commit and the reply (a dev-server crash, a Lambda that
+timed out) leaves an answer, and the re-send gets it instead of running the mutation again.
 
-Retention is bounded by count: the newest ``capacity`` answers are kept (older ones are pruned as new ones arrive), far
-more than the requests a client can have in flight across one reconnect.
-
-The answer is written right after the mutation commits and before it is sent. A process killed in between (a hard
-crash within that instant, not a restart) leaves a committed mutation without an answer; its re-send runs again.
-Closing that gap needs the answer written in the mutation's own transaction, as Convex does.
+* A failed mutation wrote nothing; its answer is kept right after it (running it again could not write twice).
+* An answer is kept for :data:`ANSWER_LIFETIME_S` (the client re-sends when it reconnects, normally within seconds).
+* The ``ts`` of a re-sent success is the feed position when it is answered, which includes the commit (the
+  ``Transition`` that follows reaches it), not the commit's own.
+* An answer larger than the engine can keep in one commit (DynamoDB: one item, :attr:`max_receipt_bytes`) is kept
+  without its log lines; if its result alone is too large, what is kept says so: a re-send is answered with a
+  failure explaining that the mutation ran and its result was too large to keep. It never runs twice.
+* An engine without receipts keeps the answers in memory (:class:`~authlib_core.sync.protocol.MutationLog`).
 
 Example:
-    >>> log = SQLiteMutationLog(tmp_path / "dev.sqlite3")                        # doctest: +SKIP
-    >>> log.put("3f0c…", 1, {"type": "MutationResponse", "requestId": 1, ...})   # doctest: +SKIP
-    >>> log.get("3f0c…", 1)["requestId"]                                        # doctest: +SKIP
-    1
+    >>> log = ReceiptMutationLog(lambda: runtime.database.engine)                 # doctest: +SKIP
+    >>> log.get("3f0c…", 1) is None                                               # doctest: +SKIP
+    True
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import sqlite3
-import threading
-from pathlib import Path
-from typing import Any, Final
+import time
+from typing import TYPE_CHECKING, Any, Final
 
+from authlib_core.database.receipts import Receipt
 from authlib_core.errors import StorageUnavailableError
+from authlib_core.sync.protocol import MutationLog
 
-__all__ = ["SQLiteMutationLog"]
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from authlib_core.database.interface import StorageEngine
+
+__all__ = ["ANSWER_LIFETIME_S", "SCOPE", "ReceiptMutationLog"]
 
 logger = logging.getLogger("authlib_core.sync")
 
-_SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS sync_mutation_log (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    session_id TEXT NOT NULL,
-    request_id INTEGER NOT NULL,
-    answer TEXT NOT NULL,
-    UNIQUE (session_id, request_id)
-);
-"""
-#: Pruning runs once per this many answers (a DELETE by sequence number, cheap).
-_PRUNE_EVERY: Final = 100
+#: How long an answer is kept for a client that re-sends its mutation after reconnecting: a day.
+ANSWER_LIFETIME_S: Final = 24 * 3600
+#: The receipts' scope (their keys are ``<sessionId>#<requestId>``).
+SCOPE: Final = "sync"
+
+_UNREADABLE = (
+    "Could not read the log of answered mutations, so this mutation was not run (it may have run before a "
+    "reconnect). Retry it."
+)
 
 
-class SQLiteMutationLog:
-    """Answers by ``(sessionId, requestId)`` in a SQLite file; the same interface as the in-memory log.
+def _text(answer: Any) -> str:
+    return json.dumps(answer, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
-    One connection per thread (WAL mode, the dev server's threads share the file with the document store).
+
+def _fit(answer: dict[str, Any], limit: int) -> str:
+    """``answer`` as text of at most ``limit`` UTF-8 bytes: without its log lines if need be, else a failure that
+    says the mutation ran but its result was too large to keep."""
+    text = _text(answer)
+    if len(text.encode("utf-8")) > limit and answer.get("logLines"):
+        text = _text({**answer, "logLines": []})
+    if len(text.encode("utf-8")) <= limit:
+        return text
+    size = len(_text(answer.get("result")).encode("utf-8"))
+    return _text(
+        {
+            "type": "MutationResponse",
+            "requestId": answer.get("requestId"),
+            "logLines": [],
+            "success": False,
+            "result": f"This mutation ran before the connection was lost, but its answer ({size} bytes) was too large "
+            f"to keep for a re-send ({limit} bytes at most here), so it is not shown again. The data shows the "
+            "mutation's effect; return less from a mutation to get its result after a reconnect.",
+            "ts": None,
+        }
+    )
+
+
+class ReceiptMutationLog:
+    """Answers by ``(sessionId, requestId)`` as receipts of the current engine (a
+    :class:`~authlib_core.sync.ports.MutationAnswers`; see the module docstring).
+
+    ``engine`` is called for each use, so the dev server's reloads (a new runtime) are followed.
     """
 
-    def __init__(self, path: Path, *, capacity: int = 10_000, busy_timeout_s: float = 5.0) -> None:
-        if capacity < 1:
-            raise ValueError(f"capacity must be at least 1, got {capacity}")
-        self.path = Path(path)
-        self.capacity = capacity
-        self._busy_timeout_s = busy_timeout_s
-        self._local = threading.local()
-        self._lock = threading.Lock()
-        self._puts = 0
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._connection().executescript(_SCHEMA)
+    def __init__(
+        self,
+        engine: Callable[[], StorageEngine],
+        *,
+        lifetime_s: int = ANSWER_LIFETIME_S,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if lifetime_s < 1:
+            raise ValueError(f"lifetime_s must be at least 1, got {lifetime_s}")
+        self._engine = engine
+        self._lifetime_s = lifetime_s
+        self._clock = clock
+        self._memory = MutationLog()  # engines without receipts
 
-    def _connection(self) -> sqlite3.Connection:
-        connection: sqlite3.Connection | None = getattr(self._local, "connection", None)
-        if connection is None:
-            connection = sqlite3.connect(self.path, timeout=self._busy_timeout_s, isolation_level=None)
-            connection.execute("PRAGMA journal_mode=WAL")
-            self._local.connection = connection
-        return connection
+    def _receipt(self, session_id: str, request_id: int, text: str) -> Receipt:
+        return Receipt(SCOPE, f"{session_id}#{request_id}", text, int(self._clock()) + self._lifetime_s)
 
     def get(self, session_id: str, request_id: int) -> dict[str, Any] | None:
-        """The answer sent for this request before, if it is still kept.
+        """The answer kept for this request, if any and not expired.
 
         Raises:
-            StorageUnavailableError: the file cannot be read (then the mutation must not run: it may have run).
+            StorageUnavailableError: the store cannot be read (then the mutation must not run: it may have run).
         """
+        engine = self._engine()
+        if not engine.supports_receipts:
+            return self._memory.get(session_id, request_id)
         try:
-            row = (
-                self._connection()
-                .execute(
-                    "SELECT answer FROM sync_mutation_log WHERE session_id = ? AND request_id = ?",
-                    (session_id, request_id),
-                )
-                .fetchone()
-            )
-        except sqlite3.Error as exc:
-            raise StorageUnavailableError(
-                "Could not read the log of answered mutations, so this mutation was not run (it may have run "
-                "before a reconnect). Retry it.",
-            ) from exc
-        if row is None:
+            text = engine.read_receipt(SCOPE, f"{session_id}#{request_id}")
+        except StorageUnavailableError as error:
+            raise StorageUnavailableError(_UNREADABLE, detail=f"{error.message} {error.detail}".strip()) from error
+        if text is None:
             return None
-        answer: dict[str, Any] = json.loads(row[0])
+        answer: dict[str, Any] = json.loads(text)
         return answer
 
+    def receipt(self, session_id: str, request_id: int, answer: dict[str, Any]) -> Receipt | None:
+        """The receipt that commits ``answer`` (a success) with its mutation; None when the engine keeps none."""
+        engine = self._engine()
+        if not engine.supports_receipts:
+            return None
+        return self._receipt(session_id, request_id, _fit(answer, engine.max_receipt_bytes))
+
     def put(self, session_id: str, request_id: int, answer: dict[str, Any]) -> None:
-        """Keep an answer (the oldest beyond ``capacity`` are dropped). A failure is logged, not raised: the mutation
-        has committed and its answer still goes to the client; only a re-send of it would run again."""
-        text = json.dumps(answer, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
-        with self._lock:
-            self._puts += 1
-            prune = self._puts % _PRUNE_EVERY == 0
+        """Keep an answer no commit carried (a failed mutation). A failure is logged, not raised: the client still
+        gets the answer; only a re-send of this request would run again."""
+        engine = self._engine()
+        if not engine.supports_receipts:
+            self._memory.put(session_id, request_id, answer)
+            return
         try:
-            connection = self._connection()
-            connection.execute(
-                "INSERT OR REPLACE INTO sync_mutation_log (session_id, request_id, answer) VALUES (?, ?, ?)",
-                (session_id, request_id, text),
-            )
-            if prune:
-                self.prune()
-        except sqlite3.Error:
+            engine.write_receipt(self._receipt(session_id, request_id, _fit(answer, engine.max_receipt_bytes)))
+        except Exception:
             logger.exception("could not keep a mutation's answer; a re-send of request %d would run again", request_id)
-
-    def prune(self) -> None:
-        """Drop all but the newest ``capacity`` answers."""
-        self._connection().execute(
-            "DELETE FROM sync_mutation_log WHERE seq <= (SELECT MAX(seq) FROM sync_mutation_log) - ?",
-            (self.capacity,),
-        )
-
-    def close(self) -> None:
-        """Close this thread's connection (others close when their threads end)."""
-        connection = getattr(self._local, "connection", None)
-        if connection is not None:
-            connection.close()
-            self._local.connection = None

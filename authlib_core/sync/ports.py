@@ -12,10 +12,12 @@ import json
 from typing import TYPE_CHECKING, Literal, Protocol
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
     from typing import Any
 
     from authlib_core.auth import Auth
     from authlib_core.database.readset import ReadSet
+    from authlib_core.database.receipts import Receipt
     from authlib_core.values import JSONValue
 
 __all__ = ["AuthRefused", "Caller", "MutationAnswers", "Outcome", "SyncBackend"]
@@ -98,10 +100,14 @@ class SyncBackend(Protocol):
         args: JSONValue,
         auth: Auth,
         journal: str | None = None,
+        *,
+        on_commit: Callable[[Outcome], Receipt | None] | None = None,
     ) -> Outcome:
         """Run a public function as the client identified by ``auth``; never raises for a function's failure.
 
         ``journal`` (queries): what the query's previous run recorded, so that a paginated query keeps its page.
+        ``on_commit`` (mutations): called with the successful outcome right before each commit attempt; the receipt
+        it returns is written in that commit (:mod:`authlib_core.database.receipts`).
         """
         ...
 
@@ -118,7 +124,7 @@ class SyncBackend(Protocol):
 class MutationAnswers(Protocol):
     """Where the answers of mutations are kept by ``(sessionId, requestId)``, so a re-sent mutation is answered
     instead of run again (:class:`~authlib_core.sync.protocol.MutationLog` in memory,
-    :class:`~authlib_core.sync.mutation_log.SQLiteMutationLog` on disk)."""
+    :class:`~authlib_core.sync.mutation_log.ReceiptMutationLog` in the mutation's own commit)."""
 
     def get(self, session_id: str, request_id: int) -> dict[str, Any] | None:
         """The answer sent for this request before, if kept.
@@ -128,6 +134,11 @@ class MutationAnswers(Protocol):
         """
         ...
 
+    def receipt(self, session_id: str, request_id: int, answer: dict[str, Any]) -> Receipt | None:
+        """The receipt that keeps a successful ``answer`` inside its mutation's commit (without ``ts``: a re-send is
+        answered with the position then); None when this log keeps answers only through :meth:`put`."""
+        ...
+
     def put(self, session_id: str, request_id: int, answer: dict[str, Any]) -> None:
-        """Keep the answer of a mutation that ran."""
+        """Keep the answer of a mutation whose commit did not carry it (a failure, or no receipts here)."""
         ...

@@ -37,9 +37,11 @@ from __future__ import annotations
 import collections
 import dataclasses
 import json
+import logging
 import re
 import threading
 import time
+import traceback
 import uuid
 from typing import TYPE_CHECKING, Any, Final
 
@@ -54,11 +56,19 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable
 
     from authlib_core.auth import Auth
+    from authlib_core.database.receipts import Receipt
     from authlib_core.sync.feed import ChangeFeed, Commit
     from authlib_core.sync.ports import Caller, MutationAnswers, Outcome, SyncBackend
     from authlib_core.values import JSONValue
 
-__all__ = ["MutationLog", "SyncLimits", "SyncSession", "split_message"]
+__all__ = ["MutationLog", "SyncLimits", "SyncSession", "describe_failure", "split_message"]
+
+logger = logging.getLogger("authlib_core.sync")
+
+_INTERNAL_ERROR = (
+    "InternalServerError: the server failed to handle this connection's message and closed it. The client "
+    "reconnects and sends again what was not answered; the server log has the details."
+)
 
 #: The npm client reassembles ``TransitionChunk`` messages from this version on.
 _CHUNKS_FROM: Final = (1, 28, 0)
@@ -83,6 +93,9 @@ class SyncLimits:
     ping_after_s: float = 15.0
     #: Transitions longer than this (bytes of JSON) are sent as ``TransitionChunk`` pieces (Convex's size).
     chunk_bytes: int = 5_000_000
+    #: Largest ``MutationResponse`` the transport can deliver (None: no limit); a larger one is replaced by a failure
+    #: saying the mutation ran, so that a client re-sending it after a reconnect does not loop.
+    max_answer_bytes: int | None = None
 
 
 class ProtocolError(Exception):
@@ -101,6 +114,10 @@ class MutationLog:
         """The answer sent for this request before, if it is still remembered."""
         with self._lock:
             return self._answers.get((session_id, request_id))
+
+    def receipt(self, session_id: str, request_id: int, answer: dict[str, Any]) -> None:
+        """None: answers are kept in memory, through :meth:`put` after the call."""
+        return None
 
     def put(self, session_id: str, request_id: int, answer: dict[str, Any]) -> None:
         """Remember an answer (the oldest is forgotten past the capacity)."""
@@ -176,6 +193,47 @@ def split_message(text: str, limit: int) -> list[str]:
         )
         for number, piece in enumerate(pieces)
     ]
+
+
+def _mutation_answer(request_id: int, outcome: Outcome) -> dict[str, Any]:
+    """The ``MutationResponse`` of a mutation's outcome, without ``ts`` for a success (added when it is sent)."""
+    answer: dict[str, Any] = {"type": "MutationResponse", "requestId": request_id, "logLines": list(outcome.log_lines)}
+    if outcome.success:
+        answer.update(success=True, result=outcome.value)
+    else:
+        answer.update(success=False, result=outcome.error, ts=None)
+        if outcome.has_data:
+            answer["errorData"] = outcome.error_data
+    return answer
+
+
+def describe_failure(error: BaseException) -> str:
+    """An error's type and the place it was raised, for a log line (never its message, which may quote client input).
+
+    Example:
+        >>> try:
+        ...     {}["x"]
+        ... except KeyError as error:
+        ...     describe_failure(error).startswith("KeyError at ")
+        True
+    """
+    frames = traceback.extract_tb(error.__traceback__)
+    where = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "?"
+    return f"{type(error).__name__} at {where}"
+
+
+def _undeliverable(answer: dict[str, Any], size: int, limit: int) -> dict[str, Any]:
+    """The answer sent instead of a ``MutationResponse`` the transport cannot deliver (see ``max_answer_bytes``)."""
+    outcome = "ran (the data shows its effect)" if answer.get("success") else "failed"
+    return {
+        "type": "MutationResponse",
+        "requestId": answer.get("requestId"),
+        "logLines": [],
+        "success": False,
+        "result": f"This mutation {outcome}, but its answer ({size} bytes) is larger than this server can send in "
+        f"one message ({limit} bytes). Return less from the mutation (e.g. an id to query).",
+        "ts": None,
+    }
 
 
 def _dump(message: dict[str, Any]) -> str:
@@ -364,14 +422,19 @@ class SyncSession:
         if self._ended is not None:
             return self._session_ended()
         try:
-            message = loads_strict(text)
+            try:
+                message = loads_strict(text)
+            except ValueError as exc:
+                return self._fatal(f"Malformed message: {exc}")
             if not isinstance(message, dict):
                 raise ProtocolError("a client message must be a JSON object")
             return self._handle(message)
-        except ValueError as exc:
-            return self._fatal(f"Malformed message: {exc}")
         except ProtocolError as exc:
             return self._fatal(str(exc))
+        except StorageUnavailableError:
+            raise  # the transport's to handle (retry, or close so that the client reconnects)
+        except Exception as error:
+            return self._internal_error(error, "a client message")
 
     def refresh(self) -> list[str]:
         """Re-run the queries that commits since the last call may have changed; a Transition if any result did."""
@@ -382,7 +445,19 @@ class SyncSession:
         self.wake.clear()
         with self._pending_lock:
             finished, self._outbox = self._outbox, []
-        return [*finished, *self._advance(force=False)]
+        try:
+            return [*finished, *self._advance(force=False)]
+        except StorageUnavailableError:
+            raise
+        except Exception as error:
+            return [*finished, *self._internal_error(error, "an update")]
+
+    def _internal_error(self, error: Exception, what: str) -> list[str]:
+        """An unexpected failure while handling ``what``: this connection ends with ``FatalError``
+        (``InternalServerError``; the client reconnects and re-sends what is unsettled), nothing else is affected.
+        The log names the error's type and place, not its message (it may quote what the client sent)."""
+        logger.error("sync session: %s failed (%s); the connection is closed", what, describe_failure(error))
+        return self._fatal(_INTERNAL_ERROR)
 
     def ping(self) -> list[str]:
         """The keep-alive message a quiet connection gets (the client drops a server silent for 60 s)."""
@@ -533,25 +608,34 @@ class SyncSession:
 
     def _mutation(self, message: dict[str, Any]) -> list[str]:
         request_id, path, args = self._call_args(message)
+        session_id = self._session_id
         try:
-            answer = self._mutations.get(self._session_id, request_id) if self._session_id else None
+            answer = self._mutations.get(session_id, request_id) if session_id else None
         except StorageUnavailableError as unavailable:  # it may have run before: refuse rather than run it twice
             failed = {"type": "MutationResponse", "requestId": request_id, "logLines": [], "success": False}
             return [_dump({**failed, "result": unavailable.message, "ts": None}), *self._advance(force=True)]
         if answer is None:
-            outcome = self._backend.call("mutation", path, args, self._auth)
-            answer = {"type": "MutationResponse", "requestId": request_id, "logLines": list(outcome.log_lines)}
-            if outcome.success:
-                answer.update(success=True, result=outcome.value, ts=encode_ts(self._feed.position()))
-            else:
-                answer.update(success=False, result=outcome.error, ts=None)
-                if outcome.has_data:
-                    answer["errorData"] = outcome.error_data
-            if self._session_id:
-                self._mutations.put(self._session_id, request_id, answer)
+            carried: list[bool] = []
+
+            def receipt(outcome: Outcome) -> Receipt | None:
+                made = self._mutations.receipt(session_id, request_id, _mutation_answer(request_id, outcome))
+                carried[:] = [made is not None]
+                return made
+
+            outcome = self._backend.call("mutation", path, args, self._auth, on_commit=receipt if session_id else None)
+            answer = _mutation_answer(request_id, outcome)
+            if session_id and not (outcome.success and carried == [True]):
+                self._mutations.put(session_id, request_id, answer)
+        if answer.get("success"):
+            # The commit is in every state from now on: a re-sent answer gets the position too, not the commit's.
+            answer = {**answer, "ts": encode_ts(self._feed.position())}
+        text = _dump(answer)
+        limit = self.limits.max_answer_bytes
+        if limit is not None and len(text.encode("utf-8")) > limit:
+            text = _dump(_undeliverable(answer, len(text.encode("utf-8")), limit))
         # The npm client resolves a mutation on the first Transition at or past its ts, and the Rust client (the
         # Python package) resolves a mutation that failed with ConvexError data on the next Transition: send one now.
-        return [_dump(answer), *self._advance(force=True)]
+        return [text, *self._advance(force=True)]
 
     def _action(self, message: dict[str, Any]) -> list[str]:
         """Start an action on its own thread (actions may be slow; queries keep updating meanwhile)."""

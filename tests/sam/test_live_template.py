@@ -95,6 +95,20 @@ def test_the_sync_function_cannot_write_sessions(expanded: dict[str, Any]) -> No
     assert "dynamodb:Scan" not in policy.actions_on(deployment.get_att("SyncTable", "Arn"))
 
 
+def test_the_sync_function_keeps_mutation_answers_in_the_documents_table_only(expanded: dict[str, Any]) -> None:
+    # the answers are part of each mutation's TransactWriteItems on the documents table (docs/realtime.md): the sync
+    # table is never read item by item
+    deployment = Deployment(expanded)
+    policy = RolePolicy.of_function(deployment, "SyncFunction")
+    assert policy.actions_on(deployment.get_att("SyncTable", "Arn")) == {
+        "dynamodb:PutItem",
+        "dynamodb:UpdateItem",
+        "dynamodb:DeleteItem",
+        "dynamodb:BatchWriteItem",
+    }
+    assert {"dynamodb:GetItem", "dynamodb:PutItem"} <= policy.actions_on(deployment.get_att("DocumentsTable", "Arn"))
+
+
 def test_the_front_is_optional(expanded: dict[str, Any]) -> None:
     assert Deployment(expanded).condition("HasSyncFront")
     assert not Deployment(expanded, parameters={"SyncFront": "false"}).condition("HasSyncFront")

@@ -1,7 +1,9 @@
-"""A mutation re-sent with the same ``(sessionId, requestId)`` is answered, not run again, also after a restart.
+"""A mutation re-sent with the same ``(sessionId, requestId)`` is answered, not run again: after a restart, and after
+a hard crash between the commit and the reply (the answer is part of the mutation's commit).
 
-The real dev server in-process on a SQLite file, a real ``websockets`` client that re-sends as the Convex client does
-after a reconnect; the log itself (retention, a log that cannot be read) on a real SQLite file.
+The real dev server on a SQLite file (in-process, or a child process killed right after a commit), a real
+``websockets`` client that re-sends as the Convex client does after a reconnect; the answers as receipts of the
+real SQLite engine (expiry, pruning, size limits, a store that cannot be read).
 """
 
 from __future__ import annotations
@@ -10,6 +12,9 @@ import io
 import json
 import pathlib
 import sqlite3
+import subprocess
+import sys
+import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
@@ -19,17 +24,28 @@ from websockets.sync.client import connect
 
 from authlib_core.auth import NoAuth
 from authlib_core.config import Settings
+from authlib_core.database.engines import sqlite_receipts
+from authlib_core.database.receipts import Receipt
 from authlib_core.dev.server import DevServer
 from authlib_core.http.sync_backend import RuntimeSyncBackend
 from authlib_core.runtime import build_runtime
 from authlib_core.sync import InProcessFeed, SyncSession
-from authlib_core.sync.mutation_log import SQLiteMutationLog
+from authlib_core.sync.mutation_log import ANSWER_LIFETIME_S, SCOPE, ReceiptMutationLog
+from authlib_core.sync.timestamps import decode_ts
+from tests.sync.sockets import until_closed
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
     from pathlib import Path
+
+    from authlib_core.runtime import Runtime
 
 #: ``counter:increment`` / ``counter:get`` (the app the fault-injection tests drive).
 COUNTER_APP = pathlib.Path(__file__).resolve().parents[1] / "faults" / "apps" / "counterapp"
+#: ``replay:blob`` (a large, printed answer) / ``replay:count``.
+REPLAY_APP = pathlib.Path(__file__).resolve().parent / "apps" / "replayapp"
+CRASH_SERVER = pathlib.Path(__file__).resolve().parent / "crash_server.py"
+REPO = pathlib.Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -37,11 +53,14 @@ def settings(tmp_path: Path) -> Settings:
     return Settings(functions_dir=COUNTER_APP, sqlite_path=tmp_path / "db.sqlite3")
 
 
+def _increment(request_id: int) -> dict[str, Any]:
+    return {"type": "Mutation", "requestId": request_id, "udfPath": "counter:increment", "args": [{"name": "c"}]}
+
+
 def _bump(ws: Any, session_id: str, request_id: int) -> dict[str, Any]:
     """Connect as ``session_id`` and send ``counter:increment`` as request ``request_id``; its MutationResponse."""
     ws.send(json.dumps({"type": "Connect", "sessionId": session_id, "connectionCount": 1}))
-    message = {"type": "Mutation", "requestId": request_id, "udfPath": "counter:increment", "args": [{"name": "c"}]}
-    ws.send(json.dumps(message))
+    ws.send(json.dumps(_increment(request_id)))
     while True:
         answer = json.loads(ws.recv(timeout=10))
         if answer["type"] == "MutationResponse":
@@ -52,6 +71,14 @@ def _server(settings: Settings) -> DevServer:
     dev = DevServer(lambda: build_runtime(settings), settings.functions_dir, port=0, out=io.StringIO())
     dev.start_background()
     return dev
+
+
+def _counter(settings: Settings) -> Any:
+    runtime = build_runtime(settings)
+    try:
+        return runtime.executor.call("counter:get", {"name": "c"}, auth=NoAuth())
+    finally:
+        runtime.database.close()
 
 
 def test_a_mutation_resent_after_a_restart_is_answered_not_run_again(settings: Settings) -> None:
@@ -68,54 +95,153 @@ def test_a_mutation_resent_after_a_restart_is_answered_not_run_again(settings: S
     try:
         url = second.url.replace("http://", "ws://") + "/api/sync"
         with connect(url) as ws:
-            assert _bump(ws, session_id, 0) == answer  # the re-send: the same answer, ts included
+            again = _bump(ws, session_id, 0)  # the re-send: the same answer, at a position that includes the commit
+            assert {**again, "ts": None} == {**answer, "ts": None}
+            assert decode_ts(again["ts"]) >= decode_ts(answer["ts"])
             assert _bump(ws, session_id, 1)["result"] == 2.0  # a new request of the same client runs
         with connect(url) as ws:  # another client's request 0 is its own
             assert _bump(ws, str(uuid.uuid4()), 0)["result"] == 3.0
     finally:
         second.shutdown()
-    runtime = build_runtime(settings)
+    assert _counter(settings) == 3.0  # 3 runs, not 4
+
+
+def test_a_crash_right_after_the_commit_does_not_run_the_resent_mutation_again(settings: Settings) -> None:
+    """The dev server process dies the instant the mutation has committed (nothing of the reply was done): the
+    client's re-send to the restarted server gets the answer committed with the mutation, and it ran once."""
+    session_id = str(uuid.uuid4())
+    child = subprocess.Popen(
+        [sys.executable, str(CRASH_SERVER), str(COUNTER_APP), str(settings.sqlite_path), "counters"],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     try:
-        assert runtime.executor.call("counter:get", {"name": "c"}, auth=NoAuth()) == 3.0  # 3 runs, not 4
+        assert child.stdout is not None
+        line = ""
+        while "listening on" not in line:
+            line = child.stdout.readline()
+            assert line, "the dev server did not start"
+        url = line.rsplit(" ", 1)[1].strip().replace("http://", "ws://") + "/api/sync"
+        with connect(url) as ws:
+            ws.send(json.dumps({"type": "Connect", "sessionId": session_id, "connectionCount": 0}))
+            ws.send(json.dumps(_increment(0)))
+            received = until_closed(ws, timeout=20)  # the process died: no MutationResponse ever came
+        assert "MutationResponse" not in [message["type"] for message in received]
+        assert child.wait(timeout=20) == 137
     finally:
-        runtime.database.close()
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+        if child.stdout is not None:
+            child.stdout.close()
+    assert _counter(settings) == 1.0  # it did commit
+
+    restarted = _server(settings)
+    try:
+        with connect(restarted.url.replace("http://", "ws://") + "/api/sync") as ws:
+            answer = _bump(ws, session_id, 0)  # what the Convex client re-sends after reconnecting
+    finally:
+        restarted.shutdown()
+    assert (answer["success"], answer["result"], answer["requestId"]) == (True, 1.0, 0)
+    assert _counter(settings) == 1.0  # exactly once
 
 
-def test_the_log_keeps_the_newest_answers_up_to_its_capacity(tmp_path: Path) -> None:
-    log = SQLiteMutationLog(tmp_path / "log.sqlite3", capacity=3)
-    session = str(uuid.uuid4())
-    for request_id in range(250):  # pruned as answers arrive (every 100), so the file never grows without bound
-        log.put(session, request_id, {"requestId": request_id, "result": "é"})
-    with sqlite3.connect(tmp_path / "log.sqlite3") as db:
-        assert (
-            db.execute("SELECT COUNT(*) FROM sync_mutation_log").fetchone()[0] == 3 + 50
-        )  # pruned at the 200th: 3 kept, 50 since
-    log.prune()
-    assert [log.get(session, n) for n in (246, 247, 248, 249)] == [
-        None,
-        {"requestId": 247, "result": "é"},
-        {"requestId": 248, "result": "é"},
-        {"requestId": 249, "result": "é"},
-    ]
-    reopened = SQLiteMutationLog(tmp_path / "log.sqlite3", capacity=3)
-    assert reopened.get(session, 249) == {"requestId": 249, "result": "é"}
-    with pytest.raises(ValueError, match="capacity must be at least 1"):
-        SQLiteMutationLog(tmp_path / "other.sqlite3", capacity=0)
+@pytest.fixture
+def replay(tmp_path: Path) -> Iterator[Runtime]:
+    runtime = build_runtime(Settings(functions_dir=REPLAY_APP, sqlite_path=tmp_path / "replay.sqlite3"))
+    yield runtime
+    runtime.database.close()
 
 
-def test_a_log_that_cannot_be_read_refuses_the_mutation_instead_of_risking_a_second_run(
-    settings: Settings, tmp_path: Path
-) -> None:
+def _session(runtime: Runtime, log: ReceiptMutationLog, session_id: str) -> SyncSession:
+    feed = InProcessFeed()
+    runtime.database.commit_listeners.append(feed.publish)
+    backend = RuntimeSyncBackend(lambda: runtime, Logger(service="t", level="ERROR"), log_lines=True)
+    session = SyncSession(backend, feed, mutations=log)
+    session.receive(json.dumps({"type": "Connect", "sessionId": session_id, "connectionCount": 0}))
+    return session
+
+
+def _blob(session: SyncSession, request_id: int, size: int, lines: int) -> dict[str, Any]:
+    args = [{"size": float(size), "lines": float(lines)}]
+    message = {"type": "Mutation", "requestId": request_id, "udfPath": "replay:blob", "args": args}
+    response, transition = (json.loads(text) for text in session.receive(json.dumps(message)))
+    assert transition["type"] == "Transition"
+    return response
+
+
+def _rows(runtime: Runtime) -> Any:
+    return runtime.executor.call("replay:count", {}, auth=NoAuth())
+
+
+def test_large_answers_are_kept_without_log_lines_or_as_a_note_that_the_mutation_ran(replay: Runtime) -> None:
+    replay.database.engine.max_receipt_bytes = 40_000  # a store whose records are small (DynamoDB: 380,000 bytes)
+    log = ReceiptMutationLog(lambda: replay.database.engine)
+    session_id = str(uuid.uuid4())
+    first = _session(replay, log, session_id)
+    small = _blob(first, 0, 100, 2)
+    lines = _blob(first, 1, 10_000, 50)  # 20,000 bytes of result, 50,000 of log lines
+    huge = _blob(first, 2, 30_000, 0)  # 60,000 bytes of result
+    assert [len(small["logLines"]), len(lines["logLines"]), len(huge["result"])] == [2, 50, 30_000]
+    assert _rows(replay) == 3.0
+
+    again = _session(replay, log, session_id)  # the client reconnected
+    assert {**_blob(again, 0, 100, 2), "ts": None} == {**small, "ts": None}  # whole
+    resent = _blob(again, 1, 10_000, 50)
+    assert {**resent, "ts": None} == {**lines, "logLines": [], "ts": None}  # without its log lines
+    too_large = _blob(again, 2, 30_000, 0)
+    assert (too_large["success"], too_large["ts"]) == (False, None)
+    assert "ran before the connection was lost" in too_large["result"]
+    assert "60002 bytes" in too_large["result"]  # the JSON string: 2 bytes per "é", 2 quotes
+    assert _rows(replay) == 3.0  # none of them ran twice
+
+
+def test_answers_expire_and_expired_receipts_are_pruned(replay: Runtime) -> None:
+    now = [time.time() - 3600]
+    log = ReceiptMutationLog(lambda: replay.database.engine, lifetime_s=60, clock=lambda: now[0])
+    engine = replay.database.engine
+    log.put("s", 1, {"type": "MutationResponse", "requestId": 1, "success": False, "result": "no", "ts": None})
+    assert log.get("s", 1) is None  # written an hour ago, for a minute: expired
+    now[0] = time.time()
+    log.put("s", 2, {"type": "MutationResponse", "requestId": 2, "success": False, "result": "no", "ts": None})
+    assert log.get("s", 2) == {"type": "MutationResponse", "requestId": 2, "success": False, "result": "no", "ts": None}
+    assert ANSWER_LIFETIME_S == 24 * 3600
+    for n in range(sqlite_receipts.PRUNE_EVERY):  # pruning runs once per PRUNE_EVERY receipts written
+        engine.write_receipt(Receipt(SCOPE, f"old#{n}", "{}", expires_at=int(time.time()) - 1))
+    engine.write_receipt(Receipt(SCOPE, "fresh", "{}", expires_at=int(time.time()) + 60))
+    with sqlite3.connect(engine.path) as db:  # type: ignore[attr-defined]
+        rows = db.execute("SELECT key FROM receipts ORDER BY key").fetchall()
+    kept = {key for (key,) in rows}
+    assert {"s#2", "fresh"} <= kept
+    assert len(kept) < sqlite_receipts.PRUNE_EVERY  # the expired ones went
+    with pytest.raises(ValueError, match="lifetime_s must be at least 1"):
+        ReceiptMutationLog(lambda: engine, lifetime_s=0)
+
+
+def test_a_receipt_is_committed_with_its_mutation_or_not_at_all(replay: Runtime) -> None:
+    """A mutation that fails writes neither its documents nor a success receipt; its failure answer is kept apart."""
+    log = ReceiptMutationLog(lambda: replay.database.engine)
+    session = _session(replay, log, str(uuid.uuid4()))
+    message = {"type": "Mutation", "requestId": 7, "udfPath": "replay:blob", "args": [{"size": "x", "lines": 0.0}]}
+    response, _ = (json.loads(text) for text in session.receive(json.dumps(message)))
+    assert response["success"] is False
+    assert _rows(replay) == 0.0
+    with sqlite3.connect(replay.database.engine.path) as db:  # type: ignore[attr-defined]
+        (stored,) = db.execute("SELECT value FROM receipts").fetchall()
+    assert json.loads(stored[0]) == response
+
+
+def test_a_log_that_cannot_be_read_refuses_the_mutation_instead_of_risking_a_second_run(settings: Settings) -> None:
     runtime = build_runtime(settings)
-    log = SQLiteMutationLog(tmp_path / "log.sqlite3")
+    log = ReceiptMutationLog(lambda: runtime.database.engine)
     feed = InProcessFeed()
     runtime.database.commit_listeners.append(feed.publish)
     session = SyncSession(RuntimeSyncBackend(lambda: runtime, Logger(service="t", level="ERROR")), feed, mutations=log)
     session.receive(json.dumps({"type": "Connect", "sessionId": str(uuid.uuid4()), "connectionCount": 0}))
-    with sqlite3.connect(tmp_path / "log.sqlite3") as db:
-        db.execute("DROP TABLE sync_mutation_log")  # the log is unreadable now
-    message = {"type": "Mutation", "requestId": 0, "udfPath": "counter:increment", "args": [{"name": "c"}]}
-    response, transition = (json.loads(text) for text in session.receive(json.dumps(message)))
+    with sqlite3.connect(settings.sqlite_path) as db:
+        db.execute("DROP TABLE receipts")  # the log is unreadable now
+    response, transition = (json.loads(text) for text in session.receive(json.dumps(_increment(0))))
     assert (response["type"], response["success"], response["ts"]) == ("MutationResponse", False, None)
     assert "was not run" in response["result"]
     assert transition["type"] == "Transition"  # the client settles the failed mutation on it

@@ -80,10 +80,10 @@ class CountingBackend(RuntimeSyncBackend):
         super().__init__(lambda: runtime, Logger(service="test", level="ERROR"))
         self.queries = 0
 
-    def call(self, kind: Any, path: str, args: Any, auth: Any, journal: str | None = None) -> Any:
+    def call(self, kind: Any, path: str, args: Any, auth: Any, journal: str | None = None, **options: Any) -> Any:
         if kind == "query":
             self.queries += 1
-        return super().call(kind, path, args, auth, journal)
+        return super().call(kind, path, args, auth, journal, **options)
 
 
 @pytest.fixture

@@ -51,9 +51,11 @@ import json
 import os
 import sqlite3
 import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from authlib_core.database.engines import sqlite_receipts as receipts
 from authlib_core.database.engines.sqlite_lock import budget_spent_error, set_lock_wait
 from authlib_core.database.interface import (
     BY_ID,
@@ -77,6 +79,8 @@ from authlib_core.errors import AuthlibError, ConfigError, ConflictError, Storag
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
     from types import TracebackType
+
+    from authlib_core.database.receipts import Receipt
 
 __all__ = [
     "GET_SQL",
@@ -107,7 +111,9 @@ _SCHEMA: Final = (
 )
 
 # "sessions" and "rate_limits" belong to the session stores in the same file (engines/sqlite_sessions.py).
-_TABLES: Final = frozenset({"meta", "documents", "index_entries", "index_catalog", "sessions", "rate_limits"})
+_TABLES: Final = frozenset(
+    {"meta", "documents", "index_entries", "index_catalog", "sessions", "rate_limits", receipts.TABLE}
+)
 
 _SELECT_ENTRIES: Final = (
     "SELECT e.key, d.id, d.tbl, d.creation_time, d.version, d.value"
@@ -296,6 +302,7 @@ class SQLiteTransaction(EngineTransaction):
         self._gets: dict[str, tuple[str | None, int | None]] = {}
         self._ranges: list[_RangeRead] = []
         self._closed = False
+        self._receipt: Receipt | None = None
         with engine._errors("opening a connection"):
             connection = engine._pool.acquire()
         self._connection = connection
@@ -439,10 +446,17 @@ class SQLiteTransaction(EngineTransaction):
                 version = seq + 1
                 for op in writes:
                     _apply(connection, op, version)
+                if self._receipt is not None:
+                    receipts.put(connection, self._receipt)
                 connection.execute(_UPDATE_SEQ, (version,))
                 connection.execute("COMMIT")
         finally:
             self._finish()
+
+    def add_receipt(self, receipt: Receipt) -> bool:
+        """Write ``receipt`` in the same SQLite transaction as the documents (:mod:`.sqlite_receipts`)."""
+        self._receipt = receipt
+        return True
 
     def _check_reads(self, connection: sqlite3.Connection) -> None:
         """Re-read every recorded read under the write lock; raise ConflictError on the first difference."""
@@ -593,6 +607,8 @@ class SQLiteEngine(StorageEngine):
     name = "sqlite"
     snapshot_reads = True
     supports_exclusive = True
+    supports_receipts = True
+    max_receipt_bytes = 64_000_000
 
     def __init__(self, path: str | Path, *, busy_timeout_s: float = 30.0) -> None:
         text = os.fspath(path)
@@ -671,6 +687,7 @@ class SQLiteEngine(StorageEngine):
                     "local file system with shared memory. Put the store on a local disk."
                 )
             if self._schema_version(connection) == SCHEMA_VERSION:
+                receipts.ensure_table(connection)
                 return
             self._begin_immediate(connection, "opening the store")
             stored = self._schema_version(connection)  # another process may have created it meanwhile
@@ -687,6 +704,7 @@ class SQLiteEngine(StorageEngine):
                     )
                 for statement in _SCHEMA:
                     connection.execute(statement)
+                receipts.ensure_table(connection)
                 connection.execute("INSERT OR IGNORE INTO meta (name, value) VALUES ('commit_seq', 0)")
                 connection.execute(
                     "INSERT OR REPLACE INTO meta (name, value) VALUES ('schema_version', ?)", (SCHEMA_VERSION,)
@@ -757,6 +775,18 @@ class SQLiteEngine(StorageEngine):
     def _catalog(self, connection: sqlite3.Connection) -> dict[tuple[str, str], str]:
         rows = connection.execute("SELECT tbl, idx, fields_json FROM index_catalog").fetchall()
         return {(table, name): fields for table, name, fields in rows}
+
+    def read_receipt(self, scope: str, key: str) -> str | None:
+        """The value of an unexpired receipt (:mod:`.sqlite_receipts`), or None."""
+        with self._errors("reading a receipt"), self._connection() as connection:
+            return receipts.get(connection, scope, key, now=time.time())
+
+    def write_receipt(self, receipt: Receipt) -> None:
+        """Keep ``receipt`` in a transaction of its own."""
+        with self._errors("writing a receipt"), self._connection() as connection:
+            self._begin_immediate(connection, "writing a receipt")
+            receipts.put(connection, receipt)
+            connection.execute("COMMIT")
 
     def close(self) -> None:
         """Close the pooled connections; transactions still open close theirs when they end."""

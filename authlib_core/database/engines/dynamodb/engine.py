@@ -45,6 +45,15 @@ from authlib_core.database.engines.dynamodb.layout import (
     MAX_TRANSACTION_BYTES,
     VERSION_SK,
 )
+from authlib_core.database.engines.dynamodb.receipts import (
+    MAX_RECEIPT_BYTES,
+    fits,
+    keep_after_commit,
+    read_receipt,
+    receipt_item,
+    room_for_receipt,
+    write_receipt,
+)
 from authlib_core.database.interface import (
     DocumentRecord,
     EngineTransaction,
@@ -66,6 +75,8 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from mypy_boto3_dynamodb.client import DynamoDBClient
+
+    from authlib_core.database.receipts import Receipt
 
 __all__ = ["DynamoDBEngine", "DynamoDBTransaction"]
 
@@ -203,6 +214,7 @@ class DynamoDBTransaction(EngineTransaction):
         #: last read and covered every read so far; ``validate`` then has nothing left to check.
         self._snapshot: dict[str, int | None] | None = None
         self._closed = False
+        self._receipt: Receipt | None = None
 
     # -- reads ---------------------------------------------------------------------------------------------
     def get(self, document_id: str) -> DocumentRecord | None:
@@ -509,9 +521,16 @@ class DynamoDBTransaction(EngineTransaction):
         actions = self._actions(writes)
         self._check_transaction_limits(actions, writes)
         requests = [(a.request(self._table), a.description) for a in actions]
+        receipt, after = self._receipt, False
+        if receipt is not None:  # one more Put when the commit has room for it, else written right after it
+            after = not room_for_receipt(len(actions), sum(a.size() for a in actions), receipt)
+            if not after:
+                requests.append(({"Put": {"TableName": self._table, "Item": receipt_item(receipt)}}, "receipt"))
         for attempt in range(_BUSY_ATTEMPTS):
             try:
                 commit_transaction(self._client, self._table, requests)
+                if after and receipt is not None:
+                    keep_after_commit(self._client, self._table, receipt)
                 return
             except ItemsBusyError:
                 # Cancelled only because another transaction held an item, all conditions holding: the reads are
@@ -522,6 +541,15 @@ class DynamoDBTransaction(EngineTransaction):
                 if attempt + 1 == _BUSY_ATTEMPTS or (left is not None and left < pause + self._engine.call_budget_s):
                     raise
                 self._engine.sleep(pause)
+
+    def add_receipt(self, receipt: Receipt) -> bool:
+        """One more ``Put`` in the commit (:mod:`.receipts`), unless the item or the commit would be too large."""
+        self._receipt = None
+        item = receipt_item(receipt)
+        if not fits(item):
+            return False
+        self._receipt = receipt
+        return True
 
     def _actions(self, writes: Sequence[WriteOp]) -> list[_Action]:
         """The commit's actions (docs/dynamodb.md §3): documents, changed entries, version bumps, checks."""
@@ -794,6 +822,8 @@ class DynamoDBEngine(StorageEngine):
     name = "dynamodb"
     snapshot_reads = False
     supports_exclusive = False
+    supports_receipts = True
+    max_receipt_bytes = MAX_RECEIPT_BYTES
 
     def __init__(
         self,
@@ -830,6 +860,12 @@ class DynamoDBEngine(StorageEngine):
         from authlib_core.database.engines.dynamodb.migrate import ensure_indexes
 
         ensure_indexes(self, indexes)
+
+    def read_receipt(self, scope: str, key: str) -> str | None:
+        return read_receipt(self.client, self.table_name, scope, key)
+
+    def write_receipt(self, receipt: Receipt) -> None:
+        write_receipt(self.client, self.table_name, receipt)
 
     def close(self) -> None:
         with self._lock:
