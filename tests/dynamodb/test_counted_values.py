@@ -275,3 +275,28 @@ def test_value_versions_met_by_a_query_are_read_before_the_next_query(backend: B
     assert done[0] in [e.document.id for e in seen]
     assert calls["Query"] == 32
     scanner.commit([insert_op(T, {"group": "z"}, indexes)])  # its reads are the state at the commit
+
+
+def test_counting_sets_no_count_that_a_concurrent_write_made_stale(backend: Backend) -> None:
+    """An insert between the counting Query and the count's update fails the update's condition: counted again."""
+    documents = _load_uncounted(backend)
+    users = {layout.value_version_pk(NOTES_BY_USER, d["userId"]): d["userId"] for d in documents if "userId" in d}
+    injected: list[str] = []
+
+    def insert_once(params: dict[str, Any], **_: Any) -> None:
+        user = users.get(params["Key"]["pk"]["S"])
+        if not injected and user is not None and f"{layout.ATTR_COUNT} = :count" in params["UpdateExpression"]:
+            injected.append(user)  # just before this value's count is set, another instance adds a note of it
+            _insert_note_after_reading(backend, user)
+
+    backend.engine.client.meta.events.register("provide-client-params.dynamodb.UpdateItem", insert_once)
+    ensure_indexes(backend.engine, FIXTURE_SPECS)
+    assert injected
+    stored = [d for d in _documents_of(backend) if d.get("userId") == injected[0]]
+    assert _count(backend, NOTES_BY_USER, injected[0]) == (len(stored), True)
+
+
+def _documents_of(backend: Backend) -> list[dict[str, Any]]:
+    tx = backend.engine.begin("read")
+    listed = tx.scan(full_range(FIXTURE_SPECS[0]), "asc", after=None, limit=100).entries
+    return [entry.document.value for entry in listed]
