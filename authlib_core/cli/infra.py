@@ -139,5 +139,7 @@ def _migrate(options: argparse.Namespace) -> int:
     if changes.dropped:
         parts.append(f"dropped {', '.join(changes.dropped)}")
     parts.append(f"{len(changes.unchanged)} unchanged")
+    if changes.counted:
+        parts.append(f"counted the entries of {', '.join(changes.counted)}")
     print(f"indexes in {settings.documents_table} at {_where(settings)}: {'; '.join(parts)}")
     return 0

@@ -164,7 +164,8 @@ class StoreStats:
 
 _CONDITION_ABSENT = re.compile(r"^attribute_not_exists\((\w+)\)$")
 _CONDITION_EQUAL = re.compile(r"^(\w+) = (:\w+)$")
-_UPDATE_ADD = re.compile(r"^ADD (\w+) (:\w+)$")
+_CONDITION_COUNTED = re.compile(r"^(\w+) > (:\w+) AND (\w+) = (\w+)$")
+_UPDATE = re.compile(r"^ADD ((?:\w+ :\w+)(?:, \w+ :\w+)*)(?: SET (\w+) = if_not_exists\((\w+), (:\w+)\) \+ (:\w+))?$")
 _KEY_BETWEEN = re.compile(r"^pk = (:\w+) AND sk BETWEEN (:\w+) AND (:\w+)$")
 _KEY_FROM = re.compile(r"^pk = (:\w+) AND sk >= (:\w+)$")
 
@@ -188,6 +189,12 @@ def _condition_holds(expression: str | None, item: Item | None, values: Mapping[
     if match := _CONDITION_EQUAL.match(expression):
         name, placeholder = match.groups()
         return item is not None and name in item and _same(item[name], values[placeholder])
+    if match := _CONDITION_COUNTED.match(expression):
+        name, placeholder, left, right = match.groups()
+        if item is None or any(attribute not in item for attribute in (name, left, right)):
+            return False
+        above = Decimal(item[name]["N"]) > Decimal(values[placeholder]["N"])
+        return above and _same(item[left], item[right])
     raise NotImplementedError(f"the DynamoDB model does not evaluate the condition {expression!r}")
 
 
@@ -512,16 +519,30 @@ class Store:
         elif kind == "Delete":
             self._delete(key)
         elif kind == "Update":
-            match = _UPDATE_ADD.match(body["UpdateExpression"])
-            if match is None:
-                raise NotImplementedError(f"the DynamoDB model does not apply {body['UpdateExpression']!r}")
-            name, placeholder = match.groups()
-            item = self.item(key) or {"pk": {"S": key[0]}, "sk": {"B": key[1]}}
-            current = Decimal(item[name]["N"]) if name in item else Decimal(0)
-            item = {**item, name: {"N": str(current + Decimal(body["ExpressionAttributeValues"][placeholder]["N"]))}}
-            self._put(key, item)
+            self._put(key, _updated(self.item(key) or {"pk": {"S": key[0]}, "sk": {"B": key[1]}}, body))
         elif kind != "ConditionCheck":
             raise NotImplementedError(f"the DynamoDB model does not apply {kind}")
+
+
+def _updated(item: Item, body: Mapping[str, Any]) -> Item:
+    """The update expressions the engine sends: ``ADD a :x[, b :y]`` and an optional
+    ``SET c = if_not_exists(d, :z) + :w``; every operand is the item before the update, as in DynamoDB."""
+    match = _UPDATE.match(body["UpdateExpression"])
+    if match is None:
+        raise NotImplementedError(f"the DynamoDB model does not apply {body['UpdateExpression']!r}")
+    values = body["ExpressionAttributeValues"]
+
+    def number(name: str, default: Decimal) -> Decimal:
+        return Decimal(item[name]["N"]) if name in item else default
+
+    out = dict(item)
+    for clause in match.group(1).split(", "):
+        name, placeholder = clause.split(" ")
+        out[name] = {"N": str(number(name, Decimal(0)) + Decimal(values[placeholder]["N"]))}
+    target, source, fallback, addend = match.group(2, 3, 4, 5)
+    if target is not None:
+        out[target] = {"N": str(number(source, Decimal(values[fallback]["N"])) + Decimal(values[addend]["N"]))}
+    return out
 
 
 def _cancelled(reasons: list[str]) -> StoreError:

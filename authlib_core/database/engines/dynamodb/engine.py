@@ -4,13 +4,16 @@ See ``docs/dynamodb.md`` for the layout (index layout 2), the conflict detection
 
 * ``get`` — 1 ``GetItem`` (consistent) of the document item; the version read is remembered.
 * ``scan`` — the range's guard versions (the value version for ``eq`` on the first field, else every partition
-  version of the index) are read once per transaction **before** the first ``Query`` (1 ``GetItem``, or one
+  version of the index, plus, on an index with value versions, those of the values seen and of the cursor's
+  value, which costs a second round) are read once per transaction **before** the first ``Query`` (1 ``GetItem``, or one
   ``BatchGetItem``); then 1 consistent ``Query`` per partition per page (entries hold only document ids), and
   1 ``TransactGetItems`` of the guards and the page's documents (≤ 100 items per call), which also confirms that
   no entry was added to or removed from the range meanwhile (else the page is read again).
-* ``commit`` — exactly 1 ``TransactWriteItems``: conditional document ``Put``/``Delete`` (version read), index
-  entry ``Put``/``Delete`` and version bumps **only where a key was added, removed or moved**, conditions on
-  every version read and every document read but not written.
+* ``commit`` — 1 ``TransactWriteItems``: conditional document ``Put``/``Delete`` (version read), index entry
+  ``Put``/``Delete`` and version bumps **only where a key was added, removed or moved**, conditions on every
+  version read and every document read but not written. A partition version is bumped for removals and for
+  inserts whose value is not proved to have entries (value versions count them); a blind insert that relied on
+  this engine's memory of a value's entries and found none is sent once more with the bump (2 calls).
 * ``validate`` — 0 calls when the last scan's ``TransactGetItems`` confirmed every read; else 1
   ``TransactGetItems`` of every version read (0 when the transaction made a single ``GetItem``). An index version
   that moved is not a conflict by itself: its covered intervals are re-read (1 ``Query`` each) and compared with
@@ -23,6 +26,7 @@ import dataclasses
 import random
 import threading
 import time
+from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
@@ -31,8 +35,10 @@ from botocore.exceptions import ClientError
 from authlib_core.database.deadline import carry, remaining
 from authlib_core.database.engines.dynamodb import layout
 from authlib_core.database.engines.dynamodb.commits import COMMIT_MARKER_BYTES, commit_transaction
-from authlib_core.database.engines.dynamodb.errors import ItemsBusyError, dynamodb_errors
+from authlib_core.database.engines.dynamodb.errors import ConditionsFailedError, ItemsBusyError, dynamodb_errors
 from authlib_core.database.engines.dynamodb.layout import (
+    ATTR_COUNT,
+    ATTR_COUNTED_AT,
     ATTR_CREATION_TIME,
     ATTR_DOC,
     ATTR_ID,
@@ -72,7 +78,7 @@ from authlib_core.database.readset import ReadSet
 from authlib_core.errors import ConflictError, LimitExceededError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
@@ -93,6 +99,18 @@ _CONFIRM_ROUNDS = 4
 #: ~10 ms of its own commit), and the first pause between them (doubling, jittered).
 _BUSY_ATTEMPTS = 3
 _BUSY_PAUSE_S = 0.008
+#: What a read of a version item fetches: its version and, for value versions, the entry count (layout.py).
+_VERSION_ATTRIBUTES = f"{ATTR_VERSION}, {ATTR_COUNT}, {ATTR_COUNTED_AT}"
+#: Value versions one page of a range without ``eq`` on the first field guards (one per distinct first-field
+#: value it returns, plus the cursor's): a page stops before a value that would exceed it, so the guards, the
+#: documents and a mutation's conditions stay well inside 100 items per transaction.
+_MAX_VALUE_GUARDS = 32
+#: Keeps ``ecv`` equal to ``ver`` on a value version whose count is exact (and unequal on one whose is not).
+_COUNTED_AT_FOLLOWS_VER = f"{ATTR_COUNTED_AT} = if_not_exists({ATTR_COUNTED_AT}, :zero) + :one"
+#: The condition of a blind insert sent without its partition bump: the value has entries, by an exact count.
+_HAS_COUNTED_ENTRIES = f"{ATTR_COUNT} > :zero AND {ATTR_COUNTED_AT} = ver"
+#: Value versions an engine remembers as having entries (least recently used forgotten first).
+_COUNT_HINTS = 4096
 
 
 def _key(pk: str, sk: bytes) -> dict[str, Any]:
@@ -204,6 +222,10 @@ class DynamoDBTransaction(EngineTransaction):
         #: version when this transaction first read it (None: no item yet).
         self._versions: dict[str, int | None] = {}
         self._version_names: dict[str, str] = {}
+        #: (value version partition key, version) states read with an exact entry count above zero.
+        self._positive: set[tuple[str, int | None]] = set()
+        #: value version partition key -> the index partition holding that value's entries (ranges without eq).
+        self._value_partition: dict[str, str] = {}
         #: version item partition key -> the intervals scanned under it, with the keys each scan saw there.
         self._covered: dict[str, list[_Covered]] = {}
         #: shard partition key -> (table, index) it belongs to (names the intervals of ``read_set``).
@@ -257,23 +279,36 @@ class DynamoDBTransaction(EngineTransaction):
         if lower >= upper or limit <= 0:
             return ScanResult(entries=[], exhausted=lower >= upper)
         partitions = [layout.shard_pk(spec, shard) for shard in layout.shards_of_range(spec, key_range.eq_values)]
+        # Without eq on the first field, a range of an index with value versions also guards every first-field
+        # value it sees (and the cursor's value): inserts into a value that has entries bump only its value
+        # version (docs/dynamodb.md §3).
+        counted = not key_range.eq_values and layout.has_value_versions(spec)
         if key_range.eq_values and layout.has_value_versions(spec):
             guards = [layout.value_version_pk(spec, key_range.eq_values[0])]
             self._version_names.setdefault(guards[0], f"index {spec.qualified_name} value {key_range.eq_values[0]!r}")
         else:
-            guards = partitions
+            guards = list(partitions)
             for pk in partitions:
                 self._version_names.setdefault(pk, f"index {spec.qualified_name} partition {pk.rsplit('#', 1)[1]}")
+            if counted and after is not None:
+                guards.append(self._value_guard(spec, layout.first_component(after)))
         expected = self._read_versions(guards)
         for attempt in range(_CONFIRM_ROUNDS):
             try:
-                fetched = self._fetch_round(spec, partitions, guards, lower, upper, order, limit)
+                fetched = self._fetch_round(spec, partitions, guards, lower, upper, order, limit, counted=counted)
             except ItemsBusyError:  # a commit held a guard or document during the TransactGetItems: read again
                 if attempt + 1 == _CONFIRM_ROUNDS:
                     raise
                 self._engine.sleep(self._engine.random.uniform(0.5, 1.0) * _BUSY_PAUSE_S * 2**attempt)
                 continue
-            if fetched.guards is None or fetched.guards == expected:
+            if fetched.guards is None:
+                break
+            # Value versions first met by this round: read only now, after the Query; unless this transaction
+            # read them before at the same version, the Query runs again with them read before it (the seqlock).
+            new = [pk for pk in fetched.guards if pk not in guards]
+            guards += new
+            expected = {**expected, **{pk: self._versions[pk] for pk in new if pk in self._versions}}
+            if all(pk in self._versions for pk in new) and fetched.guards == expected:
                 break
             expected = fetched.guards  # read before the next round's Query: the seqlock of docs/dynamodb.md §4
         else:
@@ -324,8 +359,14 @@ class DynamoDBTransaction(EngineTransaction):
         upper: bytes,
         order: Order,
         limit: int,
+        *,
+        counted: bool = False,
     ) -> _Fetched:
-        """One ``Query`` per partition (in parallel when several), then the documents and guards' versions."""
+        """One ``Query`` per partition (in parallel when several), then the documents and guards' versions.
+
+        With ``counted``, the value version of every first-field value returned is read along as a guard; the page
+        stops before the entry whose value would take the value guards past ``_MAX_VALUE_GUARDS``.
+        """
         if len(partitions) == 1:
             results = [self._query(partitions[0], lower, upper, order, limit)]
         else:
@@ -337,6 +378,16 @@ class DynamoDBTransaction(EngineTransaction):
         returned = merged[:limit]
         if not returned:
             return _Fetched(returned, results, exhausted, {}, None, atomic=False)
+        if counted:
+            guards = list(guards)
+            for count, (key, _) in enumerate(returned):
+                value_pk = self._value_guard(spec, layout.first_component(key))
+                if value_pk in guards:
+                    continue
+                if count and len(guards) - len(partitions) >= _MAX_VALUE_GUARDS:  # never an empty page
+                    returned, exhausted = returned[:count], False
+                    break
+                guards.append(value_pk)
         ids = [document_id for _, document_id in returned]
         page = set(ids)
         earlier = [pk for pk in self._versions if pk not in guards]
@@ -370,7 +421,13 @@ class DynamoDBTransaction(EngineTransaction):
             chunk = pending.pop(0)
             along = earlier if not calls and not pending else []
             request = [
-                {"Get": {"TableName": self._table, "Key": _version_key(pk), "ProjectionExpression": "ver"}}
+                {
+                    "Get": {
+                        "TableName": self._table,
+                        "Key": _version_key(pk),
+                        "ProjectionExpression": _VERSION_ATTRIBUTES,
+                    }
+                }
                 for pk in [*guards, *along]
             ]
             request += [{"Get": {"TableName": self._table, "Key": layout.document_item_key(i)}} for i in chunk]
@@ -386,7 +443,7 @@ class DynamoDBTransaction(EngineTransaction):
                     continue
             got = [answer.get("Item") for answer in response.get("Responses", [])]
             for pk, item in zip(guards, got[: len(guards)], strict=True):
-                version = _version_of(item)
+                version = self._note_version(pk, item)
                 versions[pk] = version if versions.get(pk, version) == version else -1
             head = len(guards) + len(along)
             seen = {pk: _version_of(item) for pk, item in zip(along, got[len(guards) : head], strict=True)}
@@ -436,12 +493,34 @@ class DynamoDBTransaction(EngineTransaction):
             start, end = lower, returned[-1][0] + b"\x00"  # up to and including the last key returned
         else:
             start, end = returned[-1][0], upper
+        intervals: dict[str, _Covered] = {}
         for pk, (entries, _) in zip(partitions, fetched.per_partition, strict=True):
             seen = tuple(sorted(key for key, _ in entries if start <= key < end))
-            interval = _Covered(pk, start, end, seen)
+            intervals[pk] = interval = _Covered(pk, start, end, seen)
             # A partition's own version guards its entries; a value version guards the value's one partition.
             guard = pk if pk in guards else guards[0]
             self._covered.setdefault(guard, []).append(interval)
+        if len(guards) > len(partitions):  # a range without eq that also guards values: each its partition
+            for guard in guards:
+                partition = self._value_partition.get(guard)
+                if guard not in partitions and partition in intervals:
+                    self._covered.setdefault(guard, []).append(intervals[partition])
+
+    def _value_guard(self, spec: IndexSpec, component: bytes) -> str:
+        """The value version of the first key component ``component`` of ``spec``, named and mapped to its partition."""
+        pk = layout.value_version_pk_of_component(spec, component)
+        if pk not in self._value_partition:
+            self._value_partition[pk] = layout.shard_pk(spec, layout.shard_of_component(spec, component))
+            self._version_names.setdefault(pk, f"index {spec.qualified_name} value with key {component.hex()}")
+        return pk
+
+    def _note_version(self, pk: str, item: Mapping[str, Any] | None) -> int | None:
+        """The version of a version item just read; remembers whether it said its value has entries (exactly)."""
+        version = _version_of(item)
+        if layout.count_is_positive(item):
+            self._positive.add((pk, version))
+            self._engine.remember_entries([pk])
+        return version
 
     def _read_versions(self, guards: Sequence[str]) -> dict[str, int | None]:
         """The guards' versions: as first read by this transaction, the others read now (before any ``Query``)."""
@@ -452,19 +531,26 @@ class DynamoDBTransaction(EngineTransaction):
         with dynamodb_errors(f"reading the versions of {', '.join(missing)} in table {self._table!r}"):
             if len(missing) == 1:
                 response = self._client.get_item(
-                    TableName=self._table, Key=_version_key(missing[0]), ConsistentRead=True, ProjectionExpression="ver"
+                    TableName=self._table,
+                    Key=_version_key(missing[0]),
+                    ConsistentRead=True,
+                    ProjectionExpression=_VERSION_ATTRIBUTES,
                 )
-                found[missing[0]] = _version_of(response.get("Item"))
+                found[missing[0]] = self._note_version(missing[0], response.get("Item"))
                 return found
             for start in range(0, len(missing), _BATCH_GET):
                 keys = [_version_key(pk) for pk in missing[start : start + _BATCH_GET]]
                 request: dict[str, Any] = {
-                    self._table: {"Keys": keys, "ConsistentRead": True, "ProjectionExpression": "pk, ver"}
+                    self._table: {
+                        "Keys": keys,
+                        "ConsistentRead": True,
+                        "ProjectionExpression": "pk, " + _VERSION_ATTRIBUTES,
+                    }
                 }
                 while request:
                     batch = self._client.batch_get_item(RequestItems=request)
                     for got in batch.get("Responses", {}).get(self._table, []):
-                        found[str(got["pk"]["S"])] = _version_of(got)
+                        found[str(got["pk"]["S"])] = self._note_version(str(got["pk"]["S"]), got)
                     request = dict(batch.get("UnprocessedKeys") or {})
         for pk in missing:
             found.setdefault(pk, None)
@@ -518,27 +604,45 @@ class DynamoDBTransaction(EngineTransaction):
             return
         if not self._writable:
             raise RuntimeError("commit with writes on a read-only DynamoDB transaction")
-        actions = self._actions(writes)
-        self._check_transaction_limits(actions, writes)
-        requests = [(a.request(self._table), a.description) for a in actions]
-        receipt, after = self._receipt, False
-        if receipt is not None:  # one more Put when the commit has room for it, else written right after it
-            after = not room_for_receipt(len(actions), sum(a.size() for a in actions), receipt)
-            if not after:
-                requests.append(({"Put": {"TableName": self._table, "Item": receipt_item(receipt)}}, "receipt"))
-        for attempt in range(_BUSY_ATTEMPTS):
+        self._check_transaction_limits(self._actions(writes, blind=False)[0], writes)
+        blind = True
+        attempt = 0
+        unknown: set[str] = set()  # values a blind send found without an exact count: not remembered
+        receipt = self._receipt
+        while True:
+            actions, conditioned, inserted, counts = self._actions(writes, blind=blind)
+            requests = [(a.request(self._table), a.description) for a in actions]
+            after = False
+            if receipt is not None:  # one more Put when the commit has room for it, else written right after it
+                after = not room_for_receipt(len(actions), sum(a.size() for a in actions), receipt)
+                if not after:
+                    requests.append(({"Put": {"TableName": self._table, "Item": receipt_item(receipt)}}, "receipt"))
             try:
                 commit_transaction(self._client, self._table, requests)
+                removed = {pk for pk, change in counts.items() if change <= 0}  # may have no entries left
+                self._engine.forget_entries(removed)
+                self._engine.remember_entries(inserted - unknown - removed)
                 if after and receipt is not None:
                     keep_after_commit(self._client, self._table, receipt)
                 return
+            except ConditionsFailedError as exc:
+                # A blind insert sent without its partition bump found no exact count above zero: send the same
+                # commit again at once, with the bump (docs/dynamodb.md §3). Any other failed condition is a
+                # conflict.
+                positions = {index + 1 for index, action in enumerate(actions) if action.key["pk"]["S"] in conditioned}
+                if not conditioned or not set(exc.failed) <= positions:
+                    raise
+                self._engine.forget_entries(conditioned)
+                unknown |= conditioned
+                blind = False
             except ItemsBusyError:
+                attempt += 1
                 # Cancelled only because another transaction held an item, all conditions holding: the reads are
                 # still valid, so the same actions go again shortly (with a new commit marker) instead of the
                 # whole mutation. A condition that fails meanwhile makes it a plain ConflictError.
-                pause = self._engine.random.uniform(0.5, 1.0) * _BUSY_PAUSE_S * 2**attempt
+                pause = self._engine.random.uniform(0.5, 1.0) * _BUSY_PAUSE_S * 2 ** (attempt - 1)
                 left = remaining()
-                if attempt + 1 == _BUSY_ATTEMPTS or (left is not None and left < pause + self._engine.call_budget_s):
+                if attempt == _BUSY_ATTEMPTS or (left is not None and left < pause + self._engine.call_budget_s):
                     raise
                 self._engine.sleep(pause)
 
@@ -551,10 +655,22 @@ class DynamoDBTransaction(EngineTransaction):
         self._receipt = receipt
         return True
 
-    def _actions(self, writes: Sequence[WriteOp]) -> list[_Action]:
-        """The commit's actions (docs/dynamodb.md §3): documents, changed entries, version bumps, checks."""
+    def _actions(
+        self, writes: Sequence[WriteOp], *, blind: bool
+    ) -> tuple[list[_Action], set[str], set[str], dict[str, int]]:
+        """The commit's actions (docs/dynamodb.md §3): documents, changed entries, version bumps, checks.
+
+        With ``blind``, an insert into a value this transaction did not read, which this engine saw with entries
+        before, is sent without its partition bump, its value version conditioned on an exact count above zero.
+        Returns the actions, the value versions so conditioned, every value version entries are added to, and the
+        change of each value version's entry count.
+        """
         actions: dict[tuple[str, bytes], _Action] = {}
         bumps: dict[str, str] = {}
+        #: value version -> change of its entry count; value version -> the partition version its inserts bump
+        #: unless the transaction read the value with an exact count above zero.
+        counts: dict[str, int] = {}
+        inserted_into: dict[str, tuple[str, str]] = {}
         written_documents: set[str] = set()
 
         def add(pk: str, sk: bytes, action: _Action) -> None:
@@ -581,10 +697,29 @@ class DynamoDBTransaction(EngineTransaction):
                         key,
                         self._entry_put(spec, op.id, pk, key) if put else _Action("Delete", _key(pk, key), entry),
                     )
-                    bumps[pk] = f"index {spec.qualified_name} partition {pk.rsplit('#', 1)[1]}"
-                    if layout.has_value_versions(spec):
-                        value_pk = layout.value_version_pk_of_document(spec, document)
-                        bumps[value_pk] = f"index {spec.qualified_name} value of document {op.id}"
+                    partition = f"index {spec.qualified_name} partition {pk.rsplit('#', 1)[1]}"
+                    if not layout.has_value_versions(spec):
+                        bumps[pk] = partition
+                        continue
+                    value_pk = layout.value_version_pk_of_document(spec, document)
+                    bumps[value_pk] = f"index {spec.qualified_name} value of document {op.id}"
+                    counts[value_pk] = counts.get(value_pk, 0) + (1 if put else -1)
+                    if put:
+                        inserted_into[value_pk] = (pk, partition)
+                    else:
+                        bumps[pk] = partition  # a removal always bumps its partition (docs/dynamodb.md §3)
+        # An entry added to a value that had entries when this transaction read it (exact count, and the commit
+        # conditions on that version) bumps only the value version; an entry of a new or uncounted value bumps
+        # its partition too, so ranges without eq on the first field see the new value.
+        conditioned: dict[str, str] = {}
+        for value_pk, (pk, partition) in inserted_into.items():
+            if (value_pk, self._versions.get(value_pk, -1)) in self._positive:
+                continue
+            if blind and value_pk not in self._versions and counts[value_pk] > 0 and self._engine.had_entries(value_pk):
+                conditioned[value_pk] = pk
+            else:
+                bumps[pk] = partition
+        conditioned = {value_pk: pk for value_pk, pk in conditioned.items() if pk not in bumps}  # bumped anyway
 
         # Documents read but not written: their version must be unchanged.
         for document_id, version in self._documents.items():
@@ -598,6 +733,12 @@ class DynamoDBTransaction(EngineTransaction):
             bump = _Action("Update", _version_key(pk), self._version_names.get(pk, description))
             bump.update = "ADD ver :one"
             bump.values[":one"] = {"N": "1"}
+            if pk in counts:  # a value version: keep its entry count, exact while ecv follows ver (layout.py)
+                bump.update = f"ADD ver :one, {ATTR_COUNT} :count SET {_COUNTED_AT_FOLLOWS_VER}"
+                bump.values[":count"] = {"N": str(counts[pk])}
+                bump.values[":zero"] = {"N": "0"}
+                if pk in conditioned:
+                    bump.condition = _HAS_COUNTED_ENTRIES
             if pk in self._versions:
                 bump.condition_on_version(self._versions[pk], attribute_for_absent="ver")
             add(pk, VERSION_SK, bump)
@@ -608,7 +749,7 @@ class DynamoDBTransaction(EngineTransaction):
             check = _Action("ConditionCheck", _version_key(pk), self._version_names.get(pk, pk))
             check.condition_on_version(version, attribute_for_absent="ver")
             add(pk, VERSION_SK, check)
-        return list(actions.values())
+        return list(actions.values()), set(conditioned), set(inserted_into), counts
 
     def _entry_put(self, spec: IndexSpec, document_id: str, pk: str, key: bytes) -> _Action:
         if len(key) > MAX_SORT_KEY_BYTES:
@@ -843,6 +984,43 @@ class DynamoDBEngine(StorageEngine):
         self._max_parallel = max(1, max_parallel_queries)
         self._executor: ThreadPoolExecutor | None = None
         self._lock = threading.Lock()
+        #: value versions seen with entries (a hint for blind inserts; a wrong hint costs one more send, never a
+        #: wrong result: the commit's condition decides).
+        self._had_entries: OrderedDict[str, None] = OrderedDict()
+
+    def had_entries(self, value_pk: str) -> bool:
+        """Whether this engine last saw value version ``value_pk`` with entries (read or inserted).
+
+        Example:
+            >>> engine.remember_entries(["v#notes#by_user#3a8c"])  # doctest: +SKIP
+            >>> engine.had_entries("v#notes#by_user#3a8c")  # doctest: +SKIP
+            True
+        """
+        with self._lock:
+            return value_pk in self._had_entries
+
+    def remember_entries(self, value_pks: Iterable[str]) -> None:
+        """Note value versions that have entries (an exact count read above zero, or entries just inserted).
+
+        Example:
+            >>> engine.remember_entries(["v#notes#by_user#3a8c"])  # doctest: +SKIP
+        """
+        with self._lock:
+            for pk in value_pks:
+                self._had_entries[pk] = None
+                self._had_entries.move_to_end(pk)
+            while len(self._had_entries) > _COUNT_HINTS:
+                self._had_entries.popitem(last=False)
+
+    def forget_entries(self, value_pks: Iterable[str]) -> None:
+        """Forget value versions that may have no entries left (removed from, or a blind insert found no count).
+
+        Example:
+            >>> engine.forget_entries(["v#notes#by_user#3a8c"])  # doctest: +SKIP
+        """
+        with self._lock:
+            for pk in value_pks:
+                self._had_entries.pop(pk, None)
 
     def executor(self) -> ThreadPoolExecutor:
         """The thread pool that queries several shards of one range in parallel (boto3 clients are thread-safe)."""

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONFLICT_REASONS",
     "BudgetExhaustedError",
+    "ConditionsFailedError",
     "ItemsBusyError",
     "cancellation_reasons",
     "dynamodb_errors",
@@ -72,6 +73,20 @@ class ItemsBusyError(ConflictError):
         >>> isinstance(ItemsBusyError("busy"), ConflictError)
         True
     """
+
+
+class ConditionsFailedError(ConflictError):
+    """A transaction cancelled only because conditions failed (``ConditionalCheckFailed``); ``failed`` holds the
+    positions of those actions in the request's ``TransactItems``.
+
+    Example:
+        >>> ConditionsFailedError("changed", failed=(2,)).failed
+        (2,)
+    """
+
+    def __init__(self, message: str, *, detail: str = "", failed: tuple[int, ...] = ()) -> None:
+        super().__init__(message, detail=detail)
+        self.failed = failed
 
 
 _THROTTLING = frozenset(
@@ -131,10 +146,10 @@ def translate_client_error(exc: ClientError, operation: str, descriptions: Seque
             changed = f" Changed concurrently: {'; '.join(names)}." if names else ""
             codes = sorted({reason for reason in reasons if reason != "None"})
             busy = bool(conflicted) and codes == ["TransactionConflict"]
-            return (ItemsBusyError if busy else ConflictError)(
-                f"A concurrent write changed data this call read ({', '.join(codes) or 'cancelled'}).",
-                detail=native + changed,
-            )
+            message = f"A concurrent write changed data this call read ({', '.join(codes) or 'cancelled'})."
+            if conflicted and codes == ["ConditionalCheckFailed"]:
+                return ConditionsFailedError(message, detail=native + changed, failed=tuple(conflicted))
+            return (ItemsBusyError if busy else ConflictError)(message, detail=native + changed)
         if any(reason in ("ProvisionedThroughputExceeded", "ThrottlingError") for reason in reasons):
             # Nothing of a cancelled transaction was applied: the transaction layer retries it with backoff.
             return ThrottledWriteError(f"The database is throttling writes right now. {_RETRY}", detail=native)

@@ -6,7 +6,7 @@ item               ``pk`` (S)                                      ``sk`` (B)   
 document           ``d#<id>``                                      ``00``          ``tbl``, ``ct``, ``ver``, ``doc``
 index entry        ``e#<table>#<index>#<partition>``               index key       ``id``
 partition version  ``e#<table>#<index>#<partition>``               ``00``          ``ver``
-value version      ``v#<table>#<index>#<hash of the first value>``  ``00``          ``ver``
+value version      ``v#<table>#<index>#<hash of the first value>``  ``00``          ``ver``, ``ec``, ``ecv``
 index catalog      ``catalog``                                     ``00``          ``indexes`` (JSON), ``layout``
 commit marker      ``c#<token>``                                   ``00``          ``expiresAt``
 =================  ==============================================  ==============  ===============================
@@ -15,8 +15,11 @@ An index entry holds only the document id: a write that leaves the entry's key u
 index. Entries of one index are spread over :func:`partitions` partition keys by a hash of their first key
 component (``eq`` on the first field reads one). A **partition version** counts the entries added to or removed
 from its partition (read by ranges without ``eq`` on the first field); a **value version** counts the entries
-added or removed whose first field has one value (read by ranges with ``eq`` on it). Neither moves when a
-document changes without changing its key (docs/dynamodb.md, section 3).
+added or removed whose first field has one value (read by ranges with ``eq`` on it, and by ranges without it for
+every value they saw). Neither moves when a document changes without changing its key (docs/dynamodb.md,
+section 3). A value version also counts the value's entries (``ec``); the count is exact while ``ecv`` equals
+``ver`` (see :func:`count_is_positive`), and an insert into a value whose exact count is positive needs no
+partition version bump.
 
 Every real index key starts with a type tag byte >= 0x01, so the version item (sort key ``00``) sorts before
 every entry of its partition and no key range ever includes it. Table and index names are identifiers (no
@@ -42,6 +45,8 @@ __all__ = [
     "ATTR_DOC",
     "ATTR_ID",
     "ATTR_TABLE",
+    "ATTR_COUNT",
+    "ATTR_COUNTED_AT",
     "ATTR_VERSION",
     "CATALOG_PK",
     "DEFAULT_PARTITIONS",
@@ -51,7 +56,9 @@ __all__ = [
     "MAX_TRANSACTION_ACTIONS",
     "MAX_TRANSACTION_BYTES",
     "VERSION_SK",
+    "count_is_positive",
     "document_item_key",
+    "first_component",
     "document_pk",
     "has_value_versions",
     "item_size",
@@ -62,7 +69,9 @@ __all__ = [
     "shard_of_value",
     "shard_pk",
     "shards_of_range",
+    "shard_of_component",
     "value_version_pk",
+    "value_version_pk_of_component",
     "value_version_pk_of_document",
 ]
 
@@ -81,6 +90,11 @@ ATTR_CREATION_TIME = "ct"
 ATTR_VERSION = "ver"
 ATTR_DOC = "doc"
 ATTR_ID = "id"
+#: Value version items: the number of entries whose first field has the value ...
+ATTR_COUNT = "ec"
+#: ... exact while this equals ``ver``: every update of this code adds 1 to both, an update of older code (which
+#: does not count) adds 1 to ``ver`` only, and ``infra migrate`` sets both after counting (docs/dynamodb.md §3).
+ATTR_COUNTED_AT = "ecv"
 
 #: DynamoDB's item size limit (attribute names + values), 400 KB.
 MAX_ITEM_BYTES = 400 * 1024
@@ -134,16 +148,71 @@ def has_value_versions(spec: IndexSpec) -> bool:
     return bool(spec.fields)
 
 
-def _value_hash(value: object) -> str:
-    return hashlib.blake2b(index_key([value]), digest_size=10).hexdigest()  # type: ignore[list-item]
-
-
 def value_version_pk(spec: IndexSpec, value: object) -> str:
     """Partition key of the version of one first-field value of ``spec`` (80-bit BLAKE2b of its sort key).
 
-    Two values sharing a hash would share a version: harmless (more conflicts), and at 80 bits never expected.
+    Two values sharing a hash would share a version and a count; at 80 bits never expected (docs/dynamodb.md §3).
     """
-    return f"v#{spec.table}#{spec.name}#{_value_hash(value)}"
+    return value_version_pk_of_component(spec, index_key([value]))  # type: ignore[list-item]
+
+
+def value_version_pk_of_component(spec: IndexSpec, component: bytes) -> str:
+    """Partition key of the value version of the first key component whose encoding is ``component``.
+
+    Example:
+        >>> from authlib_core.database.interface import IndexSpec
+        >>> spec = IndexSpec("notes", "by_user", ("userId",))
+        >>> value_version_pk_of_component(spec, index_key(["ann"])) == value_version_pk(spec, "ann")
+        True
+    """
+    return f"v#{spec.table}#{spec.name}#{hashlib.blake2b(component, digest_size=10).hexdigest()}"
+
+
+#: Bytes after the tag of the fixed-size encodings of ``authlib_core.values.order`` (ints, floats; 0: no body).
+_FIXED_BODY = {0x01: 0, 0x03: 0, 0x04: 8, 0x05: 4, 0x06: 2, 0x07: 1, 0x08: 0, 0x09: 1, 0x0A: 2, 0x0B: 4, 0x0C: 8}
+_FIXED_BODY.update({0x0D: 8, 0x0E: 0, 0x0F: 0})
+
+
+def _component_end(key: bytes, start: int) -> int:
+    tag = key[start]
+    if tag in _FIXED_BODY:
+        return start + 1 + _FIXED_BODY[tag]
+    if tag in (0x10, 0x11):  # string, bytes: escaped body (never 0x00), then 0x00
+        return key.index(0, start + 1) + 1
+    if tag in (0x12, 0x15):  # array, object: nested sort keys (tags >= 0x01), then 0x00
+        position = start + 1
+        while key[position] != 0:
+            position = _component_end(key, position)
+        return position + 1
+    raise ValueError(f"not an index key: unknown type tag {tag:#x} at byte {start}")
+
+
+def first_component(key: bytes) -> bytes:
+    """The encoding of the first key component of the index key ``key`` (the first field's value).
+
+    Sort keys are self-delimiting (``authlib_core.values.order``), so this is a prefix of ``key``; it equals
+    ``index_key([value])`` of the document's first field.
+
+    Example:
+        >>> first_component(index_key(["ann", 1.5, "id1"])) == index_key(["ann"])
+        True
+    """
+    return key[: _component_end(key, 0)]
+
+
+def count_is_positive(item: Mapping[str, Any] | None) -> bool:
+    """Whether a value version item says, with an exact count, that the value has at least one entry.
+
+    Example:
+        >>> count_is_positive({"ver": {"N": "3"}, "ec": {"N": "2"}, "ecv": {"N": "3"}})
+        True
+        >>> count_is_positive({"ver": {"N": "4"}, "ec": {"N": "2"}, "ecv": {"N": "3"}})  # bumped by uncounting code
+        False
+    """
+    if not item or ATTR_COUNT not in item or ATTR_COUNTED_AT not in item or ATTR_VERSION not in item:
+        return False
+    exact = int(item[ATTR_COUNTED_AT]["N"]) == int(item[ATTR_VERSION]["N"])
+    return exact and int(item[ATTR_COUNT]["N"]) > 0
 
 
 def value_version_pk_of_document(spec: IndexSpec, document: Mapping[str, Value]) -> str:
@@ -163,7 +232,19 @@ def shard_of_value(spec: IndexSpec, value: object) -> int:
 
     A stable hash (BLAKE2b of the component's encoded sort key), so every process and every release agrees.
     """
-    digest = hashlib.blake2b(index_key([value]), digest_size=8).digest()  # type: ignore[list-item]
+    return shard_of_component(spec, index_key([value]))  # type: ignore[list-item]
+
+
+def shard_of_component(spec: IndexSpec, component: bytes) -> int:
+    """The partition of the entries whose first key component is encoded as ``component``.
+
+    Example:
+        >>> from authlib_core.database.interface import IndexSpec
+        >>> spec = IndexSpec("notes", "by_user", ("userId",))
+        >>> shard_of_component(spec, index_key(["ann"])) == shard_of_value(spec, "ann")
+        True
+    """
+    digest = hashlib.blake2b(component, digest_size=8).digest()
     return int.from_bytes(digest, "big") % partitions(spec)
 
 

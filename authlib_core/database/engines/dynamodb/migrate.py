@@ -25,6 +25,12 @@ docs/dynamodb.md, "Migrating from layout 1"), when the catalog says layout 1:
 Each step is idempotent and the catalog changes only after the step before it finished, so an interrupted run
 is completed by running it again (``python -m authlib_core infra migrate``). Re-running a finished migration is
 1 ``GetItem``.
+
+**Entry counts** (docs/dynamodb.md §3): a build sets every value version's count exactly; a drop leaves its value
+versions without an exact count; and a catalog without ``counts`` (tables written before counts existed) gets
+every value version counted once from the stored entries — per partition: the value versions' ``ver``, a keys-only
+``Query``, then an update of each count conditioned on that ``ver`` (a concurrent insert or removal of that value
+makes it fail, and the partition is counted again) — and then ``counts`` in the catalog.
 """
 
 from __future__ import annotations
@@ -40,6 +46,7 @@ from authlib_core.database.engines.dynamodb import layout
 from authlib_core.database.engines.dynamodb.errors import translate_boto_error, translate_client_error
 from authlib_core.database.interface import BY_CREATION_TIME, IndexSpec, deserialize_document
 from authlib_core.database.keys import document_key
+from authlib_core.errors import StorageUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -61,6 +68,8 @@ class IndexChanges:
     unchanged: tuple[str, ...] = ()
     #: the stored entries were converted from layout 1 (every index was built anew)
     converted: bool = False
+    #: unchanged indexes whose value versions were given exact entry counts (tables written before counts)
+    counted: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -70,6 +79,8 @@ class Catalog:
     indexes: dict[str, IndexSpec]
     layout: int
     legacy: dict[str, IndexSpec]
+    #: every value version of the catalogued indexes has been given an exact entry count
+    counts: bool = True
 
 
 _CATALOG_KEY: dict[str, Any] = {"pk": {"S": layout.CATALOG_PK}, "sk": {"B": layout.VERSION_SK}}
@@ -98,7 +109,7 @@ def read_catalog(engine: DynamoDBEngine) -> Catalog:
         return {name: _spec_from_json(data) for name, data in json.loads(text).items()}
 
     stored_layout = int(item["layout"]["N"]) if "layout" in item else 1
-    return Catalog(specs("indexes"), stored_layout, specs("legacy"))
+    return Catalog(specs("indexes"), stored_layout, specs("legacy"), counts="counts" in item)
 
 
 def load_catalog(engine: DynamoDBEngine) -> dict[str, IndexSpec]:
@@ -114,6 +125,8 @@ def _write_catalog(engine: DynamoDBEngine, catalog: Catalog) -> None:
     }
     if catalog.legacy:
         item["legacy"] = {"S": _specs_json(catalog.legacy)}
+    if catalog.counts:
+        item["counts"] = {"N": "1"}
     engine.client.put_item(TableName=engine.table_name, Item=item)
 
 
@@ -150,7 +163,7 @@ def _ensure(engine: DynamoDBEngine, indexes: Sequence[IndexSpec]) -> IndexChange
         dropped=tuple(sorted(name for name in old if name not in new)),
         unchanged=tuple(sorted(name for name, spec in new.items() if old.get(name) == spec)),
     )
-    if old == new:
+    if old == new and catalog.counts:
         return changes
     for table in sorted({spec.table for spec in old.values()} | {spec.table for spec in new.values()}):
         old_specs = {spec.name: spec for spec in old.values() if spec.table == table}
@@ -167,6 +180,11 @@ def _ensure(engine: DynamoDBEngine, indexes: Sequence[IndexSpec]) -> IndexChange
             _drop(engine, spec)
         for spec in build:
             _build(engine, spec, documents)
+    if not catalog.counts:
+        counted = tuple(name for name in changes.unchanged if layout.has_value_versions(new[name]))
+        for name in counted:
+            _count_entries(engine, new[name])
+        changes = dataclasses.replace(changes, counted=counted)
     _write_catalog(engine, Catalog(new, layout.LAYOUT, {}))
     return changes
 
@@ -247,30 +265,94 @@ def _drop(engine: DynamoDBEngine, spec: IndexSpec) -> None:
         keys = [{"pk": item["pk"], "sk": item["sk"]} for item in engine.query_all(pk, keys_only=True)]
         _batch_write(engine, [{"DeleteRequest": {"Key": key}} for key in keys])
         _bump(engine, pk)
+        if layout.has_value_versions(spec):  # their entries are gone: their counts are no longer exact
+            for value_pk in sorted({_value_pk(spec, key) for key in keys}):
+                _bump(engine, value_pk, f"REMOVE {layout.ATTR_COUNTED_AT}")
+
+
+def _value_pk(spec: IndexSpec, key: dict[str, Any]) -> str:
+    return layout.value_version_pk_of_component(spec, layout.first_component(bytes(key["sk"]["B"])))
 
 
 def _build(engine: DynamoDBEngine, spec: IndexSpec, documents: Iterable[tuple[str, str]]) -> None:
     requests = []
-    values: set[str] = set()
+    counts: dict[str, int] = {}
     for document_id, text in documents:
         value = deserialize_document(text)
         pk = layout.shard_pk(spec, layout.shard_of_document(spec, value))
         item = {"pk": {"S": pk}, "sk": {"B": document_key(value, spec)}, layout.ATTR_ID: {"S": document_id}}
         requests.append({"PutRequest": {"Item": item}})
         if layout.has_value_versions(spec):
-            values.add(layout.value_version_pk_of_document(spec, value))
+            value_pk = layout.value_version_pk_of_document(spec, value)
+            counts[value_pk] = counts.get(value_pk, 0) + 1
     _batch_write(engine, requests)
     for shard in range(layout.partitions(spec)):
         _bump(engine, layout.shard_pk(spec, shard))
-    for value_pk in sorted(values):
-        _bump(engine, value_pk)
+    for value_pk, count in sorted(counts.items()):
+        _set_count(engine, value_pk, count, None, conditional=False)
 
 
-def _bump(engine: DynamoDBEngine, pk: str) -> None:
+def _count_entries(engine: DynamoDBEngine, spec: IndexSpec) -> None:
+    """Give every value version of ``spec`` that has entries its exact count (module docstring, "Entry counts")."""
+    for shard in range(layout.partitions(spec)):
+        pk = layout.shard_pk(spec, shard)
+        for _ in range(_COUNT_ATTEMPTS):
+            values = sorted({_value_pk(spec, item) for item in engine.query_all(pk, keys_only=True)})
+            versions = {value_pk: _read_version(engine, value_pk) for value_pk in values}
+            counts = dict.fromkeys(values, 0)
+            for item in engine.query_all(pk, keys_only=True):
+                value_pk = _value_pk(spec, item)
+                if value_pk in counts:  # a value first inserted meanwhile is counted by the code that inserted it
+                    counts[value_pk] += 1
+            if all(_set_count(engine, v, counts[v], versions[v], conditional=True) for v in values):
+                break
+        else:
+            raise StorageUnavailableError(
+                f"Counting the entries of index {spec.qualified_name} (partition {shard}) kept meeting concurrent "
+                "writes. Run `infra migrate` again when fewer writes reach this table."
+            )
+
+
+#: Countings of one partition before giving up (each one is repeated only if a concurrent write moved a version).
+_COUNT_ATTEMPTS = 5
+
+
+def _read_version(engine: DynamoDBEngine, pk: str) -> int | None:
+    key: dict[str, Any] = {"pk": {"S": pk}, "sk": {"B": layout.VERSION_SK}}
+    item = engine.client.get_item(TableName=engine.table_name, Key=key, ConsistentRead=True).get("Item")
+    return None if item is None or layout.ATTR_VERSION not in item else int(item[layout.ATTR_VERSION]["N"])
+
+
+def _set_count(engine: DynamoDBEngine, pk: str, count: int, version: int | None, *, conditional: bool) -> bool:
+    """Set the entry count of value version ``pk`` and make it exact (``ecv`` = the new ``ver``); with
+    ``conditional``, only if ``ver`` is still ``version``. Returns False if that condition failed."""
+    params: dict[str, Any] = {
+        "TableName": engine.table_name,
+        "Key": {"pk": {"S": pk}, "sk": {"B": layout.VERSION_SK}},
+        "UpdateExpression": f"SET ver = if_not_exists(ver, :zero) + :one, {layout.ATTR_COUNT} = :count, "
+        f"{layout.ATTR_COUNTED_AT} = if_not_exists(ver, :zero) + :one",
+        "ExpressionAttributeValues": {":zero": {"N": "0"}, ":one": {"N": "1"}, ":count": {"N": str(count)}},
+    }
+    if conditional:
+        if version is None:
+            params["ConditionExpression"] = "attribute_not_exists(ver)"
+        else:
+            params["ConditionExpression"] = "ver = :seen"
+            params["ExpressionAttributeValues"][":seen"] = {"N": str(version)}
+    try:
+        engine.client.update_item(**params)
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
+def _bump(engine: DynamoDBEngine, pk: str, extra: str = "") -> None:
     engine.client.update_item(
         TableName=engine.table_name,
         Key={"pk": {"S": pk}, "sk": {"B": layout.VERSION_SK}},
-        UpdateExpression="ADD ver :one",
+        UpdateExpression=f"ADD ver :one {extra}".strip(),
         ExpressionAttributeValues={":one": {"N": "1"}},
     )
 
