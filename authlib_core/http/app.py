@@ -423,8 +423,10 @@ def _function_route(event: Mapping[str, Any]) -> tuple[Kind | None, _Parse] | No
     newline that ``$`` would accept, a named stage) is left to the resolver, which then answers as before.
     """
     context = event.get("requestContext")
-    http = context.get("http") if isinstance(context, dict) else None
-    if not isinstance(http, dict) or context.get("stage") != "$default":
+    if not isinstance(context, dict) or context.get("stage") != "$default":
+        return None
+    http = context.get("http")
+    if not isinstance(http, dict):
         return None
     method, path = http.get("method"), event.get("rawPath")
     if not isinstance(method, str) or not isinstance(path, str):
