@@ -71,6 +71,9 @@ _INTERNAL_ERROR = (
     "reconnects and sends again what was not answered; the server log has the details."
 )
 
+#: Largest ``requestId`` (Convex's are u32): the answers of mutations are kept by it.
+_MAX_REQUEST_ID: Final = 2**32 - 1
+
 #: The npm client reassembles ``TransitionChunk`` messages from this version on.
 _CHUNKS_FROM: Final = (1, 28, 0)
 #: A credential found valid at (or a hair past) its stated end is checked again this many seconds later, not at once.
@@ -603,6 +606,11 @@ class SyncSession:
 
     def _call_args(self, message: dict[str, Any]) -> tuple[int, str, JSONValue]:
         request_id = _int(message, "requestId")
+        if request_id > _MAX_REQUEST_ID:
+            raise ProtocolError(
+                f"{message['type']}.requestId is larger than {_MAX_REQUEST_ID}: request ids are 32-bit, "
+                "counted up from 0 by each client session"
+            )
         path = _str(message, "udfPath")
         args = message.get("args")
         if not isinstance(args, list) or len(args) != 1:

@@ -302,3 +302,22 @@ def test_a_session_id_is_kept_in_its_canonical_form(replay: Runtime, spell: Any)
     assert answer["success"] is True
     assert _blob(_session(replay, log, canonical), 0, 7, 0)["result"] == "é" * 5
     assert _rows(replay) == 1.0
+
+
+def test_a_request_id_beyond_convex_s_u32_ends_the_connection_and_runs_nothing(replay: Runtime) -> None:
+    """Convex's request ids are u32 (the npm client counts up from 0): a larger one is refused where it enters
+    (it made the receipt's key too long: the mutation ran, then failed without its writes, an exception in the log)."""
+    log = ReceiptMutationLog(lambda: replay.database.engine)
+    session = _session(replay, log, str(uuid.uuid4()))
+    assert _blob(session, 2**32 - 1, 1, 0)["success"] is True
+    message = {
+        "type": "Mutation",
+        "requestId": 10**600,
+        "udfPath": "replay:blob",
+        "args": [{"size": 1.0, "lines": 0.0}],
+    }
+    (fatal,) = (json.loads(text) for text in session.receive(json.dumps(message)))
+    assert fatal["type"] == "FatalError"
+    assert "requestId" in fatal["error"]
+    assert session.closed
+    assert _rows(replay) == 1.0
