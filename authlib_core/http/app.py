@@ -417,15 +417,18 @@ _FUNCTION_ROUTES: dict[tuple[str, str], tuple[Kind | None, _Parse]] = {
 def _function_route(event: Mapping[str, Any]) -> tuple[Kind | None, _Parse] | None:
     """The route of a request the resolver would send to a fixed function-call route, else None (the resolver).
 
-    The resolver matches ``requestContext.http.method`` (upper-cased) and ``requestContext.http.path`` against
-    ``^rule$``; only an exact, already upper-case match is taken here, anything else (``post``, a trailing newline
-    that ``$`` would accept) is left to the resolver, which then answers as before.
+    The resolver matches ``requestContext.http.method`` (upper-cased) and the event's path against ``^rule$``: its
+    ``rawPath``, less ``/<stage>`` on a stage other than ``$default`` (never ``requestContext.http.path``). Only an
+    exact, already upper-case match on the ``$default`` stage is taken here; anything else (``post``, a trailing
+    newline that ``$`` would accept, a named stage) is left to the resolver, which then answers as before.
     """
     context = event.get("requestContext")
-    http = context.get("http") if isinstance(context, dict) else None
+    if not isinstance(context, dict) or context.get("stage") != "$default":
+        return None
+    http = context.get("http")
     if not isinstance(http, dict):
         return None
-    method, path = http.get("method"), http.get("path")
+    method, path = http.get("method"), event.get("rawPath")
     if not isinstance(method, str) or not isinstance(path, str):
         return None
     return _FUNCTION_ROUTES.get((method, path))

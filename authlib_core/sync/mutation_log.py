@@ -46,7 +46,8 @@ logger = logging.getLogger("authlib_core.sync")
 
 #: How long an answer is kept for a client that re-sends its mutation after reconnecting: a day.
 ANSWER_LIFETIME_S: Final = 24 * 3600
-#: The receipts' scope (their keys are ``<sessionId>#<requestId>``).
+#: The receipts' scope (their keys are ``<sessionId>#<requestId>``; the session passes its ``sessionId`` with a digest
+#: of the caller's identity, ``<sessionId>#<caller>``, so an answer goes back only to the caller who sent it).
 SCOPE: Final = "sync"
 
 _UNREADABLE = (

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import hashlib
 import json
 import logging
 import re
@@ -69,6 +70,9 @@ _INTERNAL_ERROR = (
     "InternalServerError: the server failed to handle this connection's message and closed it. The client "
     "reconnects and sends again what was not answered; the server log has the details."
 )
+
+#: Largest ``requestId`` (Convex's are u32): the answers of mutations are kept by it.
+_MAX_REQUEST_ID: Final = 2**32 - 1
 
 #: The npm client reassembles ``TransitionChunk`` messages from this version on.
 _CHUNKS_FROM: Final = (1, 28, 0)
@@ -489,7 +493,9 @@ class SyncSession:
             uuid.UUID(session_id)
         except ValueError:
             raise ProtocolError("Connect.sessionId must be a UUID") from None
-        self._session_id = session_id
+        # Canonical form: uuid.UUID also takes braces, "urn:uuid:", upper case and any number of hyphens; one UUID is
+        # one session however it is spelled, and the keys built from it stay short.
+        self._session_id = str(uuid.UUID(session_id))
         client_ts = message.get("clientTs")
         if isinstance(client_ts, int | float) and not isinstance(client_ts, bool):
             self._skew = round(client_ts - time.time() * 1000)  # an integer: the Rust client reads it as i64
@@ -600,6 +606,11 @@ class SyncSession:
 
     def _call_args(self, message: dict[str, Any]) -> tuple[int, str, JSONValue]:
         request_id = _int(message, "requestId")
+        if request_id > _MAX_REQUEST_ID:
+            raise ProtocolError(
+                f"{message['type']}.requestId is larger than {_MAX_REQUEST_ID}: request ids are 32-bit, "
+                "counted up from 0 by each client session"
+            )
         path = _str(message, "udfPath")
         args = message.get("args")
         if not isinstance(args, list) or len(args) != 1:
@@ -608,7 +619,7 @@ class SyncSession:
 
     def _mutation(self, message: dict[str, Any]) -> list[str]:
         request_id, path, args = self._call_args(message)
-        session_id = self._session_id
+        session_id = self._answers_key()
         try:
             answer = self._mutations.get(session_id, request_id) if session_id else None
         except StorageUnavailableError as unavailable:  # it may have run before: refuse rather than run it twice
@@ -636,6 +647,18 @@ class SyncSession:
         # The npm client resolves a mutation on the first Transition at or past its ts, and the Rust client (the
         # Python package) resolves a mutation that failed with ConvexError data on the next Transition: send one now.
         return [text, *self._advance(force=True)]
+
+    def _answers_key(self) -> str:
+        """Where this connection's mutation answers are kept ("" before ``Connect``): the ``sessionId``, which the
+        client chooses, with the caller's identity (a digest of its ``tokenIdentifier``), so that an answer is given
+        back only to the caller whose mutation it was, never to whoever sends the same ``sessionId``."""
+        if not self._session_id:
+            return ""
+        identity = self._auth.get_user_identity()
+        if identity is None:
+            return self._session_id
+        digest = hashlib.sha256(identity.token_identifier.encode("utf-8")).hexdigest()[:32]
+        return f"{self._session_id}#{digest}"
 
     def _action(self, message: dict[str, Any]) -> list[str]:
         """Start an action on its own thread (actions may be slow; queries keep updating meanwhile)."""

@@ -356,7 +356,9 @@ def test_lambda_handler(lam: tuple[LambdaTransport, dict[str, str]], data: st.Da
 @FUZZ
 @given(data=st.data())
 def test_lambda_handler_raw_events(lam: tuple[LambdaTransport, dict[str, str]], data: st.DataObject) -> None:
-    """Events as API Gateway may shape them: text or base64 bodies, odd paths and query strings, cookie lists."""
+    """Events as API Gateway may shape them: text or base64 bodies, odd paths and query strings, cookie lists, odd
+    methods, a ``requestContext.http.path`` unlike ``rawPath`` (the fixed function-call routes are answered directly,
+    the rest by the resolver)."""
     transport, _ = lam
     path = data.draw(st.one_of(st.sampled_from([*FUNCTION_ROUTES, "/api/auth/sign-in/email"]), st.text(max_size=40)))
     text_body = data.draw(st.one_of(st.none(), st.text(max_size=200), bodies.map(lambda b: b.decode("latin-1"))))
@@ -369,7 +371,12 @@ def test_lambda_handler_raw_events(lam: tuple[LambdaTransport, dict[str, str]], 
         "cookies": data.draw(st.lists(st.text(max_size=40), max_size=3)),
         "routeKey": "$default",
         "requestContext": {
-            "http": {"method": data.draw(st.sampled_from(["GET", "POST", "PUT", "OPTIONS"])), "sourceIp": "1.2.3.4"},
+            "http": {
+                "method": data.draw(st.sampled_from(["GET", "POST", "PUT", "OPTIONS", "HEAD", "post"])),
+                # usually the same path as rawPath (what API Gateway sends); sometimes another (never routed by)
+                "path": data.draw(st.one_of(st.just(path), st.sampled_from(FUNCTION_ROUTES), st.text(max_size=40))),
+                "sourceIp": "1.2.3.4",
+            },
             "requestId": "fuzz",
             "stage": "$default",
             "domainName": "api.example.test",

@@ -87,3 +87,13 @@ def test_debug_mode_leaves_everything_to_the_resolver(client, monkeypatch, capsy
     client.app._local.__dict__.clear()  # the resolver reads the variable when it is built
     client.post("/api/query", {"path": "calls:echo", "args": {"value": 1}}, request_id="rid-debug")
     assert "rid-debug" in capsys.readouterr().out  # the resolver printed the event
+
+
+def test_the_route_is_read_from_the_path_the_resolver_reads(client):
+    """The resolver routes by ``rawPath``, not ``requestContext.http.path``: an event whose two paths differ gets the
+    resolver's answer (here 404), never the function-call route its ``http.path`` names."""
+    differing = make_event("POST", "/api/queryx", b'{"path":"calls:echo","args":{"value":1}}')
+    differing["requestContext"]["http"]["path"] = "/api/query"
+    direct, via_resolver = both(client, differing)
+    assert direct == via_resolver
+    assert json.loads(direct["body"])["code"] == "NotFound"

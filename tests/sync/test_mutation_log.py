@@ -249,3 +249,75 @@ def test_a_log_that_cannot_be_read_refuses_the_mutation_instead_of_risking_a_sec
         assert runtime.executor.call("counter:get", {"name": "c"}, auth=NoAuth()) == 0.0
     finally:
         runtime.database.close()
+
+
+def test_an_answer_is_given_back_only_to_the_identity_that_sent_the_mutation(replay: Runtime) -> None:
+    """A sessionId is chosen by the client: whoever sends another client's sessionId and request ids, as another user
+    or anonymously, does not get that client's answers back (they are kept per caller)."""
+    from authlib_core.auth import StaticAuth, UserIdentity
+    from authlib_core.sync.ports import Caller
+
+    def as_user(subject: str) -> Any:
+        identity = UserIdentity(subject=subject, token_identifier=f"authlib|{subject}", issuer="authlib")
+        return lambda: Caller(StaticAuth(identity))
+
+    log = ReceiptMutationLog(lambda: replay.database.engine)
+    session_id = str(uuid.uuid4())
+
+    def session(ambient: Any) -> SyncSession:
+        feed = InProcessFeed()
+        backend = RuntimeSyncBackend(lambda: replay, Logger(service="t", level="ERROR"))
+        opened = SyncSession(backend, feed, mutations=log, ambient_auth=ambient)
+        opened.receive(json.dumps({"type": "Connect", "sessionId": session_id, "connectionCount": 0}))
+        return opened
+
+    secret = _blob(session(as_user("alice")), 0, 12, 0)
+    assert secret["result"] == "é" * 12
+    for other in (as_user("mallory"), None):
+        answer = _blob(session(other), 0, 3, 0)
+        assert answer["result"] == "é" * 3  # its own mutation ran: nothing of alice's came back
+    assert _blob(session(as_user("alice")), 0, 99, 0)["result"] == "é" * 12  # alice's re-send is answered
+    assert _rows(replay) == 3.0
+
+
+@pytest.mark.parametrize(
+    "spell",
+    [
+        lambda u: "{" + u + "}",
+        lambda u: "urn:uuid:" + u,
+        str.upper,
+        lambda u: "-" * 600 + u.replace("-", ""),
+    ],
+    ids=["braces", "urn", "upper", "hyphens"],
+)
+def test_a_session_id_is_kept_in_its_canonical_form(replay: Runtime, spell: Any) -> None:
+    """``uuid.UUID`` accepts braces, ``urn:uuid:``, upper case and any number of hyphens: the session keeps the
+    canonical form, so a receipt's key stays short (a 600-hyphen id made every mutation fail) and one UUID is one
+    session however it is spelled."""
+    canonical = str(uuid.uuid4())
+    log = ReceiptMutationLog(lambda: replay.database.engine)
+    first = _session(replay, log, spell(canonical))
+    assert first.snapshot()["sessionId"] == canonical
+    answer = _blob(first, 0, 5, 0)
+    assert answer["success"] is True
+    assert _blob(_session(replay, log, canonical), 0, 7, 0)["result"] == "é" * 5
+    assert _rows(replay) == 1.0
+
+
+def test_a_request_id_beyond_convex_s_u32_ends_the_connection_and_runs_nothing(replay: Runtime) -> None:
+    """Convex's request ids are u32 (the npm client counts up from 0): a larger one is refused where it enters
+    (it made the receipt's key too long: the mutation ran, then failed without its writes, an exception in the log)."""
+    log = ReceiptMutationLog(lambda: replay.database.engine)
+    session = _session(replay, log, str(uuid.uuid4()))
+    assert _blob(session, 2**32 - 1, 1, 0)["success"] is True
+    message = {
+        "type": "Mutation",
+        "requestId": 10**600,
+        "udfPath": "replay:blob",
+        "args": [{"size": 1.0, "lines": 0.0}],
+    }
+    (fatal,) = (json.loads(text) for text in session.receive(json.dumps(message)))
+    assert fatal["type"] == "FatalError"
+    assert "requestId" in fatal["error"]
+    assert session.closed
+    assert _rows(replay) == 1.0
