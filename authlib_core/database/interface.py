@@ -176,6 +176,8 @@ class EngineTransaction(ABC):
         Raises:
             ConflictError: something this transaction read changed since it was read, or a concurrent
                 transaction holds the items; nothing was written.
+            ReceiptExistsError: the receipt added (:meth:`add_receipt`) has a key another commit took first;
+                nothing was written.
             StorageUnavailableError: the store failed; nothing was written.
         """
 
@@ -196,6 +198,8 @@ class EngineTransaction(ABC):
     def add_receipt(self, receipt: Receipt) -> bool:
         """Write ``receipt`` inside the next :meth:`commit` (which must then have writes); False when it cannot go
         in (the engine keeps no receipts, or the commit has no room left for it): the caller keeps it otherwise.
+        The commit then applies only where no unexpired receipt has its key, and otherwise raises
+        :class:`~authlib_core.database.receipts.ReceiptExistsError` having written nothing.
         See :mod:`authlib_core.database.receipts`."""
         return False
 
@@ -243,12 +247,14 @@ class StorageEngine(ABC):
         """
         return None
 
-    def write_receipt(self, receipt: Receipt) -> None:  # noqa: B027  # optional hook
-        """Keep ``receipt`` outside any transaction (for what no commit carries).
+    def write_receipt(self, receipt: Receipt) -> bool:
+        """Keep ``receipt`` outside any transaction (for what no commit carries), unless an unexpired receipt has
+        its key: that one is kept (a failure's answer never replaces a committed success). True when written.
 
         Raises:
             StorageUnavailableError: the store cannot be written.
         """
+        return False
 
     def close(self) -> None:  # noqa: B027  # optional hook
         """Release connections and clients."""

@@ -8,6 +8,12 @@ to run, what to keep given the function's result (:func:`receipt_on_commit`), an
 (:meth:`~authlib_core.database.interface.EngineTransaction.add_receipt`). A conflict that re-runs the mutation asks
 again with the new result. Only the outermost mutation of a call takes it (``ctx.run_mutation`` runs inside it).
 
+A receipt is written only where none is kept under its key: a commit carrying a receipt whose key another commit
+took first (two runs of the same request at once) is refused as a whole and raises :class:`ReceiptExistsError`,
+not a conflict (running the mutation again would repeat what the other run did); the caller answers from the kept
+receipt. :meth:`~authlib_core.database.interface.StorageEngine.write_receipt` (what no commit carries) likewise
+never replaces a kept receipt.
+
 Engines keep receipts beside the documents: SQLite in table ``receipts`` of the same file, DynamoDB as items
 ``r#<scope>#<key>`` of the documents table (with the table's TTL). Both drop them once ``expires_at`` has passed.
 
@@ -25,12 +31,14 @@ import contextvars
 import dataclasses
 from typing import TYPE_CHECKING
 
+from authlib_core.errors import SystemFailure
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from authlib_core.values import Value
 
-__all__ = ["Receipt", "receipt_on_commit", "take_receipt_maker"]
+__all__ = ["Receipt", "ReceiptExistsError", "receipt_on_commit", "take_receipt_maker"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -52,6 +60,29 @@ class Receipt:
             raise ValueError(f"a receipt's scope must be a non-empty name without '#', got {self.scope!r:.60}")
         if not self.key or len(self.key) > 512:
             raise ValueError(f"a receipt's key must have 1 to 512 characters, got {len(self.key)}")
+
+
+class ReceiptExistsError(SystemFailure):
+    """A commit was refused, nothing of it written, because a receipt with its receipt's key is kept already: the
+    same request ran at the same moment elsewhere (a client that re-sent it on a new connection while the first
+    run was still going) and committed first. Running it again would do it twice; the kept receipt is its answer.
+
+    Example:
+        >>> error = ReceiptExistsError("sync", "3f0c…#1")
+        >>> (error.scope, error.key)
+        ('sync', '3f0c…#1')
+    """
+
+    code = "RequestAlreadyCommitted"
+
+    def __init__(self, scope: str, key: str, *, detail: str = "") -> None:
+        super().__init__(
+            "This request was committed by another run of it a moment ago (sent again while it was running), so "
+            "this run wrote nothing; the answer kept for it is its answer. Read that answer rather than retrying.",
+            detail=detail or f"a receipt {scope} is kept under this request's key",
+        )
+        self.scope = scope
+        self.key = key
 
 
 _maker: contextvars.ContextVar[Callable[[Value], Receipt | None] | None] = contextvars.ContextVar(

@@ -22,7 +22,7 @@ from authlib_core.auth.jwt_config import looks_like_jwt, token_part
 from authlib_core.auth.transport import AuthHttpRequest
 from authlib_core.database.journal import journaling
 from authlib_core.database.readset import ReadSet, recording_reads
-from authlib_core.database.receipts import receipt_on_commit
+from authlib_core.database.receipts import ReceiptExistsError, receipt_on_commit
 from authlib_core.errors import AuthProviderUnavailableError, AuthTokenError
 from authlib_core.functions.kinds import Kind
 from authlib_core.functions.logs import LogCapture, capture_logs
@@ -87,7 +87,9 @@ class RuntimeSyncBackend:
     ) -> Outcome:
         """Run ``path`` as ``kind``; failures become an unsuccessful :class:`Outcome` (never raised).
 
-        ``on_commit`` (mutations): its receipt for the successful outcome is written in the mutation's commit.
+        ``on_commit`` (mutations): its receipt for the successful outcome is written in the mutation's commit; when
+        another run of the same request committed first (its receipt has the key), the outcome says so
+        (``committed_elsewhere``) and nothing of this run was written.
         """
         started = time.perf_counter()
         problem = invalid_path_message(path)  # as over HTTP, and before the path reaches a log line
@@ -151,6 +153,16 @@ class RuntimeSyncBackend:
                     journal=entry.text(),
                     log_lines=_lines(logs),
                     request_id=request_id,
+                )
+            except ReceiptExistsError as exc:  # another run of this request committed: its receipt answers
+                self._logger.info("mutation %s was committed by a concurrent run of the same request", path)
+                return Outcome(
+                    False,
+                    error=exc.message,
+                    log_lines=_lines(logs),
+                    label="committed_elsewhere",
+                    request_id=request_id,
+                    committed_elsewhere=True,
                 )
             except Exception as exc:
                 error = describe_error(

@@ -9,7 +9,12 @@ documents; DynamoDB: an item of the documents table in the same ``TransactWriteI
 exactly when the commit does: a process killed between the commit and the reply (a dev-server crash, a Lambda that
 timed out) leaves an answer, and the re-send gets it instead of running the mutation again.
 
-* A failed mutation wrote nothing; its answer is kept right after it (running it again could not write twice).
+* A failed mutation wrote nothing; its answer is kept right after it (running it again could not write twice),
+  unless an answer is kept for the request already: a failure never replaces a committed success.
+* Two runs of one request at the same moment (a client re-sends on a new connection while the first run is still
+  going, as an AWS connection's Lambda may be): the receipt is written only where none is kept, so one commits and
+  the other is refused whole (:class:`~authlib_core.database.receipts.ReceiptExistsError`, nothing written) and
+  answered from the receipt of the one that committed. The mutation runs once.
 * An answer is kept for :data:`ANSWER_LIFETIME_S` (the client re-sends when it reconnects, normally within seconds).
 * The ``ts`` of a re-sent success is the feed position when it is answered, which includes the commit (the
   ``Transition`` that follows reaches it), not the commit's own.
@@ -132,14 +137,18 @@ class ReceiptMutationLog:
             return None
         return self._receipt(session_id, request_id, _fit(answer, engine.max_receipt_bytes))
 
-    def put(self, session_id: str, request_id: int, answer: dict[str, Any]) -> None:
-        """Keep an answer no commit carried (a failed mutation). A failure is logged, not raised: the client still
-        gets the answer; only a re-send of this request would run again."""
+    def put(self, session_id: str, request_id: int, answer: dict[str, Any]) -> dict[str, Any]:
+        """Keep an answer no commit carried (a failed mutation), unless one is kept for the request already (a
+        concurrent run's committed success is never replaced); returns the answer that stands. A failure to write
+        is logged, not raised: the client still gets the answer; only a re-send of this request would run again."""
         engine = self._engine()
         if not engine.supports_receipts:
-            self._memory.put(session_id, request_id, answer)
-            return
+            return self._memory.put(session_id, request_id, answer)
         try:
-            engine.write_receipt(self._receipt(session_id, request_id, _fit(answer, engine.max_receipt_bytes)))
+            if engine.write_receipt(self._receipt(session_id, request_id, _fit(answer, engine.max_receipt_bytes))):
+                return answer
+            kept = self.get(session_id, request_id)
         except Exception:
             logger.exception("could not keep a mutation's answer; a re-send of request %d would run again", request_id)
+            return answer
+        return answer if kept is None else kept

@@ -70,6 +70,9 @@ class Outcome:
     label: str = "success"
     request_id: str = ""
     trace: str | None = None
+    #: A mutation this run did not commit because another run of the same request (the same ``on_commit`` receipt
+    #: key) committed it first: its kept answer is the answer (see ``ReceiptExistsError``).
+    committed_elsewhere: bool = False
 
     def same_result(self, other: Outcome | None) -> bool:
         """True when ``other`` would show the client the same thing."""
@@ -139,6 +142,7 @@ class MutationAnswers(Protocol):
         answered with the position then); None when this log keeps answers only through :meth:`put`."""
         ...
 
-    def put(self, session_id: str, request_id: int, answer: dict[str, Any]) -> None:
-        """Keep the answer of a mutation whose commit did not carry it (a failure, or no receipts here)."""
+    def put(self, session_id: str, request_id: int, answer: dict[str, Any]) -> dict[str, Any]:
+        """Keep the answer of a mutation whose commit did not carry it (a failure, or no receipts here), unless an
+        answer is kept for the request already (a concurrent run's): returns the answer that stands."""
         ...

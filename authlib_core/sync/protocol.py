@@ -123,12 +123,14 @@ class MutationLog:
         """None: answers are kept in memory, through :meth:`put` after the call."""
         return None
 
-    def put(self, session_id: str, request_id: int, answer: dict[str, Any]) -> None:
-        """Remember an answer (the oldest is forgotten past the capacity)."""
+    def put(self, session_id: str, request_id: int, answer: dict[str, Any]) -> dict[str, Any]:
+        """Remember an answer unless one is remembered for the request already (the oldest is forgotten past the
+        capacity); returns the answer that stands."""
         with self._lock:
-            self._answers[(session_id, request_id)] = answer
+            kept = self._answers.setdefault((session_id, request_id), answer)
             while len(self._answers) > self._capacity:
                 self._answers.popitem(last=False)
+            return kept
 
 
 @dataclasses.dataclass(slots=True)
@@ -634,9 +636,12 @@ class SyncSession:
                 return made
 
             outcome = self._backend.call("mutation", path, args, self._auth, on_commit=receipt if session_id else None)
-            answer = _mutation_answer(request_id, outcome)
-            if session_id and not (outcome.success and carried == [True]):
-                self._mutations.put(session_id, request_id, answer)
+            if outcome.committed_elsewhere:  # the same request, re-sent meanwhile, committed first: its answer
+                answer = self._answer_of_other_run(session_id, request_id)
+            else:
+                answer = _mutation_answer(request_id, outcome)
+                if session_id and not (outcome.success and carried == [True]):
+                    answer = self._mutations.put(session_id, request_id, answer)
         if answer.get("success"):
             # The commit is in every state from now on: a re-sent answer gets the position too, not the commit's.
             answer = {**answer, "ts": encode_ts(self._feed.position())}
@@ -647,6 +652,25 @@ class SyncSession:
         # The npm client resolves a mutation on the first Transition at or past its ts, and the Rust client (the
         # Python package) resolves a mutation that failed with ConvexError data on the next Transition: send one now.
         return [text, *self._advance(force=True)]
+
+    def _answer_of_other_run(self, session_id: str, request_id: int) -> dict[str, Any]:
+        """The answer kept by the run of this request that committed while this one was running (this one wrote
+        nothing); a failure that says so if it cannot be read."""
+        try:
+            answer = self._mutations.get(session_id, request_id)
+        except StorageUnavailableError:
+            answer = None
+        if answer is None:
+            return {
+                "type": "MutationResponse",
+                "requestId": request_id,
+                "logLines": [],
+                "success": False,
+                "result": "This mutation was committed by an earlier send of the same request (the client sent it "
+                "again while it was running), but its answer could not be read now. The data shows its effect.",
+                "ts": None,
+            }
+        return answer
 
     def _answers_key(self) -> str:
         """Where this connection's mutation answers are kept ("" before ``Connect``): the ``sessionId``, which the

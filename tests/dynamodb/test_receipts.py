@@ -1,5 +1,6 @@
 """Receipts in the documents table: one more ``Put`` of the commit's ``TransactWriteItems``, so a receipt exists
-exactly when its commit does; written right after a commit that has no room left; expired ones are not read; the
+exactly when its commit does; only where none is kept (two runs of one request: one commits, the other writes
+nothing and is told why); written right after a commit that has no room left; expired ones are not read; the
 sync protocol's answers shortened to what one item holds. moto in-process and moto's server.
 """
 
@@ -12,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from authlib_core.database.engines.dynamodb.receipts import MAX_RECEIPT_BYTES
-from authlib_core.database.receipts import Receipt
+from authlib_core.database.receipts import Receipt, ReceiptExistsError
 from authlib_core.errors import ConflictError
 from authlib_core.sync.mutation_log import SCOPE, ReceiptMutationLog
 from tests.dynamodb.helpers import insert, insert_op, specs, update_op
@@ -124,3 +125,74 @@ def test_a_sync_answer_is_shortened_to_what_one_item_holds(backend: Backend) -> 
     assert (too_large["success"], too_large["requestId"], too_large["ts"]) == (False, 2, None)
     assert "500002 bytes" in too_large["result"]
     assert len(json.dumps(too_large)) < 1000
+
+
+def _exists(backend: Backend, document_id: str) -> bool:
+    tx = backend.engine.begin("read")
+    try:
+        return tx.get(document_id) is not None
+    finally:
+        tx.close()
+
+
+@pytest.mark.parametrize("read_first", [False, True])
+def test_of_two_commits_with_the_same_receipt_key_one_applies_and_the_other_writes_nothing(
+    backend: Backend, read_first: bool
+) -> None:
+    """Two runs of one request at once: each found no receipt and ran. The first commit applies; the second is
+    cancelled whole and raises ReceiptExistsError (not a conflict: the mutation must not run again), also when its
+    reads changed too (both conditions fail)."""
+    engine = backend.engine
+    shared = insert(engine, "items", {"group": "count 0"}, INDEXES)
+    runs = [engine.begin("write"), engine.begin("write")]
+    ops = []
+    for n, tx in enumerate(runs):
+        record = tx.get(shared) if read_first else None
+        writes = [insert_op("items", {"group": f"run {n}"}, INDEXES)]
+        if record is not None:
+            writes.append(update_op(record, {"group": f"count by run {n}"}, INDEXES))
+        ops.append(writes)
+        assert tx.add_receipt(_receipt("request#1", f'{{"run":{n}}}'))
+    runs[0].commit(ops[0])
+    runs[0].close()
+    with pytest.raises(ReceiptExistsError) as refused:
+        runs[1].commit(ops[1])
+    runs[1].close()
+    assert not isinstance(refused.value, ConflictError)
+    assert (refused.value.scope, refused.value.key) == ("t", "request#1")
+    assert "committed by another run" in refused.value.message
+    assert engine.read_receipt("t", "request#1") == '{"run":0}'
+    assert _exists(backend, ops[0][0].id)
+    assert not _exists(backend, ops[1][0].id)  # nothing of the second commit was applied
+    if read_first:
+        tx = engine.begin("read")
+        record = tx.get(shared)
+        tx.close()
+        assert record is not None
+        assert record.value["group"] == "count by run 0"
+
+
+def test_a_receipt_written_apart_never_replaces_a_kept_one(backend: Backend) -> None:
+    """What no commit carries (a failed mutation's answer) is put only where no unexpired receipt is kept."""
+    engine = backend.engine
+    tx = engine.begin("write")
+    assert tx.add_receipt(_receipt("request#2", '{"success":true}'))
+    tx.commit([insert_op("items", {"group": "a"}, INDEXES)])
+    tx.close()
+    assert engine.write_receipt(_receipt("request#2", '{"success":false}')) is False
+    assert engine.read_receipt("t", "request#2") == '{"success":true}'
+    assert engine.write_receipt(_receipt("request#3", "old", lifetime=-1)) is True
+    assert engine.write_receipt(_receipt("request#3", "new")) is True  # an expired one the TTL kept does not count
+    assert engine.read_receipt("t", "request#3") == "new"
+
+    log = ReceiptMutationLog(lambda: engine)
+    success = {"type": "MutationResponse", "requestId": 4, "logLines": [], "success": True, "result": 1, "ts": None}
+    receipt = log.receipt("session", 4, success)
+    assert receipt is not None
+    tx = engine.begin("write")
+    assert tx.add_receipt(receipt)
+    tx.commit([insert_op("items", {"group": "b"}, INDEXES)])
+    tx.close()
+    failure = {**success, "success": False, "result": "it failed"}
+    assert log.put("session", 4, failure) == success  # the answer that stands
+    assert log.get("session", 4) == success

@@ -14,6 +14,7 @@ import pathlib
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
@@ -321,3 +322,79 @@ def test_a_request_id_beyond_convex_s_u32_ends_the_connection_and_runs_nothing(r
     assert "requestId" in fatal["error"]
     assert session.closed
     assert _rows(replay) == 1.0
+
+
+class _RacedLog(ReceiptMutationLog):
+    """The real log, which runs ``other`` (on a thread, to its end) right before this run's first commit attempt:
+    the moment a re-send of the same request on another connection would commit while this run is still going."""
+
+    def __init__(self, engine: Any, other: Any) -> None:
+        super().__init__(engine)
+        self._other = other
+
+    def receipt(self, session_id: str, request_id: int, answer: dict[str, Any]) -> Receipt | None:
+        other, self._other = self._other, None
+        if other is not None:
+            racer = threading.Thread(target=other)
+            racer.start()
+            racer.join(timeout=30)
+        return super().receipt(session_id, request_id, answer)
+
+
+def _mutate(session: SyncSession, message: dict[str, Any]) -> dict[str, Any]:
+    response, transition = (json.loads(text) for text in session.receive(json.dumps(message)))
+    assert transition["type"] == "Transition"
+    return response
+
+
+@pytest.mark.parametrize(
+    ("app", "message", "effect"),
+    [
+        (REPLAY_APP, {"udfPath": "replay:blob", "args": [{"size": 3.0, "lines": 1.0}]}, ("replay:count", {})),
+        # reads what the other run writes: the first attempt conflicts, the second finds the other run's receipt
+        (COUNTER_APP, {"udfPath": "counter:increment", "args": [{"name": "c"}]}, ("counter:get", {"name": "c"})),
+    ],
+)
+def test_a_request_sent_twice_at_the_same_moment_runs_once_and_both_get_its_answer(
+    tmp_path: Path, app: Path, message: dict[str, Any], effect: tuple[str, dict[str, Any]]
+) -> None:
+    """Two connections of one client session (the first still running the mutation when the client reconnected and
+    sent it again) both find no answer and both run it: one commits, the other's commit is refused whole and it
+    answers from the receipt the first committed."""
+    runtime = build_runtime(Settings(functions_dir=app, sqlite_path=tmp_path / "race.sqlite3"))
+    try:
+        session_id = str(uuid.uuid4())
+        mutation = {"type": "Mutation", "requestId": 3, **message}
+        log = ReceiptMutationLog(lambda: runtime.database.engine)
+        second = _session(runtime, log, session_id)
+        answered: list[dict[str, Any]] = []
+        first = _session(
+            runtime,
+            _RacedLog(lambda: runtime.database.engine, lambda: answered.append(_mutate(second, mutation))),
+            session_id,
+        )
+
+        response = _mutate(first, mutation)
+        (other,) = answered
+        assert other["success"] is True
+        assert {**response, "ts": None} == {**other, "ts": None}  # the answer of the run that committed
+        assert decode_ts(response["ts"]) >= decode_ts(other["ts"])
+        assert runtime.executor.call(effect[0], effect[1], auth=NoAuth()) == 1.0  # the effect exists once
+        kept = log.get(session_id, 3)
+        assert kept is not None
+        assert {**kept, "ts": None} == {**other, "ts": None}
+    finally:
+        runtime.database.close()
+
+
+def test_a_failure_answer_never_replaces_a_committed_success(replay: Runtime) -> None:
+    log = ReceiptMutationLog(lambda: replay.database.engine)
+    session_id = str(uuid.uuid4())
+    success = _blob(_session(replay, log, session_id), 5, 2, 0)
+    failure = {"type": "MutationResponse", "requestId": 5, "logLines": [], "success": False, "result": "no", "ts": None}
+    stands = log.put(session_id, 5, failure)
+    assert {**stands, "ts": None} == {**success, "ts": None}  # the committed success stands
+    assert log.get(session_id, 5) == stands
+    assert replay.database.engine.write_receipt(Receipt(SCOPE, f"{session_id}#5", "{}", expires_at=2**31)) is False
+    assert log.put(session_id, 6, failure) == failure  # none kept: written
+    assert log.get(session_id, 6) == failure

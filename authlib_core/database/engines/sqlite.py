@@ -446,8 +446,8 @@ class SQLiteTransaction(EngineTransaction):
                 version = seq + 1
                 for op in writes:
                     _apply(connection, op, version)
-                if self._receipt is not None:
-                    receipts.put(connection, self._receipt)
+                if self._receipt is not None:  # raises ReceiptExistsError if one has its key: nothing commits
+                    receipts.insert(connection, self._receipt)
                 connection.execute(_UPDATE_SEQ, (version,))
                 connection.execute("COMMIT")
         finally:
@@ -781,12 +781,13 @@ class SQLiteEngine(StorageEngine):
         with self._errors("reading a receipt"), self._connection() as connection:
             return receipts.get(connection, scope, key, now=time.time())
 
-    def write_receipt(self, receipt: Receipt) -> None:
-        """Keep ``receipt`` in a transaction of its own."""
+    def write_receipt(self, receipt: Receipt) -> bool:
+        """Keep ``receipt`` in a transaction of its own, unless an unexpired receipt has its key (that one stays)."""
         with self._errors("writing a receipt"), self._connection() as connection:
             self._begin_immediate(connection, "writing a receipt")
-            receipts.put(connection, receipt)
+            written = receipts.put(connection, receipt)
             connection.execute("COMMIT")
+        return written
 
     def close(self) -> None:
         """Close the pooled connections; transactions still open close theirs when they end."""

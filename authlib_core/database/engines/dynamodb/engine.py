@@ -53,6 +53,7 @@ from authlib_core.database.engines.dynamodb.layout import (
 )
 from authlib_core.database.engines.dynamodb.receipts import (
     MAX_RECEIPT_BYTES,
+    absent_put,
     fits,
     keep_after_commit,
     read_receipt,
@@ -75,6 +76,7 @@ from authlib_core.database.interface import (
     serialize_document,
 )
 from authlib_core.database.readset import ReadSet
+from authlib_core.database.receipts import ReceiptExistsError
 from authlib_core.errors import ConflictError, LimitExceededError
 
 if TYPE_CHECKING:
@@ -616,7 +618,7 @@ class DynamoDBTransaction(EngineTransaction):
             if receipt is not None:  # one more Put when the commit has room for it, else written right after it
                 after = not room_for_receipt(len(actions), sum(a.size() for a in actions), receipt)
                 if not after:
-                    requests.append(({"Put": {"TableName": self._table, "Item": receipt_item(receipt)}}, "receipt"))
+                    requests.append(({"Put": absent_put(self._table, receipt)}, "receipt"))
             try:
                 commit_transaction(self._client, self._table, requests)
                 removed = {pk for pk, change in counts.items() if change <= 0}  # may have no entries left
@@ -626,6 +628,10 @@ class DynamoDBTransaction(EngineTransaction):
                     keep_after_commit(self._client, self._table, receipt)
                 return
             except ConditionsFailedError as exc:
+                if receipt is not None and not after and len(requests) in exc.failed:
+                    # The receipt's condition failed (the marker is at 0, the receipt last): the same request was
+                    # committed by another run, whose receipt is its answer. Not a conflict to run it again for.
+                    raise ReceiptExistsError(receipt.scope, receipt.key, detail=exc.detail) from exc
                 # A blind insert sent without its partition bump found no exact count above zero: send the same
                 # commit again at once, with the bump (docs/dynamodb.md §3). Any other failed condition is a
                 # conflict.
@@ -1042,8 +1048,8 @@ class DynamoDBEngine(StorageEngine):
     def read_receipt(self, scope: str, key: str) -> str | None:
         return read_receipt(self.client, self.table_name, scope, key)
 
-    def write_receipt(self, receipt: Receipt) -> None:
-        write_receipt(self.client, self.table_name, receipt)
+    def write_receipt(self, receipt: Receipt) -> bool:
+        return write_receipt(self.client, self.table_name, receipt)
 
     def close(self) -> None:
         with self._lock:

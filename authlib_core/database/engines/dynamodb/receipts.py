@@ -2,8 +2,13 @@
 ``sk = 00``, attributes ``val`` (the value) and ``expiresAt`` (the table's TTL).
 
 A receipt added to a transaction is one more ``Put`` in the commit's ``TransactWriteItems``, so it is applied
-exactly when the documents are. The stream's filter (``d#`` partition keys only) keeps it, and its TTL deletion,
-away from the fan-out. A commit that has no room left for it (100 actions, 4 MB) or a value larger than an item
+exactly when the documents are. The ``Put`` is conditioned on no unexpired receipt having its key
+(:func:`absent_put`): when a concurrent run of the same request committed first, the whole transaction is cancelled
+and the engine raises :class:`~authlib_core.database.receipts.ReceiptExistsError`. :func:`write_receipt` (what no
+commit carries) has the same condition, so it never replaces a kept receipt.
+
+The stream's filter (``d#`` partition keys only) keeps receipts, and their TTL deletion, away from the fan-out. A
+commit that has no room left for it (100 actions, 4 MB) or a value larger than an item
 can hold is the caller's to handle (:meth:`DynamoDBTransaction.add_receipt` says so by returning False). Reads
 are strongly consistent and skip expired items (TTL deletion lags).
 
@@ -20,7 +25,7 @@ import time
 from typing import TYPE_CHECKING, Any, Final
 
 from authlib_core.database.engines.dynamodb.commits import COMMIT_MARKER_BYTES
-from authlib_core.database.engines.dynamodb.errors import dynamodb_errors
+from authlib_core.database.engines.dynamodb.errors import dynamodb_errors, is_condition_failure
 from authlib_core.database.engines.dynamodb.layout import (
     ATTR_EXPIRES,
     MAX_ITEM_BYTES,
@@ -37,6 +42,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MAX_RECEIPT_BYTES",
+    "absent_put",
     "fits",
     "keep_after_commit",
     "read_receipt",
@@ -63,6 +69,17 @@ def receipt_item(receipt: Receipt) -> dict[str, Any]:
         **_key(receipt.scope, receipt.key),
         ATTR_VALUE: {"S": receipt.value},
         ATTR_EXPIRES: {"N": str(receipt.expires_at)},
+    }
+
+
+def absent_put(table: str, receipt: Receipt) -> dict[str, Any]:
+    """The ``Put`` of ``receipt`` (a ``TransactItems`` entry's, or ``PutItem``'s parameters) that applies only where
+    no unexpired receipt has its key (an expired one the TTL has not deleted yet does not count)."""
+    return {
+        "TableName": table,
+        "Item": receipt_item(receipt),
+        "ConditionExpression": f"attribute_not_exists(pk) OR {ATTR_EXPIRES} <= :now",
+        "ExpressionAttributeValues": {":now": {"N": str(int(time.time()))}},
     }
 
 
@@ -102,7 +119,14 @@ def read_receipt(client: DynamoDBClient, table: str, scope: str, key: str) -> st
     return str(item[ATTR_VALUE]["S"])
 
 
-def write_receipt(client: DynamoDBClient, table: str, receipt: Receipt) -> None:
-    """Keep ``receipt`` with one ``PutItem`` (outside any transaction)."""
+def write_receipt(client: DynamoDBClient, table: str, receipt: Receipt) -> bool:
+    """Keep ``receipt`` with one conditional ``PutItem`` (outside any transaction), unless an unexpired receipt has
+    its key (that one stays). Returns True when written."""
     with dynamodb_errors(f"PutItem of receipt {receipt.scope} in table {table!r}"):
-        client.put_item(TableName=table, Item=receipt_item(receipt))
+        try:
+            client.put_item(**absent_put(table, receipt))
+        except Exception as error:
+            if is_condition_failure(error):
+                return False
+            raise
+    return True
