@@ -45,3 +45,14 @@ def newCounter(ctx):
 def getCounter(ctx, id):
     """One counter by id (the live-query benchmark subscribes to many)."""
     return ctx.db.get(id)
+
+
+@mutation(args={"id": v.id("notes"), "text": v.string()})
+def renameNote(ctx, id, text):
+    """Change the text of one of the signed-in user's notes (an authenticated read-modify-write)."""
+    user_id = get_auth_user_id(ctx)
+    note = ctx.db.get(id)
+    if user_id is None or note is None or note["userId"] != user_id:
+        raise ConvexError("Not your note")
+    ctx.db.patch(id, {"text": text})
+    return text
