@@ -40,6 +40,7 @@ class Call:
     operation: str
     started: float
     ended: float
+    thread: str
 
 
 class InjectedLatency:
@@ -68,7 +69,7 @@ class InjectedLatency:
         self._local.started = None
         if started is None:
             return
-        call = Call(started[0], started[1], time.perf_counter())
+        call = Call(started[0], started[1], time.perf_counter(), threading.current_thread().name)
         with self._lock:
             if self._calls is not None:
                 self._calls.append(call)

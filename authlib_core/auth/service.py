@@ -532,7 +532,7 @@ def _identity_of(record: SessionRecord, request: AuthHttpRequest) -> UserIdentit
 class RequestAuth:
     """``ctx.auth`` for one request: resolves the session on first use, then answers from memory (thread-safe)."""
 
-    __slots__ = ("_identity", "_ignored", "_lock", "_request", "_resolved", "_service")
+    __slots__ = ("_failure", "_identity", "_ignored", "_lock", "_request", "_resolved", "_service")
 
     def __init__(self, service: AuthService, request: AuthHttpRequest) -> None:
         self._service = service
@@ -541,10 +541,15 @@ class RequestAuth:
         self._resolved = False
         self._identity: UserIdentity | None = None
         self._ignored: str | None = None
+        #: The error of a session read made ahead of time (speculative), raised by the next lookup in its place.
+        self._failure: Exception | None = None
 
     def get_user_identity(self) -> UserIdentity | None:
         """The caller's identity, or None (no session, a bad signature, a revoked or expired session)."""
         with self._lock:
+            if self._failure is not None:
+                failure, self._failure = self._failure, None
+                raise failure
             if not self._resolved:
                 self._identity, self._ignored = self._service._identity(self._request)
                 self._resolved = True
@@ -622,7 +627,8 @@ class SpeculativeRequestAuth:
             self._settled = True
             try:
                 record = self._pending.result()
-            except Exception:  # the read failed (storage): run again as today, which reads the session again
+            except Exception as error:  # the read failed (storage): run again, failing where today's read fails
+                parent._failure = error
                 self._redo = parent
                 return parent
             parent._identity = None if record is None else _identity_of(record, parent._request)

@@ -1,6 +1,8 @@
 """Functions the benchmarks call: one of each DynamoDB-relevant shape (index page, get, insert, read-modify-write)."""
 
-from authlib_core import ConvexError, get_auth_user_id, mutation, query, v
+import logging
+
+from authlib_core import ConvexError, action, get_auth_user_id, mutation, query, v
 
 
 @query
@@ -56,3 +58,19 @@ def renameNote(ctx, id, text):
         raise ConvexError("Not your note")
     ctx.db.patch(id, {"text": text})
     return text
+
+
+@query
+def whoami(ctx):
+    """The caller as the function saw it; printed and logged too (the tests check what reaches the logs)."""
+    identity = ctx.auth.get_user_identity()
+    subject = None if identity is None else identity.subject
+    print(f"whoami {subject}")
+    logging.getLogger("bench.app").warning("whoami %s", subject)
+    return None if identity is None else {"subject": identity.subject, "email": identity.email or ""}
+
+
+@action
+def whoamiAction(ctx):
+    """The caller's id, from an action (actions never run on a provisional identity)."""
+    return get_auth_user_id(ctx)
