@@ -582,6 +582,12 @@ class SpeculativeRequestAuth:
     on a background thread and answers the remembered identity at once; otherwise it reads the session on the
     calling thread, exactly as :class:`RequestAuth` does. :meth:`settle` joins the background read: the run stands
     only when it confirms the very identity that was answered.
+
+    Example:
+        >>> auth = service.auth_for(request).speculative()  # doctest: +SKIP
+        >>> user = auth.get_user_identity()  # remembered: answered at once  # doctest: +SKIP
+        >>> auth.settle() is None  # the session read confirmed ``user``  # doctest: +SKIP
+        True
     """
 
     __slots__ = ("_answered", "_parent", "_pending", "_redo", "_settled")

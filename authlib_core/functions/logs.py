@@ -138,7 +138,15 @@ class _CaptureHandler(logging.Handler):
 
 
 class HeldOutput:
-    """What a thread printed (text) and logged (handler, record) inside :func:`hold_output`, in order."""
+    """What a thread printed (text) and logged (handler, record) inside :func:`hold_output`, in order.
+
+    Example:
+        >>> with hold_output() as held:
+        ...     print("held")
+        held
+        >>> held.items  # written when the block ended
+        []
+    """
 
     __slots__ = ("discarded", "items")
 
