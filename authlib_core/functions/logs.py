@@ -185,17 +185,25 @@ class _HoldFilter(logging.Filter):
         return False
 
 
+#: The root handlers that have a :class:`_HoldFilter`, as last checked (the check is skipped while they are the same).
+_held_handlers: tuple[logging.Handler, ...] = ()
+
+
 def _install(hold: bool = False) -> None:
+    global _held_handlers
+    root = logging.getLogger()
+    if hold and isinstance(sys.stdout, _StdoutRouter) and tuple(root.handlers) == _held_handlers:
+        return  # the common case, once per provisional call: nothing to add
     with _install_lock:
         if not isinstance(sys.stdout, _StdoutRouter):
             sys.stdout = _StdoutRouter(sys.stdout)
-        root = logging.getLogger()
         if not any(isinstance(handler, _CaptureHandler) for handler in root.handlers):
             root.addHandler(_CaptureHandler())
         if hold:
             for handler in root.handlers:
                 if not any(isinstance(f, _HoldFilter) for f in handler.filters):
                     handler.addFilter(_HoldFilter(handler))
+            _held_handlers = tuple(root.handlers)
 
 
 @contextlib.contextmanager
