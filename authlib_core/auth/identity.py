@@ -89,7 +89,7 @@ class ProvisionalAuth(Protocol):
     with that identity while the session is read again in the background; :meth:`settle` waits for that read. The
     executor runs queries and mutations with it and lets nothing out of the run — result, error, writes, printed
     lines — before ``settle()`` returned ``None``; otherwise it discards the run and runs the function again with
-    the ``Auth`` that ``settle()`` returned (docs/performance.md, "Overlapping the session lookup").
+    the ``Auth`` that ``settle()`` returned (docs/performance.md, "Round trips on AWS").
 
     Example:
         >>> auth = request_auth.speculative()  # doctest: +SKIP

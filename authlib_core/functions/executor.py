@@ -98,7 +98,7 @@ class Executor:
         provisional: ProvisionalAuth | None = speculative() if speculative is not None else None
         if provisional is not None:
             # The session is read while the function runs; nothing of the run leaves before that read confirmed
-            # the identity it was given (docs/performance.md, "Overlapping the session lookup").
+            # the identity it was given (docs/performance.md, "Round trips on AWS").
             with hold_output() as held:
                 try:
                     return self._transaction(function, kwargs, provisional, provisional)
