@@ -99,9 +99,11 @@ class Executor:
         if provisional is not None:
             # The session is read while the function runs; nothing of the run leaves before that read confirmed
             # the identity it was given (docs/performance.md, "Round trips on AWS").
+            # A discarded run must leave the arguments as they came (a mutation copies them per attempt anyway).
+            first = copy.deepcopy(kwargs) if function.definition.kind is Kind.QUERY else kwargs
             with hold_output() as held:
                 try:
-                    return self._transaction(function, kwargs, provisional, provisional)
+                    return self._transaction(function, first, provisional, provisional)
                 except _UnconfirmedError as unconfirmed:
                     held.discard()
                     auth = unconfirmed.auth

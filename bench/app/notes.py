@@ -74,3 +74,10 @@ def whoami(ctx):
 def whoamiAction(ctx):
     """The caller's id, from an action (actions never run on a provisional identity)."""
     return get_auth_user_id(ctx)
+
+
+@query(args={"tags": v.array(v.string())})
+def tagged(ctx, tags):
+    """``tags`` with the caller's id appended (a query that changes its own argument)."""
+    tags.append(get_auth_user_id(ctx) or "anonymous")
+    return tags

@@ -192,6 +192,9 @@ def test_a_wrong_memory_never_shows_another_users_data_or_logs(
     _poison(stack, alice, as_cookie=bob)
     assert [n["text"] for n in stack.run("query", "notes:myNotes", cookie=alice)] == ["alice's"]
 
+    _poison(stack, alice, as_cookie=bob)  # the discarded run changed its arguments; the run that counts gets them new
+    assert stack.run("query", "notes:tagged", {"tags": ["x"]}, cookie=alice) == ["x", alice_id]
+
     _poison(stack, alice, as_cookie=bob)
     counter = CallCounter(stack.client)
     with counter.measure() as calls:
