@@ -139,7 +139,8 @@ def test_a_session_ended_elsewhere_gets_todays_answer_and_no_result(stack: Stack
     assert actual[1]["status"] == "error"
     assert "Not authenticated" in actual[1]["errorMessage"]
     assert "private text" not in json.dumps(actual)
-    assert reads == [f"{LOOKUP_THREAD}_0"]  # read once, in the background: the run on the memory was discarded
+    # read once, in the background: the run on the memory was discarded
+    assert [thread.startswith(LOOKUP_THREAD) for thread in reads] == [True]
     assert len(memory) == 0  # and the session forgotten
 
 
@@ -237,7 +238,7 @@ def test_a_storage_error_on_the_background_read_gives_todays_answer(stack: Stack
         assert actual == expected
         assert actual[0] == 503
         assert "during an outage" not in json.dumps(actual)
-        assert reads == [f"{LOOKUP_THREAD}_0"]  # one attempt at the session, as today
+        assert [thread.startswith(LOOKUP_THREAD) for thread in reads] == [True]  # one attempt, as today
         assert calls["TransactWriteItems"] == 0
     stack.client.meta.events.unregister("before-call.dynamodb", unique_id="sessions-unreachable")
     assert [n["text"] for n in stack.run("query", "notes:myNotes", cookie=cookie)] == ["during an outage"]
