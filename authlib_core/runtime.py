@@ -216,6 +216,7 @@ def build_auth_service(
             on_user_created=on_user_created,
             **mail_parts,
         )
+    from authlib_core.auth.remembered import DEFAULT_REMEMBERED_SESSIONS
     from authlib_core.database.engines.dynamodb import DynamoDBEngine
     from authlib_core.database.engines.dynamodb.sessions import DynamoDBRateLimitStore, DynamoDBSessionStore
 
@@ -229,6 +230,7 @@ def build_auth_service(
         DynamoDBRateLimitStore(engine.client, settings.sessions_table),
         social_providers=social,
         on_user_created=on_user_created,
+        remember_sessions=DEFAULT_REMEMBERED_SESSIONS,  # a session read is a round trip: overlap it
         **mail_parts,
     )
 

@@ -8,7 +8,8 @@ Usage (from the repository root, project venv active or ``PYTHONPATH=.``)::
     python -m bench --compare docs/performance-reference.json   # adds the reference run's ratios
 
 Sections: cold (1), warm (2), counts (3), throughput (4), scaling (5), contention (6), memory (7),
-dynamodb-scale (8: the DynamoDB concurrency model, virtual time), live (9).
+dynamodb-scale (8: the DynamoDB concurrency model, virtual time), live (9), latency (10: round trips on AWS,
+modelled with a fixed latency per DynamoDB call).
 Timing never fails: the exit status is 0 unless a benchmark itself broke (a wrong answer, a crash).
 """
 
@@ -38,6 +39,7 @@ SECTIONS = {
     "memory": "bench.memory",
     "dynamodb-scale": "bench.dynamodb_scale",
     "live": "bench.live",
+    "latency": "bench.latency",
 }
 
 

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
     from authlib_core.values import Value
 
-__all__ = ["Auth", "HasAuth", "NoAuth", "StaticAuth", "UserIdentity", "get_auth_user_id"]
+__all__ = ["Auth", "HasAuth", "NoAuth", "ProvisionalAuth", "StaticAuth", "UserIdentity", "get_auth_user_id"]
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -79,6 +79,34 @@ class Auth(Protocol):
 
     def get_user_identity(self) -> UserIdentity | None:
         """The caller's identity, or ``None`` when the request carries no valid session."""
+        ...
+
+
+class ProvisionalAuth(Protocol):
+    """A ``ctx.auth`` that may answer before the session is read, and says afterwards whether it answered right.
+
+    When this Lambda instance has recently confirmed the presented session, ``get_user_identity()`` answers at once
+    with that identity while the session is read again in the background; :meth:`settle` waits for that read. The
+    executor runs queries and mutations with it and lets nothing out of the run — result, error, writes, printed
+    lines — before ``settle()`` returned ``None``; otherwise it discards the run and runs the function again with
+    the ``Auth`` that ``settle()`` returned (docs/performance.md, "Round trips on AWS").
+
+    Example:
+        >>> auth = request_auth.speculative()  # doctest: +SKIP
+        >>> auth.get_user_identity().subject   # doctest: +SKIP
+        'u1'
+        >>> auth.settle() is None              # the session read confirmed u1  # doctest: +SKIP
+        True
+    """
+
+    def get_user_identity(self) -> UserIdentity | None:
+        """The caller's identity: the remembered one while the confirming read is under way, else the real one."""
+        ...
+
+    def settle(self) -> Auth | None:
+        """Wait for the confirming read. ``None`` when every identity answered was the caller's (or none was
+        answered from memory); else the ``Auth`` to run the function again with (the real identity, or a fresh
+        lookup when the read failed)."""
         ...
 
 

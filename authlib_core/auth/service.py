@@ -19,6 +19,7 @@ import ipaddress
 import logging
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
@@ -45,6 +46,7 @@ from authlib_core.auth.links import checked_callback
 from authlib_core.auth.origin import OriginPolicy, origin_of
 from authlib_core.auth.passwords import PasswordHasher, js_length
 from authlib_core.auth.redirects import header_value, redirect_target
+from authlib_core.auth.remembered import RememberedSessions
 from authlib_core.auth.social_config import SocialProviders
 from authlib_core.auth.throttle import Throttle
 from authlib_core.auth.tokens import (
@@ -59,17 +61,19 @@ from authlib_core.auth.users import UserRepository
 from authlib_core.auth.validation import Body, is_valid_email, normalize_email, parse_body, validation_error
 from authlib_core.auth.verification import TokenService
 from authlib_core.config import is_loopback_url
+from authlib_core.database.deadline import carry
 from authlib_core.database.sessions import RateLimitStore, SessionRecord, SessionStore
 from authlib_core.errors import ConfigError, ConflictError, StorageUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Sequence
+    from concurrent.futures import Future
 
     from authlib_core.config import AuthSettings
     from authlib_core.database import Database, DatabaseWriter
     from authlib_core.mail import MailSender, MailTemplates
 
-__all__ = ["COOKIE_IGNORED_REASONS", "AuthService", "RequestAuth"]
+__all__ = ["COOKIE_IGNORED_REASONS", "AuthService", "RequestAuth", "SpeculativeRequestAuth"]
 
 #: ``X-Authlib-Auth-Ignored`` values: why a session cookie on a state-changing call was not used (Better Auth's
 #: origin check, as on ``/api/auth/*``). The same text for every caller; it names the rule, not the session.
@@ -91,6 +95,8 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _PARAM_ROUTES = (password_reset.LINK_PREFIX, social.CALLBACK_PREFIX)
 _NO_PROVIDERS = SocialProviders((), {}, allow_loopback_http=False)
 _MAX_USER_AGENT = 512
+#: Threads that read sessions in the background for speculative calls (Lambda serves one request at a time).
+_LOOKUP_THREADS = 4
 
 
 @dataclasses.dataclass(slots=True)
@@ -131,6 +137,9 @@ class AuthService:
     """Sessions, passwords and the auth endpoints over a document database and a session store.
 
     Build one per process and share it (it is thread-safe); the stores come from the engine in use.
+    ``remember_sessions`` (0: off) is how many confirmed sessions this instance remembers so that a query or mutation
+    presenting one of them runs while its session is read again (:meth:`RequestAuth.speculative`); worth it where a
+    session read is a network round trip (DynamoDB), not on SQLite.
 
     Example:
         >>> service = AuthService(settings.auth, database, session_store, rate_limit_store)  # doctest: +SKIP
@@ -151,6 +160,7 @@ class AuthService:
         sleep: Callable[[float], None] = time.sleep,
         on_user_created: Callable[[DatabaseWriter, str], object] | None = None,
         social_providers: SocialProviders | None = None,
+        remember_sessions: int = 0,
     ) -> None:
         if not settings.secrets:
             raise ConfigError(
@@ -170,6 +180,11 @@ class AuthService:
         )
         self._clock = clock
         self._sleep = sleep
+        #: Sessions confirmed by this instance's lookups (``remember_sessions`` of them), which let a query or
+        #: mutation start before its session read returns (:meth:`RequestAuth.speculative`); None when off.
+        self.remembered = RememberedSessions(remember_sessions) if remember_sessions else None
+        self._pool: ThreadPoolExecutor | None = None
+        self._pool_lock = threading.Lock()
         self.mailer = mailer
         if mailer is not None and templates is None:
             from authlib_core.mail import MailTemplates
@@ -261,16 +276,39 @@ class AuthService:
             return call.current
         call.resolved = True
         token, via_cookie = self._presented_token(call)
-        parsed = None if token is None else parse_token(token)
-        if token is None or parsed is None:
+        record = None if token is None else self._session_of(token)
+        if token is None or record is None:
+            return None
+        call.current = _Current(token, record, via_cookie)
+        return call.current
+
+    def _session_of(self, token: str) -> SessionRecord | None:
+        """The live session ``token`` names (one consistent store read), or None; remembered when that is enabled."""
+        parsed = parse_token(token)
+        if parsed is None:
             return None
         record = self.sessions.get(parsed.user_id, parsed.session_id)
         if record is None or not token_matches(token, record.token_hash):
+            record = None
+        elif not record.is_live(self._now()):  # expired between the store's clock and ours: refused, not deleted
+            record = None  # (this runs for ctx.auth too, whose functions may only read sessions)
+        if self.remembered is not None:
+            self.remembered.update(hash_token(token), record)
+        return record
+
+    def _remembered_session(self, token: str) -> SessionRecord | None:
+        """The record this instance last confirmed for ``token``, while it lasts (no store read); else None."""
+        if self.remembered is None or parse_token(token) is None:
             return None
-        if not record.is_live(self._now()):  # expired between the store's clock and ours: refused, not deleted
-            return None  # (this runs for ctx.auth too, whose functions may only read sessions)
-        call.current = _Current(token, record, via_cookie)
-        return call.current
+        return self.remembered.get(hash_token(token), self._now())
+
+    def _look_up_in_background(self, token: str) -> Future[SessionRecord | None]:
+        """Start :meth:`_session_of` on the lookup thread pool, under the caller's time budget."""
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ThreadPoolExecutor(max_workers=_LOOKUP_THREADS, thread_name_prefix="authlib-session")
+            pool = self._pool
+        return pool.submit(carry(self._session_of), token)
 
     def _require(self, call: _Call) -> _Current:
         current = self._resolve(call)
@@ -457,8 +495,8 @@ class AuthService:
 
     # ------------------------------------------------------------------ ctx.auth
 
-    def _identity(self, request: AuthHttpRequest) -> tuple[UserIdentity | None, str | None]:
-        """The caller's identity, and why a session cookie that was sent was ignored (None when it was not)."""
+    def _usable_token(self, request: AuthHttpRequest) -> tuple[str | None, str | None]:
+        """``(token, ignored reason)``: the verified token a function call may use, checked without any store read."""
         call = _Call(self, request)
         token, via_cookie = self._presented_token(call)
         if token is None:
@@ -469,26 +507,32 @@ class AuthService:
             except APIError as refused:
                 logger.warning("cookie ignored: request from an untrusted origin")
                 return None, COOKIE_IGNORED_REASONS[refused.code or ""]
-        current = self._resolve(call)
-        if current is None:
-            return None, None
-        record = current.record
-        issuer = origin_of(request.base_url) or request.base_url.rstrip("/")
-        identity = UserIdentity(
-            subject=record.user_id,
-            token_identifier=f"{issuer}|{record.user_id}",
-            issuer=issuer,
-            email=record.email or None,
-            name=record.name or None,
-            session_id=record.session_id,
-        )
-        return identity, None
+        return token, None
+
+    def _identity(self, request: AuthHttpRequest) -> tuple[UserIdentity | None, str | None]:
+        """The caller's identity, and why a session cookie that was sent was ignored (None when it was not)."""
+        token, ignored = self._usable_token(request)
+        record = None if token is None else self._session_of(token)
+        return (None if record is None else _identity_of(record, request)), ignored
+
+
+def _identity_of(record: SessionRecord, request: AuthHttpRequest) -> UserIdentity:
+    """The ``ctx.auth`` identity of a session, as seen by ``request`` (its origin is the issuer)."""
+    issuer = origin_of(request.base_url) or request.base_url.rstrip("/")
+    return UserIdentity(
+        subject=record.user_id,
+        token_identifier=f"{issuer}|{record.user_id}",
+        issuer=issuer,
+        email=record.email or None,
+        name=record.name or None,
+        session_id=record.session_id,
+    )
 
 
 class RequestAuth:
     """``ctx.auth`` for one request: resolves the session on first use, then answers from memory (thread-safe)."""
 
-    __slots__ = ("_identity", "_ignored", "_lock", "_request", "_resolved", "_service")
+    __slots__ = ("_failure", "_identity", "_ignored", "_lock", "_request", "_resolved", "_service")
 
     def __init__(self, service: AuthService, request: AuthHttpRequest) -> None:
         self._service = service
@@ -497,10 +541,15 @@ class RequestAuth:
         self._resolved = False
         self._identity: UserIdentity | None = None
         self._ignored: str | None = None
+        #: The error of a session read made ahead of time (speculative), raised by the next lookup in its place.
+        self._failure: Exception | None = None
 
     def get_user_identity(self) -> UserIdentity | None:
         """The caller's identity, or None (no session, a bad signature, a revoked or expired session)."""
         with self._lock:
+            if self._failure is not None:
+                failure, self._failure = self._failure, None
+                raise failure
             if not self._resolved:
                 self._identity, self._ignored = self._service._identity(self._request)
                 self._resolved = True
@@ -514,3 +563,82 @@ class RequestAuth:
         broke, never anything about the session.
         """
         return self._ignored
+
+    def speculative(self) -> SpeculativeRequestAuth | None:
+        """This ``ctx.auth`` as a :class:`~authlib_core.auth.identity.ProvisionalAuth`, when the service remembers
+        sessions (``remember_sessions``, on DynamoDB); else None (run as usual).
+
+        Example:
+            >>> auth = service.auth_for(request).speculative()  # doctest: +SKIP
+        """
+        return None if self._service.remembered is None else SpeculativeRequestAuth(self)
+
+
+class SpeculativeRequestAuth:
+    """A :class:`RequestAuth` that answers from the instance's remembered sessions while the session is read again.
+
+    The first ``get_user_identity()`` verifies the token and the origin rule as usual (no store read). If this
+    instance confirmed the same token's session before and that session has not ended, it starts the session read
+    on a background thread and answers the remembered identity at once; otherwise it reads the session on the
+    calling thread, exactly as :class:`RequestAuth` does. :meth:`settle` joins the background read: the run stands
+    only when it confirms the very identity that was answered.
+
+    Example:
+        >>> auth = service.auth_for(request).speculative()  # doctest: +SKIP
+        >>> user = auth.get_user_identity()  # remembered: answered at once  # doctest: +SKIP
+        >>> auth.settle() is None  # the session read confirmed ``user``  # doctest: +SKIP
+        True
+    """
+
+    __slots__ = ("_answered", "_parent", "_pending", "_redo", "_settled")
+
+    def __init__(self, parent: RequestAuth) -> None:
+        self._parent = parent
+        self._pending: Future[SessionRecord | None] | None = None
+        self._answered: UserIdentity | None = None
+        self._settled = False
+        self._redo: RequestAuth | None = None
+
+    @property
+    def ignored_reason(self) -> str | None:
+        """As :attr:`RequestAuth.ignored_reason`."""
+        return self._parent.ignored_reason
+
+    def get_user_identity(self) -> UserIdentity | None:
+        """The remembered identity while the confirming read runs; else as :meth:`RequestAuth.get_user_identity`."""
+        parent = self._parent
+        with parent._lock:
+            if self._pending is not None:
+                return self._answered
+            if parent._resolved:
+                return parent._identity
+            service, request = parent._service, parent._request
+            token, parent._ignored = service._usable_token(request)
+            remembered = None if token is None else service._remembered_session(token)
+            if token is None or remembered is None:
+                record = None if token is None else service._session_of(token)
+                parent._identity = None if record is None else _identity_of(record, request)
+                parent._resolved = True
+                return parent._identity
+            self._pending = service._look_up_in_background(token)
+            self._answered = _identity_of(remembered, request)
+            return self._answered
+
+    def settle(self) -> RequestAuth | None:
+        """Wait for the confirming read; None when nothing needs running again, else the ``Auth`` to run with."""
+        parent = self._parent
+        with parent._lock:
+            if self._pending is None or self._settled:
+                return self._redo
+            self._settled = True
+            try:
+                record = self._pending.result()
+            except Exception as error:  # the read failed (storage): run again, failing where today's read fails
+                parent._failure = error
+                self._redo = parent
+                return parent
+            parent._identity = None if record is None else _identity_of(record, parent._request)
+            parent._resolved = True
+            if parent._identity != self._answered:
+                self._redo = parent
+            return self._redo

@@ -6,6 +6,10 @@
   ``ctx.run_query`` inside it reads the same transaction through a read-only view; ``ctx.run_mutation`` runs in a
   savepoint, so an exception undoes only the nested call's writes and the caller may catch it.
 - An action runs outside any transaction; its ``run_query`` / ``run_mutation`` each start their own.
+- A query or mutation whose ``auth`` can answer provisionally (:class:`~authlib_core.auth.identity.ProvisionalAuth`:
+  a session this instance confirmed before, read again in the background) runs at once; its result, error, writes
+  and printed lines leave only after that read confirmed the identity, else the run is discarded and the call runs
+  again with the real one. Actions never run provisionally.
 
 The result goes through :func:`authlib_core.values.to_value` (a tuple becomes an array, an ``int`` a float64) and,
 if the function declares ``returns=``, is validated. Exceptions from user code propagate unchanged; the HTTP layer
@@ -26,12 +30,15 @@ from authlib_core.errors import (
 )
 from authlib_core.functions.context import ActionCtx, MutationCtx, QueryCtx
 from authlib_core.functions.kinds import Kind
+from authlib_core.functions.logs import hold_output
 from authlib_core.functions.ports import read_only
 from authlib_core.functions.scheduler import Scheduler
 from authlib_core.values import ValidatorMismatch, to_value
 
 if TYPE_CHECKING:
-    from authlib_core.auth.identity import Auth
+    from collections.abc import Callable
+
+    from authlib_core.auth.identity import Auth, ProvisionalAuth
     from authlib_core.functions.ports import Database, DatabaseReader, DatabaseWriter
     from authlib_core.functions.registry import FunctionRef, RegisteredFunction, Registry
     from authlib_core.values import Value
@@ -85,15 +92,40 @@ class Executor:
         if kind is not None:
             _check_kind(function, kind)
         kwargs = function.definition.bind_arguments(_as_args(args), function.path)
-        definition = function.definition
-        if definition.kind is Kind.QUERY:
-            return self.database.run_query(lambda reader: self._invoke(function, kwargs, self._query_ctx(reader, auth)))
-        if definition.kind is Kind.MUTATION:
-            # The database may call this more than once (conflict retries): give each attempt fresh arguments.
-            return self.database.run_mutation(
-                lambda writer: self._invoke(function, copy.deepcopy(kwargs), self._mutation_ctx(writer, auth))
+        if function.definition.kind is Kind.ACTION:  # side effects as it runs: never on a provisional identity
+            return self._invoke(function, kwargs, self._action_ctx(auth))
+        speculative = getattr(auth, "speculative", None)
+        provisional: ProvisionalAuth | None = speculative() if speculative is not None else None
+        if provisional is not None:
+            # The session is read while the function runs; nothing of the run leaves before that read confirmed
+            # the identity it was given (docs/performance.md, "Round trips on AWS").
+            # A discarded run must leave the arguments as they came (a mutation copies them per attempt anyway).
+            first = copy.deepcopy(kwargs) if function.definition.kind is Kind.QUERY else kwargs
+            with hold_output() as held:
+                try:
+                    return self._transaction(function, first, provisional, provisional)
+                except _UnconfirmedError as unconfirmed:
+                    held.discard()
+                    auth = unconfirmed.auth
+        return self._transaction(function, kwargs, auth, None)
+
+    def _transaction(
+        self, function: RegisteredFunction, kwargs: dict[str, Any], auth: Auth, provisional: ProvisionalAuth | None
+    ) -> Value:
+        """Run a query or mutation in its transaction; with ``provisional``, settle it before the result or any write
+        leaves the transaction (a mutation commits only after)."""
+        if function.definition.kind is Kind.QUERY:
+            return self.database.run_query(
+                lambda reader: _settled(
+                    provisional, lambda: self._invoke(function, kwargs, self._query_ctx(reader, auth))
+                )
             )
-        return self._invoke(function, kwargs, self._action_ctx(auth))
+        # The database may call this more than once (conflict retries): give each attempt fresh arguments.
+        return self.database.run_mutation(
+            lambda writer: _settled(
+                provisional, lambda: self._invoke(function, copy.deepcopy(kwargs), self._mutation_ctx(writer, auth))
+            )
+        )
 
     def call_in_transaction(self, writer: DatabaseWriter, path: str, args: Mapping[str, Value], *, auth: Auth) -> Value:
         """Run the mutation at ``path`` inside ``writer``'s transaction (the scheduler's runner does this, so a job's
@@ -178,6 +210,37 @@ class Executor:
             run_action=run_action,
             scheduler=Scheduler.immediate(self.registry, self.database),
         )
+
+
+class _UnconfirmedError(BaseException):
+    """A provisional identity was not confirmed: the run is discarded and the call runs again with ``auth``.
+
+    A ``BaseException``: it must pass the database's ``except Exception`` (which would validate or retry the
+    transaction) and end it without a commit.
+    """
+
+    def __init__(self, auth: Auth) -> None:
+        super().__init__("the provisional identity was not confirmed")
+        self.auth = auth
+
+
+def _settled(provisional: ProvisionalAuth | None, run: Callable[[], Value]) -> Value:
+    """``run()``'s result or exception, once ``provisional`` (when given) has confirmed the identity it answered."""
+    if provisional is None:
+        return run()
+    try:
+        value = run()
+    except Exception:
+        _confirm(provisional)
+        raise
+    _confirm(provisional)
+    return value
+
+
+def _confirm(provisional: ProvisionalAuth) -> None:
+    redo = provisional.settle()
+    if redo is not None:
+        raise _UnconfirmedError(redo)
 
 
 def _check_kind(function: RegisteredFunction, kind: Kind) -> None:

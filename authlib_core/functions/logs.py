@@ -9,6 +9,9 @@ thread that runs the function (nested ``ctx.run_*`` calls included):
   ``[DEBUG]``, ``[INFO]``, ``[WARN]`` or ``[ERROR]``, with the traceback of ``logger.exception``. Records of this
   library and of the AWS SDK are server logs, not the function's, and are left out.
 
+:func:`hold_output` holds back what a function prints or logs while it runs provisionally (an identity not yet
+confirmed): the lines are written when the block ends, or never when the run is discarded.
+
 At most :data:`MAX_LOG_LINES` lines per call (the last one then says that the rest was omitted, as Convex does), each
 at most :data:`MAX_LINE_CHARS` characters. Output still reaches the server's own stdout and log handlers.
 
@@ -31,7 +34,7 @@ from typing import TYPE_CHECKING, Any, Final, TextIO
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["MAX_LINE_CHARS", "MAX_LOG_LINES", "LogCapture", "capture_logs"]
+__all__ = ["MAX_LINE_CHARS", "MAX_LOG_LINES", "HeldOutput", "LogCapture", "capture_logs", "hold_output"]
 
 #: Lines kept per function call (Convex's ``MAX_LOG_LINES``).
 MAX_LOG_LINES: Final = 256
@@ -88,6 +91,10 @@ class _StdoutRouter:
         self.target = target
 
     def write(self, text: str) -> int:
+        held: HeldOutput | None = getattr(_local, "held", None)
+        if held is not None:
+            held.items.append(text)
+            return len(text)
         capture: LogCapture | None = getattr(_local, "capture", None)
         if capture is not None:
             capture.write(text)
@@ -130,13 +137,104 @@ class _CaptureHandler(logging.Handler):
         last_resort.handle(record)
 
 
-def _install() -> None:
+class HeldOutput:
+    """What a thread printed (text) and logged (handler, record) inside :func:`hold_output`, in order.
+
+    Example:
+        >>> with hold_output() as held:
+        ...     print("held")
+        held
+        >>> held.items  # written when the block ended
+        []
+    """
+
+    __slots__ = ("discarded", "items")
+
+    def __init__(self) -> None:
+        self.items: list[str | tuple[logging.Handler, logging.LogRecord]] = []
+        self.discarded = False
+
+    def discard(self) -> None:
+        """Drop everything held: nothing of it will be written."""
+        self.items.clear()
+        self.discarded = True
+
+    def _release(self) -> None:
+        items, self.items = self.items, []
+        for item in items:
+            if isinstance(item, str):
+                sys.stdout.write(item)
+            else:
+                handler, record = item
+                handler.handle(record)
+
+
+class _HoldFilter(logging.Filter):
+    """On a root-logger handler: a holding thread's records (the function's, not the server's) wait in its
+    :class:`HeldOutput` instead of reaching the handler."""
+
+    def __init__(self, handler: logging.Handler) -> None:
+        super().__init__()
+        self._handler = handler
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        held: HeldOutput | None = getattr(_local, "held", None)
+        if held is None or record.name.split(".", 1)[0] in _SERVER_LOGGERS:
+            return True
+        held.items.append((self._handler, record))
+        return False
+
+
+#: The root handlers that have a :class:`_HoldFilter`, as last checked (the check is skipped while they are the same).
+_held_handlers: tuple[logging.Handler, ...] = ()
+
+
+def _install(hold: bool = False) -> None:
+    global _held_handlers
+    root = logging.getLogger()
+    if hold and isinstance(sys.stdout, _StdoutRouter) and tuple(root.handlers) == _held_handlers:
+        return  # the common case, once per provisional call: nothing to add
     with _install_lock:
         if not isinstance(sys.stdout, _StdoutRouter):
             sys.stdout = _StdoutRouter(sys.stdout)
-        root = logging.getLogger()
         if not any(isinstance(handler, _CaptureHandler) for handler in root.handlers):
             root.addHandler(_CaptureHandler())
+        if hold:
+            for handler in root.handlers:
+                if not any(isinstance(f, _HoldFilter) for f in handler.filters):
+                    handler.addFilter(_HoldFilter(handler))
+            _held_handlers = tuple(root.handlers)
+
+
+@contextlib.contextmanager
+def hold_output() -> Iterator[HeldOutput]:
+    """Hold back what the code in this block prints and logs on this thread; write it when the block ends, unless
+    :meth:`HeldOutput.discard` was called. Nested holds share the outer one.
+
+    Held: ``print()`` and anything written to ``sys.stdout``, and records of the function's loggers on their way to
+    the root logger's handlers. Records of this library and of the AWS SDK pass at once, as does a record a
+    function's own logger hands to a handler of its own (not the root's).
+
+    Example:
+        >>> with hold_output() as held:
+        ...     print("not yet")
+        ...     held.discard()
+        >>> with hold_output():
+        ...     print("later")
+        later
+    """
+    outer: HeldOutput | None = getattr(_local, "held", None)
+    if outer is not None:
+        yield outer
+        return
+    _install(hold=True)
+    held = HeldOutput()
+    _local.held = held
+    try:
+        yield held
+    finally:
+        _local.held = None
+        held._release()
 
 
 @contextlib.contextmanager
