@@ -176,12 +176,12 @@ class Database:
                     self._validate_before_raising(tx)
                     raise
                 tx.validate()
-                collect_read_set(tx.read_set())
+                collect_read_set(tx.read_set)
                 return result
             except ConflictError as error:
                 self._wait(attempt, error)
             except Exception:
-                collect_read_set(tx.read_set())  # a failed query is re-run too when what it read changes
+                collect_read_set(tx.read_set)  # a failed query is re-run too when what it read changes
                 raise
             finally:
                 tx.close()

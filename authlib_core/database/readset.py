@@ -24,7 +24,7 @@ import dataclasses
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Mapping, Sequence
+    from collections.abc import Callable, Iterator, Mapping, Sequence
 
     from authlib_core.database.interface import WriteOp
 
@@ -221,8 +221,18 @@ def recording_reads() -> Iterator[list[ReadSet]]:
         _collector.reset(token)
 
 
-def collect_read_set(read_set: ReadSet | None) -> None:
-    """Hand a finished transaction's read set to :func:`recording_reads` when a caller is recording."""
+def collect_read_set(read_set: Callable[[], ReadSet | None]) -> None:
+    """Hand a finished transaction's read set to :func:`recording_reads` when a caller is recording.
+
+    ``read_set`` (e.g. ``tx.read_set``) is called only then: a plain HTTP query builds no read set.
+
+    Example:
+        >>> with recording_reads() as reads:
+        ...     collect_read_set(lambda: None)  # an engine that keeps no read set
+        >>> reads[0].complete
+        False
+    """
     reads = _collector.get()
     if reads is not None:
-        reads.append(read_set if read_set is not None else ReadSet(complete=False))
+        found = read_set()
+        reads.append(found if found is not None else ReadSet(complete=False))

@@ -78,6 +78,7 @@ from authlib_core.database.interface import (
 from authlib_core.database.readset import ReadSet
 from authlib_core.database.receipts import ReceiptExistsError
 from authlib_core.errors import ConflictError, LimitExceededError
+from authlib_core.values import index_key
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -280,18 +281,25 @@ class DynamoDBTransaction(EngineTransaction):
                 upper = min(upper, after)
         if lower >= upper or limit <= 0:
             return ScanResult(entries=[], exhausted=lower >= upper)
-        partitions = [layout.shard_pk(spec, shard) for shard in layout.shards_of_range(spec, key_range.eq_values)]
+        version_names = self._version_names
+        if key_range.eq_values:
+            partition, value_pk = layout.eq_range_pks(spec, index_key(key_range.eq_values[:1]))
+            partitions = [partition]
+        else:
+            partitions = [layout.shard_pk(spec, shard) for shard in range(layout.partitions(spec))]
         # Without eq on the first field, a range of an index with value versions also guards every first-field
         # value it sees (and the cursor's value): inserts into a value that has entries bump only its value
         # version (docs/dynamodb.md §3).
         counted = not key_range.eq_values and layout.has_value_versions(spec)
         if key_range.eq_values and layout.has_value_versions(spec):
-            guards = [layout.value_version_pk(spec, key_range.eq_values[0])]
-            self._version_names.setdefault(guards[0], f"index {spec.qualified_name} value {key_range.eq_values[0]!r}")
+            guards = [value_pk]
+            if value_pk not in version_names:
+                version_names[value_pk] = f"index {spec.qualified_name} value {key_range.eq_values[0]!r}"
         else:
             guards = list(partitions)
             for pk in partitions:
-                self._version_names.setdefault(pk, f"index {spec.qualified_name} partition {pk.rsplit('#', 1)[1]}")
+                if pk not in version_names:
+                    version_names[pk] = f"index {spec.qualified_name} partition {pk.rsplit('#', 1)[1]}"
             if counted and after is not None:
                 guards.append(self._value_guard(spec, layout.first_component(after)))
         expected = self._read_versions(guards)
@@ -375,7 +383,8 @@ class DynamoDBTransaction(EngineTransaction):
             query = carry(lambda pk: self._query(pk, lower, upper, order, limit))  # keeps the time budget
             results = list(self._engine.executor().map(query, partitions))
         merged = [entry for entries, _ in results for entry in entries]
-        merged.sort(key=lambda entry: entry[0], reverse=(order == "desc"))
+        if len(results) > 1:  # one partition's Query already returns its entries in scan order
+            merged.sort(key=lambda entry: entry[0], reverse=(order == "desc"))
         exhausted = all(done for _, done in results) and len(merged) <= limit
         returned = merged[:limit]
         if not returned:
@@ -855,14 +864,14 @@ class DynamoDBTransaction(EngineTransaction):
            equal the state at that check. If one moved again, the check's value is the next *v2*: steps 2-3 repeat,
            at most ``_CONFIRM_ROUNDS`` times (entries that did change fail in step 2 at once).
         """
+        if not self._versions and len(self._documents) <= 1:
+            return  # nothing read, or one GetItem: a single-item read is atomic by itself
+        if self._snapshot is not None:
+            return
         documents = [
             (layout.document_item_key(document_id), version, f"document {document_id}")
             for document_id, version in self._documents.items()
         ]
-        if not self._versions and len(documents) <= 1:
-            return  # nothing read, or one GetItem: a single-item read is atomic by itself
-        if self._snapshot is not None:
-            return
         versions = dict(self._versions)
         moved = self._moved_versions(documents, versions)
         for _ in range(_CONFIRM_ROUNDS):

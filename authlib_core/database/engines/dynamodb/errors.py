@@ -23,7 +23,6 @@ endpoint URLs and DynamoDB's own message go to ``detail``, which only the log re
 
 from __future__ import annotations
 
-import contextlib
 import re
 from typing import TYPE_CHECKING
 
@@ -46,7 +45,9 @@ from authlib_core.errors import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
+    from collections.abc import Sequence
+    from contextlib import AbstractContextManager
+    from types import TracebackType
 
 __all__ = [
     "CONFLICT_REASONS",
@@ -198,17 +199,30 @@ def translate(exc: BaseException, operation: str, descriptions: Sequence[str] | 
     return None
 
 
-@contextlib.contextmanager
-def dynamodb_errors(operation: str, descriptions: Sequence[str] | None = None) -> Iterator[None]:
+class _Translating:
+    """The context manager :func:`dynamodb_errors` returns (a class: no generator per DynamoDB call)."""
+
+    __slots__ = ("descriptions", "operation")
+
+    def __init__(self, operation: str, descriptions: Sequence[str] | None) -> None:
+        self.operation = operation
+        self.descriptions = descriptions
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, _tb: TracebackType | None) -> None:
+        if isinstance(exc, ClientError | BotoCoreError):
+            error = translate(exc, self.operation, self.descriptions)
+            assert error is not None
+            raise error from exc
+
+
+def dynamodb_errors(operation: str, descriptions: Sequence[str] | None = None) -> AbstractContextManager[None]:
     """Translate botocore errors raised inside the block (see the module docstring).
 
     Example:
         >>> with dynamodb_errors("GetItem"):  # doctest: +SKIP
         ...     client.get_item(TableName=table, Key=key)
     """
-    try:
-        yield
-    except (ClientError, BotoCoreError) as exc:
-        error = translate(exc, operation, descriptions)
-        assert error is not None
-        raise error from exc
+    return _Translating(operation, descriptions)

@@ -29,6 +29,7 @@ document) is converted by :mod:`.migrate`.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 from typing import TYPE_CHECKING, Any
 
@@ -58,6 +59,7 @@ __all__ = [
     "VERSION_SK",
     "count_is_positive",
     "document_item_key",
+    "eq_range_pks",
     "first_component",
     "document_pk",
     "has_value_versions",
@@ -213,6 +215,23 @@ def count_is_positive(item: Mapping[str, Any] | None) -> bool:
         return False
     exact = int(item[ATTR_COUNTED_AT]["N"]) == int(item[ATTR_VERSION]["N"])
     return exact and int(item[ATTR_COUNT]["N"]) > 0
+
+
+@functools.lru_cache(maxsize=4096)
+def eq_range_pks(spec: IndexSpec, component: bytes) -> tuple[str, str]:
+    """(partition key, value version key) of the range whose first field equals the value encoded as ``component``.
+
+    ``shard_pk(spec, shard_of_component(...))`` and ``value_version_pk_of_component(...)``, memoised: every query
+    with ``eq`` on the same value (a user's id) would otherwise hash and format them again.
+
+    Example:
+        >>> from authlib_core.database.interface import IndexSpec
+        >>> spec = IndexSpec("notes", "by_user", ("userId",))
+        >>> eq_range_pks(spec, index_key(["ann"])) == (
+        ...     shard_pk(spec, shard_of_value(spec, "ann")), value_version_pk(spec, "ann"))
+        True
+    """
+    return shard_pk(spec, shard_of_component(spec, component)), value_version_pk_of_component(spec, component)
 
 
 def value_version_pk_of_document(spec: IndexSpec, document: Mapping[str, Value]) -> str:
