@@ -14,19 +14,16 @@ relies on (a delete batch fits one ``TransactWriteItems``; ~2 calls per job dele
 from __future__ import annotations
 
 import collections
-import os
 import time
 from typing import Any
+
+from bench.common import moto
 
 SWEPT = 96
 
 
 def measure() -> dict[str, Any]:
     """The figures (see the module docstring), from a fresh in-process moto table."""
-    for name, value in (("AWS_ACCESS_KEY_ID", "bench"), ("AWS_SECRET_ACCESS_KEY", "bench")):
-        os.environ.setdefault(name, value)
-    from moto import mock_aws
-
     from authlib_core import action, internal_mutation
     from authlib_core.auth.identity import NoAuth
     from authlib_core.database import Database
@@ -46,7 +43,7 @@ def measure() -> dict[str, Any]:
         return None
 
     registry = Registry([RegisteredFunction("bench:noop", noop), RegisteredFunction("bench:noact", noact)])
-    with mock_aws():
+    with moto():
         client = create_client(region="us-east-1")
         create_tables(client, {"documents": "bench-scheduler"})
         sizes: list[int] = []

@@ -6,7 +6,7 @@ from authlib_core.database.engines.dynamodb.layout import MAX_TRANSACTION_ACTION
 from bench.scheduler_items import SWEPT, measure
 
 
-def test_the_retention_sweep_fits_its_transactions_and_costs_about_two_calls_per_job() -> None:
+def test_the_retention_sweep_fits_its_transactions_and_costs_under_three_calls_per_job() -> None:
     figures = measure()
     print(figures)
     assert figures["sweep: jobs deleted"] == SWEPT + 2  # the canceled jobs, and the two jobs that ran
@@ -15,6 +15,7 @@ def test_the_retention_sweep_fits_its_transactions_and_costs_about_two_calls_per
     assert max(batches) <= MAX_TRANSACTION_ACTIONS
     assert figures["sweep: DynamoDB calls per job deleted"] < 3
     assert "Scan" not in figures["sweep: calls by operation"]
-    # scheduling stays possible in batches: a job is 4-5 items of its mutation's commit
+    # scheduling stays possible in batches: a further job is 3-5 items of its mutation's commit (3 when its index
+    # values already have counted entries, so no partition version is bumped: docs/dynamodb.md §3)
     assert figures["most jobs in an otherwise empty mutation"] >= 19
-    assert 4 <= figures["mutation scheduling 2 job(s)"] - figures["mutation scheduling 1 job(s)"] <= 5
+    assert 3 <= figures["mutation scheduling 2 job(s)"] - figures["mutation scheduling 1 job(s)"] <= 5
