@@ -8,8 +8,8 @@
 - An action runs outside any transaction; its ``run_query`` / ``run_mutation`` each start their own.
 - A query or mutation whose ``auth`` can answer provisionally (:class:`~authlib_core.auth.identity.ProvisionalAuth`:
   a session this instance confirmed before, read again in the background) runs at once; its result, error, writes
-  and printed lines leave only after that read confirmed the identity, else the run is discarded and the call runs
-  again with the real one. Actions never run provisionally.
+  and printed or logged lines (for any handler, its loggers' own included) leave only after that read confirmed the
+  identity, else the run is discarded and the call runs again with the real one. Actions never run provisionally.
 
 The result goes through :func:`authlib_core.values.to_value` (a tuple becomes an array, an ``int`` a float64) and,
 if the function declares ``returns=``, is validated. Exceptions from user code propagate unchanged; the HTTP layer

@@ -138,7 +138,7 @@ class _CaptureHandler(logging.Handler):
 
 
 class HeldOutput:
-    """What a thread printed (text) and logged (handler, record) inside :func:`hold_output`, in order.
+    """What a thread printed (text) and logged (logger, record) inside :func:`hold_output`, in order.
 
     Example:
         >>> with hold_output() as held:
@@ -151,7 +151,7 @@ class HeldOutput:
     __slots__ = ("discarded", "items")
 
     def __init__(self) -> None:
-        self.items: list[str | tuple[logging.Handler, logging.LogRecord]] = []
+        self.items: list[str | tuple[logging.Logger, logging.LogRecord]] = []
         self.discarded = False
 
     def discard(self) -> None:
@@ -165,45 +165,43 @@ class HeldOutput:
             if isinstance(item, str):
                 sys.stdout.write(item)
             else:
-                handler, record = item
-                handler.handle(record)
+                logger, record = item
+                _call_handlers(logger, record)
 
 
-class _HoldFilter(logging.Filter):
-    """On a root-logger handler: a holding thread's records (the function's, not the server's) wait in its
-    :class:`HeldOutput` instead of reaching the handler."""
-
-    def __init__(self, handler: logging.Handler) -> None:
-        super().__init__()
-        self._handler = handler
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        held: HeldOutput | None = getattr(_local, "held", None)
-        if held is None or record.name.split(".", 1)[0] in _SERVER_LOGGERS:
-            return True
-        held.items.append((self._handler, record))
-        return False
+#: ``logging.Logger.callHandlers`` as it was before :func:`_install` wrapped it.
+_call_handlers = logging.Logger.callHandlers
 
 
-#: The root handlers that have a :class:`_HoldFilter`, as last checked (the check is skipped while they are the same).
-_held_handlers: tuple[logging.Handler, ...] = ()
+def _hold_call_handlers(self: logging.Logger, record: logging.LogRecord) -> None:
+    """``Logger.callHandlers`` (the step after the logger's level and filters, before any handler): on a holding
+    thread, a record of the function's loggers waits in its :class:`HeldOutput` whole, for every handler on its way
+    (the logger's own, its parents', the root's, or ``logging.lastResort``). A server record is handled at once, and
+    what its handlers write to ``sys.stdout`` is not held either."""
+    held: HeldOutput | None = getattr(_local, "held", None)
+    if held is None:
+        _call_handlers(self, record)
+    elif record.name.split(".", 1)[0] not in _SERVER_LOGGERS:
+        held.items.append((self, record))
+    else:
+        _local.held = None
+        try:
+            _call_handlers(self, record)
+        finally:
+            _local.held = held
 
 
 def _install(hold: bool = False) -> None:
-    global _held_handlers
-    root = logging.getLogger()
-    if hold and isinstance(sys.stdout, _StdoutRouter) and tuple(root.handlers) == _held_handlers:
+    if hold and logging.Logger.callHandlers is _hold_call_handlers and isinstance(sys.stdout, _StdoutRouter):
         return  # the common case, once per provisional call: nothing to add
     with _install_lock:
         if not isinstance(sys.stdout, _StdoutRouter):
             sys.stdout = _StdoutRouter(sys.stdout)
+        root = logging.getLogger()
         if not any(isinstance(handler, _CaptureHandler) for handler in root.handlers):
             root.addHandler(_CaptureHandler())
-        if hold:
-            for handler in root.handlers:
-                if not any(isinstance(f, _HoldFilter) for f in handler.filters):
-                    handler.addFilter(_HoldFilter(handler))
-            _held_handlers = tuple(root.handlers)
+        if hold and logging.Logger.callHandlers is not _hold_call_handlers:
+            logging.Logger.callHandlers = _hold_call_handlers  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -211,9 +209,12 @@ def hold_output() -> Iterator[HeldOutput]:
     """Hold back what the code in this block prints and logs on this thread; write it when the block ends, unless
     :meth:`HeldOutput.discard` was called. Nested holds share the outer one.
 
-    Held: ``print()`` and anything written to ``sys.stdout``, and records of the function's loggers on their way to
-    the root logger's handlers. Records of this library and of the AWS SDK pass at once, as does a record a
-    function's own logger hands to a handler of its own (not the root's).
+    Held: ``print()`` and anything written to ``sys.stdout``, and every record of the function's loggers, for all
+    the handlers it would reach: the root logger's, and the handlers of the function's own loggers (also one that
+    does not propagate). They are written in the order they were made. Records of this library and of the AWS SDK
+    (and what their handlers write, to ``sys.stdout`` too) pass at once, and nothing is held outside the block or
+    on other threads. The first hold wraps ``logging.Logger.callHandlers`` (once per process); outside a hold the
+    wrapper only looks up a thread-local.
 
     Example:
         >>> with hold_output() as held:

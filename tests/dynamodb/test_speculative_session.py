@@ -8,6 +8,7 @@ way another instance would (sign-out, expiry, a new email) or from a storage err
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 import threading
@@ -203,6 +204,59 @@ def test_a_wrong_memory_never_shows_another_users_data_or_logs(
     assert calls["TransactWriteItems"] == 1  # the discarded run sent no write
     assert [n["text"] for n in stack.run("query", "notes:myNotes", cookie=alice)] == ["alice's", "alice's second"]
     assert [n["text"] for n in stack.run("query", "notes:myNotes", cookie=bob)] == ["bob's secret"]
+
+
+@pytest.fixture
+def own_handler() -> Iterator[io.StringIO]:
+    """A handler of the function's logger itself (not the root's), as an app that configures its logger adds."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+    logger = logging.getLogger("bench.app")
+    logger.addHandler(handler)
+    try:
+        yield stream
+    finally:
+        logger.removeHandler(handler)
+
+
+def test_a_discarded_run_writes_nothing_to_a_handler_of_the_functions_own_logger(
+    stack: Stack, own_handler: io.StringIO
+) -> None:
+    alice = stack.sign_up("own-alice@example.test")
+    bob = stack.sign_up("own-bob@example.test")
+    alice_id = stack.run("query", "notes:whoami", cookie=alice)["subject"]
+    bob_id = stack.run("query", "notes:whoami", cookie=bob)["subject"]
+    own_handler.truncate(0)
+    own_handler.seek(0)
+
+    _poison(stack, alice, as_cookie=bob)  # a memory naming another user: that run is discarded
+    reads = _session_reads(stack)
+    assert stack.run("query", "notes:whoami", cookie=alice)["subject"] == alice_id
+    assert [thread.startswith(LOOKUP_THREAD) for thread in reads] == [True]  # the run on the memory was made
+    assert own_handler.getvalue() == f"WARNING whoami {alice_id}\n"  # only the run that counts
+    assert bob_id not in own_handler.getvalue()
+
+    own_handler.truncate(0)
+    own_handler.seek(0)
+    _revoke(stack, alice)  # signed out elsewhere: the run on the memory is discarded, the anonymous run stands
+    reads.clear()
+    assert stack.run("query", "notes:whoami", cookie=alice) is None
+    assert [thread.startswith(LOOKUP_THREAD) for thread in reads] == [True]
+    assert own_handler.getvalue() == "WARNING whoami None\n"
+    assert alice_id not in own_handler.getvalue()
+
+
+def test_a_confirmed_run_writes_its_lines_to_a_handler_of_the_functions_own_logger_once(
+    stack: Stack, own_handler: io.StringIO
+) -> None:
+    cookie = stack.sign_up("own-confirmed@example.test")
+    user_id = stack.run("query", "notes:whoami", cookie=cookie)["subject"]  # this instance confirms the session
+    reads = _session_reads(stack)
+    for _ in range(2):
+        assert stack.run("query", "notes:whoami", cookie=cookie)["subject"] == user_id
+    assert [thread.startswith(LOOKUP_THREAD) for thread in reads] == [True, True]  # both ran on the memory
+    assert own_handler.getvalue() == f"WARNING whoami {user_id}\n" * 3
 
 
 def test_a_changed_identity_is_the_one_the_function_sees(stack: Stack) -> None:

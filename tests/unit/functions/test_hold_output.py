@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 import threading
 from typing import TYPE_CHECKING
 
@@ -58,3 +59,56 @@ def test_released_lines_reach_a_log_capture_around_the_hold() -> None:
             print("dropped")
             held.discard()
     assert lines.lines() == ["[LOG] kept"]
+
+
+def test_records_for_a_handler_of_the_loggers_own_are_held_in_order_with_the_rest(
+    capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    log = logging.getLogger("app.functions.own")
+    private = logging.getLogger("app.functions.private")  # keeps its records to itself
+    private.propagate = False
+    own = logging.StreamHandler(sys.stdout)  # the app's own handler, next to the root's
+    own.setFormatter(logging.Formatter("own %(message)s"))
+    log.addHandler(own)
+    private.addHandler(own)
+    try:
+        with caplog.at_level(logging.WARNING), hold_output():
+            print("first")
+            log.warning("second")
+            print("third")
+            private.warning("fourth")
+            assert capsys.readouterr().out == ""
+            assert caplog.records == []
+        assert capsys.readouterr().out == "first\nown second\nthird\nown fourth\n"
+        assert [r.getMessage() for r in caplog.records] == ["second"]
+
+        with hold_output() as held:
+            log.warning("provisional")
+            private.warning("provisional")
+            held.discard()
+        assert capsys.readouterr().out == ""
+    finally:
+        log.removeHandler(own)
+        private.removeHandler(own)
+        private.propagate = True
+
+
+def test_outside_a_hold_and_for_server_loggers_a_handler_of_its_own_writes_at_once(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    for name in ("app.functions.own", "authlib_core.http", "botocore.hooks"):
+        log = logging.getLogger(name)
+        own = logging.StreamHandler(sys.stdout)
+        own.setFormatter(logging.Formatter("%(name)s %(message)s"))
+        log.addHandler(own)
+        try:
+            if name == "app.functions.own":
+                log.warning("outside")
+                assert capsys.readouterr().out == f"{name} outside\n"
+            else:
+                with hold_output() as held:
+                    log.warning("server line")
+                    assert capsys.readouterr().out == f"{name} server line\n"
+                    held.discard()
+        finally:
+            log.removeHandler(own)
