@@ -50,6 +50,15 @@ def resources_of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str
     return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
 
 
+def function_names(template: dict[str, Any] | None = None) -> tuple[str, ...]:
+    """The logical ids of the template's Lambda functions (``AWS::Serverless::Function``), in template order: the
+    one list the SAM tests loop over, so a function added to template.yaml is checked without being named again."""
+    names = tuple(resources_of_type(template or load_template(), "AWS::Serverless::Function"))
+    if not names:
+        raise AssertionError("the template declares no AWS::Serverless::Function")
+    return names
+
+
 def walk(value: Any) -> Iterator[Any]:
     """Every node of a YAML/JSON structure, depth first."""
     yield value

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from typing import TYPE_CHECKING
 
 import pytest
+
+from tests.sam.cfn_yaml import function_names
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -15,17 +18,7 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.sam
 
-FUNCTIONS = (
-    "QueryFunction",
-    "MutationFunction",
-    "AuthFunction",
-    "HttpActionFunction",
-    "SyncFunction",
-    "FanoutFunction",
-    "KeepaliveFunction",
-    "SchedulerRunFunction",
-    "SchedulerTickFunction",
-)
+FUNCTIONS = function_names()
 #: Top-level names that must never be shipped: tests, dev tools, the X-Ray SDK (tracing is off by
 #: default), the CRT and pyOpenSSL that SAM CLI's own boto3[crt] drags in elsewhere, boto3 (nothing imports
 #: it), and joserfc/cryptography (the jwt extra: only for an app with functions/auth_config.py; this one has none).
@@ -86,10 +79,10 @@ def top_names(directory: Path) -> set[str]:
 
 def test_every_function_gets_the_code_and_the_layer(arm64_build: Build) -> None:
     built = (arm64_build.build_dir / "template.yaml").read_text(encoding="utf-8")
+    assert sorted(re.findall(r"CodeUri: (\w+)", built)) == sorted(FUNCTIONS)
     for name in FUNCTIONS:
         directory = arm64_build.function_dir(name)
         assert (directory / "authlib_core" / "http" / "lambda_handler.py").exists(), name
-        assert f"CodeUri: {name}" in built
     assert "ContentUri: DependenciesLayer" in built  # built once, referenced by every function
     assert (arm64_build.layer_dir() / "pydantic").is_dir()
 

@@ -11,22 +11,18 @@ from typing import Any
 import pytest
 
 from tests.sam.cfn_eval import Deployment, api_routes, route_function
+from tests.sam.cfn_yaml import function_names, load_template, resources_of_type
 from tests.sam.iam import RolePolicy
 
 pytestmark = pytest.mark.sam
 
-HTTP_AND_LIVE_FUNCTIONS = (
-    "QueryFunction",
-    "MutationFunction",
-    "AuthFunction",
-    "HttpActionFunction",
-    "SyncFunction",
-    "FanoutFunction",
-    "KeepaliveFunction",
-)
+FUNCTIONS = function_names()
 #: Not behind the API: the job runner (SQS) and the one-minute tick (EventBridge Scheduler); docs/scheduler.md.
-SCHEDULER_FUNCTIONS = ("SchedulerRunFunction", "SchedulerTickFunction")
-FUNCTIONS = HTTP_AND_LIVE_FUNCTIONS + SCHEDULER_FUNCTIONS
+SCHEDULER_FUNCTIONS = tuple(
+    name
+    for name, function in resources_of_type(load_template(), "AWS::Serverless::Function").items()
+    if function["Properties"].get("Handler", "").startswith("authlib_core.scheduler.")
+)
 LAYER = "AWS-Parameters-and-Secrets-Lambda-Extension"
 
 
@@ -41,6 +37,13 @@ def only(template: dict[str, Any], kind: str) -> str:
         name for name, r in template["Resources"].items() if r["Type"] == kind and name not in LIVE_RESOURCES
     ]
     return logical_id
+
+
+def test_the_templates_functions_are_the_lambda_functions_aws_gets(expanded: dict[str, Any]) -> None:
+    lambdas = {name for name, r in expanded["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+    assert lambdas == set(FUNCTIONS)
+    assert SCHEDULER_FUNCTIONS
+    assert set(SCHEDULER_FUNCTIONS) < lambdas
 
 
 # ------------------------------------------------------------------------------------------------ CORS
