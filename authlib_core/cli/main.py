@@ -5,6 +5,7 @@ Commands:
 - ``run PATH [ARGS_JSON]``: like ``npx convex run``. Loads the functions folder, runs the function (any kind; internal
   functions too, as Convex's admin CLI can) against the local store and prints the result as JSON.
 - ``dev``: the HTTP dev server (``authlib_core.dev.server``).
+- ``codegen``: typed ``api`` objects for TypeScript, like ``npx convex codegen`` (``authlib_core.dev.codegen``).
 - ``init DIR``: a new project in ``DIR`` (``authlib_core.cli.init``; never overwrites a file).
 - ``infra create-tables`` / ``infra migrate``: provision the DynamoDB tables and bring the stored indexes in line with
   the app's schema (``authlib_core.cli.infra``).
@@ -13,8 +14,9 @@ Commands:
 (DynamoDB only) and ``--db PATH`` (SQLite only); see ``authlib_core.dev.cli``.
 
 Exit status: 0 on success; 1 when the function (or loading the functions folder) failed; 2 for a usage error (bad
-options, ``ARGS_JSON`` that is not a JSON object, invalid settings). Errors are one line on stderr starting with
-``error:``; an exception your code did not expect also prints its traceback first.
+options, ``ARGS_JSON`` that is not a JSON object, invalid settings, a functions folder that does not exist).
+Errors are one line on stderr starting with ``error:``; an exception your code did not expect also prints its
+traceback first. ``authlib-core --version`` prints the installed version.
 
 Example:
     $ python -m authlib_core run myData:add '{"text": "hello"}' --identity user123
@@ -34,11 +36,12 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from authlib_core._version import __version__
 from authlib_core.auth import NoAuth, StaticAuth, UserIdentity
 from authlib_core.cli.infra import configure_parser as configure_infra
 from authlib_core.cli.init import configure_parser as configure_init
 from authlib_core.config import Settings
-from authlib_core.dev.cli import add_engine_options, build_local_runtime, settings_with_engine
+from authlib_core.dev.cli import add_engine_options, build_local_runtime, check_functions_dir, settings_with_engine
 from authlib_core.dev.cli import configure_parser as configure_dev
 from authlib_core.dev.cli import run as run_dev
 from authlib_core.errors import AuthlibError, ConfigError, InvalidValueError
@@ -67,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authlib-core", description="Convex-style backend functions with Better-Auth-style sessions."
     )
+    parser.add_argument("--version", action="version", version=f"authlib-core {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run a function and print its result as JSON (like `npx convex run`)")
@@ -78,7 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--identity", metavar="USER_ID", help="run as this signed-in user (identity subject)")
     run.set_defaults(handler=_run)
 
-    dev = commands.add_parser("dev", help="run the HTTP dev server on the example app")
+    dev = commands.add_parser("dev", help="serve ./functions over HTTP with live reload (like `npx convex dev`)")
     configure_dev(dev)
     dev.set_defaults(handler=run_dev)
 
@@ -126,6 +130,7 @@ def _run(options: argparse.Namespace) -> int:
     settings = settings_with_engine(Settings.from_env(), options)
     if options.functions is not None:
         settings = dataclasses.replace(settings, functions_dir=options.functions)
+    check_functions_dir(settings.functions_dir, given=options.functions is not None, command="`authlib-core run`")
     runtime = build_local_runtime(settings)
     auth: Auth = NoAuth()
     if options.identity is not None:
@@ -143,6 +148,7 @@ def _codegen(options: argparse.Namespace) -> int:
     from authlib_core.functions import load_functions
 
     functions = options.functions or Settings.from_env().functions_dir
+    check_functions_dir(functions, given=options.functions is not None, command="`authlib-core codegen`")
     out = options.out or functions / "_generated"
     written = write_generated(load_functions(functions), out)
     print(f"wrote {len(written)} file(s) to {out}" if written else f"{out} is up to date")

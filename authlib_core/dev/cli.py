@@ -85,7 +85,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="do not run scheduled functions and cron jobs (they stay pending; docs/scheduler.md)",
     )
     static = parser.add_mutually_exclusive_group()
-    static.add_argument("--static", type=Path, default=None, help=f"serve a built frontend (default: {DEFAULT_STATIC})")
+    static.add_argument(
+        "--static", type=Path, default=None, help=f"serve a built frontend (default: {DEFAULT_STATIC} when it exists)"
+    )
     static.add_argument("--no-static", action="store_true", help="serve no frontend")
 
 
@@ -270,8 +272,16 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_functions_dir(folder: Path, *, given: bool) -> None:
+def check_functions_dir(folder: Path, *, given: bool, command: str = "the dev server") -> None:
     """Refuse a functions folder that does not exist (or is not a folder), before anything is created.
+
+    ``command`` names what the user ran, for the advice (``run`` and ``codegen`` check the folder too).
+
+    Example:
+        >>> check_functions_dir(Path("no-such-folder"), given=True, command="`authlib-core run`")
+        Traceback (most recent call last):
+        ...
+        authlib_core.errors.ConfigError: --functions no-such-folder (...) does not exist. Run `authlib-core run` ...
 
     Raises:
         ConfigError: naming the folder, where it was looked for, and how to point at the right one.
@@ -282,7 +292,7 @@ def check_functions_dir(folder: Path, *, given: bool) -> None:
     where = f"{folder} ({folder.resolve()})" if not folder.is_absolute() else str(folder)
     source = "--functions" if given else "the functions folder (AUTHLIB_FUNCTIONS_DIR, default: functions)"
     raise ConfigError(
-        f"{source} {where} {what}. Run the dev server from your project's folder (the one holding functions/), "
+        f"{source} {where} {what}. Run {command} from your project's folder (the one holding functions/), "
         "or pass --functions DIR."
     )
 

@@ -198,3 +198,28 @@ def test_the_dev_secret_is_supplied_only_for_a_loopback_dynamodb_endpoint(tmp_pa
     assert with_local_dev_secret(configured).secrets == ("x" * 40,)
     sqlite = Settings(sqlite_path=tmp_path / "other" / "dev.sqlite3", dynamodb_endpoint_url="http://127.0.0.1:1")
     assert with_local_dev_secret(sqlite).secrets == ()  # SQLite gets its secret from the runtime itself
+
+
+def test_version_prints_the_installed_version(tmp_path: Path) -> None:
+    from authlib_core import __version__
+
+    done = cli(tmp_path, "--version")
+    assert done.returncode == 0
+    assert done.stdout == f"authlib-core {__version__}\n"
+
+
+@pytest.mark.parametrize("command", ["run", "codegen"])
+def test_a_missing_functions_folder_is_a_usage_error_creating_nothing(tmp_path: Path, command: str) -> None:
+    args = [command, "notes:hello"] if command == "run" else [command]
+    done = cli(tmp_path, *args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"error: the functions folder (AUTHLIB_FUNCTIONS_DIR, default: functions) functions "
+        f"({tmp_path.resolve() / 'functions'}) does not exist. Run `authlib-core {command}` from your project's "
+        "folder (the one holding functions/), or pass --functions DIR.\n"
+    )
+    done = cli(tmp_path, *args, "--functions", "elsewhere")
+    assert done.returncode == 2
+    assert one_error_line(done).startswith(f"error: --functions elsewhere ({tmp_path.resolve() / 'elsewhere'}) does")
+    assert list(tmp_path.iterdir()) == []  # no .authlib/, no _generated/

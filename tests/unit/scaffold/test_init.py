@@ -149,3 +149,12 @@ def test_the_cli_reports_success_and_refusal(tmp_path: Path, capsys: pytest.Capt
     err = capsys.readouterr().err
     assert err.startswith(f"error: {tmp_path / 'shop'} already has .gitignore, README.md")
     assert err.count("\n") == 1
+
+
+def test_the_next_step_quotes_a_folder_the_shell_would_split(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "my shop"
+    assert main(["init", str(folder)]) == 0
+    next_step = capsys.readouterr().out.splitlines()[1]
+    assert next_step.startswith(f"next: cd '{folder}' && python3 -m venv .venv")
