@@ -39,6 +39,7 @@ def _init(options: argparse.Namespace) -> int:
     written = init_project(directory, name=name)
     print(f'created {directory} (project "{name}"): {", ".join(str(path) for path in written)}')
     setup = "python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements-dev.txt"
-    print(f"next: cd {shlex.quote(str(directory))} && {setup}")
+    here = directory.resolve() == Path.cwd().resolve()
+    print(f"next: {setup}" if here else f"next: cd {shlex.quote(str(directory))} && {setup}")
     print("      then `pytest`, `authlib-core dev`, and `sam build` to deploy (README.md)")
     return 0

@@ -158,3 +158,12 @@ def test_the_next_step_quotes_a_folder_the_shell_would_split(
     assert main(["init", str(folder)]) == 0
     next_step = capsys.readouterr().out.splitlines()[1]
     assert next_step.startswith(f"next: cd '{folder}' && python3 -m venv .venv")
+
+
+def test_the_next_step_has_no_cd_for_the_current_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "."]) == 0
+    next_step = capsys.readouterr().out.splitlines()[1]
+    assert next_step == "next: python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements-dev.txt"
