@@ -150,7 +150,14 @@ def _codegen(options: argparse.Namespace) -> int:
     functions = options.functions or Settings.from_env().functions_dir
     check_functions_dir(functions, given=options.functions is not None, command="`authlib-core codegen`")
     out = options.out or functions / "_generated"
-    written = write_generated(load_functions(functions), out)
+    app = load_functions(functions)
+    try:
+        written = write_generated(app, out)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the generated files into {out}: {exc.strerror or exc} ({exc.filename}); pick a writable "
+            "folder with --out DIR."
+        ) from None
     print(f"wrote {len(written)} file(s) to {out}" if written else f"{out} is up to date")
     return EXIT_OK
 

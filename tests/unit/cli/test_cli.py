@@ -223,3 +223,12 @@ def test_a_missing_functions_folder_is_a_usage_error_creating_nothing(tmp_path: 
     assert done.returncode == 2
     assert one_error_line(done).startswith(f"error: --functions elsewhere ({tmp_path.resolve() / 'elsewhere'}) does")
     assert list(tmp_path.iterdir()) == []  # no .authlib/, no _generated/
+
+
+def test_codegen_into_a_folder_it_cannot_make_is_one_line(app: Path) -> None:
+    (app.parent / "taken").write_text("a file, not a folder\n")
+    done = cli(app.parent, "codegen", "--out", "taken/_generated")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert one_error_line(done).startswith("error: cannot write the generated files into taken/_generated: ")
+    assert one_error_line(done).endswith("; pick a writable folder with --out DIR.")
