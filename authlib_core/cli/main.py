@@ -79,7 +79,12 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--functions", type=Path, help="functions folder (default: $AUTHLIB_FUNCTIONS_DIR or functions)")
     add_engine_options(run)
     run.add_argument("--format", choices=("json", "convex_encoded_json"), default="json", help="output encoding")
-    run.add_argument("--identity", metavar="USER_ID", help="run as this signed-in user (identity subject)")
+    run.add_argument(
+        "--identity",
+        metavar="USER_ID",
+        help="run as this signed-in user: a user id, or a JSON identity as `npx convex run` takes it, e.g. "
+        '\'{"subject": "<user id>", "email": "a@example.com"}\'',
+    )
     run.set_defaults(handler=_run)
 
     dev = commands.add_parser("dev", help="serve ./functions over HTTP with live reload (like `npx convex dev`)")
@@ -127,17 +132,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(options: argparse.Namespace) -> int:
     args = _parse_args_json(options.args)
+    if options.identity is not None:
+        _parse_identity(options.identity)  # a usage error before anything is loaded
     settings = settings_with_engine(Settings.from_env(), options)
     if options.functions is not None:
         settings = dataclasses.replace(settings, functions_dir=options.functions)
     check_functions_dir(settings.functions_dir, given=options.functions is not None, command="`authlib-core run`")
     runtime = build_local_runtime(settings)
-    auth: Auth = NoAuth()
-    if options.identity is not None:
-        identity = UserIdentity(
-            subject=options.identity, token_identifier=f"{CLI_ISSUER}|{options.identity}", issuer=CLI_ISSUER
-        )
-        auth = StaticAuth(identity)
+    auth: Auth = NoAuth() if options.identity is None else StaticAuth(_parse_identity(options.identity))
     result = runtime.executor.call(options.path, args, auth=auth, public_only=False)
     print(json.dumps(encode(result, options.format), ensure_ascii=False))
     return EXIT_OK
@@ -173,6 +175,51 @@ def _parse_args_json(text: str) -> Any:
         return decode(parsed)
     except InvalidValueError as exc:
         raise _UsageError(f"ARGS_JSON holds a value that is not a Convex value: {exc.message}") from exc
+
+
+#: The ``--identity`` JSON keys with a field of their own (Convex's ``UserIdentity`` names) and their types.
+_IDENTITY_KEYS: dict[str, type] = {
+    "subject": str,
+    "issuer": str,
+    "tokenIdentifier": str,
+    "email": str,
+    "name": str,
+    "emailVerified": bool,
+}
+_IDENTITY_EXAMPLE = '\'{"subject": "<user id>", "email": "a@example.com"}\''
+
+
+def _parse_identity(text: str) -> UserIdentity:
+    """``--identity``: a user id, or a JSON object as ``npx convex run --identity`` takes it (``subject`` required).
+
+    Other keys of the object become the identity's extra claims.
+    """
+    if not text.lstrip().startswith("{"):
+        return UserIdentity(subject=text, token_identifier=f"{CLI_ISSUER}|{text}", issuer=CLI_ISSUER)
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _UsageError(f"--identity is not valid JSON ({exc}); pass a user id or {_IDENTITY_EXAMPLE}") from None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("subject"), str) or not parsed["subject"]:
+        raise _UsageError(f'--identity JSON needs a "subject" string (the user id), e.g. {_IDENTITY_EXAMPLE}')
+    for key, kind in _IDENTITY_KEYS.items():
+        if key in parsed and not isinstance(parsed[key], kind):
+            raise _UsageError(f"--identity: {key!r} must be a {kind.__name__}, got {json.dumps(parsed[key])}")
+    try:
+        extra = {key: decode(value) for key, value in parsed.items() if key not in _IDENTITY_KEYS}
+    except InvalidValueError as exc:
+        raise _UsageError(f"--identity holds a value that is not a Convex value: {exc.message}") from None
+    subject: str = parsed["subject"]
+    issuer: str = parsed.get("issuer", CLI_ISSUER)
+    return UserIdentity(
+        subject=subject,
+        token_identifier=parsed.get("tokenIdentifier", f"{issuer}|{subject}"),
+        issuer=issuer,
+        email=parsed.get("email"),
+        name=parsed.get("name"),
+        email_verified=parsed.get("emailVerified"),
+        extra=extra,
+    )
 
 
 def _fail(message: str, status: int) -> int:

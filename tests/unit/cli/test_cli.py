@@ -33,6 +33,11 @@ APP = {
         def whoami(ctx):
             return get_auth_user_id(ctx)
 
+        @query
+        def identity(ctx):
+            found = ctx.auth.get_user_identity()
+            return None if found is None else found.to_json()
+
         @internal_query
         def hidden(ctx, n: int):
             return n * 2
@@ -96,6 +101,21 @@ def test_run_as_a_user_and_internal_functions(app: Path) -> None:
     assert json.loads(cli(app.parent, "run", "notes.js:hidden", '{"n": 4}').stdout) == 8
 
 
+def test_identity_as_json_like_npx_convex_run(app: Path) -> None:
+    given = '{"subject": "u1", "email": "a@example.com", "emailVerified": true, "role": "admin"}'
+    assert json.loads(cli(app.parent, "run", "notes:whoami", "--identity", given).stdout) == "u1"
+    assert json.loads(cli(app.parent, "run", "notes:identity", "--identity", given).stdout) == {
+        "subject": "u1",
+        "tokenIdentifier": "authlib-core-cli|u1",
+        "issuer": "authlib-core-cli",
+        "email": "a@example.com",
+        "emailVerified": True,
+        "role": "admin",
+    }
+    plain = json.loads(cli(app.parent, "run", "notes:identity", "--identity", "u2").stdout)
+    assert plain == {"subject": "u2", "tokenIdentifier": "authlib-core-cli|u2", "issuer": "authlib-core-cli"}
+
+
 def test_run_formats(app: Path) -> None:
     assert json.loads(cli(app.parent, "run", "notes:big").stdout) == "5"
     encoded = cli(app.parent, "run", "notes:big", "--format", "convex_encoded_json")
@@ -107,6 +127,12 @@ def test_run_formats(app: Path) -> None:
     [
         (["run", "notes:shout", "{not json"], "error: ARGS_JSON is not valid JSON"),
         (["run", "notes:shout", "[1]"], "error: ARGS_JSON must be a JSON object, got list"),
+        (["run", "notes:whoami", "--identity", "{nope"], "error: --identity is not valid JSON"),
+        (["run", "notes:whoami", "--identity", '{"email": "a@b.c"}'], 'error: --identity JSON needs a "subject"'),
+        (
+            ["run", "notes:whoami", "--identity", '{"subject": "u", "emailVerified": "yes"}'],
+            "error: --identity: 'emailV",
+        ),
     ],
 )
 def test_usage_errors_exit_2(app: Path, args: list[str], expected: str) -> None:
