@@ -234,9 +234,17 @@ def test_version_prints_the_installed_version(tmp_path: Path) -> None:
     assert done.stdout == f"authlib-core {__version__}\n"
 
 
-@pytest.mark.parametrize("command", ["run", "codegen"])
-def test_a_missing_functions_folder_is_a_usage_error_creating_nothing(tmp_path: Path, command: str) -> None:
-    args = [command, "notes:hello"] if command == "run" else [command]
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        ("run", ["run", "notes:hello"]),
+        ("codegen", ["codegen"]),
+        ("infra migrate", ["infra", "migrate", "--endpoint-url", "http://127.0.0.1:9"]),  # refused before connecting
+    ],
+)
+def test_a_missing_functions_folder_is_a_usage_error_creating_nothing(
+    tmp_path: Path, command: str, args: list[str]
+) -> None:
     done = cli(tmp_path, *args)
     assert done.returncode == 2
     assert done.stdout == ""
