@@ -52,7 +52,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
     migrate = commands.add_parser("migrate", help="bring the stored indexes in line with the app's schema")
     _common_options(migrate)
-    migrate.add_argument("--functions", type=Path, help="functions folder (default: functions)")
+    migrate.add_argument(
+        "--functions", type=Path, help="functions folder (default: $AUTHLIB_FUNCTIONS_DIR or functions)"
+    )
     migrate.set_defaults(handler=_migrate)
 
 

@@ -54,7 +54,9 @@ DEFAULT_STATIC = Path("examples/web/dist")
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the dev server's options to ``parser``."""
-    parser.add_argument("--functions", type=Path, default=None, help="functions folder (default: functions)")
+    parser.add_argument(
+        "--functions", type=Path, default=None, help="functions folder (default: $AUTHLIB_FUNCTIONS_DIR or functions)"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=_port, default=3210, help="port to listen on (default: 3210; 0 picks one)")
     add_engine_options(parser)
