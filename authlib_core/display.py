@@ -31,11 +31,12 @@ from __future__ import annotations
 import base64
 import json
 import math
+import re
 import reprlib
 from decimal import Decimal
 from typing import Final
 
-__all__ = ["MAX_DISPLAY_LENGTH", "display_number", "display_value"]
+__all__ = ["MAX_DISPLAY_LENGTH", "display_number", "display_value", "missing_attribute", "spelling_hint"]
 
 #: Convex's ``MAX_VALUE_FOR_ERROR_LEN``: longer text is cut and ends with ``[...truncated]``.
 MAX_DISPLAY_LENGTH: Final = 16_384
@@ -65,6 +66,42 @@ def display_value(value: object, *, limit: int = MAX_DISPLAY_LENGTH) -> str:
     if len(text) <= limit:
         return text
     return text[: max(limit - len(_TRUNCATED), 0)] + _TRUNCATED
+
+
+def missing_attribute(owner: object, name: str) -> AttributeError:
+    """The ``AttributeError`` for ``owner.name``, naming the Python spelling when ``name`` is a camelCase one it has.
+
+    Convex code spells ``withIndex``, ``normalizeId``, ``runQuery``; here they are ``with_index``, ``normalize_id``,
+    ``run_query``. Classes whose users come from Convex raise this from ``__getattr__`` (only reached for a name the
+    class does not have), so the mistake reads as what to write instead.
+
+    Example:
+        >>> class Query:
+        ...     def with_index(self): ...
+        >>> str(missing_attribute(Query(), "withIndex"))
+        "'Query' object has no attribute 'withIndex'; it is spelled `with_index` here (Python naming)"
+        >>> str(missing_attribute(Query(), "colect"))
+        "'Query' object has no attribute 'colect'"
+    """
+    return AttributeError(f"{type(owner).__name__!r} object has no attribute {name!r}{spelling_hint(owner, name)}")
+
+
+def spelling_hint(owner: object, name: str) -> str:
+    """``"; it is spelled `with_index` here (Python naming)"`` when ``owner`` has ``name`` in snake_case, else ``""``.
+
+    Example:
+        >>> class Ctx:
+        ...     def run_query(self): ...
+        >>> spelling_hint(Ctx(), "runQuery"), spelling_hint(Ctx(), "runQueries")
+        ('; it is spelled `run_query` here (Python naming)', '')
+    """
+    python = _CAMEL_HUMP.sub(r"_\1", name).lower()
+    if python == name or name.startswith("_") or not hasattr(type(owner), python):
+        return ""
+    return f"; it is spelled `{python}` here (Python naming)"
+
+
+_CAMEL_HUMP: Final = re.compile(r"(?<=[a-z0-9])([A-Z])")
 
 
 def display_number(number: float) -> str:

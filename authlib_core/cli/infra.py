@@ -10,7 +10,8 @@
 Both take ``--endpoint-url URL`` (default ``$AUTHLIB_DYNAMODB_ENDPOINT_URL``, else AWS itself), ``--region R`` (default
 ``$AWS_REGION`` / ``$AWS_DEFAULT_REGION`` / the AWS profile; ``us-east-1`` for an endpoint on this machine) and the
 table names (default ``$AUTHLIB_DOCUMENTS_TABLE`` / ``$AUTHLIB_SESSIONS_TABLE``). Errors are one line; exit status 2
-for a usage or configuration error (no region, a bad URL), 1 when DynamoDB could not be reached or refused.
+for a usage or configuration error (no region, a bad URL, no functions folder), 1 when DynamoDB could not be reached
+or refused.
 
 Example:
     $ python -m authlib_core infra create-tables --endpoint-url http://127.0.0.1:8000
@@ -51,7 +52,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
 
     migrate = commands.add_parser("migrate", help="bring the stored indexes in line with the app's schema")
     _common_options(migrate)
-    migrate.add_argument("--functions", type=Path, help="functions folder (default: functions)")
+    migrate.add_argument(
+        "--functions", type=Path, help="functions folder (default: $AUTHLIB_FUNCTIONS_DIR or functions)"
+    )
     migrate.set_defaults(handler=_migrate)
 
 
@@ -122,11 +125,15 @@ def _migrate(options: argparse.Namespace) -> int:
     from authlib_core.database import Database
     from authlib_core.database.engines.dynamodb import DynamoDBEngine
     from authlib_core.database.engines.dynamodb.migrate import ensure_indexes
+    from authlib_core.dev.cli import check_functions_dir
     from authlib_core.functions import load_functions
 
     settings = _settings(options)
     if options.functions is not None:
         settings = dataclasses.replace(settings, functions_dir=options.functions)
+    check_functions_dir(
+        settings.functions_dir, given=options.functions is not None, command="`authlib-core infra migrate`"
+    )
     app = load_functions(settings.functions_dir)
     engine = DynamoDBEngine(_client(settings), settings.documents_table)
     try:

@@ -12,6 +12,7 @@ Example:
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -37,8 +38,8 @@ def _init(options: argparse.Namespace) -> int:
     name = project_name(directory, options.name)
     written = init_project(directory, name=name)
     print(f'created {directory} (project "{name}"): {", ".join(str(path) for path in written)}')
-    print(
-        f"next: cd {directory} && python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements-dev.txt"
-    )
+    setup = "python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements-dev.txt"
+    here = directory.resolve() == Path.cwd().resolve()
+    print(f"next: {setup}" if here else f"next: cd {shlex.quote(str(directory))} && {setup}")
     print("      then `pytest`, `authlib-core dev`, and `sam build` to deploy (README.md)")
     return 0

@@ -5,6 +5,7 @@ Commands:
 - ``run PATH [ARGS_JSON]``: like ``npx convex run``. Loads the functions folder, runs the function (any kind; internal
   functions too, as Convex's admin CLI can) against the local store and prints the result as JSON.
 - ``dev``: the HTTP dev server (``authlib_core.dev.server``).
+- ``codegen``: typed ``api`` objects for TypeScript, like ``npx convex codegen`` (``authlib_core.dev.codegen``).
 - ``init DIR``: a new project in ``DIR`` (``authlib_core.cli.init``; never overwrites a file).
 - ``infra create-tables`` / ``infra migrate``: provision the DynamoDB tables and bring the stored indexes in line with
   the app's schema (``authlib_core.cli.infra``).
@@ -13,8 +14,9 @@ Commands:
 (DynamoDB only) and ``--db PATH`` (SQLite only); see ``authlib_core.dev.cli``.
 
 Exit status: 0 on success; 1 when the function (or loading the functions folder) failed; 2 for a usage error (bad
-options, ``ARGS_JSON`` that is not a JSON object, invalid settings). Errors are one line on stderr starting with
-``error:``; an exception your code did not expect also prints its traceback first.
+options, ``ARGS_JSON`` that is not a JSON object, invalid settings, a functions folder that does not exist).
+Errors are one line on stderr starting with ``error:``; an exception your code did not expect also prints its
+traceback first. ``authlib-core --version`` prints the installed version.
 
 Example:
     $ python -m authlib_core run myData:add '{"text": "hello"}' --identity user123
@@ -34,11 +36,12 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from authlib_core._version import __version__
 from authlib_core.auth import NoAuth, StaticAuth, UserIdentity
 from authlib_core.cli.infra import configure_parser as configure_infra
 from authlib_core.cli.init import configure_parser as configure_init
 from authlib_core.config import Settings
-from authlib_core.dev.cli import add_engine_options, build_local_runtime, settings_with_engine
+from authlib_core.dev.cli import add_engine_options, build_local_runtime, check_functions_dir, settings_with_engine
 from authlib_core.dev.cli import configure_parser as configure_dev
 from authlib_core.dev.cli import run as run_dev
 from authlib_core.errors import AuthlibError, ConfigError, InvalidValueError
@@ -67,6 +70,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="authlib-core", description="Convex-style backend functions with Better-Auth-style sessions."
     )
+    parser.add_argument("--version", action="version", version=f"authlib-core {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     run = commands.add_parser("run", help="run a function and print its result as JSON (like `npx convex run`)")
@@ -75,10 +79,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--functions", type=Path, help="functions folder (default: $AUTHLIB_FUNCTIONS_DIR or functions)")
     add_engine_options(run)
     run.add_argument("--format", choices=("json", "convex_encoded_json"), default="json", help="output encoding")
-    run.add_argument("--identity", metavar="USER_ID", help="run as this signed-in user (identity subject)")
+    run.add_argument(
+        "--identity",
+        metavar="USER_ID",
+        help="run as this signed-in user: a user id, or a JSON identity as `npx convex run` takes it, e.g. "
+        '\'{"subject": "<user id>", "email": "a@example.com"}\'',
+    )
     run.set_defaults(handler=_run)
 
-    dev = commands.add_parser("dev", help="run the HTTP dev server on the example app")
+    dev = commands.add_parser("dev", help="serve ./functions over HTTP with live reload (like `npx convex dev`)")
     configure_dev(dev)
     dev.set_defaults(handler=run_dev)
 
@@ -123,16 +132,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _run(options: argparse.Namespace) -> int:
     args = _parse_args_json(options.args)
+    if options.identity is not None:
+        _parse_identity(options.identity)  # a usage error before anything is loaded
     settings = settings_with_engine(Settings.from_env(), options)
     if options.functions is not None:
         settings = dataclasses.replace(settings, functions_dir=options.functions)
+    check_functions_dir(settings.functions_dir, given=options.functions is not None, command="`authlib-core run`")
     runtime = build_local_runtime(settings)
-    auth: Auth = NoAuth()
-    if options.identity is not None:
-        identity = UserIdentity(
-            subject=options.identity, token_identifier=f"{CLI_ISSUER}|{options.identity}", issuer=CLI_ISSUER
-        )
-        auth = StaticAuth(identity)
+    auth: Auth = NoAuth() if options.identity is None else StaticAuth(_parse_identity(options.identity))
     result = runtime.executor.call(options.path, args, auth=auth, public_only=False)
     print(json.dumps(encode(result, options.format), ensure_ascii=False))
     return EXIT_OK
@@ -143,8 +150,16 @@ def _codegen(options: argparse.Namespace) -> int:
     from authlib_core.functions import load_functions
 
     functions = options.functions or Settings.from_env().functions_dir
+    check_functions_dir(functions, given=options.functions is not None, command="`authlib-core codegen`")
     out = options.out or functions / "_generated"
-    written = write_generated(load_functions(functions), out)
+    app = load_functions(functions)
+    try:
+        written = write_generated(app, out)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot write the generated files into {out}: {exc.strerror or exc} ({exc.filename}); pick a writable "
+            "folder with --out DIR."
+        ) from None
     print(f"wrote {len(written)} file(s) to {out}" if written else f"{out} is up to date")
     return EXIT_OK
 
@@ -160,6 +175,51 @@ def _parse_args_json(text: str) -> Any:
         return decode(parsed)
     except InvalidValueError as exc:
         raise _UsageError(f"ARGS_JSON holds a value that is not a Convex value: {exc.message}") from exc
+
+
+#: The ``--identity`` JSON keys with a field of their own (Convex's ``UserIdentity`` names) and their types.
+_IDENTITY_KEYS: dict[str, type] = {
+    "subject": str,
+    "issuer": str,
+    "tokenIdentifier": str,
+    "email": str,
+    "name": str,
+    "emailVerified": bool,
+}
+_IDENTITY_EXAMPLE = '\'{"subject": "<user id>", "email": "a@example.com"}\''
+
+
+def _parse_identity(text: str) -> UserIdentity:
+    """``--identity``: a user id, or a JSON object as ``npx convex run --identity`` takes it (``subject`` required).
+
+    Other keys of the object become the identity's extra claims.
+    """
+    if not text.lstrip().startswith("{"):
+        return UserIdentity(subject=text, token_identifier=f"{CLI_ISSUER}|{text}", issuer=CLI_ISSUER)
+    try:
+        parsed = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise _UsageError(f"--identity is not valid JSON ({exc}); pass a user id or {_IDENTITY_EXAMPLE}") from None
+    if not isinstance(parsed, dict) or not isinstance(parsed.get("subject"), str) or not parsed["subject"]:
+        raise _UsageError(f'--identity JSON needs a "subject" string (the user id), e.g. {_IDENTITY_EXAMPLE}')
+    for key, kind in _IDENTITY_KEYS.items():
+        if key in parsed and not isinstance(parsed[key], kind):
+            raise _UsageError(f"--identity: {key!r} must be a {kind.__name__}, got {json.dumps(parsed[key])}")
+    try:
+        extra = {key: decode(value) for key, value in parsed.items() if key not in _IDENTITY_KEYS}
+    except InvalidValueError as exc:
+        raise _UsageError(f"--identity holds a value that is not a Convex value: {exc.message}") from None
+    subject: str = parsed["subject"]
+    issuer: str = parsed.get("issuer", CLI_ISSUER)
+    return UserIdentity(
+        subject=subject,
+        token_identifier=parsed.get("tokenIdentifier", f"{issuer}|{subject}"),
+        issuer=issuer,
+        email=parsed.get("email"),
+        name=parsed.get("name"),
+        email_verified=parsed.get("emailVerified"),
+        extra=extra,
+    )
 
 
 def _fail(message: str, status: int) -> int:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, NoReturn, overload
 
 from authlib_core.database.query import QueryInitializer
 from authlib_core.database.system_tables import is_system_table
+from authlib_core.display import missing_attribute
 from authlib_core.errors import InvalidQueryError
 
 if TYPE_CHECKING:
@@ -102,7 +103,7 @@ class DatabaseReader:
         def __getattr__(self, name: str) -> object:
             if name in _WRITE_METHODS and not isinstance(self, DatabaseWriter):
                 _read_only(name)
-            raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+            raise missing_attribute(self, name)
 
     def as_reader(self) -> DatabaseReader:
         """A reader over the same transaction, without write methods (``ctx.run_query`` in a mutation uses it)."""
@@ -183,6 +184,11 @@ class SystemReader:
     def query(self, table: str) -> QueryInitializer:
         """Start a query over the system table ``table`` (``"_scheduled_functions"`` or ``"_cron_jobs"``)."""
         return QueryInitializer(self._tx, table, self._codec, system=True)
+
+    if not TYPE_CHECKING:  # invisible to mypy: a misspelt method stays a type error
+
+        def __getattr__(self, name: str) -> object:
+            raise missing_attribute(self, name)
 
 
 def transaction_of(db: DatabaseReader) -> Transaction:

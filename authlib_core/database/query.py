@@ -27,6 +27,7 @@ from authlib_core.database.pagination import (
     whole_number,
 )
 from authlib_core.database.ranges import IndexRangeBuilder, RangeOp, compile_range
+from authlib_core.display import missing_attribute
 from authlib_core.errors import InvalidQueryError, LimitExceededError
 from authlib_core.values import JSONValue, Value, dumps
 
@@ -58,6 +59,11 @@ class Query:
         self._tx = tx
         self._plan = plan
         self._codec = codec
+
+    if not TYPE_CHECKING:  # invisible to mypy: a misspelt method stays a type error
+
+        def __getattr__(self, name: str) -> object:
+            raise missing_attribute(self, name)  # `withIndex` says it is `with_index` here
 
     # -- builders --------------------------------------------------------------------------------------
     def order(self, order: str) -> Query:

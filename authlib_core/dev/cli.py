@@ -54,16 +54,19 @@ DEFAULT_STATIC = Path("examples/web/dist")
 
 def configure_parser(parser: argparse.ArgumentParser) -> None:
     """Add the dev server's options to ``parser``."""
-    parser.add_argument("--functions", type=Path, default=None, help="functions folder (default: functions)")
+    parser.add_argument(
+        "--functions", type=Path, default=None, help="functions folder (default: $AUTHLIB_FUNCTIONS_DIR or functions)"
+    )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=3210, help="port to listen on (default: 3210; 0 picks one)")
+    parser.add_argument("--port", type=_port, default=3210, help="port to listen on (default: 3210; 0 picks one)")
     add_engine_options(parser)
     parser.add_argument(
         "--cors-origin",
         action="append",
         default=[],
         metavar="ORIGIN",
-        help="allow browser calls with credentials from this origin (repeatable, or comma-separated)",
+        help="allow browser calls with credentials from this origin, and trust it for cookie-carrying sign-in and "
+        "state changes as the template's AllowedOrigins does (repeatable, or comma-separated)",
     )
     parser.add_argument(
         "--mail-dir",
@@ -85,7 +88,9 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
         help="do not run scheduled functions and cron jobs (they stay pending; docs/scheduler.md)",
     )
     static = parser.add_mutually_exclusive_group()
-    static.add_argument("--static", type=Path, default=None, help=f"serve a built frontend (default: {DEFAULT_STATIC})")
+    static.add_argument(
+        "--static", type=Path, default=None, help=f"serve a built frontend (default: {DEFAULT_STATIC} when it exists)"
+    )
     static.add_argument("--no-static", action="store_true", help="serve no frontend")
 
 
@@ -199,7 +204,12 @@ def run(args: argparse.Namespace) -> int:
     # Auth mail goes to a folder (one .eml per message, and a console line with its link) unless SES is asked for.
     if settings.mail != "ses":
         settings = dataclasses.replace(settings, mail="folder", mail_dir=args.mail_dir or settings.mail_dir)
-    origins = tuple(o.strip().rstrip("/") for item in args.cors_origin for o in item.split(",") if o.strip())
+    origins = cors_origins(args.cors_origin)
+    # As on AWS, where AllowedOrigins feeds both CORS and AUTHLIB_TRUSTED_ORIGINS: a page allowed to call with
+    # credentials may also sign in and make cookie-carrying state changes (the CSRF origin check).
+    settings = dataclasses.replace(
+        settings, trusted_origins=tuple(dict.fromkeys((*settings.trusted_origins, *origins)))
+    )
     static_dir = None if args.no_static else args.static
     if static_dir is None and not args.no_static and DEFAULT_STATIC.is_dir():
         static_dir = DEFAULT_STATIC
@@ -270,8 +280,62 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def check_functions_dir(folder: Path, *, given: bool) -> None:
+def _port(text: str) -> int:
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number; give 0-65535, e.g. --port 3211") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is not a port number; give 0-65535 (0 picks a free one)")
+    return port
+
+
+def cors_origins(values: Sequence[str]) -> tuple[str, ...]:
+    """The origins of ``--cors-origin`` (repeatable, each comma-separated), as browsers send them in ``Origin``.
+
+    Scheme and host are lower-cased and a default port is dropped, so ``HTTP://LocalHost:80/`` matches the
+    ``http://localhost`` a browser sends; anything that is not ``scheme://host[:port]`` is refused, since no browser
+    would ever send it and the option would silently allow nothing.
+
+    Example:
+        >>> cors_origins(["http://localhost:5173,https://App.example.com/"])
+        ('http://localhost:5173', 'https://app.example.com')
+
+    Raises:
+        ConfigError: a value with a path, query, user name or ``*``, or one that is not an http(s) URL with a host.
+    """
+    from urllib.parse import urlsplit
+
+    from authlib_core.auth.origin import origin_of
+
+    origins: list[str] = []
+    for value in (part.strip() for item in values for part in item.split(",")):
+        if not value:
+            continue
+        origin = origin_of(value)
+        if origin is not None:  # origin_of parsed it, so urlsplit cannot fail here
+            parts = urlsplit(value.strip())
+            if "*" in value or "@" in value or parts.path not in ("", "/") or parts.query or parts.fragment:
+                origin = None
+        if origin is None:
+            raise ConfigError(
+                f"--cors-origin {value!r} is not an origin: give scheme://host[:port] as the browser sends it in its "
+                "Origin header, e.g. --cors-origin http://localhost:5173 (no path, no '*'; repeat the option for more)."
+            )
+        origins.append(origin)
+    return tuple(dict.fromkeys(origins))
+
+
+def check_functions_dir(folder: Path, *, given: bool, command: str = "the dev server") -> None:
     """Refuse a functions folder that does not exist (or is not a folder), before anything is created.
+
+    ``command`` names what the user ran, for the advice (``run`` and ``codegen`` check the folder too).
+
+    Example:
+        >>> check_functions_dir(Path("no-such-folder"), given=True, command="`authlib-core run`")
+        Traceback (most recent call last):
+        ...
+        authlib_core.errors.ConfigError: --functions no-such-folder (...) does not exist. Run `authlib-core run` ...
 
     Raises:
         ConfigError: naming the folder, where it was looked for, and how to point at the right one.
@@ -282,7 +346,7 @@ def check_functions_dir(folder: Path, *, given: bool) -> None:
     where = f"{folder} ({folder.resolve()})" if not folder.is_absolute() else str(folder)
     source = "--functions" if given else "the functions folder (AUTHLIB_FUNCTIONS_DIR, default: functions)"
     raise ConfigError(
-        f"{source} {where} {what}. Run the dev server from your project's folder (the one holding functions/), "
+        f"{source} {where} {what}. Run {command} from your project's folder (the one holding functions/), "
         "or pass --functions DIR."
     )
 

@@ -26,7 +26,15 @@ from authlib_core.values import ValidatorMismatch, as_object_validator
 if typing.TYPE_CHECKING:
     from authlib_core.values import Validator, Value
 
-__all__ = ["ArgumentBinder", "ModelArguments", "NoArguments", "ValidatorArguments", "build_binder", "describe_handler"]
+__all__ = [
+    "ArgumentBinder",
+    "ModelArguments",
+    "NoArguments",
+    "ValidatorArguments",
+    "build_binder",
+    "describe_handler",
+    "refuse_async",
+]
 
 ArgsSpec = typing.Union[Mapping[str, "Validator"], "Validator"]
 
@@ -97,6 +105,28 @@ def describe_handler(handler: Callable[..., Any]) -> str:
     return f"{where}: function `{getattr(handler, '__qualname__', repr(handler))}`"
 
 
+def refuse_async(handler: Callable[..., Any]) -> None:
+    """Refuse an ``async def`` handler where it is defined, not with a puzzling coroutine result on every call.
+
+    Example:
+        >>> async def add(ctx, text): ...
+        >>> refuse_async(add)
+        Traceback (most recent call last):
+        ...
+        authlib_core.errors.FunctionLoadError: ...: function `add` is `async def`; handlers here are plain functions...
+
+    Raises:
+        FunctionLoadError: the handler is a coroutine function or an async generator function.
+    """
+    if inspect.iscoroutinefunction(handler) or inspect.isasyncgenfunction(handler):
+        name = getattr(handler, "__name__", "handler")
+        raise FunctionLoadError(
+            f"{describe_handler(handler)} is `async def`; handlers here are plain functions (ctx.db and ctx.run_* "
+            f"return their results directly, there is nothing to await): write `def {name}(ctx, ...)` and drop the "
+            "`await`s"
+        )
+
+
 def build_binder(handler: Callable[..., Any], args: ArgsSpec | None) -> ArgumentBinder:
     """Check ``handler``'s signature against ``args=`` (or its type hints) and build its binder.
 
@@ -106,6 +136,7 @@ def build_binder(handler: Callable[..., Any], args: ArgsSpec | None) -> Argument
     where = describe_handler(handler)
     if not callable(handler):
         raise FunctionLoadError(f"{where}: the decorated object is not callable")
+    refuse_async(handler)
     try:
         signature = inspect.signature(handler)
     except (TypeError, ValueError) as exc:
@@ -155,7 +186,7 @@ def _validator_binder(
         if param.name not in declared:
             raise FunctionLoadError(
                 f"{where}: parameter `{param.name}` is not declared in args=; "
-                f'add "{param.name}": v.<type>() to args= or remove the parameter'
+                f'add "{param.name}": v.<type>() to args= or remove the parameter{_convex_args_hint(param.name)}'
             )
         if _is_optional_field(fields[param.name]) and param.default is param.empty:
             raise FunctionLoadError(
@@ -172,6 +203,13 @@ def _validator_binder(
     return ValidatorArguments(validator)
 
 
+def _convex_args_hint(name: str) -> str:
+    """For a parameter named like Convex's ``handler(ctx, args)``: how arguments arrive here instead."""
+    if name != "args":
+        return ""
+    return " (arguments arrive one keyword parameter each, `def f(ctx, text)`, not as Convex's `args` object)"
+
+
 def _is_optional_field(validator: Validator) -> bool:
     return getattr(validator, "kind", None) == "optional" or bool(getattr(validator, "is_optional", False))
 
@@ -186,9 +224,10 @@ def _model_binder(where: str, handler: Callable[..., Any], named: list[inspect.P
     unannotated = [param.name for param in named if param.name not in hints]
     if unannotated:
         listed = ", ".join(f"`{name}`" for name in unannotated)
+        hint = _convex_args_hint(unannotated[0]) if len(unannotated) == 1 else ""
         raise FunctionLoadError(
             f"{where}: parameter {listed} has no type hint; annotate it (for example `text: str`) "
-            "or declare the arguments with args={...}"
+            f"or declare the arguments with args={{...}}{hint}"
         )
     import pydantic
 

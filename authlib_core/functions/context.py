@@ -16,6 +16,7 @@ from __future__ import annotations
 import dataclasses
 from typing import TYPE_CHECKING, Any, NoReturn, Protocol
 
+from authlib_core.display import spelling_hint
 from authlib_core.errors import FunctionError
 
 if TYPE_CHECKING:
@@ -61,10 +62,11 @@ _MISSING: dict[tuple[str, str], str] = {
 }
 
 
-def _missing(kind: str, name: str) -> NoReturn:
+def _missing(ctx: object, kind: str, name: str) -> NoReturn:
     reason = _MISSING.get((kind, name))
     if reason is None:
-        raise AttributeError(f"the ctx of a {kind} has no attribute {name!r}")
+        article = "an" if kind == "action" else "a"
+        raise AttributeError(f"the ctx of {article} {kind} has no attribute {name!r}{spelling_hint(ctx, name)}")
     raise _MissingMemberError(reason)
 
 
@@ -99,7 +101,7 @@ class QueryCtx:
     if not TYPE_CHECKING:  # invisible to mypy: using a missing member stays a type error
 
         def __getattr__(self, name: str) -> object:
-            _missing("query", name)
+            _missing(self, "query", name)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -123,7 +125,7 @@ class MutationCtx:
     if not TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> object:
-            _missing("mutation", name)
+            _missing(self, "mutation", name)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -144,4 +146,4 @@ class ActionCtx:
     if not TYPE_CHECKING:
 
         def __getattr__(self, name: str) -> object:
-            _missing("action", name)
+            _missing(self, "action", name)

@@ -27,6 +27,8 @@ import dataclasses
 import sys
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
+from authlib_core.functions.arguments import refuse_async
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -101,6 +103,7 @@ def http_action(handler: Callable[P, R], /) -> HttpActionDefinition[P, R]:
         return handler
     if not callable(handler):
         raise TypeError(f"@http_action decorates a function (ctx, request), got {type(handler).__name__}")
+    refuse_async(handler)
     frame = sys._getframe(1)
     return HttpActionDefinition(handler=handler, module=str(frame.f_globals.get("__name__", "")))
 

@@ -17,6 +17,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import re
 from pathlib import Path
 
@@ -80,8 +81,8 @@ def init_project(directory: Path, *, name: str | None = None) -> list[Path]:
     """Write a new project into ``directory`` (created if missing) and return the written paths, relative to it.
 
     Raises:
-        ScaffoldError: ``directory`` is a file, a file to be written exists already, or the name is unusable.
-            Nothing is written in that case.
+        ScaffoldError: ``directory`` is a file, a file to be written exists already, the name is unusable, or a
+            file cannot be written (permissions, a full disk). Nothing is written, or nothing kept, in that case.
     """
     if directory.exists() and not directory.is_dir():
         raise ScaffoldError(f"{directory} exists and is not a folder; pass a new or existing folder to init.")
@@ -93,9 +94,30 @@ def init_project(directory: Path, *, name: str | None = None) -> list[Path]:
             f"{directory} already has {shown}; init never overwrites files. "
             "Pick a new folder, or move those files away first."
         )
-    for relative, text in files.items():
-        target = directory / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        with target.open("x", encoding="utf-8") as out:  # "x": fail rather than overwrite a file created meanwhile
-            out.write(text)
+    written: list[Path] = []
+    made: list[Path] = []
+    try:
+        for relative, text in files.items():
+            target = directory / relative
+            missing = [folder for folder in (target.parent, *target.parent.parents) if not folder.exists()]
+            target.parent.mkdir(parents=True, exist_ok=True)
+            made.extend(reversed(missing))
+            with target.open("x", encoding="utf-8") as out:  # "x": fail rather than overwrite a file made meanwhile
+                written.append(target)
+                out.write(text)
+    except OSError as exc:
+        _undo(written, made)
+        raise ScaffoldError(
+            f"cannot write {exc.filename or directory}: {exc.strerror or exc}; nothing was kept. Check that the "
+            "folder is writable and has room, or pick another folder."
+        ) from None
     return sorted(files)
+
+
+def _undo(written: list[Path], made: list[Path]) -> None:
+    """Remove what a failed ``init_project`` wrote: its files, then the folders it created (deepest first)."""
+    for path in written:
+        path.unlink(missing_ok=True)
+    for folder in reversed(made):
+        with contextlib.suppress(OSError):  # not empty (something else wrote there meanwhile) or gone: leave it
+            folder.rmdir()

@@ -33,6 +33,11 @@ APP = {
         def whoami(ctx):
             return get_auth_user_id(ctx)
 
+        @query
+        def identity(ctx):
+            found = ctx.auth.get_user_identity()
+            return None if found is None else found.to_json()
+
         @internal_query
         def hidden(ctx, n: int):
             return n * 2
@@ -96,6 +101,21 @@ def test_run_as_a_user_and_internal_functions(app: Path) -> None:
     assert json.loads(cli(app.parent, "run", "notes.js:hidden", '{"n": 4}').stdout) == 8
 
 
+def test_identity_as_json_like_npx_convex_run(app: Path) -> None:
+    given = '{"subject": "u1", "email": "a@example.com", "emailVerified": true, "role": "admin"}'
+    assert json.loads(cli(app.parent, "run", "notes:whoami", "--identity", given).stdout) == "u1"
+    assert json.loads(cli(app.parent, "run", "notes:identity", "--identity", given).stdout) == {
+        "subject": "u1",
+        "tokenIdentifier": "authlib-core-cli|u1",
+        "issuer": "authlib-core-cli",
+        "email": "a@example.com",
+        "emailVerified": True,
+        "role": "admin",
+    }
+    plain = json.loads(cli(app.parent, "run", "notes:identity", "--identity", "u2").stdout)
+    assert plain == {"subject": "u2", "tokenIdentifier": "authlib-core-cli|u2", "issuer": "authlib-core-cli"}
+
+
 def test_run_formats(app: Path) -> None:
     assert json.loads(cli(app.parent, "run", "notes:big").stdout) == "5"
     encoded = cli(app.parent, "run", "notes:big", "--format", "convex_encoded_json")
@@ -107,6 +127,12 @@ def test_run_formats(app: Path) -> None:
     [
         (["run", "notes:shout", "{not json"], "error: ARGS_JSON is not valid JSON"),
         (["run", "notes:shout", "[1]"], "error: ARGS_JSON must be a JSON object, got list"),
+        (["run", "notes:whoami", "--identity", "{nope"], "error: --identity is not valid JSON"),
+        (["run", "notes:whoami", "--identity", '{"email": "a@b.c"}'], 'error: --identity JSON needs a "subject"'),
+        (
+            ["run", "notes:whoami", "--identity", '{"subject": "u", "emailVerified": "yes"}'],
+            "error: --identity: 'emailV",
+        ),
     ],
 )
 def test_usage_errors_exit_2(app: Path, args: list[str], expected: str) -> None:
@@ -198,3 +224,45 @@ def test_the_dev_secret_is_supplied_only_for_a_loopback_dynamodb_endpoint(tmp_pa
     assert with_local_dev_secret(configured).secrets == ("x" * 40,)
     sqlite = Settings(sqlite_path=tmp_path / "other" / "dev.sqlite3", dynamodb_endpoint_url="http://127.0.0.1:1")
     assert with_local_dev_secret(sqlite).secrets == ()  # SQLite gets its secret from the runtime itself
+
+
+def test_version_prints_the_installed_version(tmp_path: Path) -> None:
+    from authlib_core import __version__
+
+    done = cli(tmp_path, "--version")
+    assert done.returncode == 0
+    assert done.stdout == f"authlib-core {__version__}\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "args"),
+    [
+        ("run", ["run", "notes:hello"]),
+        ("codegen", ["codegen"]),
+        ("infra migrate", ["infra", "migrate", "--endpoint-url", "http://127.0.0.1:9"]),  # refused before connecting
+    ],
+)
+def test_a_missing_functions_folder_is_a_usage_error_creating_nothing(
+    tmp_path: Path, command: str, args: list[str]
+) -> None:
+    done = cli(tmp_path, *args)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr == (
+        f"error: the functions folder (AUTHLIB_FUNCTIONS_DIR, default: functions) functions "
+        f"({tmp_path.resolve() / 'functions'}) does not exist. Run `authlib-core {command}` from your project's "
+        "folder (the one holding functions/), or pass --functions DIR.\n"
+    )
+    done = cli(tmp_path, *args, "--functions", "elsewhere")
+    assert done.returncode == 2
+    assert one_error_line(done).startswith(f"error: --functions elsewhere ({tmp_path.resolve() / 'elsewhere'}) does")
+    assert list(tmp_path.iterdir()) == []  # no .authlib/, no _generated/
+
+
+def test_codegen_into_a_folder_it_cannot_make_is_one_line(app: Path) -> None:
+    (app.parent / "taken").write_text("a file, not a folder\n")
+    done = cli(app.parent, "codegen", "--out", "taken/_generated")
+    assert done.returncode == 2
+    assert done.stderr.count("\n") == 1
+    assert one_error_line(done).startswith("error: cannot write the generated files into taken/_generated: ")
+    assert one_error_line(done).endswith("; pick a writable folder with --out DIR.")

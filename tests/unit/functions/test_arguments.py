@@ -75,6 +75,13 @@ def test_var_keyword_receives_every_declared_argument() -> None:
         ("def f(ctx, text, /): ...", "parameter `text` is positional-only"),
         ("def f(): ...", "must take `ctx`"),
         ("def f(*, text): ...", "must take `ctx`"),
+        ("async def f(ctx, text): ...", "is `async def`; handlers here are plain functions"),
+        (
+            "def f(ctx, args): ...",
+            'not declared in args=; add "args": v.<type>() to args= or remove the parameter '
+            "(arguments arrive one keyword parameter each, `def f(ctx, text)`, not as Convex's `args` object)",
+        ),
+        ("async def f(ctx, text):\n    yield text", "write `def f(ctx, ...)` and drop the `await`s"),
     ],
 )
 def test_args_that_do_not_match_the_handler_fail_at_definition(source: str, expected: str) -> None:

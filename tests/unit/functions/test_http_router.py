@@ -106,6 +106,14 @@ def test_http_action_keeps_the_handler_callable() -> None:
     assert http_action(first) is first
 
 
+def test_an_async_http_action_is_refused_where_it_is_defined() -> None:
+    async def hook(ctx: Any, request: Any) -> Response:
+        return Response("never")
+
+    with pytest.raises(FunctionLoadError, match=r"function `.*hook` is `async def`; handlers here are plain functions"):
+        http_action(hook)
+
+
 # --------------------------------------------------------------------------------------------- Request
 
 

@@ -149,3 +149,39 @@ def test_the_cli_reports_success_and_refusal(tmp_path: Path, capsys: pytest.Capt
     err = capsys.readouterr().err
     assert err.startswith(f"error: {tmp_path / 'shop'} already has .gitignore, README.md")
     assert err.count("\n") == 1
+
+
+def test_the_next_step_quotes_a_folder_the_shell_would_split(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    folder = tmp_path / "my shop"
+    assert main(["init", str(folder)]) == 0
+    next_step = capsys.readouterr().out.splitlines()[1]
+    assert next_step.startswith(f"next: cd '{folder}' && python3 -m venv .venv")
+
+
+def test_the_next_step_has_no_cd_for_the_current_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["init", "."]) == 0
+    next_step = capsys.readouterr().out.splitlines()[1]
+    assert next_step == "next: python3 -m venv .venv && . .venv/bin/activate && pip install -r requirements-dev.txt"
+
+
+def test_a_write_that_fails_halfway_keeps_nothing(tmp_path: Path) -> None:
+    project = tmp_path / "todo-api"
+    project.mkdir()
+    (project / "tests").write_text("a file where init needs a folder\n")  # fails on tests/conftest.py, after others
+    with pytest.raises(ScaffoldError, match=r"cannot write .*todo-api/tests: File exists; nothing was kept"):
+        init_project(project)
+    assert sorted(p.name for p in project.rglob("*")) == ["tests"]
+
+
+def test_the_cli_reports_an_unwritable_folder_in_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "file").write_text("x")
+    assert main(["init", str(tmp_path / "file" / "app")]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: cannot write {tmp_path / 'file' / 'app'}")
+    assert err.count("\n") == 1
+    assert "Traceback" not in err
