@@ -192,8 +192,8 @@ class Settings:
             engine=engine,  # type: ignore[arg-type]  # narrowed by the check above
             functions_dir=Path(env.get("AUTHLIB_FUNCTIONS_DIR", "functions")),
             sqlite_path=Path(env.get("AUTHLIB_SQLITE_PATH", ".authlib/dev.sqlite3")),
-            documents_table=env.get("AUTHLIB_DOCUMENTS_TABLE", "authlib-documents"),
-            sessions_table=env.get("AUTHLIB_SESSIONS_TABLE", "authlib-sessions"),
+            documents_table=_table_name(env, "AUTHLIB_DOCUMENTS_TABLE", "authlib-documents"),
+            sessions_table=_table_name(env, "AUTHLIB_SESSIONS_TABLE", "authlib-sessions"),
             dynamodb_endpoint_url=env.get("AUTHLIB_DYNAMODB_ENDPOINT_URL") or None,
             region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or None,
             secrets=_secrets(env),
@@ -256,6 +256,24 @@ def _positive(
     if value < minimum:
         raise ConfigError(f"{name} is {value}; {advice or f'it must be {bound}.'}")
     return value
+
+
+#: A DynamoDB table name (3-255 of A-Z a-z 0-9 _ . -), or a table's ARN, which DynamoDB also accepts.
+_TABLE_NAME = re.compile(r"(arn:[a-z-]+:dynamodb:[a-z0-9-]+:\d{12}:table/)?[A-Za-z0-9_.-]{3,255}")
+
+
+def _table_name(env: Mapping[str, str], name: str, default: str) -> str:
+    """A DynamoDB table name from ``env[name]`` (unset: ``default``), checked here: the client does not check it."""
+    raw = env.get(name)
+    if raw is None:
+        return default
+    table = raw.strip()
+    if not _TABLE_NAME.fullmatch(table):
+        raise ConfigError(
+            f"{name} is {raw!r:.80}, which is not a DynamoDB table name; give the table's name (3 to 255 letters, "
+            "digits, '_', '.' or '-'; template.yaml passes it) or its ARN."
+        )
+    return table
 
 
 #: Shortest job retention accepted: the sweep runs about once a minute, so less would be a promise it cannot keep.
@@ -520,12 +538,12 @@ class LiveSettings:
             ConfigError: ``AUTHLIB_SYNC_TABLE`` is not set, or the issuer is not an http(s) origin.
         """
         env = os.environ if environ is None else environ
-        table = env.get("AUTHLIB_SYNC_TABLE", "").strip()
-        if not table:
+        if not env.get("AUTHLIB_SYNC_TABLE", "").strip():
             raise ConfigError(
                 "AUTHLIB_SYNC_TABLE is not set: live queries on AWS keep connections in the sync table "
                 "(template.yaml's SyncTable); set it to that table's name."
             )
+        table = _table_name(env, "AUTHLIB_SYNC_TABLE", "")
         issuer = (env.get("AUTHLIB_BASE_URL") or env.get("AUTHLIB_HTTP_API_URL") or "").strip().rstrip("/")
         if not re.fullmatch(r"https?://[A-Za-z0-9.\-\[\]:]+", issuer):
             raise ConfigError(

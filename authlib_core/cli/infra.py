@@ -101,7 +101,10 @@ def _client(settings: Settings) -> DynamoDBClient:
     from authlib_core.database.engines.dynamodb import create_client
 
     # Few attempts: an administrator waiting on a refused connection wants the error, not a minute of backoff.
-    return create_client(endpoint_url=settings.dynamodb_endpoint_url, region=settings.region, max_attempts=2)
+    # botocore's own check of each request stays on here: these commands are not on a request's path.
+    return create_client(
+        endpoint_url=settings.dynamodb_endpoint_url, region=settings.region, max_attempts=2, parameter_validation=True
+    )
 
 
 def _where(settings: Settings) -> str:

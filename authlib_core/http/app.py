@@ -343,31 +343,19 @@ class HttpApp:
         started: float,
         trace: str | None = None,
     ) -> None:
-        record = CallRecord(
-            method=request.method,
-            route=request.path,
-            function=function,
-            kind=kind,
-            status=status,
-            outcome=outcome,
-            duration_ms=round((time.perf_counter() - started) * 1000, 2),
-            request_id=request.request_id,
-            trace=trace,
-        )
-        self._request_line.write(
-            {
-                "method": record.method,
-                "route": record.route,
-                "function": record.function,
-                "kind": record.kind,
-                "status": record.status,
-                "outcome": record.outcome,
-                "duration_ms": record.duration_ms,
-                "request_id": record.request_id,
-            }
-        )
-        if self._on_call is not None:
-            self._on_call(record)
+        fields: dict[str, Any] = {
+            "method": request.method,
+            "route": request.path,
+            "function": function,
+            "kind": kind,
+            "status": status,
+            "outcome": outcome,
+            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            "request_id": request.request_id,
+        }
+        self._request_line.write(fields)
+        if self._on_call is not None:  # the record is built only for a listener (the dev server)
+            self._on_call(CallRecord(**fields, trace=trace))
 
 
 def _check_allowed_kind(runtime: Runtime, path: str, kind: Kind | None) -> None:
@@ -469,8 +457,10 @@ def _request(event: Mapping[str, Any]) -> HttpRequest:
     raw_body = event.get("body") or ""
     body = base64.b64decode(raw_body) if event.get("isBase64Encoded") else str(raw_body).encode("utf-8")
     query: dict[str, str] = {}
-    for key, value in parse_qsl(event.get("rawQueryString") or "", keep_blank_values=True):
-        query.setdefault(key, value)
+    raw_query = event.get("rawQueryString")
+    if raw_query:  # a POST function call has none
+        for key, value in parse_qsl(raw_query, keep_blank_values=True):
+            query.setdefault(key, value)
     return HttpRequest(
         method=str(http.get("method") or "GET").upper(),
         path=str(event.get("rawPath") or http.get("path") or "/"),

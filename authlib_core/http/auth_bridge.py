@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from authlib_core.auth import NoAuth, StaticAuth
 from authlib_core.auth.jwt_config import looks_like_jwt
+from authlib_core.auth.transport import AuthHttpRequest
 from authlib_core.errors import AuthTokenError
 from authlib_core.http.identity import bearer_token
 from authlib_core.http.messages import HttpResponse
@@ -20,7 +21,6 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
     from authlib_core.auth import Auth, UserIdentity
-    from authlib_core.auth.transport import AuthHttpRequest
     from authlib_core.http.messages import HttpRequest
     from authlib_core.runtime import Runtime
 
@@ -31,8 +31,6 @@ AUTH_PREFIX = "/api/auth"
 
 def to_auth_request(request: HttpRequest) -> AuthHttpRequest:
     """The auth layer's view of ``request``: path below ``/api/auth``, the origin the browser used as base URL."""
-    from authlib_core.auth.transport import AuthHttpRequest
-
     path = request.path[len(AUTH_PREFIX) :] if request.path.startswith(AUTH_PREFIX) else request.path
     host = request.header("host") or "localhost"
     scheme = "https" if request.is_https else "http"

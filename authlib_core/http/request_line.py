@@ -41,6 +41,8 @@ _MESSAGE = "request"
 #: The formatter's default keys that name a record attribute, and what they are for an INFO line from the caller.
 _LEVEL, _LOCATION, _TIMESTAMP = "%(levelname)s", "%(funcName)s:%(lineno)d", "%(asctime)s"
 _EXCEPTION_KEYS = ("exception", "exception_name", "exception_notes")
+#: Powertools' reserved record attributes (a tuple there), as a set: one hash lookup per key of every line.
+_RESERVED = frozenset(RESERVED_LOG_ATTRS)
 
 
 class _Fallback(Exception):
@@ -107,7 +109,7 @@ class RequestLine:
         line: dict[str, Any] = {}
         for keys in (formatter.log_format, formatter.thread_safe_get_current_keys()):
             for key, value in keys.items():
-                if value and key in RESERVED_LOG_ATTRS:
+                if value and key in _RESERVED:
                     if value == _LEVEL:
                         value = "INFO"
                     elif value == _LOCATION:
