@@ -148,8 +148,11 @@ _SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 3, 5, 6, 8
 _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 10, 11, 13, 14, 26
 
 #: Idle connections kept per engine; more are opened on demand (never a blocking pool: an exclusive
-#: transaction must not starve the others of connections) and closed when returned.
-_MAX_IDLE: Final = 8
+#: transaction must not starve the others of connections) and closed when returned. The dev server runs one thread
+#: per HTTP connection, and at 32 busy connections ~30 transactions are open at once: with 8 kept, every few dozen
+#: requests paid for opening a connection (and its cold schema and statement caches) again. 32 keeps what such a
+#: peak opened; the open files are those the peak needed anyway.
+_MAX_IDLE: Final = 32
 
 #: Connections inherited through fork(): kept referenced, never closed (see the module docstring).
 _INHERITED: list[sqlite3.Connection] = []

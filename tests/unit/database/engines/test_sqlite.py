@@ -288,6 +288,17 @@ def test_a_read_transaction_sends_only_its_reads(engine: SQLiteEngine) -> None:
     assert [statement.split()[0] for statement in sent] == ["BEGIN", "SELECT", "ROLLBACK"]
 
 
+def test_connections_of_a_burst_of_transactions_are_kept_for_the_next(engine: SQLiteEngine) -> None:
+    burst = [engine.begin("read") for _ in range(20)]  # 20 at once, as 20 busy dev server threads
+    first = [tx._connection for tx in burst]  # held, so no new connection can take an old one's id
+    for tx in burst:
+        tx.close()
+    again = [engine.begin("read") for _ in range(20)]
+    assert {id(tx._connection) for tx in again} == {id(connection) for connection in first}  # none opened anew
+    for tx in again:
+        tx.close()
+
+
 # -- precise validation ----------------------------------------------------------------------------------------
 
 
