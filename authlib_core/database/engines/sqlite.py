@@ -17,7 +17,8 @@ insert), and a transaction can tell in one read whether *anything* committed sin
 
 Transactions. Each transaction borrows one connection from a small pool for its whole life.
 
-* ``"read"``: ``BEGIN`` (deferred) and one read pin a WAL snapshot; every read sees it; nothing to validate.
+* ``"read"``: ``BEGIN`` (deferred); the transaction's first read pins a WAL snapshot and every later read sees
+  it; nothing to validate.
 * ``"write"``: reads come from one snapshot, as in ``"read"``, and are recorded (point reads with the
   version seen, index ranges with the exact interval covered and the (key, id, version) list seen). At
   :meth:`~SQLiteTransaction.commit` the snapshot ends, ``BEGIN IMMEDIATE`` takes the database's write lock,
@@ -147,8 +148,11 @@ _SQLITE_PERM, _SQLITE_BUSY, _SQLITE_LOCKED, _SQLITE_READONLY = 3, 5, 6, 8
 _SQLITE_IOERR, _SQLITE_CORRUPT, _SQLITE_FULL, _SQLITE_CANTOPEN, _SQLITE_NOTADB = 10, 11, 13, 14, 26
 
 #: Idle connections kept per engine; more are opened on demand (never a blocking pool: an exclusive
-#: transaction must not starve the others of connections) and closed when returned.
-_MAX_IDLE: Final = 8
+#: transaction must not starve the others of connections) and closed when returned. The dev server runs one thread
+#: per HTTP connection, and at 32 busy connections ~30 transactions are open at once: with 8 kept, every few dozen
+#: requests paid for opening a connection (and its cold schema and statement caches) again. 32 keeps what such a
+#: peak opened; the open files are those the peak needed anyway.
+_MAX_IDLE: Final = 32
 
 #: Connections inherited through fork(): kept referenced, never closed (see the module docstring).
 _INHERITED: list[sqlite3.Connection] = []
@@ -312,8 +316,11 @@ class SQLiteTransaction(EngineTransaction):
             with engine._errors("starting a transaction"):
                 if mode != "exclusive":
                     connection.execute("BEGIN")
-                #: commit_seq of the snapshot (this read pins the WAL snapshot for the whole transaction)
-                self._snapshot_seq = _read_seq(connection)
+                # commit_seq of the snapshot (this read pins the WAL snapshot for the whole transaction). Only a
+                # commit compares it, and a read transaction never commits writes: its snapshot is pinned by its own
+                # first read instead (a deferred BEGIN starts the read transaction there, and every later read of
+                # the transaction sees the same snapshot), so it reads no more than the query asks for.
+                self._snapshot_seq = _read_seq(connection) if mode != "read" else -1
         except BaseException:
             self._finish()
             raise
@@ -502,6 +509,29 @@ class SQLiteTransaction(EngineTransaction):
             self._finish()
 
 
+class _Errors:
+    """``with engine._errors(what):`` turns a native SQLite error raised in the block into the library's error.
+
+    A small class rather than a ``contextlib`` generator: every read and every transaction enters one.
+    """
+
+    __slots__ = ("_engine", "_what")
+
+    def __init__(self, engine: SQLiteEngine, what: str) -> None:
+        self._engine = engine
+        self._what = what
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if isinstance(exc, sqlite3.Error):
+            engine = self._engine
+            raise _translate(exc, engine.path, self._what, engine.busy_timeout_s) from exc
+
+
 def _read_seq(connection: sqlite3.Connection) -> int:
     row = connection.execute(_SELECT_SEQ).fetchone()
     if row is None:
@@ -645,13 +675,9 @@ class SQLiteEngine(StorageEngine):
     ) -> None:
         self.close()
 
-    @contextlib.contextmanager
-    def _errors(self, what: str) -> Iterator[None]:
+    def _errors(self, what: str) -> _Errors:
         """Translate native SQLite errors raised inside the block."""
-        try:
-            yield
-        except sqlite3.Error as error:
-            raise _translate(error, self.path, what, self.busy_timeout_s) from error
+        return _Errors(self, what)
 
     def _begin_immediate(self, connection: sqlite3.Connection, what: str) -> None:
         """``BEGIN IMMEDIATE``: take the write lock, waiting up to ``busy_timeout_s`` but never past the request's

@@ -1,9 +1,9 @@
 """SQLite session and rate-limit stores, in the same database file as the documents.
 
 Tables ``sessions`` (primary key ``(user_id, session_id)``) and ``rate_limits`` (``key``). WAL mode; every thread
-gets its own connection; writes that read first run in ``BEGIN IMMEDIATE`` transactions, so they are atomic across
-threads and processes. Expired rows are filtered on every read and purged opportunistically (a user's expired
-sessions when they sign in again, stale counters when a window reopens).
+gets its own connection, closed when the thread ends; writes that read first run in ``BEGIN IMMEDIATE`` transactions,
+so they are atomic across threads and processes. Expired rows are filtered on every read and purged
+opportunistically (a user's expired sessions when they sign in again, stale counters when a window reopens).
 
 Example:
     >>> store = SQLiteSessionStore(tmp_path / "dev.sqlite3")  # doctest: +SKIP
@@ -14,6 +14,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
+import weakref
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -74,14 +75,28 @@ _OPEN_WINDOW = (
 )
 
 
+class _ThreadConnection:
+    """A thread's connection, held only by that thread's local storage: when the thread ends, it is closed."""
+
+    __slots__ = ("__weakref__", "conn")
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+
 class _Connections:
-    """One connection per thread to one file, WAL mode, autocommit (explicit transactions only)."""
+    """One connection per thread to one file, WAL mode, autocommit (explicit transactions only).
+
+    A thread's connection is closed when the thread ends: the dev server runs each HTTP connection on a thread of
+    its own, so connections kept for finished threads would add up (two open files each) with every connection a
+    browser or a load test opens. :meth:`close` closes those of threads still running.
+    """
 
     def __init__(self, path: Path, busy_timeout_s: float) -> None:
         self.path = Path(path)
         self.busy_timeout_s = busy_timeout_s
         self._local = threading.local()
-        self._all: list[sqlite3.Connection] = []
+        self._open: weakref.WeakSet[_ThreadConnection] = weakref.WeakSet()
         self._lock = threading.Lock()
         conn = self.connection()
         for statement in _SCHEMA.split(";"):
@@ -90,19 +105,26 @@ class _Connections:
 
     def connection(self) -> sqlite3.Connection:
         self._local.budgeted = False  # a read: no lock wait of this call was cut to the budget
-        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
-        if conn is None:
+        held: _ThreadConnection | None = getattr(self._local, "held", None)
+        if held is None:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             conn = sqlite3.connect(
                 self.path, timeout=self.busy_timeout_s, isolation_level=None, check_same_thread=False
             )
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.execute("PRAGMA synchronous=NORMAL")
-            conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
-            self._local.conn = conn
+            try:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute("PRAGMA synchronous=NORMAL")
+                conn.execute(f"PRAGMA busy_timeout={int(self.busy_timeout_s * 1000)}")
+            except BaseException:
+                conn.close()
+                raise
+            held = _ThreadConnection(conn)
+            # the thread's local storage is the only strong reference: when the thread ends, the connection closes
+            weakref.finalize(held, conn.close)
+            self._local.held = held
             with self._lock:
-                self._all.append(conn)
-        return conn
+                self._open.add(held)
+        return held.conn
 
     def writer(self) -> sqlite3.Connection:
         """This thread's connection, its wait for the write lock set for the next write: the busy timeout, or
@@ -128,9 +150,10 @@ class _Connections:
 
     def close(self) -> None:
         with self._lock:
-            for conn in self._all:
-                conn.close()
-            self._all.clear()
+            running = list(self._open)
+            self._open.clear()
+        for held in running:
+            held.conn.close()
         self._local = threading.local()
 
 

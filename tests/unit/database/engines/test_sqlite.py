@@ -245,6 +245,9 @@ def test_keys_compare_as_unsigned_bytes(engine: SQLiteEngine) -> None:
 def test_read_transactions_see_one_snapshot(engine: SQLiteEngine) -> None:
     insert(engine, "a", b"\x10", n=1.0)
     with engine.begin("read") as reader:
+        first = reader.get("a")  # the first read pins the snapshot
+        assert first is not None
+        assert first.value["n"] == 1.0
         insert(engine, "b", b"\x20")
         with engine.begin("write") as writer:
             before = writer.get("a")
@@ -257,6 +260,43 @@ def test_read_transactions_see_one_snapshot(engine: SQLiteEngine) -> None:
         assert [e.document.id for e in reader.scan(EVERYTHING, "asc", after=None, limit=9).entries] == ["a"]
         reader.validate()
     assert scan_ids(engine) == ["a", "b"]
+
+
+def test_a_read_transaction_takes_its_snapshot_at_its_first_read(engine: SQLiteEngine) -> None:
+    insert(engine, "a", b"\x10")
+    with engine.begin("read") as reader:
+        insert(engine, "b", b"\x20")  # committed before the reader read anything: part of its snapshot
+        assert reader.get("b") is not None
+        insert(engine, "c", b"\x30")  # committed after: not
+        assert [e.document.id for e in reader.scan(EVERYTHING, "asc", after=None, limit=9).entries] == ["a", "b"]
+
+
+def test_a_read_transaction_sends_only_its_reads(engine: SQLiteEngine) -> None:
+    insert(engine, "a", b"\x10")
+    engine.begin("read").close()  # the pool keeps the connection; the next transaction borrows it
+    connection = engine._pool._idle[-1]
+    sent: list[str] = []
+    connection.set_trace_callback(sent.append)
+    try:
+        with engine.begin("read") as reader:
+            assert reader._connection is connection
+            reader.scan(EVERYTHING, "asc", after=None, limit=9)
+            reader.validate()
+            reader.commit([])
+    finally:
+        connection.set_trace_callback(None)
+    assert [statement.split()[0] for statement in sent] == ["BEGIN", "SELECT", "ROLLBACK"]
+
+
+def test_connections_of_a_burst_of_transactions_are_kept_for_the_next(engine: SQLiteEngine) -> None:
+    burst = [engine.begin("read") for _ in range(20)]  # 20 at once, as 20 busy dev server threads
+    first = [tx._connection for tx in burst]  # held, so no new connection can take an old one's id
+    for tx in burst:
+        tx.close()
+    again = [engine.begin("read") for _ in range(20)]
+    assert {id(tx._connection) for tx in again} == {id(connection) for connection in first}  # none opened anew
+    for tx in again:
+        tx.close()
 
 
 # -- precise validation ----------------------------------------------------------------------------------------
