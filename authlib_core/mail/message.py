@@ -15,6 +15,8 @@ from __future__ import annotations
 import dataclasses
 import email.policy
 import email.utils
+import secrets
+import time
 from email.message import EmailMessage
 from typing import Protocol
 
@@ -67,7 +69,10 @@ def build_email(message: MailMessage, *, sender: str) -> EmailMessage:
     out["Subject"] = message.subject
     out["Date"] = email.utils.formatdate(usegmt=True)
     domain = sender.rpartition("@")[2].rstrip(">").strip() or "localhost"
-    out["Message-ID"] = email.utils.make_msgid(domain=domain)
+    # Message-ID and the part boundary come from ``secrets``: the standard library's ``make_msgid`` and its boundary
+    # draw from the process-wide ``random`` state, which a mail sent on a server thread would move under other code.
+    out["Message-ID"] = f"<{time.time_ns() // 1_000_000}.{secrets.token_hex(12)}@{domain}>"
     out.set_content(message.text)
     out.add_alternative(message.html, subtype="html")
+    out.set_boundary(f"==============={secrets.token_hex(16)}==")
     return out

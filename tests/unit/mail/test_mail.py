@@ -5,6 +5,7 @@ from __future__ import annotations
 import email
 import email.policy
 import io
+import random
 from typing import TYPE_CHECKING
 
 import pytest
@@ -100,6 +101,19 @@ def test_build_email_is_rfc5322_multipart_alternative() -> None:
     assert html is not None
     assert URL in text.get_content()
     assert "<a href=" in html.get_content()
+
+
+def test_build_email_leaves_the_process_random_state_alone() -> None:
+    # A mail sent on a server thread must not move the ``random`` state other code in the process relies on
+    # (Hypothesis checks it during draws); two messages get distinct ids and boundaries all the same.
+    message = MailTemplates().render("verify-email", to="ada@example.com", url=URL, name="Ada")
+    before = random.getstate()
+    first = _parse(build_email(message, sender="App <no-reply@example.com>").as_bytes())
+    second = _parse(build_email(message, sender="App <no-reply@example.com>").as_bytes())
+    assert random.getstate() == before
+    assert first["Message-ID"] != second["Message-ID"]
+    assert first.get_boundary() != second.get_boundary()
+    assert first.get_body(("plain",)) is not None
 
 
 def test_folder_sender_writes_eml_files_and_prints_one_line(tmp_path: Path) -> None:
