@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.http.test_live_node_client import _add_note, _free_port, _result
+from tests.http.test_live_node_client import _add_note, _free_port
+from tests.support.convex_live import script_result
 from tests.support.node_clients import CLIENTS, EXAMPLE_FUNCTIONS, dev_server
 from tests.support.processes import stop_process
 
@@ -38,7 +39,7 @@ def test_python_client_live_queries(tmp_path: Path) -> None:
             check=False,
         )
         assert proc.returncode == 0, proc.stderr + proc.stdout + server.output()
-    result = _result(proc.stdout)
+    result = script_result(proc.stdout)
     assert result["first"] == []
     assert result["seenByOther"] == ["from b"]
     assert result["afterUnsubscribe"] == "dropped"
@@ -70,6 +71,6 @@ def test_python_client_reconnects_after_restart(tmp_path: Path) -> None:
             assert _add_note(again.url, token, "after restart")["status"] == "success"
             stdout, stderr = client.communicate(timeout=60)
             assert client.returncode == 0, stderr + stdout + again.output()
-        assert _result(stdout)["afterRestart"] == ["after restart"]
+        assert script_result(stdout)["afterRestart"] == ["after restart"]
     finally:
         stop_process(client)
