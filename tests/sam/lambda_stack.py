@@ -21,6 +21,7 @@ from authlib_core.http.app import HttpApp
 from authlib_core.http.lambda_handler import LazyRuntime
 from authlib_core.runtime import build_runtime
 from authlib_core.scheduler.aws import QUEUE_URL_ENV, JobQueue, attach_job_queue
+from tests.dynamodb.harness import allow_100_item_transactions
 from tests.http.conftest import Context, make_event
 from tests.sam.cfn_eval import api_routes, route_function
 from tests.sam.conftest import ROOT
@@ -29,6 +30,9 @@ from tests.sam.iam import RolePolicy, enforce, enforce_ses, enforce_sqs
 if TYPE_CHECKING:
     from authlib_core.runtime import Runtime
     from tests.sam.cfn_eval import Deployment
+
+# The stack's moto runs in this process: DynamoDB's 100-item TransactGetItems limit, whichever test module ran first.
+allow_100_item_transactions()
 
 SECRET = "lambda-path-secret-" + "k" * 40
 ORIGIN = "https://app.example.com"
