@@ -159,6 +159,7 @@ class AuthService:
         templates: MailTemplates | None = None,
         sleep: Callable[[float], None] = time.sleep,
         on_user_created: Callable[[DatabaseWriter, str], object] | None = None,
+        on_user_deleted: Callable[[DatabaseWriter, str], object] | None = None,
         social_providers: SocialProviders | None = None,
         remember_sessions: int = 0,
     ) -> None:
@@ -168,7 +169,7 @@ class AuthService:
                 ".authlib/secret)."
             )
         self.settings = settings
-        self.users = UserRepository(database, on_user_created)
+        self.users = UserRepository(database, on_user_created, on_user_deleted)
         self.sessions = sessions
         self.rate_limits = rate_limits
         self.throttle = Throttle(settings, rate_limits)
