@@ -70,6 +70,7 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_RESET_TOKEN_EXPIRES_IN": "password-reset link lifetime in seconds (default 3600)",
     "AUTHLIB_VERIFICATION_TOKEN_EXPIRES_IN": "verification and change-email link lifetime in seconds (default 3600)",
     "AUTHLIB_CHANGE_EMAIL": "'off' disables POST /change-email (default on)",
+    "AUTHLIB_DELETE_USER": "'on' enables POST /delete-user, 'off' disables it (default: auth_config.py's delete_user)",
     "AUTHLIB_OAUTH_CLIENT_SECRETS": "client secrets of auth_config.py's social_providers: 'github=...,google=...'",
     "AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER": "SSM SecureString holding AUTHLIB_OAUTH_CLIENT_SECRETS (cold start)",
     "AUTHLIB_ALLOWED_KINDS": "comma-separated kinds served here (query, mutation, action, http); default: all",
@@ -129,6 +130,8 @@ class Settings:
     reset_token_expires_in: int = 3_600
     verification_token_expires_in: int = 3_600
     change_email_enabled: bool = True
+    #: ``POST /delete-user`` (AUTHLIB_DELETE_USER); None: as ``auth_config.py``'s ``delete_user`` says (default off).
+    delete_user_enabled: bool | None = None
     #: Seconds a finished scheduled job is kept before the scheduler deletes it (None: kept forever).
     job_retention: int | None = 604_800
     #: Client secrets of the social sign-in providers, by provider id (never shown in a repr).
@@ -159,6 +162,7 @@ class Settings:
             reset_token_expires_in=self.reset_token_expires_in,
             verification_token_expires_in=self.verification_token_expires_in,
             change_email_enabled=self.change_email_enabled,
+            delete_user_enabled=self.delete_user_enabled is True,
         )
 
     @classmethod
@@ -224,6 +228,7 @@ class Settings:
             reset_token_expires_in=_positive(env, "AUTHLIB_RESET_TOKEN_EXPIRES_IN", 3_600),
             verification_token_expires_in=_positive(env, "AUTHLIB_VERIFICATION_TOKEN_EXPIRES_IN", 3_600),
             change_email_enabled=_switch(env, "AUTHLIB_CHANGE_EMAIL") is not False,
+            delete_user_enabled=_switch(env, "AUTHLIB_DELETE_USER"),
             oauth_client_secrets=_oauth_client_secrets(env),
             job_retention=_job_retention(env),
         )
@@ -439,7 +444,9 @@ class AuthSettings:
     account_rate_window: int = 900
     #: What change-password does when the client does not send ``revokeOtherSessions``.
     revoke_other_sessions_on_password_change: bool = True
-    delete_user_enabled: bool = True
+    #: ``POST /delete-user``; off, it answers 404 with no body, as Better Auth's ``user.deleteUser.enabled`` (off by
+    #: default). Turn it on with ``delete_user = True`` in ``auth_config.py`` or ``AUTHLIB_DELETE_USER=on``.
+    delete_user_enabled: bool = False
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19_456
     argon2_parallelism: int = 1

@@ -224,12 +224,19 @@ class ConflictError(SystemFailure):
 class StorageUnavailableError(SystemFailure):
     """The storage engine failed for a reason outside the caller (throttling, network). Maps to HTTP 503.
 
-    Nothing the request asked for was written, so the client may retry. (The one exception: a DynamoDB commit
-    whose response was lost and whose outcome could not be settled before the request's time budget ran out;
-    the message then says so. See docs/dynamodb.md, "Commit outcomes".)
+    ``operator_message`` says the same to someone at a terminal: what failed (no credentials, a missing table,
+    access denied) and what to set or check. Nothing the request asked for was written, so the client may retry.
+    (The one exception: a DynamoDB commit whose response was lost and whose outcome could not be settled before the
+    request's time budget ran out; the message then says so. See docs/dynamodb.md, "Commit outcomes".)
     """
 
     code = "StorageUnavailable"
+
+    def __init__(self, message: str, *, detail: str = "", operator_message: str = "") -> None:
+        super().__init__(message, detail=detail)
+        #: What failed and what to do, for someone at a terminal (the CLI prints it in place of ``message``, which
+        #: is worded for an HTTP client); empty when there is nothing more specific than ``message``.
+        self.operator_message = operator_message
 
 
 class ThrottledWriteError(StorageUnavailableError):

@@ -83,7 +83,11 @@ def build_runtime(
         ConfigError: the settings cannot be used.
     """
     app = load_functions(settings.functions_dir)
-    settings = dataclasses.replace(settings, secrets=server_secrets(settings))
+    settings = dataclasses.replace(
+        settings,
+        secrets=server_secrets(settings),
+        delete_user_enabled=app.delete_user if settings.delete_user_enabled is None else settings.delete_user_enabled,
+    )
     if database is None:
         database = connect_database(settings, app.schema, check=check)
     from authlib_core.mail import configure_outbox
@@ -100,7 +104,8 @@ def build_runtime(
             app.schema,
             database,
             social=build_social_providers(settings, app),
-            on_user_created=_user_hook(app, database),
+            on_user_created=_user_hook(app.on_user_created, app, database),
+            on_user_deleted=_user_hook(app.on_user_deleted, app, database),
             mail=mail,
         ),
         external_auth=build_external_auth(settings, app),
@@ -172,9 +177,9 @@ def _missing_jwt_extra(what: str, module: str) -> ConfigError:
     )
 
 
-def _user_hook(app: LoadedApp, database: Database) -> Callable[[DatabaseWriter, str], object] | None:
-    """``auth_config.on_user_created`` as the auth service calls it: the mutation, in the sign-up's transaction."""
-    path = app.on_user_created
+def _user_hook(path: str | None, app: LoadedApp, database: Database) -> Callable[[DatabaseWriter, str], object] | None:
+    """``auth_config.on_user_created`` / ``on_user_deleted`` as the auth service calls it: the mutation at ``path``,
+    in the transaction that creates or deletes the user."""
     if path is None:
         return None
     from authlib_core.auth.identity import NoAuth
@@ -190,11 +195,13 @@ def build_auth_service(
     *,
     social: SocialProviders | None = None,
     on_user_created: Callable[[DatabaseWriter, str], object] | None = None,
+    on_user_deleted: Callable[[DatabaseWriter, str], object] | None = None,
     mail: Callable[[], dict[str, Any]] | None = None,
 ) -> AuthService | None:
     """The auth service over ``database`` and the engine's session store, when ``schema`` has the auth tables.
 
-    ``on_user_created`` runs in the transaction that creates each user (``auth_config.on_user_created``);
+    ``on_user_created`` runs in the transaction that creates each user (``auth_config.on_user_created``),
+    ``on_user_deleted`` in the one that deletes a user (``auth_config.on_user_deleted``);
     ``mail`` gives the mailer and templates (default: :func:`build_mail`), so the app's ``send_email`` shares them.
     """
     from authlib_core.auth.tables import ACCOUNTS_TABLE, USERS_TABLE
@@ -214,6 +221,7 @@ def build_auth_service(
             SQLiteRateLimitStore(settings.sqlite_path),
             social_providers=social,
             on_user_created=on_user_created,
+            on_user_deleted=on_user_deleted,
             **mail_parts,
         )
     from authlib_core.auth.remembered import DEFAULT_REMEMBERED_SESSIONS
@@ -230,6 +238,7 @@ def build_auth_service(
         DynamoDBRateLimitStore(engine.client, settings.sessions_table),
         social_providers=social,
         on_user_created=on_user_created,
+        on_user_deleted=on_user_deleted,
         remember_sessions=DEFAULT_REMEMBERED_SESSIONS,  # a session read is a round trip: overlap it
         **mail_parts,
     )

@@ -1,9 +1,11 @@
 """The signed-in user's notes: ``myData:getMyData``, ``myData:listPage`` (paginated), ``myData:count``,
-``myData:add`` and ``myData:remove``."""
+``myData:add`` and ``myData:remove``; ``myData:removeAllForUser`` deletes a user's notes with the account
+(``auth_config.py``'s ``on_user_deleted``)."""
 
 from authlib_core import (
     ConvexError,
     get_auth_user_id,
+    internal_mutation,
     mutation,
     pagination_opts_validator,
     pagination_result_validator,
@@ -61,3 +63,10 @@ def remove(ctx, id):
     if note is None or note["userId"] != user_id:
         raise ConvexError({"code": "NOT_FOUND"})
     ctx.db.delete(id)
+
+
+@internal_mutation(args={"userId": v.id("users")})
+def removeAllForUser(ctx, userId):
+    """Delete every note of a user: ``auth_config.py``'s ``on_user_deleted``, run in the account's deletion."""
+    for note in ctx.db.query("myData").with_index("by_user", lambda q: q.eq("userId", userId)).collect():
+        ctx.db.delete(note["_id"])

@@ -22,6 +22,12 @@ __all__ = ["ROUTES"]
 
 logger = logging.getLogger("authlib_core.auth")
 
+#: Logged when ``POST /delete-user`` is called while it is off (the client sees only 404, as from Better Auth).
+DELETE_USER_DISABLED: Final = (
+    "POST /delete-user refused: it is off (the default). Turn it on with delete_user = True in "
+    "functions/auth_config.py (or AUTHLIB_DELETE_USER=on) if users may delete their own account."
+)
+
 
 def update_user(service: AuthService, call: _Call) -> AuthHttpResponse:
     """``{name?, image?}`` → ``{"status": true}``; the session snapshots follow."""
@@ -96,15 +102,21 @@ def change_password(service: AuthService, call: _Call) -> AuthHttpResponse:
 
 
 def delete_user(service: AuthService, call: _Call) -> AuthHttpResponse:
-    """``{password?}`` (or a fresh session) → ``{"success": true, "message": "User deleted"}``."""
-    if not service.settings.delete_user_enabled:
-        return AuthHttpResponse(404, body_is_empty=True)
+    """``{password?}`` (or a fresh session) → ``{"success": true, "message": "User deleted"}``.
+
+    Off unless ``delete_user_enabled``: then a signed-in caller gets 404 with no body. The user, its accounts (in
+    one transaction with the app's ``on_user_deleted`` mutation) and then its sessions are deleted.
+    """
     service.origins.check(call.request, login_form=False)
     body = parse_body(call.request, allow_form=False, required=False)
     password = body.string("password", optional=True)
     body.string("token", optional=True)
     service._callback(call, body)
     current = service._require(call)
+    if not service.settings.delete_user_enabled:
+        # Better Auth's order: the body, then the session (401), then 404 with no body when it is off.
+        logger.warning(DELETE_USER_DISABLED)
+        return AuthHttpResponse(404, body_is_empty=True)
     user_id = current.record.user_id
     if password is not None:
         service._ip_rate_limit(call, "/delete-user")

@@ -73,7 +73,7 @@ if TYPE_CHECKING:
     from authlib_core.database import Database, DatabaseWriter
     from authlib_core.mail import MailSender, MailTemplates
 
-__all__ = ["COOKIE_IGNORED_REASONS", "AuthService", "RequestAuth", "SpeculativeRequestAuth"]
+__all__ = ["BEARER_IGNORED_REASONS", "COOKIE_IGNORED_REASONS", "AuthService", "RequestAuth", "SpeculativeRequestAuth"]
 
 #: ``X-Authlib-Auth-Ignored`` values: why a session cookie on a state-changing call was not used (Better Auth's
 #: origin check, as on ``/api/auth/*``). The same text for every caller; it names the rule, not the session.
@@ -85,6 +85,20 @@ COOKIE_IGNORED_REASONS = {
     "INVALID_ORIGIN": (
         "session cookie ignored: the Origin header is not this server or a trusted origin (AUTHLIB_TRUSTED_ORIGINS); "
         "add the origin there, or authenticate with Authorization: Bearer <token>"
+    ),
+}
+
+#: ``X-Authlib-Auth-Ignored`` values for an ``Authorization: Bearer`` session token the call ran without (anonymous,
+#: as Better Auth's bearer plugin: not an error). Fixed texts: they name the rule, never the token or the session.
+BEARER_IGNORED_REASONS = {
+    "INVALID_TOKEN": (
+        "bearer token ignored: it is not a session token of this server, nor one signed with its secret (cut "
+        "short, altered, signed with a secret no longer in AUTHLIB_SECRETS, or another kind of token); sign in and "
+        "send the token from the set-auth-token header"
+    ),
+    "NO_SESSION": (
+        "bearer token ignored: no live session has this token (it expired, was revoked or signed out, or its user "
+        "was deleted); sign in again and send the new token"
     ),
 }
 
@@ -159,6 +173,7 @@ class AuthService:
         templates: MailTemplates | None = None,
         sleep: Callable[[float], None] = time.sleep,
         on_user_created: Callable[[DatabaseWriter, str], object] | None = None,
+        on_user_deleted: Callable[[DatabaseWriter, str], object] | None = None,
         social_providers: SocialProviders | None = None,
         remember_sessions: int = 0,
     ) -> None:
@@ -168,7 +183,7 @@ class AuthService:
                 ".authlib/secret)."
             )
         self.settings = settings
-        self.users = UserRepository(database, on_user_created)
+        self.users = UserRepository(database, on_user_created, on_user_deleted)
         self.sessions = sessions
         self.rate_limits = rate_limits
         self.throttle = Throttle(settings, rate_limits)
@@ -256,9 +271,8 @@ class AuthService:
         return call.token
 
     def _verify_presented_token(self, call: _Call) -> tuple[str | None, bool]:
-        authorization = call.request.header("authorization")
-        if authorization is not None and authorization[:7].lower() == "bearer ":
-            value = authorization[7:].strip()
+        if _sends_bearer(call.request):
+            value = (call.request.header("authorization") or "")[7:].strip()
             call.presented = True
             token = unsign(value, self.settings.secrets)
             if token is None:
@@ -500,6 +514,9 @@ class AuthService:
         call = _Call(self, request)
         token, via_cookie = self._presented_token(call)
         if token is None:
+            if call.presented and not via_cookie:
+                logger.info("bearer token ignored: not a session token of this server")
+                return None, BEARER_IGNORED_REASONS["INVALID_TOKEN"]
             return None, None
         if via_cookie and request.method.upper() not in _SAFE_METHODS:
             try:  # a cookie-authenticated state change must come from a trusted origin (CSRF)
@@ -510,10 +527,28 @@ class AuthService:
         return token, None
 
     def _identity(self, request: AuthHttpRequest) -> tuple[UserIdentity | None, str | None]:
-        """The caller's identity, and why a session cookie that was sent was ignored (None when it was not)."""
+        """The caller's identity, and why a session cookie or bearer token that was sent was ignored (else None)."""
         token, ignored = self._usable_token(request)
-        record = None if token is None else self._session_of(token)
-        return (None if record is None else _identity_of(record, request)), ignored
+        if token is None:
+            return None, ignored
+        record = self._session_of(token)
+        return (None if record is None else _identity_of(record, request)), _ignored_after_read(
+            request, record, ignored
+        )
+
+
+def _ignored_after_read(request: AuthHttpRequest, record: SessionRecord | None, ignored: str | None) -> str | None:
+    """After reading a verified token's session: ``ignored``, or why a bearer token named no live session."""
+    if record is not None or not _sends_bearer(request):
+        return ignored
+    logger.info("bearer token ignored: no live session")
+    return BEARER_IGNORED_REASONS["NO_SESSION"]
+
+
+def _sends_bearer(request: AuthHttpRequest) -> bool:
+    """Whether the request authenticates with ``Authorization: Bearer`` (which wins over a cookie)."""
+    authorization = request.header("authorization")
+    return authorization is not None and authorization[:7].lower() == "bearer "
 
 
 def _identity_of(record: SessionRecord, request: AuthHttpRequest) -> UserIdentity:
@@ -557,7 +592,8 @@ class RequestAuth:
 
     @property
     def ignored_reason(self) -> str | None:
-        """Why the session cookie was not used (the origin check), once the identity was asked for; else None.
+        """Why the session cookie (the origin check) or bearer token (no live session) was not used, once the
+        identity was asked for; else None.
 
         The HTTP layer sends it as the ``X-Authlib-Auth-Ignored`` response header. It states the rule the request
         broke, never anything about the session.
@@ -617,6 +653,8 @@ class SpeculativeRequestAuth:
             remembered = None if token is None else service._remembered_session(token)
             if token is None or remembered is None:
                 record = None if token is None else service._session_of(token)
+                if token is not None:
+                    parent._ignored = _ignored_after_read(request, record, parent._ignored)
                 parent._identity = None if record is None else _identity_of(record, request)
                 parent._resolved = True
                 return parent._identity
@@ -638,6 +676,7 @@ class SpeculativeRequestAuth:
                 self._redo = parent
                 return parent
             parent._identity = None if record is None else _identity_of(record, parent._request)
+            parent._ignored = _ignored_after_read(parent._request, record, parent._ignored)
             parent._resolved = True
             if parent._identity != self._answered:
                 self._redo = parent

@@ -58,11 +58,19 @@ class UserRepository:
 
     ``on_create(db, user_id)`` runs inside the transaction that creates a user (the app's ``on_user_created``
     mutation, see :mod:`authlib_core.auth.jwt_config`): what it writes or schedules commits with the new user.
+    ``on_delete(db, user_id)`` runs inside the transaction that deletes one (``on_user_deleted``), before the user's
+    documents go: the app's own documents go with them, or nothing does if it raises.
     """
 
-    def __init__(self, database: Database, on_create: Callable[[DatabaseWriter, str], object] | None = None) -> None:
+    def __init__(
+        self,
+        database: Database,
+        on_create: Callable[[DatabaseWriter, str], object] | None = None,
+        on_delete: Callable[[DatabaseWriter, str], object] | None = None,
+    ) -> None:
         self.database = database
         self.on_create = on_create
+        self.on_delete = on_delete
 
     @staticmethod
     def _user_by_email(db: DatabaseReader, email: str) -> Document | None:
@@ -342,9 +350,11 @@ class UserRepository:
         self.database.run_mutation(write)
 
     def delete(self, user_id: str) -> None:
-        """Delete the user and all its accounts (one mutation)."""
+        """Delete the user and all its accounts, after ``on_delete`` (one mutation)."""
 
         def write(db: DatabaseWriter) -> None:
+            if self.on_delete is not None:
+                self.on_delete(db, user_id)
             accounts = self._accounts_of(db, user_id)
             for account in accounts:
                 db.delete(str(account["_id"]))

@@ -44,7 +44,7 @@ from authlib_core.config import Settings
 from authlib_core.dev.cli import add_engine_options, build_local_runtime, check_functions_dir, settings_with_engine
 from authlib_core.dev.cli import configure_parser as configure_dev
 from authlib_core.dev.cli import run as run_dev
-from authlib_core.errors import AuthlibError, ConfigError, InvalidValueError
+from authlib_core.errors import AuthlibError, ConfigError, InvalidValueError, StorageUnavailableError
 from authlib_core.values import decode, encode
 
 if TYPE_CHECKING:
@@ -120,6 +120,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _fail(str(exc), EXIT_USAGE)
     except ConfigError as exc:
         return _fail(exc.message, EXIT_USAGE)
+    except StorageUnavailableError as exc:
+        return _fail(storage_error_text(exc), EXIT_FAILED)
     except AuthlibError as exc:
         text = f"{type(exc).__name__}: {exc.message}" if exc.code == "ConvexError" else exc.message
         detail = getattr(exc, "detail", "")  # storage errors: what the operator needs, kept out of HTTP bodies
@@ -220,6 +222,21 @@ def _parse_identity(text: str) -> UserIdentity:
         email_verified=parsed.get("emailVerified"),
         extra=extra,
     )
+
+
+def storage_error_text(error: StorageUnavailableError) -> str:
+    """A storage error as the command line says it: what failed and what to do, then the native error.
+
+    The engine's ``operator_message`` when it has one (no credentials, a missing table, access denied, ...), else
+    its message; never the HTTP wording ("retry the request") where a terminal-specific one exists.
+
+    Example:
+        >>> storage_error_text(StorageUnavailableError("x", detail="GetItem: NoCredentialsError",
+        ...     operator_message="no AWS credentials were found: set AWS_PROFILE"))
+        'no AWS credentials were found: set AWS_PROFILE (GetItem: NoCredentialsError)'
+    """
+    text = error.operator_message or error.message
+    return f"{text} ({error.detail})" if error.detail else text
 
 
 def _fail(message: str, status: int) -> int:

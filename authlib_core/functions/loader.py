@@ -7,7 +7,8 @@ Which files are function modules (their module-level functions get paths):
 - **not** the top-level ``__init__.py`` (the folder may be a package or not), nor ``schema.py`` (its ``schema``
   attribute is loaded as the app's schema), nor ``auth_config.py`` (its ``providers`` list names the identity
   providers whose JWTs are accepted, see :mod:`authlib_core.auth.jwt_config`; its optional ``on_user_created``
-  names a mutation run in the transaction that creates a user), nor ``http.py`` (its ``http`` attribute is loaded
+  / ``on_user_deleted`` name mutations run in the transaction that creates / deletes a user, and ``delete_user =
+  True`` serves ``POST /api/auth/delete-user``), nor ``http.py`` (its ``http`` attribute is loaded
   as the app's HTTP action router, see :mod:`authlib_core.functions.http_router`), nor ``crons.py`` (its ``crons``
   attribute declares the cron jobs, see :mod:`authlib_core.functions.crons`);
 - **not** files or folders whose name starts with ``_`` (``_helpers.py``, ``_lib/``) or ``.``: put shared helpers
@@ -74,6 +75,12 @@ class LoadedApp:
     #: ``on_user_created`` of ``auth_config.py``: the path of a mutation run with ``{"userId": id}`` in the
     #: transaction that creates a user (so it can schedule a welcome email atomically with the sign-up).
     on_user_created: str | None = None
+    #: ``on_user_deleted`` of ``auth_config.py``: the path of a mutation run with ``{"userId": id}`` in the
+    #: transaction that deletes a user (``POST /delete-user``), so the app's own documents go with the account.
+    on_user_deleted: str | None = None
+    #: ``delete_user`` of ``auth_config.py``: whether ``POST /delete-user`` is served (Better Auth's
+    #: ``user.deleteUser.enabled``, off by default; ``AUTHLIB_DELETE_USER`` overrides it).
+    delete_user: bool = False
     #: The ``social_providers`` of ``auth_config.py`` (``POST /sign-in/social``); empty without them.
     social_providers: tuple[SocialProvider, ...] = ()
 
@@ -129,7 +136,7 @@ def _load(shown_dir: Path, root: Path, package: str) -> LoadedApp:
     modules = _function_modules(shown_dir, root, package, source_files)
     _import(shown_dir / "__init__.py" if (root / "__init__.py").is_file() else shown_dir, package, root)
     schema = _load_schema(shown_dir, root, package)
-    auth_providers, social_providers, user_hook = _load_auth_config(shown_dir, root, package)
+    auth = _load_auth_config(shown_dir, root, package)
     http = _load_http_router(shown_dir, root, package)
     imported = {module.import_name: _import(module.file, module.import_name, root) for module in modules}
     functions: list[RegisteredFunction] = []
@@ -140,11 +147,13 @@ def _load(shown_dir: Path, root: Path, package: str) -> LoadedApp:
         registry=registry,
         schema=schema,
         source_files=source_files,
-        auth_providers=auth_providers,
+        auth_providers=auth.providers,
         http=http,
-        social_providers=social_providers,
+        social_providers=auth.social_providers,
         crons=_load_crons(shown_dir, root, package, registry),
-        on_user_created=_resolve_user_hook(shown_dir, user_hook, registry),
+        on_user_created=_resolve_user_hook(shown_dir, "on_user_created", auth.on_user_created, registry),
+        on_user_deleted=_resolve_user_hook(shown_dir, "on_user_deleted", auth.on_user_deleted, registry),
+        delete_user=auth.delete_user,
     )
 
 
@@ -237,48 +246,67 @@ def _load_schema(shown_dir: Path, root: Path, package: str) -> Schema | None:
     return schema
 
 
-def _load_auth_config(
-    shown_dir: Path, root: Path, package: str
-) -> tuple[tuple[OIDCProvider | CustomJWTProvider, ...], tuple[SocialProvider, ...], object]:
-    """``providers``, ``social_providers`` and ``on_user_created`` of ``auth_config.py`` (empty without the file)."""
+@dataclasses.dataclass(frozen=True, slots=True)
+class _AuthConfig:
+    providers: tuple[OIDCProvider | CustomJWTProvider, ...] = ()
+    social_providers: tuple[SocialProvider, ...] = ()
+    on_user_created: object = None
+    on_user_deleted: object = None
+    delete_user: bool = False
+
+
+#: The names ``auth_config.py`` may define besides ``providers`` and ``social_providers``.
+_AUTH_CONFIG_EXTRAS = ("on_user_created", "on_user_deleted", "delete_user")
+
+
+def _load_auth_config(shown_dir: Path, root: Path, package: str) -> _AuthConfig:
+    """What ``auth_config.py`` declares (nothing without the file)."""
     if not (root / "auth_config.py").is_file():
-        return (), (), None
+        return _AuthConfig()
     shown = shown_dir / "auth_config.py"
     module = _import(shown, f"{package}.auth_config", root)
-    hook: object = getattr(module, "on_user_created", None)
-    if not hasattr(module, "providers") and not hasattr(module, "social_providers") and hook is None:
+    if not any(hasattr(module, name) for name in ("providers", "social_providers", *_AUTH_CONFIG_EXTRAS)):
         raise FunctionLoadError(
             f"{shown}: defines neither `providers` nor `social_providers`; write `providers = "
             "[OIDCProvider(domain=..., application_id=...)]` (JWT issuers) and/or `social_providers = "
             "[GitHubSignIn(client_id=...)]` (sign-in buttons), from authlib_core.auth (or delete the file)"
         )
+    delete_user: object = getattr(module, "delete_user", False)
+    if not isinstance(delete_user, bool):
+        raise FunctionLoadError(
+            f"{shown}: delete_user must be True (serve POST /api/auth/delete-user) or False, "
+            f"got {type(delete_user).__name__}"
+        )
     try:
-        return (
-            parse_providers(getattr(module, "providers", [])),
-            parse_social_providers(getattr(module, "social_providers", [])),
-            hook,
+        return _AuthConfig(
+            providers=parse_providers(getattr(module, "providers", [])),
+            social_providers=parse_social_providers(getattr(module, "social_providers", [])),
+            on_user_created=getattr(module, "on_user_created", None),
+            on_user_deleted=getattr(module, "on_user_deleted", None),
+            delete_user=delete_user,
         )
     except ValueError as exc:
         raise FunctionLoadError(f"{shown}: {exc}") from None
 
 
-def _resolve_user_hook(shown_dir: Path, hook: object, registry: Registry) -> str | None:
-    """The path of the ``on_user_created`` mutation (run with ``{"userId"}`` in the transaction creating a user)."""
+def _resolve_user_hook(shown_dir: Path, name: str, hook: object, registry: Registry) -> str | None:
+    """The path of the mutation ``name`` (``on_user_created`` / ``on_user_deleted``) names, run with ``{"userId"}``."""
     if hook is None:
         return None
     shown = shown_dir / "auth_config.py"
     if not isinstance(hook, str | FunctionDefinition):
         raise FunctionLoadError(
-            f"{shown}: on_user_created must be a mutation or its 'module:function' path, got {type(hook).__name__}"
+            f"{shown}: {name} must be a mutation or its 'module:function' path, got {type(hook).__name__}"
         )
     try:
         function = registry.resolve(hook, public_only=False)
     except AuthlibError as exc:
-        raise FunctionLoadError(f"{shown}: on_user_created: {exc.message}") from None
+        raise FunctionLoadError(f"{shown}: {name}: {exc.message}") from None
     if function.definition.kind is not Kind.MUTATION:
+        verb = "creates" if name == "on_user_created" else "deletes"
         raise FunctionLoadError(
-            f"{shown}: on_user_created names {function.path}, a {function.definition.kind.value}; it must be a "
-            "mutation (it runs in the transaction that creates the user)"
+            f"{shown}: {name} names {function.path}, a {function.definition.kind.value}; it must be a "
+            f"mutation (it runs in the transaction that {verb} the user)"
         )
     return function.path
 

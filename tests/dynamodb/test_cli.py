@@ -124,8 +124,9 @@ def test_create_tables_names_and_region_by_option(endpoint: str, tmp_path: Path)
             ["--endpoint-url", "http://127.0.0.1:{dead}"],
             {},
             1,
-            "error: The database cannot be reached (connection failed after retries). Nothing was changed; retry the "
-            'request. (DynamoDB create_tables: EndpointConnectionError: Could not connect to the endpoint URL: "http://',
+            "error: DynamoDB cannot be reached (create_tables; connection failed after retries): check --endpoint-url "
+            "(or AUTHLIB_DYNAMODB_ENDPOINT_URL) and that the emulator there is running, or --region (AWS_REGION) and "
+            'the network. (DynamoDB create_tables: EndpointConnectionError: Could not connect to the endpoint URL: "http://',
         ),
         ([], {}, 2, "error: No AWS region for DynamoDB at AWS: pass --region"),
         (["--endpoint-url", "http://dynamodb.internal.test:8000"], {}, 2, "error: No AWS region for DynamoDB at http"),
@@ -183,7 +184,35 @@ def test_migrate_without_tables_says_to_create_them(endpoint: str, tables: dict[
     )
     assert done.returncode == 1
     line = error_line(done)
+    assert line.startswith(
+        "error: DynamoDB has no such table (ensure_indexes): check the table name (--documents-table"
+    )
     assert "python -m authlib_core infra create-tables" in line
+    assert "retry the request" not in line
+
+
+NO_AWS_CONFIG = {
+    "AWS_REGION": "us-east-1",
+    "AWS_CONFIG_FILE": "/nonexistent",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent",
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+
+
+@pytest.mark.parametrize("command", [["create-tables"], ["migrate", "--functions", str(FUNCTIONS)]])
+def test_no_aws_credentials_is_said_as_such_with_what_to_set(tmp_path: Path, command: list[str]) -> None:
+    environ = {k: v for k, v in env().items() if not k.startswith("AWS_")}
+    done = cli(tmp_path, "infra", *command, "--documents-table", "x", environ={**environ, **NO_AWS_CONFIG})
+    assert done.returncode == 1, done.stderr
+    line = error_line(done)  # one line: no traceback
+    assert line.startswith(
+        "error: no AWS credentials were found, so DynamoDB could not be called: set AWS_PROFILE to a profile from "
+        "~/.aws/config"
+    )
+    assert "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY" in line
+    assert line.endswith("NoCredentialsError: Unable to locate credentials)")
+    assert "retry the request" not in line
+    assert "operator must" not in line
 
 
 # -- run and dev: engine selection ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
+from authlib_core.auth.service import BEARER_IGNORED_REASONS
 from authlib_core.config import Settings
 from authlib_core.dev.server import CorsPolicy
 from authlib_core.http.payload_limits import MAX_REQUEST_BODY_BYTES, MAX_RESPONSE_PAYLOAD_BYTES
@@ -277,6 +278,10 @@ def test_identity_from_cookie_or_bearer_and_mutations_from_the_action(t: DevTran
     assert reply.json() == {"subject": None}
     assert reply.header("X-Authlib-Auth-Ignored")
     assert t.request("POST", "/whoami", headers=[("Cookie", cookie), ("Origin", ORIGIN)]).json() == {"subject": user_id}
+    # A bearer token that names no session is no session either (Better Auth's bearer plugin), and said so.
+    reply = t.request("GET", "/whoami", headers=[("Authorization", "Bearer not-a-session-token")])
+    assert (reply.status, reply.json()) == (200, {"subject": None})
+    assert reply.header("X-Authlib-Auth-Ignored") == BEARER_IGNORED_REASONS["INVALID_TOKEN"]
     assert t.request("PUT", "/count", body=b"first").json() == {"count": 1}
     assert t.request("PUT", "/count", body=b"second").json() == {"count": 2}
 

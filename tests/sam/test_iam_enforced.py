@@ -201,7 +201,7 @@ def test_transactions_are_authorised_per_item(deployment: Deployment) -> None:
     assert not mutation.allows("dynamodb:Query", arn(documents) + "/index/gsi1")  # no index grants
 
 
-def test_every_auth_endpoint_under_the_auth_policy(stack: LambdaStack) -> None:
+def test_every_auth_endpoint_under_the_auth_policy(stack: LambdaStack, aws: Any) -> None:
     cookie = sign_up(stack)
     other = session_cookie(
         stack.invoke("POST", "/api/auth/sign-in/email", {"email": "ada@example.com", "password": PASSWORD})
@@ -226,8 +226,12 @@ def test_every_auth_endpoint_under_the_auth_policy(stack: LambdaStack) -> None:
         "POST", "/api/mutation", {"path": "myData:add", "args": {"text": "bye"}, "format": "json"}, cookies=[cookie]
     )
     assert body["status"] == "success", body
+    documents = stack.table_names()["documents"]
+    assert "bye" in repr(aws.scan(TableName=documents)["Items"])
     response = stack.invoke("POST", "/api/auth/delete-user", {"password": new_password}, cookies=[cookie])
     assert response["statusCode"] == 200, response
+    # auth_config.on_user_deleted deleted the note in the same transaction, under the auth function's role
+    assert "bye" not in repr(aws.scan(TableName=documents)["Items"])
     assert stack.call("POST", "/api/query", QUERY, cookies=[cookie])[1]["status"] == "error"
     assert {fn for _, _, fn in stack.served} == {"AuthFunction", "MutationFunction", "QueryFunction"}
     no_denials(stack)

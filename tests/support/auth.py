@@ -68,11 +68,18 @@ class CountingSessionStore(SessionStore):
 
 @contextmanager
 def auth_service(
-    tmp_path: Path, clock: FakeClock, *, sessions_backend: str = "sqlite", mailer: Any = None, **settings: Any
+    tmp_path: Path,
+    clock: FakeClock,
+    *,
+    sessions_backend: str = "sqlite",
+    mailer: Any = None,
+    on_user_deleted: Any = None,
+    **settings: Any,
 ) -> Iterator[tuple[AuthService, CountingSessionStore, Database]]:
     """An AuthService with a SQLite document store and the chosen session store (SQLite file or moto DynamoDB).
 
-    ``mailer`` (a :class:`~authlib_core.mail.MailSender`) turns the emailed-link endpoints on.
+    ``mailer`` (a :class:`~authlib_core.mail.MailSender`) turns the emailed-link endpoints on; ``on_user_deleted``
+    runs in the transaction deleting a user.
     """
     from authlib_core.database.engines.sqlite import SQLiteEngine
     from authlib_core.database.engines.sqlite_sessions import SQLiteRateLimitStore, SQLiteSessionStore
@@ -87,7 +94,13 @@ def auth_service(
     if sessions_backend == "sqlite":
         sessions, limits = SQLiteSessionStore(path, clock=clock), SQLiteRateLimitStore(path, clock=clock)
         counting = CountingSessionStore(sessions)
-        yield AuthService(auth_settings, database, counting, limits, clock=clock, mailer=mailer), counting, database
+        yield (
+            AuthService(
+                auth_settings, database, counting, limits, clock=clock, mailer=mailer, on_user_deleted=on_user_deleted
+            ),
+            counting,
+            database,
+        )
         database.close()
         return
     import boto3
@@ -102,7 +115,13 @@ def auth_service(
         sessions = DynamoDBSessionStore(client, SESSIONS_TABLE, clock=clock)
         limits = DynamoDBRateLimitStore(client, SESSIONS_TABLE, clock=clock)
         counting = CountingSessionStore(sessions)
-        yield AuthService(auth_settings, database, counting, limits, clock=clock, mailer=mailer), counting, database
+        yield (
+            AuthService(
+                auth_settings, database, counting, limits, clock=clock, mailer=mailer, on_user_deleted=on_user_deleted
+            ),
+            counting,
+            database,
+        )
     database.close()
 
 

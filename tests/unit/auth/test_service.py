@@ -463,8 +463,30 @@ def test_change_password(service: AuthService) -> None:
     assert response.get("/get-session").body is None
 
 
-def test_delete_user(service: AuthService, clock: FakeClock, env: Any) -> None:
+@pytest.fixture
+def deletable(tmp_path: Path, clock: FakeClock) -> Iterator[tuple[AuthService, CountingSessionStore, Database]]:
+    with auth_service(tmp_path, clock, ip_rate_limit=1000, account_rate_limit=1000, delete_user_enabled=True) as built:
+        yield built
+
+
+def test_delete_user_is_off_by_default_and_answers_as_better_auth(
+    service: AuthService, env: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     database: Database = env[2]
+    b = Browser(service)
+    assert b.post("/delete-user", {}).status == 401  # the session first, as Better Auth's middleware does
+    b.sign_up()
+    with caplog.at_level(logging.WARNING, logger="authlib_core.auth"):
+        refused = b.post("/delete-user", {"password": "correct horse battery"})
+    assert (refused.status, refused.body_is_empty, refused.set_cookies) == (404, True, [])
+    assert "delete_user = True" in caplog.text
+    assert "correct horse battery" not in caplog.text
+    assert len(database.run_query(lambda db: db.query(USERS_TABLE).collect())) == 1
+    assert b.get("/get-session").body is not None
+
+
+def test_delete_user(deletable: Any, clock: FakeClock) -> None:
+    service, _, database = deletable
     b = Browser(service)
     b.sign_up()
     wrong = b.post("/delete-user", {"password": "wrong password"})
@@ -482,6 +504,28 @@ def test_delete_user(service: AuthService, clock: FakeClock, env: Any) -> None:
     assert database.run_query(lambda db: db.query(USERS_TABLE).collect()) == []
     assert database.run_query(lambda db: db.query(ACCOUNTS_TABLE).collect()) == []
     assert Browser(service, ip="10.3.3.3").sign_in().status == 401
+
+
+def test_delete_user_runs_the_app_hook_in_its_transaction(tmp_path: Path, clock: FakeClock) -> None:
+    seen: list[str] = []
+
+    def hook(db: Any, user_id: str) -> None:
+        seen.append(user_id)
+        for note in db.query(ACCOUNTS_TABLE).collect():
+            assert note["userId"] == user_id  # the accounts are still there when the hook runs
+        if len(seen) == 1:
+            raise RuntimeError("the app's cleanup failed")
+
+    with auth_service(tmp_path, clock, delete_user_enabled=True, on_user_deleted=hook) as (service, _, database):
+        b = Browser(service)
+        user_id = b.sign_up().body["user"]["id"]  # type: ignore[index,call-overload]
+        failed = b.post("/delete-user", {"password": "correct horse battery"})
+        assert (failed.status, failed.set_cookies) == (500, [])
+        assert len(database.run_query(lambda db: db.query(ACCOUNTS_TABLE).collect())) == 1  # nothing half-deleted
+        assert b.get("/get-session").body is not None
+        assert b.post("/delete-user", {"password": "correct horse battery"}).status == 200
+        assert seen == [user_id, user_id]
+        assert database.run_query(lambda db: db.query(USERS_TABLE).collect()) == []
 
 
 def test_better_auth_scrypt_hash_signs_in_and_is_upgraded(env: Any) -> None:

@@ -277,3 +277,29 @@ def test_package_name_can_be_chosen(make_app: MakeApp) -> None:
     finally:
         for name in [n for n in sys.modules if n.split(".")[0] == "my_app_fns"]:
             del sys.modules[name]
+
+
+def test_auth_config_turns_delete_user_on_and_names_its_hook(make_app: MakeApp) -> None:
+    root = make_app({"myData.py": MY_DATA, "auth_config.py": "delete_user = True\non_user_deleted = 'myData:add'\n"})
+    app = load_functions(root)
+    assert (app.delete_user, app.on_user_deleted, app.on_user_created) == (True, "myData:add", None)
+    assert load_functions(make_app({"myData.py": MY_DATA}, name="plain")).delete_user is False
+
+
+@pytest.mark.parametrize(
+    ("config", "message"),
+    [
+        ("delete_user = 'yes'\n", "delete_user must be True (serve POST /api/auth/delete-user) or False, got str"),
+        (
+            "on_user_deleted = 'myData:getMyData'\n",
+            "on_user_deleted names myData:getMyData, a query; it must be a "
+            "mutation (it runs in the transaction that deletes the user)",
+        ),
+        ("on_user_deleted = 3\n", "on_user_deleted must be a mutation or its 'module:function' path, got int"),
+    ],
+)
+def test_auth_config_delete_user_mistakes_are_named(make_app: MakeApp, config: str, message: str) -> None:
+    root = make_app({"myData.py": MY_DATA, "auth_config.py": config})
+    with pytest.raises(FunctionLoadError) as caught:
+        load_functions(root)
+    assert message in caught.value.message

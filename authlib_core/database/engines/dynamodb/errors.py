@@ -18,7 +18,10 @@ The documents engine, the session store and the rate-limit store all call :func:
   the request did not cause it, and the operator must act.
 
 The client sees a short message without internals (503, "retry"); document ids, table names, index shards,
-endpoint URLs and DynamoDB's own message go to ``detail``, which only the log receives.
+endpoint URLs and DynamoDB's own message go to ``detail``, which only the log receives. Where the cause is the
+setup (no credentials, a missing table, access denied, an endpoint that does not answer), ``operator_message``
+says so for someone at a terminal, with what to set or check: the command line prints it instead of the
+HTTP-oriented ``message``.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ from botocore.exceptions import (
     ConnectTimeoutError,
     EndpointConnectionError,
     NoCredentialsError,
+    PartialCredentialsError,
     ReadTimeoutError,
 )
 
@@ -103,6 +107,46 @@ _THROTTLING = frozenset(
 )
 _MESSAGE_REASONS = re.compile(r"\[([A-Za-z, ]+)\]\s*$")
 _RETRY = "Nothing was changed; retry the request."
+#: The terminal's ending for a passing failure (the command line runs one command, not "the request").
+_AGAIN = "Nothing was changed; run the command again in a moment."
+
+#: What to check when AWS credentials are missing or refused (the command line's wording).
+_CREDENTIALS_ADVICE = (
+    "set AWS_PROFILE to a profile from ~/.aws/config (after `aws sso login --profile NAME` for SSO), or "
+    "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary keys); for a local "
+    "emulator pass --endpoint-url (or AUTHLIB_DYNAMODB_ENDPOINT_URL)"
+)
+_TABLE_ADVICE = (
+    "check the table name (--documents-table / AUTHLIB_DOCUMENTS_TABLE, AUTHLIB_SESSIONS_TABLE) and the region "
+    "(--region / AWS_REGION) against the deployed stack, or create the tables on a local emulator with "
+    "`authlib-core infra create-tables --endpoint-url URL`"
+)
+#: ``ClientError`` codes that mean the credentials themselves were refused.
+_BAD_CREDENTIALS = frozenset(
+    {
+        "UnrecognizedClientException",
+        "InvalidSignatureException",
+        "ExpiredTokenException",
+        "ExpiredToken",
+        "InvalidClientTokenId",
+        "MissingAuthenticationToken",
+    }
+)
+
+
+def _operator_message(code: str, operation: str) -> str:
+    """For a terminal: what DynamoDB refused (``code``, from ``operation``) and what to do about it."""
+    if code == "ResourceNotFoundException":
+        return f"DynamoDB has no such table ({operation}): {_TABLE_ADVICE}."
+    if code in _BAD_CREDENTIALS:
+        return f"AWS did not accept the credentials in use ({code}: invalid or expired): {_CREDENTIALS_ADVICE}."
+    if code in ("AccessDeniedException", "AccessDenied"):
+        return (
+            f"AWS denied the identity in use access to the table ({operation}; the detail names the action): set "
+            "AWS_PROFILE to a profile that may use the table (`aws sts get-caller-identity` shows the one in use) "
+            f"or have its IAM policy allow the action; {_TABLE_ADVICE}."
+        )
+    return ""
 
 
 class BudgetExhaustedError(BotoCoreError):
@@ -153,41 +197,52 @@ def translate_client_error(exc: ClientError, operation: str, descriptions: Seque
             return (ItemsBusyError if busy else ConflictError)(message, detail=native + changed)
         if any(reason in ("ProvisionedThroughputExceeded", "ThrottlingError") for reason in reasons):
             # Nothing of a cancelled transaction was applied: the transaction layer retries it with backoff.
-            return ThrottledWriteError(f"The database is throttling writes right now. {_RETRY}", detail=native)
+            throttled = "The database is throttling writes right now."
+            return ThrottledWriteError(f"{throttled} {_RETRY}", detail=native, operator_message=f"{throttled} {_AGAIN}")
         if "ValidationError" in reasons:
             return LimitExceededError("DynamoDB rejected the transaction as too large or invalid; nothing was written.")
-        return StorageUnavailableError(
-            f"The database cancelled the write ({', '.join(reasons)}). {_RETRY}", detail=native
-        )
+        cancelled = f"The database cancelled the write ({', '.join(reasons)})."
+        return StorageUnavailableError(f"{cancelled} {_RETRY}", detail=native, operator_message=f"{cancelled} {_AGAIN}")
     if code == "TransactionConflictException":
         return ConflictError("A concurrent transaction was writing the same data.", detail=native)
     if code in _THROTTLING or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) >= 500:
-        return StorageUnavailableError(
-            f"The database is throttling or temporarily failing requests ({code}). {_RETRY}", detail=native
-        )
+        failing = f"The database is throttling or temporarily failing requests ({code})."
+        return StorageUnavailableError(f"{failing} {_RETRY}", detail=native, operator_message=f"{failing} {_AGAIN}")
     if code == "ValidationException" and "size" in str(error.get("Message", "")).lower():
         return LimitExceededError("DynamoDB rejected the write as too large; nothing was written.")
     if code == "ResourceNotFoundException":
         native += " Create the tables first: python -m authlib_core infra create-tables [--endpoint-url URL]."
     return StorageUnavailableError(
-        f"The database refused the request ({code}); the operator must fix the deployment. {_RETRY}", detail=native
+        f"The database refused the request ({code}); the operator must fix the deployment. {_RETRY}",
+        detail=native,
+        operator_message=_operator_message(code, operation) or f"DynamoDB refused the request ({code}, {operation}).",
     )
 
 
 def translate_boto_error(exc: BotoCoreError, operation: str) -> StorageUnavailableError:
     """A failure below the HTTP response: timeout or connection error after retries, budget spent, no credentials."""
     native = f"DynamoDB {operation}: {type(exc).__name__}: {exc}"
+    operator = ""
     if isinstance(exc, BudgetExhaustedError):
         message = "The database did not answer within this request's time budget."
     elif isinstance(exc, ReadTimeoutError | ConnectTimeoutError):
         message = "The database did not answer in time (timeout after retries)."
+        operator = f"DynamoDB did not answer in time ({operation}, after retries): check the network, then run again."
     elif isinstance(exc, EndpointConnectionError | ConnectionError):
         message = "The database cannot be reached (connection failed after retries)."
-    elif isinstance(exc, NoCredentialsError):
+        operator = (
+            f"DynamoDB cannot be reached ({operation}; connection failed after retries): check --endpoint-url "
+            "(or AUTHLIB_DYNAMODB_ENDPOINT_URL) and that the emulator there is running, or --region (AWS_REGION) "
+            "and the network."
+        )
+    elif isinstance(exc, NoCredentialsError | PartialCredentialsError):
         message = "The server has no credentials for the database; the operator must fix the deployment."
+        operator = f"no AWS credentials were found, so DynamoDB could not be called: {_CREDENTIALS_ADVICE}."
     else:
         message = "The database request failed before an answer arrived."
-    return StorageUnavailableError(f"{message} {_RETRY}", detail=native)
+    return StorageUnavailableError(
+        f"{message} {_RETRY}", detail=native, operator_message=operator or f"{message} {_AGAIN}"
+    )
 
 
 def translate(exc: BaseException, operation: str, descriptions: Sequence[str] | None = None) -> AuthlibError | None:

@@ -14,6 +14,9 @@ export declare const api: {
 };
 
 export declare const internal: {
+  "myData": {
+    "removeAllForUser": FunctionReference<"mutation", "internal", { "userId": Id<"users"> }, any>;
+  };
   "onboarding": {
     "recipient": FunctionReference<"query", "internal", { "userId": Id<"users"> }, any>;
     "sendWelcome": FunctionReference<"action", "internal", { "userId": Id<"users"> }, any>;
