@@ -147,8 +147,11 @@ def apply_app_environment(values: Mapping[str, str], environ: MutableMapping[str
     values would win is exactly the ambiguity to avoid. The same value again is a no-op (a runtime built twice).
 
     Raises:
-        ConfigError: a name already set to another value; the message names it, never either value.
+        ConfigError: a reserved name, or a name already set to another value; the message names it, never either
+            value. Nothing is set then.
     """
+    for name in values:
+        check_name(name)
     clashes = sorted(name for name, value in values.items() if environ.get(name, value) != value)
     if clashes:
         raise ConfigError(
@@ -156,5 +159,4 @@ def apply_app_environment(values: Mapping[str, str], environ: MutableMapping[str
             "(template.yaml); remove the name from one of the two (authlib-core env unset NAME)."
         )
     for name, value in values.items():
-        check_name(name)
         environ[name] = value
