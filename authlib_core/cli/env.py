@@ -2,7 +2,7 @@
 
 They live in one SSM Parameter Store SecureString (template parameter ``AppEnvironmentParameterName``) as a JSON
 object of ``NAME -> value``; every function that runs your code reads it at cold start into ``os.environ``
-(:mod:`authlib_core.app_env`). The parameter is named by ``--parameter`` or ``$AUTHLIB_APP_ENV_PARAMETER``.
+(:mod:`authlib_core.app_env`). ``--parameter`` names it (the stack's ``AppEnvironmentParameterName``).
 
 - ``env set NAME [VALUE]``: set a variable (no VALUE: read it from stdin, so a secret stays out of shell history);
   creates the parameter if it does not exist.
@@ -22,7 +22,6 @@ Example:
 from __future__ import annotations
 
 import functools
-import os
 import re
 import sys
 from typing import TYPE_CHECKING, Any
@@ -63,11 +62,13 @@ def configure_parser(parser: argparse.ArgumentParser) -> None:
     list_.add_argument("--values", action="store_true", help="print NAME=VALUE lines (shows the secrets)")
     list_.set_defaults(handler=_aws_errors(_list))
     for command in (set_, unset, get, list_):
+        # Required, not read from $AUTHLIB_APP_ENV_PARAMETER: with that exported, every other command's settings
+        # would try to read the parameter through the Lambda extension.
         command.add_argument(
             "--parameter",
-            default=os.environ.get("AUTHLIB_APP_ENV_PARAMETER", ""),
-            help="SSM parameter holding the variables, e.g. /my-app/prod/env (default: $AUTHLIB_APP_ENV_PARAMETER;"
-            " template.yaml's AppEnvironmentParameterName)",
+            required=True,
+            help="SSM parameter holding the variables, e.g. /my-app/prod/env (template.yaml's "
+            "AppEnvironmentParameterName)",
         )
         command.add_argument("--region", help="AWS region (default: the AWS configuration's)")
         command.add_argument("--endpoint-url", help="SSM endpoint override (moto server, LocalStack)")
@@ -144,12 +145,7 @@ class _Stored:
 
 
 def _open(options: argparse.Namespace) -> _Stored:
-    name = (options.parameter or "").strip()
-    if not name:
-        raise ConfigError(
-            "No parameter named: pass --parameter /my-app/prod/env (template.yaml's AppEnvironmentParameterName) "
-            "or set AUTHLIB_APP_ENV_PARAMETER."
-        )
+    name = options.parameter.strip()
     if _PARAMETER_NAME.fullmatch(name) is None:
         raise ConfigError(
             f"--parameter {name!r} is not an SSM parameter name template.yaml accepts: it starts with '/' and "

@@ -24,7 +24,6 @@ def ssm(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
 
     monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
     monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AUTHLIB_APP_ENV_PARAMETER", raising=False)
     with mock_aws():
         boto3.setup_default_session()  # a fresh session per test: hooks registered below stay in this test
         yield boto3.client("ssm", region_name="us-east-1")
@@ -82,14 +81,12 @@ def test_a_value_from_stdin_stays_out_of_the_command_line(
     assert stored(ssm)[0] == {"PEM": "line one\nline two"}  # one trailing newline dropped, the inner one kept
 
 
-def test_the_parameter_comes_from_the_environment_when_not_passed(
-    ssm: Any, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    assert main(["env", "list"]) == 2
-    assert "No parameter named: pass --parameter" in capsys.readouterr().err
-    monkeypatch.setenv("AUTHLIB_APP_ENV_PARAMETER", "/from/env")
-    assert main(["env", "set", "X", "1"]) == 0
-    assert ssm.get_parameter(Name="/from/env", WithDecryption=True)["Parameter"]["Value"] == '{"X":"1"}'
+def test_the_parameter_must_be_named(ssm: Any, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["env", "set", "X", "1"])
+    assert exited.value.code == 2
+    assert "the following arguments are required: --parameter" in capsys.readouterr().err
+    assert ssm.describe_parameters()["Parameters"] == []
 
 
 @pytest.mark.parametrize(
