@@ -73,6 +73,7 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_DELETE_USER": "'on' enables POST /delete-user, 'off' disables it (default: auth_config.py's delete_user)",
     "AUTHLIB_OAUTH_CLIENT_SECRETS": "client secrets of auth_config.py's social_providers: 'github=...,google=...'",
     "AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER": "SSM SecureString holding AUTHLIB_OAUTH_CLIENT_SECRETS (cold start)",
+    "AUTHLIB_APP_ENV_PARAMETER": "SSM SecureString of the app's own variables (JSON NAME -> value), set at cold start",
     "AUTHLIB_ALLOWED_KINDS": "comma-separated kinds served here (query, mutation, action, http); default: all",
     "AUTHLIB_JOB_QUEUE_URL": "SQS queue of due scheduled jobs (template.yaml); unset: jobs are only run by the tick",
     "AUTHLIB_JOB_RUNNER_TIMEOUT": "seconds a scheduled action may run (the runner's timeout; default 900)",
@@ -136,6 +137,9 @@ class Settings:
     job_retention: int | None = 604_800
     #: Client secrets of the social sign-in providers, by provider id (never shown in a repr).
     oauth_client_secrets: tuple[tuple[str, str], ...] = dataclasses.field(default=(), repr=False)
+    #: The app's own variables read from AUTHLIB_APP_ENV_PARAMETER (Lambda); put into os.environ before the
+    #: functions folder is imported (authlib_core/app_env.py). Never shown in a repr.
+    app_environment: tuple[tuple[str, str], ...] = dataclasses.field(default=(), repr=False)
 
     @property
     def auth(self) -> AuthSettings:
@@ -230,6 +234,7 @@ class Settings:
             change_email_enabled=_switch(env, "AUTHLIB_CHANGE_EMAIL") is not False,
             delete_user_enabled=_switch(env, "AUTHLIB_DELETE_USER"),
             oauth_client_secrets=_oauth_client_secrets(env),
+            app_environment=_app_environment(env),
             job_retention=_job_retention(env),
         )
         settings.auth  # noqa: B018 - validates the session lifetimes together
@@ -341,6 +346,18 @@ def _oauth_client_secrets(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]
             )
         pairs[provider_id.strip()] = secret.strip()
     return tuple(pairs.items())
+
+
+def _app_environment(env: Mapping[str, str]) -> tuple[tuple[str, str], ...]:
+    """The app's own variables from the SSM parameter AUTHLIB_APP_ENV_PARAMETER names (unset: none)."""
+    parameter = env.get("AUTHLIB_APP_ENV_PARAMETER", "").strip()
+    if not parameter:
+        return ()
+    from authlib_core.app_env import parse_app_environment  # only on Lambda's cold path
+    from authlib_core.config_secrets import fetch_ssm_parameter
+
+    values = parse_app_environment(fetch_ssm_parameter(parameter, env), source=f"The SSM parameter {parameter!r}")
+    return tuple(values.items())
 
 
 def is_loopback_url(url: str) -> bool:

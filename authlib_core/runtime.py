@@ -82,6 +82,10 @@ def build_runtime(
         FunctionLoadError: the functions folder cannot be loaded.
         ConfigError: the settings cannot be used.
     """
+    if settings.app_environment:  # the app's own variables (Lambda), visible to the functions' import-time code
+        from authlib_core.app_env import apply_app_environment
+
+        apply_app_environment(dict(settings.app_environment), os.environ)
     app = load_functions(settings.functions_dir)
     settings = dataclasses.replace(
         settings,

@@ -2,8 +2,10 @@
 
 ``POST /webhooks/notes`` with a JSON body ``{"id": "evt_1", "email": "ada@example.com", "text": "..."}`` and the
 header ``X-Webhook-Signature: sha256=<hex HMAC-SHA256 of the raw body>``, keyed with ``WEBHOOK_SECRET`` (the
-sender and this app share it). The signature is checked over the raw bytes, in constant time, before anything
-is parsed; a sender that retries the same event id gets the first delivery's answer, and no second note.
+sender and this app share it; locally ``WEBHOOK_SECRET=... authlib-core dev``, deployed
+``authlib-core env set WEBHOOK_SECRET --parameter /my-app/prod/env``, docs/deploy.md). The signature is checked
+over the raw bytes, in constant time, before anything is parsed; a sender that retries the same event id gets the
+first delivery's answer, and no second note.
 
     $ body='{"id":"evt_1","email":"ada@example.com","text":"Hello from the CRM"}'
     $ sig=$(printf %s "$body" | openssl dgst -sha256 -hmac "$WEBHOOK_SECRET" -hex | cut -d' ' -f2)

@@ -9,6 +9,7 @@ Commands:
 - ``init DIR``: a new project in ``DIR`` (``authlib_core.cli.init``; never overwrites a file).
 - ``infra create-tables`` / ``infra migrate``: provision the DynamoDB tables and bring the stored indexes in line with
   the app's schema (``authlib_core.cli.infra``).
+- ``env set|unset|get|list``: the deployed functions' own variables, like ``npx convex env`` (``authlib_core.cli.env``).
 
 ``run`` and ``dev`` take ``--engine sqlite|dynamodb`` (default ``$AUTHLIB_ENGINE`` or sqlite), ``--endpoint-url URL``
 (DynamoDB only) and ``--db PATH`` (SQLite only); see ``authlib_core.dev.cli``.
@@ -38,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from authlib_core._version import __version__
 from authlib_core.auth import NoAuth, StaticAuth, UserIdentity
+from authlib_core.cli.env import configure_parser as configure_env
 from authlib_core.cli.infra import configure_parser as configure_infra
 from authlib_core.cli.init import configure_parser as configure_init
 from authlib_core.config import Settings
@@ -107,6 +109,11 @@ def _parser() -> argparse.ArgumentParser:
 
     infra = commands.add_parser("infra", help="provision DynamoDB: create the tables, migrate the indexes")
     configure_infra(infra)
+
+    env = commands.add_parser(
+        "env", help="your deployed functions' own variables in SSM (like `npx convex env`): set, unset, get, list"
+    )
+    configure_env(env)
     return parser
 
 

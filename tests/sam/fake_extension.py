@@ -2,7 +2,9 @@
 
 It answers ``GET /systemsmanager/parameters/get?name=...&withDecryption=true`` like the real one:
 200 with ``{"Parameter": {"Value": ...}}`` when the token header matches, 400 while "starting"
-(the first ``not_ready`` requests), 401 on a wrong token, 404 for an unknown parameter.
+(the first ``not_ready`` requests), 401 on a wrong token, 404 for an unknown parameter. With ``authorize``, the
+token names the caller (each function has its own session token) and a parameter it may not read is refused
+with 400 and AccessDeniedException, as the extension relays SSM's refusal.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 
 @dataclass
@@ -26,11 +28,17 @@ class FakeExtension:
     not_ready: int = 0
     port: int = 0
     requests: list[str] = field(default_factory=list)
+    #: ``(token, parameter name)`` of every authorised read (with ``authorize``).
+    reads: list[tuple[str, str]] = field(default_factory=list)
 
 
 @contextmanager
 def fake_extension(
-    parameters: dict[str, str], *, token: str = "session-token", not_ready: int = 0
+    parameters: dict[str, str],
+    *,
+    token: str = "session-token",
+    not_ready: int = 0,
+    authorize: Callable[[str, str], bool] | None = None,
 ) -> Iterator[FakeExtension]:
     state = FakeExtension(dict(parameters), token, not_ready)
 
@@ -42,9 +50,14 @@ def fake_extension(
             if state.not_ready > 0:
                 state.not_ready -= 1
                 return self._answer(400, {"error": "not ready to serve traffic, please wait"})
-            if self.headers.get("X-Aws-Parameters-Secrets-Token") != state.token:
+            sent = self.headers.get("X-Aws-Parameters-Secrets-Token") or ""
+            if authorize is None and sent != state.token:
                 return self._answer(401, {"error": "bad token"})
             name = query.get("name", [""])[0]
+            if authorize is not None:
+                if not authorize(sent, name):
+                    return self._answer(400, {"error": "AccessDeniedException: not authorized to ssm:GetParameter"})
+                state.reads.append((sent, name))
             if url.path != "/systemsmanager/parameters/get" or query.get("withDecryption") != ["true"]:
                 return self._answer(400, {"error": "bad request"})
             if name not in state.parameters:

@@ -58,7 +58,8 @@ class LambdaStack:
     def environment(self, function: str) -> dict[str, str]:
         variables = self.deployment.resource(function)["Properties"]["Environment"]["Variables"]
         env = {key: str(value) for key, value in variables.items()}
-        env.update({"AUTHLIB_SECRETS": SECRET, "AUTHLIB_FUNCTIONS_DIR": str(ROOT / "functions"), **self.overrides})
+        env.update({"AUTHLIB_SECRETS": SECRET, "AUTHLIB_FUNCTIONS_DIR": str(ROOT / "functions")})
+        env.update({"AWS_SESSION_TOKEN": session_token(function), **self.overrides})  # each function its own
         return env
 
     def table_names(self) -> dict[str, str]:
@@ -130,6 +131,11 @@ class LambdaStack:
         if response.get("isBase64Encoded"):
             text = base64.b64decode(text).decode()
         return response["statusCode"], (json.loads(text) if text else None)
+
+
+def session_token(function: str) -> str:
+    """The session token Lambda gives ``function`` (tests' stand-in: it names the function)."""
+    return f"session-token-of-{function}"
 
 
 def env_has_queue(env: dict[str, str]) -> bool:

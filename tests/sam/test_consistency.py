@@ -127,6 +127,7 @@ PLAUSIBLE = {
     "AUTHLIB_MAIL_FROM": "no-reply@example.com",
     "AUTHLIB_BASE_URL": "https://api.example.com",
     "AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER": "/authlib-core/prod/oauth-clients",
+    "AUTHLIB_APP_ENV_PARAMETER": "/authlib-core/prod/env",
 }
 
 
@@ -397,6 +398,9 @@ def test_production_settings_resolve_from_the_template_environment() -> None:
         oauth = env.get("AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER")
         if oauth:  # the auth function's social sign-in client secrets, from their own parameter
             served[oauth] = "github=from-ssm-github"
+        app_env = env.get("AUTHLIB_APP_ENV_PARAMETER")
+        if app_env:  # the app's own variables (template parameter AppEnvironmentParameterName)
+            served[app_env] = '{"WEBHOOK_SECRET": "from-ssm-webhook"}'
         with fake_extension(served) as extension:
             settings = Settings.from_env(
                 {
@@ -407,6 +411,7 @@ def test_production_settings_resolve_from_the_template_environment() -> None:
             )
         assert settings.secrets == ("from-ssm-" + "x" * 32,), name
         assert settings.oauth_client_secrets == ((("github", "from-ssm-github"),) if oauth else ()), name
+        assert settings.app_environment == ((("WEBHOOK_SECRET", "from-ssm-webhook"),) if app_env else ()), name
         assert settings.engine == "dynamodb", name
         for role, var in TABLE_ENV_VAR.items():
             assert var in env, f"{name} lacks {var}"

@@ -409,3 +409,45 @@ def test_oauth_client_secrets_reach_only_the_auth_function(expanded: dict[str, A
             "AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER"
             not in (deployment.resource(function)["Properties"]["Environment"]["Variables"])
         )
+
+
+# ------------------------------------------------------------------------------------------ app environment
+
+APP_ENV_ARN = "arn:aws:ssm:us-east-1:123456789012:parameter/app/prod/env"
+
+
+def _grants(deployment: Deployment, function: str, sid: str) -> list[dict[str, Any]]:
+    return [s for s in RolePolicy.of_function(deployment, function).statements if s.get("Sid") == sid]
+
+
+def test_the_app_environment_is_read_only_where_named_and_only_by_functions_that_run_app_code(
+    expanded: dict[str, Any],
+) -> None:
+    default = Deployment(expanded)
+    for function in FUNCTIONS:
+        env = default.resource(function)["Properties"]["Environment"]["Variables"]
+        assert env["AUTHLIB_APP_ENV_PARAMETER"] == "", function  # empty: read as unset, no app variables
+        assert not _grants(default, function, "AppEnvironment"), function
+        assert not any("/env" in str(r) for r in _ssm_resources(default, function)), function
+    deployment = Deployment(expanded, parameters={"AppEnvironmentParameterName": "/app/prod/env"})
+    # The functions that build a runtime (and so import the functions folder) are those that read the server secret.
+    builds_runtime = {f for f in FUNCTIONS if _grants(deployment, f, "ServerSecret")}
+    assert {"QueryFunction", "SchedulerRunFunction", "FanoutFunction", "AuthFunction"} <= builds_runtime
+    for function in FUNCTIONS:
+        env = deployment.resource(function)["Properties"]["Environment"]["Variables"]
+        assert env["AUTHLIB_APP_ENV_PARAMETER"] == "/app/prod/env", function
+        policy = RolePolicy.of_function(deployment, function)
+        grants = _grants(deployment, function, "AppEnvironment")
+        if function in builds_runtime:
+            assert grants == [
+                {"Sid": "AppEnvironment", "Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": APP_ENV_ARN}
+            ], function
+            assert policy.allows("ssm:GetParameter", APP_ENV_ARN), function
+        else:
+            assert not grants, function
+            assert not policy.allows("ssm:GetParameter", APP_ENV_ARN), function
+        # Exactly that parameter: not its neighbours, not a prefix of it.
+        for other in (APP_ENV_ARN + "-other", APP_ENV_ARN.rsplit("/", 1)[0], APP_ENV_ARN + "/x"):
+            assert not policy.allows("ssm:GetParameter", other), (function, other)
+        assert not policy.allows("ssm:PutParameter", APP_ENV_ARN), function
+    assert "KeepaliveFunction" not in builds_runtime

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from tests.sam.cfn_eval import Deployment
+from tests.sam.fake_extension import fake_extension
 from tests.sam.iam import RolePolicy, denied_in_chain, enforce
-from tests.sam.lambda_stack import LambdaStack, expire_sessions, session_cookie
+from tests.sam.lambda_stack import LambdaStack, expire_sessions, session_cookie, session_token
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -261,6 +262,65 @@ def test_the_example_webhook_under_the_http_action_policy(stack: LambdaStack, mo
     assert {fn for _, _, fn in stack.served} >= {"HttpActionFunction", "QueryFunction", "AuthFunction"}
     assert stack.policies["HttpActionFunction"].decisions, "the webhook's mutation ran under the function's role"
     no_denials(stack)
+
+
+def _ssm_reader(deployment: Deployment) -> Any:
+    """What the extension checks: the caller's token names its function, whose role must allow ssm:GetParameter."""
+    tokens = {session_token(f): f for f in deployment.template["Resources"]}
+
+    def authorize(token: str, name: str) -> bool:
+        function = tokens.get(token)
+        arn = f"arn:aws:ssm:us-east-1:123456789012:parameter{name}"
+        return function is not None and RolePolicy.of_function(deployment, function).allows("ssm:GetParameter", arn)
+
+    return authorize
+
+
+def test_the_example_webhook_reads_its_secret_from_the_app_environment(
+    expanded: dict[str, Any], aws: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`authlib-core env set` stores WEBHOOK_SECRET in SSM; each function reads it at cold start under its own role."""
+    import boto3
+
+    from authlib_core.cli.main import main
+    from authlib_core.database.engines.dynamodb import create_tables
+
+    secret = "whsec-from-ssm-" + "s" * 24
+    monkeypatch.setenv("WEBHOOK_SECRET", "placeholder")
+    monkeypatch.delenv("WEBHOOK_SECRET")  # absent, and restored to absent after the test
+    assert main(["env", "set", "WEBHOOK_SECRET", secret, "--parameter", "/app/prod/env", "--region", "us-east-1"]) == 0
+    stored = boto3.client("ssm", region_name="us-east-1").get_parameter(Name="/app/prod/env", WithDecryption=True)
+    deployment = Deployment(expanded, parameters={"AppEnvironmentParameterName": "/app/prod/env"})
+    with fake_extension({"/app/prod/env": stored["Parameter"]["Value"]}, authorize=_ssm_reader(deployment)) as ext:
+        stack = LambdaStack(deployment, overrides={"PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(ext.port)})
+        create_tables(aws, stack.table_names())
+        sign_up(stack)
+        event = {"id": "evt_9", "email": "ada@example.com", "text": "signed with the stored secret"}
+        signature = "sha256=" + hmac.new(secret.encode(), json.dumps(event).encode(), hashlib.sha256).hexdigest()
+        status, body = stack.call("POST", "/webhooks/notes", event, headers={"x-webhook-signature": signature})
+        assert (status, body["duplicate"]) == (200, False), body
+        wrong = "sha256=" + hmac.new(b"placeholder", json.dumps(event).encode(), hashlib.sha256).hexdigest()
+        assert stack.call("POST", "/webhooks/notes", event, headers={"x-webhook-signature": wrong})[0] == 401
+    assert {(session_token(f), "/app/prod/env") for f in ("AuthFunction", "HttpActionFunction")} <= set(ext.reads)
+    assert secret not in capsys.readouterr().err  # `env set` names the variable, never the value
+    no_denials(stack)
+
+
+def test_a_role_without_the_grant_cannot_read_the_app_environment(deployment: Deployment, aws: Any) -> None:
+    """No AppEnvironmentParameterName, no grant: naming a parameter anyway fails the cold start, saying which."""
+    from authlib_core.errors import ConfigError
+
+    with fake_extension({"/app/prod/env": '{"WEBHOOK_SECRET": "x"}'}, authorize=_ssm_reader(deployment)) as ext:
+        stack = LambdaStack(
+            deployment,
+            overrides={
+                "PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": str(ext.port),
+                "AUTHLIB_APP_ENV_PARAMETER": "/app/prod/env",
+            },
+        )
+        with pytest.raises(ConfigError, match=r"'/app/prod/env'.*HTTP 400"):
+            stack.runtime("SchedulerRunFunction")
+    assert ext.reads == []
 
 
 MAIL_PARAMETERS = {
