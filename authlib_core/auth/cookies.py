@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import dataclasses
+import functools
 import hashlib
 import hmac
 from typing import TYPE_CHECKING
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
 __all__ = [
+    "VERIFIED_CACHE_SIZE",
     "CookieNames",
     "encode_uri_component",
     "expire_cookie",
@@ -62,7 +64,36 @@ def unsign(raw: str, secrets: Sequence[str]) -> str | None:
     """The value inside a signed cookie or bearer, or None when it is not signed by one of ``secrets``.
 
     Accepts the URI-encoded form (cookies, ``%``-encoded bearers) and the decoded one. Constant-time per secret.
+
+    The answer is a pure function of ``raw`` and ``secrets``, so the last :data:`VERIFIED_CACHE_SIZE` answers are
+    remembered (a browser sends the same session cookie with every request: one HMAC per secret per cookie and
+    process, not per request). A value seen before answers without computing a signature, which tells the sender
+    only that the same text was sent before; a signature is never compared against a remembered one.
+
+    Example:
+        >>> secrets = ("test-secret-0123456789abcdefghijklmnopqrstuvwxyz",)
+        >>> unsign(sign_cookie_value("7ayOvHkI4X792sdED5mmJKENl66NsUjq", secrets[0]), secrets)
+        '7ayOvHkI4X792sdED5mmJKENl66NsUjq'
+        >>> unsign("7ayOvHkI4X792sdED5mmJKENl66NsUjq.forged", secrets) is None
+        True
     """
+    if len(raw) > _VERIFIED_CACHE_TEXT:  # longer than any value we sign: not worth keeping
+        return _unsign(raw, secrets)
+    return _unsign_cached(raw, tuple(secrets))
+
+
+#: How many ``(signed text, secrets)`` answers :func:`unsign` remembers (least recently used dropped first).
+VERIFIED_CACHE_SIZE = 1024
+#: Longest signed text remembered (a session cookie is ~120 characters), so the memory stays bounded (~0.5 MB).
+_VERIFIED_CACHE_TEXT = 384
+
+
+@functools.lru_cache(maxsize=VERIFIED_CACHE_SIZE)
+def _unsign_cached(raw: str, secrets: tuple[str, ...]) -> str | None:
+    return _unsign(raw, secrets)
+
+
+def _unsign(raw: str, secrets: Sequence[str]) -> str | None:
     try:
         decoded = unquote(raw, errors="strict")
     except UnicodeDecodeError:

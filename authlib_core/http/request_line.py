@@ -20,6 +20,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import os
@@ -126,7 +127,11 @@ class RequestLine:
         if formatter.serialize_stacktrace:
             line["stack_trace"] = None
         line["xray_trace_id"] = _xray_trace_id(formatter)
-        return formatter.serialize(log={k: v for k, v in line.items() if v is not None})
+        log = {k: v for k, v in line.items() if v is not None}
+        encoder = _encoder_of(formatter.json_serializer)
+        if encoder is None:
+            return formatter.serialize(log=log)
+        return encoder.encode(log)
 
     def _timestamp(self, formatter: LambdaPowertoolsFormatter) -> str:
         """``formatter.formatTime`` of a record created now (``2026-12-01 19:53:22,123+0000``)."""
@@ -153,6 +158,37 @@ class RequestLine:
             handler.handleError(record)
         finally:
             handler.release()
+
+
+#: The arguments ``json.dumps`` hands to ``JSONEncoder`` (the defaults of both are the same).
+_DUMPS_ENCODER_ARGUMENTS = frozenset(
+    {"skipkeys", "ensure_ascii", "check_circular", "allow_nan", "indent", "separators", "default", "sort_keys"}
+)
+#: The last serializer seen and its encoder (None: not one this module reproduces).
+_encoder_cache: tuple[object, json.JSONEncoder | None] = (None, None)
+
+
+def _encoder_of(serializer: object) -> json.JSONEncoder | None:
+    """The ``JSONEncoder`` that ``serializer`` builds for every line, built once, when ``serializer`` is
+    ``functools.partial(json.dumps, **keywords)`` (Powertools' default); else None (call the serializer).
+
+    ``json.dumps(obj, **keywords)`` is ``JSONEncoder(**keywords).encode(obj)`` (its other arguments are the
+    encoder's own defaults), and an encoder keeps no state between calls, so the text is the same.
+    """
+    global _encoder_cache  # one entry, replaced when a formatter with another serializer is seen
+    cached_serializer, encoder = _encoder_cache
+    if serializer is cached_serializer:
+        return encoder
+    encoder = None
+    if (
+        type(serializer) is functools.partial
+        and serializer.func is json.dumps
+        and not serializer.args
+        and set(serializer.keywords) <= _DUMPS_ENCODER_ARGUMENTS  # no ``cls``: its defaults could differ
+    ):
+        encoder = json.JSONEncoder(**serializer.keywords)
+    _encoder_cache = (serializer, encoder)
+    return encoder
 
 
 def _suppressed_above(std: logging.Logger) -> bool:

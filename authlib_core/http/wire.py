@@ -174,8 +174,18 @@ def error_body(message: str, fmt: Format, *, data: Value = None, has_data: bool 
 
 
 def dump_body(body: Any) -> str:
-    """Compact JSON, never a NaN literal (encoded values carry special floats as strings or ``$float``)."""
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    """Compact JSON, never a NaN literal (encoded values carry special floats as strings or ``$float``).
+
+    Example:
+        >>> dump_body({"status": "success", "value": ["é", 1]})
+        '{"status":"success","value":["é",1]}'
+    """
+    return _BODY_ENCODER.encode(body)
+
+
+#: ``json.dumps(body, separators=(",", ":"), ensure_ascii=False, allow_nan=False)``, its encoder built once (it
+#: keeps no state between calls).
+_BODY_ENCODER = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def json_result(status: int, body: Any) -> dict[str, Any]:

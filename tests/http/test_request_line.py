@@ -93,6 +93,29 @@ def test_formatter_options_that_keep_the_direct_path(frozen_clock, options):
     assert outputs(streams)[0] == outputs(streams)[1] != ""
 
 
+class Opaque:
+    """A field value JSON cannot write: the serializer's ``default`` decides its text."""
+
+    def __str__(self) -> str:
+        return "opaque-é"
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"json_default": lambda value: f"<{value}>"}, {"json_serializer": lambda log: "custom:" + repr(sorted(log))}],
+    ids=["default-serializer", "own-default", "own-serializer"],
+)
+def test_the_direct_path_serializes_as_the_formatter_would(frozen_clock, options):
+    (ours, theirs), streams = pair(**options)
+    assert RequestLine(ours)._direct_handler() is not None
+    fields = {**FIELDS, "route": "/api/ünïcode", "function": Opaque()}
+    for _ in range(2):  # the second line reuses what the first prepared
+        emit_both(ours, theirs, fields)
+    mine, powertools = outputs(streams)
+    assert mine == powertools
+    assert mine.count("\n") == 2
+
+
 def test_the_timestamp_follows_the_clock_across_seconds(monkeypatch):
     (ours, theirs), streams = pair()
     # the last: nanoseconds that round up to the next second as a float (Python 3.13 then says 0 ms)

@@ -9,7 +9,9 @@ import urllib.parse
 
 import pytest
 
+from authlib_core.auth import cookies as cookies_module
 from authlib_core.auth.cookies import (
+    VERIFIED_CACHE_SIZE,
     CookieNames,
     encode_uri_component,
     expire_cookie,
@@ -79,6 +81,46 @@ def test_tampered_values_are_rejected(mutate: object) -> None:
 
 def test_foreign_secret_is_rejected() -> None:
     assert unsign(sign_cookie_value(VECTOR_TOKEN, "another-secret-" + "z" * 30), [VECTOR_SECRET]) is None
+
+
+def test_remembered_answers_depend_on_the_secrets_as_well_as_the_text() -> None:
+    old, new = "old-secret-" + "r" * 30, "new-secret-" + "s" * 30
+    cookie = sign_cookie_value("remembered.token", old)
+    for _ in range(2):  # the second round is answered from what the first remembered
+        assert unsign(cookie, [old]) == "remembered.token"
+        assert unsign(cookie, (new, old)) == "remembered.token"
+        assert unsign(cookie, [new]) is None  # a secret removed: the cookie no longer verifies
+        assert unsign(cookie[:-4], [old]) is None
+
+
+def test_a_repeated_cookie_is_verified_once() -> None:
+    cookie = sign_cookie_value("once.verified", VECTOR_SECRET)
+    computed: list[str] = []
+    original = cookies_module._signature
+
+    def counting(value: str, secret: str) -> str:
+        computed.append(value)
+        return original(value, secret)
+
+    cookies_module._signature = counting  # type: ignore[assignment]
+    try:
+        assert [unsign(cookie, (VECTOR_SECRET,)) for _ in range(3)] == ["once.verified"] * 3
+        forged = cookie[: cookie.rindex(".")] + ".AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA%3D"
+        assert unsign(forged, (VECTOR_SECRET,)) is None
+    finally:
+        cookies_module._signature = original  # type: ignore[assignment]
+    assert computed == ["once.verified", "once.verified"]  # the valid cookie once, the forged one once
+
+
+def test_text_too_long_to_remember_is_still_verified() -> None:
+    value = "v" * 500
+    signed = sign_cookie_value(value, VECTOR_SECRET)
+    assert unsign(signed, [VECTOR_SECRET]) == value
+    assert unsign(signed[:-4], [VECTOR_SECRET]) is None
+    cache_size = cookies_module._unsign_cached.cache_info().currsize
+    assert unsign(signed, [VECTOR_SECRET]) == value
+    assert cookies_module._unsign_cached.cache_info().currsize == cache_size  # not kept
+    assert cache_size <= VERIFIED_CACHE_SIZE
 
 
 def test_set_cookie_strings_match_better_auth() -> None:

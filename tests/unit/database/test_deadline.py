@@ -5,6 +5,8 @@ from __future__ import annotations
 import time
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
+
 from authlib_core.database.deadline import (
     MAX_REQUEST_BUDGET_S,
     RESPONSE_RESERVE_S,
@@ -36,6 +38,27 @@ def test_a_nested_budget_never_extends_the_outer_one() -> None:
         with request_budget(0.2):
             assert remaining() <= 0.2
         assert 0.2 < remaining() <= 1.0
+    assert remaining() is None
+
+
+def test_the_outer_budget_comes_back_when_a_block_raises() -> None:
+    def fails_inside() -> None:
+        with request_budget(0.1):
+            assert remaining() <= 0.1
+            raise ValueError("inside")
+
+    with request_budget(1.0):
+        with pytest.raises(ValueError, match="inside"):
+            fails_inside()
+        assert 0.1 < remaining() <= 1.0
+    assert remaining() is None
+
+
+def test_the_budget_starts_when_the_block_is_entered() -> None:
+    budget = request_budget(0.05)
+    time.sleep(0.08)  # made, not yet entered: nothing spent
+    with budget:
+        assert 0.0 < remaining() <= 0.05
     assert remaining() is None
 
 
