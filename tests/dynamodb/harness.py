@@ -17,6 +17,7 @@ Only the fake is constrained; the engine code under test is untouched.
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 import subprocess
 import sys
@@ -94,6 +95,55 @@ def start_server() -> Iterator[str]:
         yield url
     finally:
         stop_process(process)
+
+
+@functools.cache
+def _admin_client(url: str) -> Any:
+    """One client per server: creating a boto3 client costs tens of milliseconds."""
+    import boto3
+
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def _table_names(client: Any) -> set[str]:
+    return {name for page in client.get_paginator("list_tables").paginate() for name in page["TableNames"]}
+
+
+def reset_server(url: str) -> None:
+    """Empty the moto server at ``url``: ``POST /moto-api/reset`` (moto's documented reset) drops every resource
+    and every object moto keeps for its dashboard."""
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+
+
+@contextlib.contextmanager
+def tables_deleted_after(url: str) -> Iterator[None]:
+    """Delete, when the block ends, every table created during it on the moto server at ``url``; once no table
+    is left, reset the server.
+
+    moto keeps every table until its process ends, and besides records every object it ever made (each item
+    version, each copy its ``TransactWriteItems`` takes) for its dashboard — deleting a table does not drop
+    those. A session's server used to grow by every test's writes, to gigabytes over the engine contract suite,
+    with every request slower as the process's garbage collector walked them. Tables that existed when the
+    block began (a module's shared stack) are left alone; the reset waits until they are gone too.
+    """
+    client = _admin_client(url)
+    before = _table_names(client)
+    try:
+        yield
+    finally:
+        for name in sorted(_table_names(client) - before):
+            with contextlib.suppress(client.exceptions.ResourceNotFoundException):
+                client.delete_table(TableName=name)
+        if not _table_names(client):
+            reset_server(url)
 
 
 def expire_commit_markers(client: Any) -> Any:
