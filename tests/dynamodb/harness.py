@@ -98,8 +98,8 @@ def start_server() -> Iterator[str]:
 
 
 @functools.cache
-def _admin_client(url: str) -> Any:
-    """One client per server: creating a boto3 client costs tens of milliseconds."""
+def admin_client(url: str) -> Any:
+    """An unrestricted client of the moto server at ``url``, one per server (creating one costs tens of ms)."""
     import boto3
 
     return boto3.client(
@@ -111,7 +111,8 @@ def _admin_client(url: str) -> Any:
     )
 
 
-def _table_names(client: Any) -> set[str]:
+def server_tables(client: Any) -> set[str]:
+    """The names of every table ``client``'s server holds."""
     return {name for page in client.get_paginator("list_tables").paginate() for name in page["TableNames"]}
 
 
@@ -134,15 +135,15 @@ def tables_deleted_after(url: str) -> Iterator[None]:
     with every request slower as the process's garbage collector walked them. Tables that existed when the
     block began (a module's shared stack) are left alone; the reset waits until they are gone too.
     """
-    client = _admin_client(url)
-    before = _table_names(client)
+    client = admin_client(url)
+    before = server_tables(client)
     try:
         yield
     finally:
-        for name in sorted(_table_names(client) - before):
+        for name in sorted(server_tables(client) - before):
             with contextlib.suppress(client.exceptions.ResourceNotFoundException):
                 client.delete_table(TableName=name)
-        if not _table_names(client):
+        if not server_tables(client):
             reset_server(url)
 
 
