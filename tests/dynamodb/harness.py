@@ -44,7 +44,30 @@ def allow_100_item_transactions() -> None:
     moto.dynamodb.responses.TRANSACTION_MAX_ITEMS = 100  # type: ignore[attr-defined]
 
 
+def keep_no_dynamodb_dashboard_records() -> None:
+    """moto records every model object it ever makes (``BaseModel.__new__`` appends it to its class's
+    ``instances_tracked``) for its dashboard, ``/moto-api/data.json``, until a reset: every item version and every
+    copy of a whole table its ``TransactWriteItems`` takes. Over a test package that held gigabytes — and made
+    each garbage collection walk them. DynamoDB's objects are made untracked here (nothing else reads those
+    records; S3's reset still uses its own). Applied when this module is imported and by
+    ``tests.dynamodb.moto_server``."""
+    from moto.core.common_models import BaseModel
+
+    tracked_new = BaseModel.__new__
+    if getattr(tracked_new, "keeps_dynamodb_untracked", False):
+        return
+
+    def new(cls: type, *args: Any, **kwargs: Any) -> Any:
+        if cls.__module__.startswith("moto.dynamodb."):
+            return super(BaseModel, cls).__new__(cls)  # what BaseModel.__new__ does, without the record
+        return tracked_new(cls, *args, **kwargs)
+
+    new.keeps_dynamodb_untracked = True  # type: ignore[attr-defined]
+    BaseModel.__new__ = staticmethod(new)  # type: ignore[method-assign,assignment]
+
+
 allow_100_item_transactions()
+keep_no_dynamodb_dashboard_records()
 
 
 def _acquire(**_: Any) -> None:

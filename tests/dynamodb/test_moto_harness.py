@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 import urllib.request
+from typing import Any
 
 from tests.dynamodb.harness import admin_client, server_tables, tables_deleted_after
 
 
-def _create(client: object, name: str) -> None:
-    client.create_table(  # type: ignore[attr-defined]
+def _create(client: Any, name: str) -> None:
+    client.create_table(
         TableName=name,
         KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
@@ -17,10 +18,14 @@ def _create(client: object, name: str) -> None:
     )
 
 
-def _dashboard_items(url: str) -> int:
-    """How many DynamoDB items moto still records for its dashboard (``/moto-api/data.json``)."""
+def _backups(client: Any) -> list[str]:
+    """Backups outlive their table on DynamoDB (and on moto): only a reset of the server drops them."""
+    return [backup["BackupName"] for backup in client.list_backups()["BackupSummaries"]]
+
+
+def _dashboard(url: str) -> dict[str, Any]:
     with urllib.request.urlopen(f"{url}/moto-api/data.json", timeout=30) as response:
-        return len(json.load(response).get("dynamodb", {}).get("Item", []))
+        return dict(json.load(response))
 
 
 def test_a_blocks_tables_are_deleted_and_earlier_ones_kept_until_the_server_is_empty(moto_server: str) -> None:
@@ -29,13 +34,23 @@ def test_a_blocks_tables_are_deleted_and_earlier_ones_kept_until_the_server_is_e
     with tables_deleted_after(moto_server):
         _create(client, "harness-mine")
         client.put_item(TableName="harness-mine", Item={"pk": {"S": "a"}})
-        assert server_tables(client) >= {"harness-kept", "harness-mine"}
+        client.create_backup(TableName="harness-mine", BackupName="first")
+        assert server_tables(client) == {"harness-kept", "harness-mine"}
     assert server_tables(client) == {"harness-kept"}
-    assert _dashboard_items(moto_server) == 1  # a table is left: no reset yet
+    assert _backups(client) == ["first"]  # a table is left: no reset yet
 
     client.delete_table(TableName="harness-kept")
     with tables_deleted_after(moto_server):
         _create(client, "harness-mine")
-        client.put_item(TableName="harness-mine", Item={"pk": {"S": "b"}})
+        client.create_backup(TableName="harness-mine", BackupName="second")
     assert server_tables(client) == set()
-    assert _dashboard_items(moto_server) == 0  # the empty server was reset: moto no longer holds the old items
+    assert _backups(client) == []  # the server, empty of tables, was reset
+
+
+def test_the_server_keeps_no_dashboard_record_of_dynamodb_items(moto_server_url: str) -> None:
+    client = admin_client(moto_server_url)
+    _create(client, "harness-items")
+    for n in range(3):
+        client.put_item(TableName="harness-items", Item={"pk": {"S": str(n)}})
+    assert client.scan(TableName="harness-items")["Count"] == 3  # stored and served ...
+    assert _dashboard(moto_server_url).get("dynamodb", {}).get("Item", []) == []  # ... but not recorded
