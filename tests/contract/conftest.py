@@ -11,6 +11,7 @@ import pytest
 from authlib_core.database import Database, RetryPolicy
 from tests.contract.engines import EngineSpec, open_engine
 from tests.contract.schema import contract_schema
+from tests.support.moto_fixtures import moto_server, moto_server_url  # noqa: F401 (fixtures)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -54,15 +55,6 @@ def engine_spec(
             yield EngineSpec(request.param, location, table)
         return
     raise AssertionError(request.param)
-
-
-@pytest.fixture(scope="session")
-def moto_server_url() -> Iterator[str]:
-    """moto's server on 127.0.0.1, one request at a time (tests/dynamodb/harness.py explains why)."""
-    from tests.dynamodb.harness import start_server
-
-    with start_server() as url:
-        yield url
 
 
 @pytest.fixture

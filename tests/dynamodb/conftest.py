@@ -11,7 +11,8 @@ from moto import mock_aws
 
 from authlib_core.database.engines.dynamodb import DynamoDBEngine, create_client, create_tables
 from tests.dynamodb.call_counter import CallCounter
-from tests.dynamodb.harness import serialize_moto_calls, start_server
+from tests.dynamodb.harness import serialize_moto_calls
+from tests.support.moto_fixtures import moto_server, moto_server_url  # noqa: F401 (fixtures)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -38,12 +39,6 @@ def make_client(mode: str, endpoint_url: str | None) -> Any:
     if mode == "moto":
         serialize_moto_calls(client)
     return client
-
-
-@pytest.fixture(scope="session")
-def moto_server_url() -> Iterator[str]:
-    with start_server() as url:
-        yield url
 
 
 @pytest.fixture(params=["moto", "server"])

@@ -17,6 +17,7 @@ Only the fake is constrained; the engine code under test is untouched.
 from __future__ import annotations
 
 import contextlib
+import functools
 import socket
 import subprocess
 import sys
@@ -43,7 +44,30 @@ def allow_100_item_transactions() -> None:
     moto.dynamodb.responses.TRANSACTION_MAX_ITEMS = 100  # type: ignore[attr-defined]
 
 
+def keep_no_dynamodb_dashboard_records() -> None:
+    """moto records every model object it ever makes (``BaseModel.__new__`` appends it to its class's
+    ``instances_tracked``) for its dashboard, ``/moto-api/data.json``, until a reset: every item version and every
+    copy of a whole table its ``TransactWriteItems`` takes. Over a test package that held gigabytes — and made
+    each garbage collection walk them. DynamoDB's objects are made untracked here (nothing else reads those
+    records; S3's reset still uses its own). Applied when this module is imported and by
+    ``tests.dynamodb.moto_server``."""
+    from moto.core.common_models import BaseModel
+
+    tracked_new = BaseModel.__new__
+    if getattr(tracked_new, "keeps_dynamodb_untracked", False):
+        return
+
+    def new(cls: type, *args: Any, **kwargs: Any) -> Any:
+        if cls.__module__.startswith("moto.dynamodb."):
+            return super(BaseModel, cls).__new__(cls)  # what BaseModel.__new__ does, without the record
+        return tracked_new(cls, *args, **kwargs)
+
+    new.keeps_dynamodb_untracked = True  # type: ignore[attr-defined]
+    BaseModel.__new__ = staticmethod(new)  # type: ignore[method-assign,assignment]
+
+
 allow_100_item_transactions()
+keep_no_dynamodb_dashboard_records()
 
 
 def _acquire(**_: Any) -> None:
@@ -94,6 +118,56 @@ def start_server() -> Iterator[str]:
         yield url
     finally:
         stop_process(process)
+
+
+@functools.cache
+def admin_client(url: str) -> Any:
+    """An unrestricted client of the moto server at ``url``, one per server (creating one costs tens of ms)."""
+    import boto3
+
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=url,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def server_tables(client: Any) -> set[str]:
+    """The names of every table ``client``'s server holds."""
+    return {name for page in client.get_paginator("list_tables").paginate() for name in page["TableNames"]}
+
+
+def reset_server(url: str) -> None:
+    """Empty the moto server at ``url``: ``POST /moto-api/reset`` (moto's documented reset) drops every resource
+    and every object moto keeps for its dashboard."""
+    request = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(request, timeout=30) as response:
+        response.read()
+
+
+@contextlib.contextmanager
+def tables_deleted_after(url: str) -> Iterator[None]:
+    """Delete, when the block ends, every table created during it on the moto server at ``url``; once no table
+    is left, reset the server.
+
+    moto keeps every table until its process ends, and besides records every object it ever made (each item
+    version, each copy its ``TransactWriteItems`` takes) for its dashboard — deleting a table does not drop
+    those. A session's server used to grow by every test's writes, to gigabytes over the engine contract suite,
+    with every request slower as the process's garbage collector walked them. Tables that existed when the
+    block began (a module's shared stack) are left alone; the reset waits until they are gone too.
+    """
+    client = admin_client(url)
+    before = server_tables(client)
+    try:
+        yield
+    finally:
+        for name in sorted(server_tables(client) - before):
+            with contextlib.suppress(client.exceptions.ResourceNotFoundException):
+                client.delete_table(TableName=name)
+        if not server_tables(client):
+            reset_server(url)
 
 
 def expire_commit_markers(client: Any) -> Any:

@@ -7,12 +7,13 @@ import sys
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from werkzeug.serving import run_simple
 
-from tests.dynamodb.harness import allow_100_item_transactions
+from tests.dynamodb.harness import allow_100_item_transactions, keep_no_dynamodb_dashboard_records
 
 
 def main() -> None:
     port = int(sys.argv[1])
     allow_100_item_transactions()
+    keep_no_dynamodb_dashboard_records()
     app = DomainDispatcherApplication(create_backend_app)
     run_simple("127.0.0.1", port, app, threaded=False, request_handler=MotoRequestHandler)
 

@@ -1,4 +1,5 @@
-"""Fixtures: one moto server per session; a fresh counter app stack per test, on each path."""
+"""Fixtures: one moto server per session (each test's tables deleted at its end); a fresh counter app stack per test,
+on each path."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from tests.dynamodb.harness import start_server
+from tests.dynamodb.harness import start_server, tables_deleted_after
 from tests.faults.harness import Stack
 
 if TYPE_CHECKING:
@@ -17,6 +18,17 @@ if TYPE_CHECKING:
 def moto_endpoint() -> Iterator[str]:
     with start_server() as url:
         yield url
+
+
+@pytest.fixture(autouse=True)
+def _tables_deleted(request: pytest.FixtureRequest) -> Iterator[None]:
+    """The tables a test creates on the moto server are deleted when it ends (a module's shared stack, set up
+    before the test, is kept): the server holds only what the running tests use."""
+    if "moto_endpoint" not in request.fixturenames:
+        yield
+        return
+    with tables_deleted_after(request.getfixturevalue("moto_endpoint")):
+        yield
 
 
 @pytest.fixture(autouse=True)
