@@ -120,7 +120,9 @@ def _session(runtime: Any, ids: list[str]) -> tuple[Any, _Counting, Any]:
 
     feed = InProcessFeed()
     runtime.database.commit_listeners.append(feed.publish)
-    backend = _Counting(RuntimeSyncBackend(lambda: runtime, Logger(service="bench", level="ERROR")))
+    # Not service "bench": Powertools sets the level of the stdlib logger named after the service, and a logger
+    # "bench" at ERROR would silence the bench app's own loggers ("bench.app") for the rest of the process.
+    backend = _Counting(RuntimeSyncBackend(lambda: runtime, Logger(service="authlib-core-bench-live", level="ERROR")))
     session = SyncSession(backend, feed)
     session.receive(json.dumps({"type": "Connect", "sessionId": str(uuid.uuid4()), "connectionCount": 0}))
     if ids:

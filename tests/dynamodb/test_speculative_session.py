@@ -213,11 +213,14 @@ def own_handler() -> Iterator[io.StringIO]:
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
     logger = logging.getLogger("bench.app")
+    level = logger.level
+    logger.setLevel(logging.WARNING)  # whatever an earlier test left on a parent logger ("bench")
     logger.addHandler(handler)
     try:
         yield stream
     finally:
         logger.removeHandler(handler)
+        logger.setLevel(level)
 
 
 def test_a_discarded_run_writes_nothing_to_a_handler_of_the_functions_own_logger(
