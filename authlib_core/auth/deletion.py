@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 from authlib_core.auth.links import checked_callback, redirect
 from authlib_core.auth.transport import APIError, AuthHttpResponse
-from authlib_core.auth.validation import parse_body, validation_error
+from authlib_core.auth.validation import parse_body
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -104,7 +104,8 @@ def delete_user_callback(service: AuthService, call: _Call) -> AuthHttpResponse:
         return AuthHttpResponse(405, headers={"Allow": "GET"}, body_is_empty=True)
     query = call.request.query
     if "token" not in query:
-        raise validation_error("token", "Invalid input: expected string, received undefined")
+        # zod's wording for a query field, as Better Auth answers
+        raise APIError(400, "VALIDATION_ERROR", "[query.token] Invalid input: expected string, received undefined")
     callback = checked_callback(query.get("callbackURL"), call.request, service.origins)
     if not service.settings.delete_user_enabled:
         logger.warning(DELETE_USER_DISABLED)
