@@ -26,6 +26,7 @@ from urllib.parse import quote
 from authlib_core.auth.links import checked_callback, redirect
 from authlib_core.auth.transport import APIError, AuthHttpResponse
 from authlib_core.auth.validation import parse_body
+from authlib_core.errors import ConflictError, StorageUnavailableError
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -88,7 +89,7 @@ def delete_user(service: AuthService, call: _Call) -> AuthHttpResponse:
     if token:
         service._before_password(call, path, "emailed-token")
         _delete_with_token(service, call, path, user_id, token)
-        return _signed_out(service, call, user_id, _deleted())
+        return _signed_out(service, call, user_id, _deleted(), link_used=True)
     if sends_link:
         _send_link(service, call, current, callback)
         return AuthHttpResponse(200, {"success": True, "message": "Verification email sent"})
@@ -117,7 +118,7 @@ def delete_user_callback(service: AuthService, call: _Call) -> AuthHttpResponse:
     service.before_token_use(call, CALLBACK_PATH)
     _delete_with_token(service, call, CALLBACK_PATH, user_id, query["token"])
     response = redirect(callback, call.request, service.origins) if callback else _deleted()
-    return _signed_out(service, call, user_id, response)
+    return _signed_out(service, call, user_id, response, link_used=True)
 
 
 def _send_link(service: AuthService, call: _Call, current: _Current, callback: str | None) -> None:
@@ -164,9 +165,21 @@ def _delete_with_token(service: AuthService, call: _Call, path: str, user_id: st
         raise APIError(404, "INVALID_TOKEN", "Invalid token")
 
 
-def _signed_out(service: AuthService, call: _Call, user_id: str, response: AuthHttpResponse) -> AuthHttpResponse:
-    """After the deletion committed: the user's sessions end and ``response`` clears the caller's cookies."""
-    service.sessions.delete_for_user(user_id)
+def _signed_out(
+    service: AuthService, call: _Call, user_id: str, response: AuthHttpResponse, *, link_used: bool = False
+) -> AuthHttpResponse:
+    """After the deletion committed: the user's sessions end and ``response`` clears the caller's cookies.
+
+    When a link was used up (``link_used``) a failed session sweep cannot be retried by the client (the link is
+    gone), so it is logged and the deletion is still reported; otherwise the error reaches the client (503), whose
+    retry finds no user left to delete and sweeps again.
+    """
+    try:
+        service.sessions.delete_for_user(user_id)
+    except (ConflictError, StorageUnavailableError):
+        if not link_used:
+            raise
+        logger.error("user deleted user=%s, but ending its sessions failed; they end when they expire", user_id)
     logger.info("user deleted user=%s", user_id)
     response.set_cookies.extend(service._clear_cookies(call))
     return response
