@@ -66,14 +66,7 @@ def change_password(service: AuthService, call: _Call) -> AuthHttpResponse:
     current = service._require(call)
     user_id = current.record.user_id
     service._check_password_length(new_password)
-    service._before_password(call, path, f"user:{user_id}")
-    account = service.users.credential(user_id)
-    stored = None if account is None else account.get("password")
-    if not isinstance(stored, str):
-        raise APIError(400, "CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")
-    if not service.hasher.verify(stored, current_password):
-        service._password_failed(call, path, f"user:{user_id}")
-        raise APIError(400, "INVALID_PASSWORD", "Invalid password")
+    stored = service._verify_password(call, path, user_id, current_password)
     if not service.users.set_password(
         user_id, new_hash=service.hasher.hash(new_password), expected_hash=stored, now_ms=service._now()
     ):

@@ -78,14 +78,7 @@ def delete_user(service: AuthService, call: _Call) -> AuthHttpResponse:
         service._ip_rate_limit(call, path)
     if password is not None:
         service._check_password_length(password, check_min=False)
-        service._before_password(call, path, f"user:{user_id}")
-        account = service.users.credential(user_id)
-        stored = None if account is None else account.get("password")
-        if not isinstance(stored, str):
-            raise APIError(400, "CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")
-        if not service.hasher.verify(stored, password):
-            service._password_failed(call, path, f"user:{user_id}")
-            raise APIError(400, "INVALID_PASSWORD", "Invalid password")
+        service._verify_password(call, path, user_id, password)
     if token:
         service._before_password(call, path, "emailed-token")
         _delete_with_token(service, call, path, user_id, token)

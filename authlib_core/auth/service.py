@@ -425,6 +425,23 @@ class AuthService:
     def _password_failed(self, call: _Call, path: str, account: str) -> None:
         self.throttle.password_failed(account, self._client_ip(call.request), path)
 
+    def _verify_password(self, call: _Call, path: str, user_id: str, password: str) -> str:
+        """The stored hash of ``user_id``'s password once ``password`` matches it (rate limits before, failures
+        counted).
+
+        Raises:
+            APIError: 429, 400 ``CREDENTIAL_ACCOUNT_NOT_FOUND`` (no password set), 400 ``INVALID_PASSWORD``.
+        """
+        self._before_password(call, path, f"user:{user_id}")
+        account = self.users.credential(user_id)
+        stored = None if account is None else account.get("password")
+        if not isinstance(stored, str):
+            raise APIError(400, "CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")
+        if not self.hasher.verify(stored, password):
+            self._password_failed(call, path, f"user:{user_id}")
+            raise APIError(400, "INVALID_PASSWORD", "Invalid password")
+        return stored
+
     def _check_password_length(self, password: str, *, check_min: bool = True) -> None:
         length = js_length(password)
         if check_min and length < self.settings.min_password_length:

@@ -47,9 +47,9 @@ def cleanup(ctx, userId):
         raise RuntimeError("this user's data cannot be removed yet")
 
 
-@internal_mutation(args={"userId": v.string(), "email": v.string(), "name": v.string()})
+@internal_mutation(args={"userId": v.id("users"), "email": v.string(), "name": v.string()})
 def farewell(ctx, userId, email, name):
-    assert ctx.db.get(ctx.db.normalize_id("users", userId)) is None  # runs after the deletion committed
+    assert ctx.db.get(userId) is None  # runs after the deletion committed
     ctx.db.insert("farewells", {"userId": userId, "email": email, "name": name})
 """
 
