@@ -13,6 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from authlib_core.auth.tables import ACCOUNTS_TABLE, USERS_TABLE, VERIFICATION_TABLE
+from authlib_core.errors import StorageUnavailableError
 from tests.support.auth import BASE, Browser, auth_service
 from tests.support.outbox import Outbox
 from tests.support.sessions import FakeClock
@@ -290,3 +291,37 @@ def test_after_user_deleted_runs_in_the_deleting_transaction(tmp_path: Path, clo
         assert [(u["_id"], u["email"]) for u in seen] == [(user_id, "ada@example.com")]
         [marker] = database.run_query(lambda db: db.query(VERIFICATION_TABLE).collect())
         assert marker["identifier"] == f"after:{user_id}"  # committed with the deletion
+
+
+def test_a_failed_session_sweep_after_the_commit(
+    tmp_path: Path, clock: FakeClock, outbox: Outbox, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The deletion committed, ending the sessions failed (storage): with the link used up the deletion is reported
+    and the failure logged; a direct deletion answers 503, and the client's retry sweeps again."""
+    with _service(tmp_path, clock, outbox) as (svc, sessions, database):
+        real_sweep = sessions.delete_for_user
+        failures = [StorageUnavailableError("The storage is unavailable; retry.")]
+
+        def sweep(user_id: str, **kwargs: Any) -> Any:
+            if failures:
+                raise failures.pop()
+            return real_sweep(user_id, **kwargs)
+
+        monkeypatch.setattr(sessions, "delete_for_user", sweep)
+        ada = _signed_up(svc)
+        assert ada.post("/delete-user", {"callbackURL": "/bye"}).body == SENT
+        path, query = _link(outbox)
+        done = ada.get(path, query=query)
+        assert (done.status, done.headers["Location"], len(done.set_cookies)) == (302, "/bye", 3)
+        assert _emails(database) == []
+        assert "ending its sessions failed" in caplog.text
+
+    with _service(tmp_path / "direct", clock, outbox, delete_user_verification=False) as (svc, sessions, database):
+        real_sweep = sessions.delete_for_user
+        failures = [StorageUnavailableError("The storage is unavailable; retry.")]
+        monkeypatch.setattr(sessions, "delete_for_user", sweep)
+        grace = _signed_up(svc, "grace@example.com")
+        failed = grace.post("/delete-user", {})
+        assert (failed.status, failed.body["code"]) == (503, "StorageUnavailable")  # type: ignore[index,call-overload]
+        assert grace.post("/delete-user", {}).body == DELETED  # no user left to delete; the sessions end now
+        assert grace.get("/get-session").body is None
