@@ -71,6 +71,11 @@ ENV_VARS: Mapping[str, str] = {
     "AUTHLIB_VERIFICATION_TOKEN_EXPIRES_IN": "verification and change-email link lifetime in seconds (default 3600)",
     "AUTHLIB_CHANGE_EMAIL": "'off' disables POST /change-email (default on)",
     "AUTHLIB_DELETE_USER": "'on' enables POST /delete-user, 'off' disables it (default: auth_config.py's delete_user)",
+    "AUTHLIB_DELETE_USER_VERIFICATION": (
+        "'on': POST /delete-user mails a confirmation link instead of deleting; 'off': it deletes at once "
+        "(default: auth_config.py's delete_user_verification)"
+    ),
+    "AUTHLIB_DELETE_TOKEN_EXPIRES_IN": "account-deletion link lifetime in seconds (default 86400)",
     "AUTHLIB_OAUTH_CLIENT_SECRETS": "client secrets of auth_config.py's social_providers: 'github=...,google=...'",
     "AUTHLIB_OAUTH_CLIENT_SECRETS_PARAMETER": "SSM SecureString holding AUTHLIB_OAUTH_CLIENT_SECRETS (cold start)",
     "AUTHLIB_APP_ENV_PARAMETER": "SSM SecureString of the app's own variables (JSON NAME -> value), set at cold start",
@@ -133,6 +138,10 @@ class Settings:
     change_email_enabled: bool = True
     #: ``POST /delete-user`` (AUTHLIB_DELETE_USER); None: as ``auth_config.py``'s ``delete_user`` says (default off).
     delete_user_enabled: bool | None = None
+    #: ``POST /delete-user`` mails a confirmation link (AUTHLIB_DELETE_USER_VERIFICATION); None: as
+    #: ``auth_config.py``'s ``delete_user_verification`` says (default off).
+    delete_user_verification: bool | None = None
+    delete_token_expires_in: int = 86_400
     #: Seconds a finished scheduled job is kept before the scheduler deletes it (None: kept forever).
     job_retention: int | None = 604_800
     #: Client secrets of the social sign-in providers, by provider id (never shown in a repr).
@@ -167,6 +176,8 @@ class Settings:
             verification_token_expires_in=self.verification_token_expires_in,
             change_email_enabled=self.change_email_enabled,
             delete_user_enabled=self.delete_user_enabled is True,
+            delete_user_verification=self.delete_user_verification is True,
+            delete_token_expires_in=self.delete_token_expires_in,
         )
 
     @classmethod
@@ -233,6 +244,8 @@ class Settings:
             verification_token_expires_in=_positive(env, "AUTHLIB_VERIFICATION_TOKEN_EXPIRES_IN", 3_600),
             change_email_enabled=_switch(env, "AUTHLIB_CHANGE_EMAIL") is not False,
             delete_user_enabled=_switch(env, "AUTHLIB_DELETE_USER"),
+            delete_user_verification=_switch(env, "AUTHLIB_DELETE_USER_VERIFICATION"),
+            delete_token_expires_in=_positive(env, "AUTHLIB_DELETE_TOKEN_EXPIRES_IN", 86_400),
             oauth_client_secrets=_oauth_client_secrets(env),
             app_environment=_app_environment(env),
             job_retention=_job_retention(env),
@@ -464,6 +477,13 @@ class AuthSettings:
     #: ``POST /delete-user``; off, it answers 404 with no body, as Better Auth's ``user.deleteUser.enabled`` (off by
     #: default). Turn it on with ``delete_user = True`` in ``auth_config.py`` or ``AUTHLIB_DELETE_USER=on``.
     delete_user_enabled: bool = False
+    #: ``POST /delete-user`` mails a confirmation link (``delete-account``) instead of deleting, as Better Auth's
+    #: ``user.deleteUser.sendDeleteAccountVerification``; opening it (``GET /delete-user/callback``) in the signed-in
+    #: browser deletes the account. Turn it on with ``delete_user_verification = True`` in ``auth_config.py`` or
+    #: ``AUTHLIB_DELETE_USER_VERIFICATION=on``.
+    delete_user_verification: bool = False
+    #: Lifetime of an account-deletion link, seconds (Better Auth's ``deleteTokenExpiresIn``, one day).
+    delete_token_expires_in: int = 86_400
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19_456
     argon2_parallelism: int = 1
@@ -495,6 +515,7 @@ class AuthSettings:
         for name in (
             "reset_token_expires_in",
             "verification_token_expires_in",
+            "delete_token_expires_in",
             "expires_in",
             "absolute_lifetime",
             "dont_remember_lifetime",

@@ -24,7 +24,7 @@ from authlib_core.errors import ConfigError
 from authlib_core.functions import Executor, LoadedApp, load_functions
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
     from pathlib import Path
 
     from authlib_core.auth.jwt_verify import ExternalAuth
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from authlib_core.config import Settings
     from authlib_core.database import Database, DatabaseWriter
     from authlib_core.schema import Schema
+    from authlib_core.values import Value
 
 __all__ = [
     "Runtime",
@@ -91,6 +92,11 @@ def build_runtime(
         settings,
         secrets=server_secrets(settings),
         delete_user_enabled=app.delete_user if settings.delete_user_enabled is None else settings.delete_user_enabled,
+        delete_user_verification=(
+            app.delete_user_verification
+            if settings.delete_user_verification is None
+            else settings.delete_user_verification
+        ),
     )
     if database is None:
         database = connect_database(settings, app.schema, check=check)
@@ -110,6 +116,7 @@ def build_runtime(
             social=build_social_providers(settings, app),
             on_user_created=_user_hook(app.on_user_created, app, database),
             on_user_deleted=_user_hook(app.on_user_deleted, app, database),
+            after_user_deleted=_after_delete_hook(app.after_user_deleted, app, database),
             mail=mail,
         ),
         external_auth=build_external_auth(settings, app),
@@ -192,6 +199,23 @@ def _user_hook(path: str | None, app: LoadedApp, database: Database) -> Callable
     return lambda writer, user_id: executor.call_in_transaction(writer, path, {"userId": user_id}, auth=NoAuth())
 
 
+def _after_delete_hook(
+    path: str | None, app: LoadedApp, database: Database
+) -> Callable[[DatabaseWriter, Mapping[str, Value]], object] | None:
+    """``auth_config.after_user_deleted`` as the auth service calls it: a job scheduled in the transaction that
+    deletes the user (``run_after(0, ...)``: it runs once, right after the commit, and never if the deletion does
+    not commit), with the deleted user's ``userId``, ``email`` and ``name``."""
+    if path is None:
+        return None
+    from authlib_core.functions.scheduler import Scheduler
+
+    def schedule(writer: DatabaseWriter, user: Mapping[str, Value]) -> str:
+        args = {"userId": str(user["_id"]), "email": str(user.get("email", "")), "name": str(user.get("name", ""))}
+        return Scheduler.in_transaction(app.registry, writer, database).run_after(0, path, args)
+
+    return schedule
+
+
 def build_auth_service(
     settings: Settings,
     schema: Schema | None,
@@ -200,12 +224,14 @@ def build_auth_service(
     social: SocialProviders | None = None,
     on_user_created: Callable[[DatabaseWriter, str], object] | None = None,
     on_user_deleted: Callable[[DatabaseWriter, str], object] | None = None,
+    after_user_deleted: Callable[[DatabaseWriter, Mapping[str, Value]], object] | None = None,
     mail: Callable[[], dict[str, Any]] | None = None,
 ) -> AuthService | None:
     """The auth service over ``database`` and the engine's session store, when ``schema`` has the auth tables.
 
     ``on_user_created`` runs in the transaction that creates each user (``auth_config.on_user_created``),
-    ``on_user_deleted`` in the one that deletes a user (``auth_config.on_user_deleted``);
+    ``on_user_deleted`` in the one that deletes a user (``auth_config.on_user_deleted``), and
+    ``after_user_deleted`` (given the deleted user's document) schedules ``auth_config.after_user_deleted`` there;
     ``mail`` gives the mailer and templates (default: :func:`build_mail`), so the app's ``send_email`` shares them.
     """
     from authlib_core.auth.tables import ACCOUNTS_TABLE, USERS_TABLE
@@ -226,6 +252,7 @@ def build_auth_service(
             social_providers=social,
             on_user_created=on_user_created,
             on_user_deleted=on_user_deleted,
+            after_user_deleted=after_user_deleted,
             **mail_parts,
         )
     from authlib_core.auth.remembered import DEFAULT_REMEMBERED_SESSIONS
@@ -243,6 +270,7 @@ def build_auth_service(
         social_providers=social,
         on_user_created=on_user_created,
         on_user_deleted=on_user_deleted,
+        after_user_deleted=after_user_deleted,
         remember_sessions=DEFAULT_REMEMBERED_SESSIONS,  # a session read is a round trip: overlap it
         **mail_parts,
     )

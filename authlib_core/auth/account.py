@@ -1,4 +1,4 @@
-"""The signed-in account: ``POST /update-user``, ``POST /change-password``, ``POST /delete-user``.
+"""The signed-in account: ``POST /update-user``, ``POST /change-password`` (deletion: :mod:`.deletion`).
 
 Better Auth's answers, documented in docs/auth.md ("Endpoints"). Handlers take the service and the request's
 :class:`~authlib_core.auth.service._Call`; :class:`~authlib_core.auth.service.AuthService` registers ``ROUTES``.
@@ -21,12 +21,6 @@ if TYPE_CHECKING:
 __all__ = ["ROUTES"]
 
 logger = logging.getLogger("authlib_core.auth")
-
-#: Logged when ``POST /delete-user`` is called while it is off (the client sees only 404, as from Better Auth).
-DELETE_USER_DISABLED: Final = (
-    "POST /delete-user refused: it is off (the default). Turn it on with delete_user = True in "
-    "functions/auth_config.py (or AUTHLIB_DELETE_USER=on) if users may delete their own account."
-)
 
 
 def update_user(service: AuthService, call: _Call) -> AuthHttpResponse:
@@ -72,14 +66,7 @@ def change_password(service: AuthService, call: _Call) -> AuthHttpResponse:
     current = service._require(call)
     user_id = current.record.user_id
     service._check_password_length(new_password)
-    service._before_password(call, path, f"user:{user_id}")
-    account = service.users.credential(user_id)
-    stored = None if account is None else account.get("password")
-    if not isinstance(stored, str):
-        raise APIError(400, "CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")
-    if not service.hasher.verify(stored, current_password):
-        service._password_failed(call, path, f"user:{user_id}")
-        raise APIError(400, "INVALID_PASSWORD", "Invalid password")
+    stored = service._verify_password(call, path, user_id, current_password)
     if not service.users.set_password(
         user_id, new_hash=service.hasher.hash(new_password), expected_hash=stored, now_ms=service._now()
     ):
@@ -101,43 +88,7 @@ def change_password(service: AuthService, call: _Call) -> AuthHttpResponse:
     return response
 
 
-def delete_user(service: AuthService, call: _Call) -> AuthHttpResponse:
-    """``{password?}`` (or a fresh session) → ``{"success": true, "message": "User deleted"}``.
-
-    Off unless ``delete_user_enabled``: then a signed-in caller gets 404 with no body. The user, its accounts (in
-    one transaction with the app's ``on_user_deleted`` mutation) and then its sessions are deleted.
-    """
-    service.origins.check(call.request, login_form=False)
-    body = parse_body(call.request, allow_form=False, required=False)
-    password = body.string("password", optional=True)
-    body.string("token", optional=True)
-    service._callback(call, body)
-    current = service._require(call)
-    if not service.settings.delete_user_enabled:
-        # Better Auth's order: the body, then the session (401), then 404 with no body when it is off.
-        logger.warning(DELETE_USER_DISABLED)
-        return AuthHttpResponse(404, body_is_empty=True)
-    user_id = current.record.user_id
-    if password is not None:
-        service._ip_rate_limit(call, "/delete-user")
-        service._before_password(call, "/delete-user", f"user:{user_id}")
-        account = service.users.credential(user_id)
-        stored = None if account is None else account.get("password")
-        if not isinstance(stored, str):
-            raise APIError(400, "CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")
-        if not service.hasher.verify(stored, password):
-            service._password_failed(call, "/delete-user", f"user:{user_id}")
-            raise APIError(400, "INVALID_PASSWORD", "Invalid password")
-    elif not service._is_fresh(current.record):
-        raise APIError(400, "SESSION_EXPIRED", "Session expired. Re-authenticate to perform this action.")
-    service.users.delete(user_id)
-    service.sessions.delete_for_user(user_id)
-    logger.info("user deleted user=%s", user_id)
-    return AuthHttpResponse(200, {"success": True, "message": "User deleted"}, set_cookies=service._clear_cookies(call))
-
-
 ROUTES: Final[dict[tuple[str, str], Callable[[AuthService, _Call], AuthHttpResponse]]] = {
     ("POST", "/update-user"): update_user,
     ("POST", "/change-password"): change_password,
-    ("POST", "/delete-user"): delete_user,
 }

@@ -26,6 +26,7 @@ from urllib.parse import unquote
 from authlib_core.auth import (
     account,
     change_email,
+    deletion,
     email_verification,
     password_reset,
     session_routes,
@@ -66,12 +67,13 @@ from authlib_core.database.sessions import RateLimitStore, SessionRecord, Sessio
 from authlib_core.errors import ConfigError, ConflictError, StorageUnavailableError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Sequence
+    from collections.abc import Callable, Mapping, Sequence
     from concurrent.futures import Future
 
     from authlib_core.config import AuthSettings
     from authlib_core.database import Database, DatabaseWriter
     from authlib_core.mail import MailSender, MailTemplates
+    from authlib_core.values import Value
 
 __all__ = ["BEARER_IGNORED_REASONS", "COOKIE_IGNORED_REASONS", "AuthService", "RequestAuth", "SpeculativeRequestAuth"]
 
@@ -174,6 +176,7 @@ class AuthService:
         sleep: Callable[[float], None] = time.sleep,
         on_user_created: Callable[[DatabaseWriter, str], object] | None = None,
         on_user_deleted: Callable[[DatabaseWriter, str], object] | None = None,
+        after_user_deleted: Callable[[DatabaseWriter, Mapping[str, Value]], object] | None = None,
         social_providers: SocialProviders | None = None,
         remember_sessions: int = 0,
     ) -> None:
@@ -183,7 +186,7 @@ class AuthService:
                 ".authlib/secret)."
             )
         self.settings = settings
-        self.users = UserRepository(database, on_user_created, on_user_deleted)
+        self.users = UserRepository(database, on_user_created, on_user_deleted, after_user_deleted)
         self.sessions = sessions
         self.rate_limits = rate_limits
         self.throttle = Throttle(settings, rate_limits)
@@ -221,7 +224,16 @@ class AuthService:
         self._routes: dict[tuple[str, str], Callable[[_Call], AuthHttpResponse]] = {
             ("GET", "/ok"): self._ok,
         }
-        for module in (sign_in, session_routes, account, password_reset, email_verification, change_email, social):
+        for module in (
+            sign_in,
+            session_routes,
+            account,
+            deletion,
+            password_reset,
+            email_verification,
+            change_email,
+            social,
+        ):
             for key, handler in module.ROUTES.items():
                 self._routes[key] = functools.partial(handler, self)
 
@@ -412,6 +424,23 @@ class AuthService:
 
     def _password_failed(self, call: _Call, path: str, account: str) -> None:
         self.throttle.password_failed(account, self._client_ip(call.request), path)
+
+    def _verify_password(self, call: _Call, path: str, user_id: str, password: str) -> str:
+        """The stored hash of ``user_id``'s password once ``password`` matches it (rate limits before, failures
+        counted).
+
+        Raises:
+            APIError: 429, 400 ``CREDENTIAL_ACCOUNT_NOT_FOUND`` (no password set), 400 ``INVALID_PASSWORD``.
+        """
+        self._before_password(call, path, f"user:{user_id}")
+        account = self.users.credential(user_id)
+        stored = None if account is None else account.get("password")
+        if not isinstance(stored, str):
+            raise APIError(400, "CREDENTIAL_ACCOUNT_NOT_FOUND", "Credential account not found")
+        if not self.hasher.verify(stored, password):
+            self._password_failed(call, path, f"user:{user_id}")
+            raise APIError(400, "INVALID_PASSWORD", "Invalid password")
+        return stored
 
     def _check_password_length(self, password: str, *, check_min: bool = True) -> None:
         length = js_length(password)

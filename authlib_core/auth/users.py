@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from authlib_core.auth.tables import ACCOUNTS_TABLE, CREDENTIAL_PROVIDER, USERS_TABLE
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from authlib_core.database import Database, DatabaseReader, DatabaseWriter
     from authlib_core.values import Value
@@ -59,7 +59,9 @@ class UserRepository:
     ``on_create(db, user_id)`` runs inside the transaction that creates a user (the app's ``on_user_created``
     mutation, see :mod:`authlib_core.auth.jwt_config`): what it writes or schedules commits with the new user.
     ``on_delete(db, user_id)`` runs inside the transaction that deletes one (``on_user_deleted``), before the user's
-    documents go: the app's own documents go with them, or nothing does if it raises.
+    documents go: the app's own documents go with them, or nothing does if it raises. ``after_delete(db, user)``
+    runs in that transaction too, once they are gone, with the deleted user's document (``after_user_deleted``
+    schedules its job there, so the job exists exactly when the deletion commits).
     """
 
     def __init__(
@@ -67,10 +69,12 @@ class UserRepository:
         database: Database,
         on_create: Callable[[DatabaseWriter, str], object] | None = None,
         on_delete: Callable[[DatabaseWriter, str], object] | None = None,
+        after_delete: Callable[[DatabaseWriter, Mapping[str, Value]], object] | None = None,
     ) -> None:
         self.database = database
         self.on_create = on_create
         self.on_delete = on_delete
+        self.after_delete = after_delete
 
     @staticmethod
     def _user_by_email(db: DatabaseReader, email: str) -> Document | None:
@@ -350,15 +354,19 @@ class UserRepository:
         self.database.run_mutation(write)
 
     def delete(self, user_id: str) -> None:
-        """Delete the user and all its accounts, after ``on_delete`` (one mutation)."""
+        """Delete the user and all its accounts, between ``on_delete`` and ``after_delete`` (one mutation)."""
+        self.database.run_mutation(lambda db: self.delete_in(db, user_id))
 
-        def write(db: DatabaseWriter) -> None:
-            if self.on_delete is not None:
-                self.on_delete(db, user_id)
-            accounts = self._accounts_of(db, user_id)
-            for account in accounts:
-                db.delete(str(account["_id"]))
-            if db.get(user_id) is not None:
-                db.delete(user_id)
-
-        self.database.run_mutation(write)
+    def delete_in(self, db: DatabaseWriter, user_id: str) -> None:
+        """:meth:`delete` inside the caller's mutation (an emailed deletion link is used up in the same one)."""
+        if self.on_delete is not None:
+            self.on_delete(db, user_id)
+        accounts = self._accounts_of(db, user_id)
+        for account in accounts:
+            db.delete(str(account["_id"]))
+        user = db.get(user_id)
+        if user is None:
+            return
+        db.delete(user_id)
+        if self.after_delete is not None:
+            self.after_delete(db, user)

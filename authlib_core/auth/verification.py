@@ -1,4 +1,4 @@
-"""The one token service behind every emailed link: password reset, email verification, change email.
+"""The one token service behind every emailed link: password reset, email verification, change email, deletion.
 
 A token is 32 random bytes (256 bits) from :mod:`secrets`, base64url (43 characters). Only its SHA-256 is stored,
 in the ``verification`` table, in Better Auth's shape (``identifier``, ``value``, ``expiresAt``, ``createdAt``,
@@ -45,7 +45,14 @@ __all__ = ["PURPOSES", "TOKEN_BYTES", "IssuedToken", "TokenFields", "TokenServic
 TOKEN_BYTES: Final = 32
 #: What a token may be for.
 PURPOSES: Final = frozenset(
-    {"reset-password", "verify-email", "change-email-confirmation", "change-email-verification", "oauth-state"}
+    {
+        "reset-password",
+        "verify-email",
+        "change-email-confirmation",
+        "change-email-verification",
+        "delete-account",
+        "oauth-state",
+    }
 )
 _BOUND_KEYS: Final = frozenset({"userId", "email", "newEmail"})
 _SHAPE: Final = re.compile(r"[A-Za-z0-9_-]{43}")

@@ -7,10 +7,11 @@ Which files are function modules (their module-level functions get paths):
 - **not** the top-level ``__init__.py`` (the folder may be a package or not), nor ``schema.py`` (its ``schema``
   attribute is loaded as the app's schema), nor ``auth_config.py`` (its ``providers`` list names the identity
   providers whose JWTs are accepted, see :mod:`authlib_core.auth.jwt_config`; its optional ``on_user_created``
-  / ``on_user_deleted`` name mutations run in the transaction that creates / deletes a user, and ``delete_user =
-  True`` serves ``POST /api/auth/delete-user``), nor ``http.py`` (its ``http`` attribute is loaded
-  as the app's HTTP action router, see :mod:`authlib_core.functions.http_router`), nor ``crons.py`` (its ``crons``
-  attribute declares the cron jobs, see :mod:`authlib_core.functions.crons`);
+  / ``on_user_deleted`` name mutations run in the transaction that creates / deletes a user, ``after_user_deleted``
+  a mutation or action scheduled by that deletion, ``delete_user = True`` serves ``POST /api/auth/delete-user`` and
+  ``delete_user_verification = True`` makes it mail a confirmation link), nor ``http.py`` (its ``http`` attribute
+  is loaded as the app's HTTP action router, see :mod:`authlib_core.functions.http_router`), nor ``crons.py`` (its
+  ``crons`` attribute declares the cron jobs, see :mod:`authlib_core.functions.crons`);
 - **not** files or folders whose name starts with ``_`` (``_helpers.py``, ``_lib/``) or ``.``: put shared helpers
   there. Function modules may import them (``from functions._helpers import ...`` or relatively).
 
@@ -78,6 +79,12 @@ class LoadedApp:
     #: ``on_user_deleted`` of ``auth_config.py``: the path of a mutation run with ``{"userId": id}`` in the
     #: transaction that deletes a user (``POST /delete-user``), so the app's own documents go with the account.
     on_user_deleted: str | None = None
+    #: ``after_user_deleted`` of ``auth_config.py``: the path of a mutation or action scheduled (to run right after
+    #: the commit) by the transaction that deletes a user, with ``{"userId", "email", "name"}`` of the deleted user.
+    after_user_deleted: str | None = None
+    #: ``delete_user_verification`` of ``auth_config.py``: ``POST /delete-user`` mails a confirmation link instead of
+    #: deleting (Better Auth's ``sendDeleteAccountVerification``; ``AUTHLIB_DELETE_USER_VERIFICATION`` overrides it).
+    delete_user_verification: bool = False
     #: ``delete_user`` of ``auth_config.py``: whether ``POST /delete-user`` is served (Better Auth's
     #: ``user.deleteUser.enabled``, off by default; ``AUTHLIB_DELETE_USER`` overrides it).
     delete_user: bool = False
@@ -153,7 +160,9 @@ def _load(shown_dir: Path, root: Path, package: str) -> LoadedApp:
         crons=_load_crons(shown_dir, root, package, registry),
         on_user_created=_resolve_user_hook(shown_dir, "on_user_created", auth.on_user_created, registry),
         on_user_deleted=_resolve_user_hook(shown_dir, "on_user_deleted", auth.on_user_deleted, registry),
+        after_user_deleted=_resolve_user_hook(shown_dir, "after_user_deleted", auth.after_user_deleted, registry),
         delete_user=auth.delete_user,
+        delete_user_verification=auth.delete_user_verification,
     )
 
 
@@ -252,11 +261,23 @@ class _AuthConfig:
     social_providers: tuple[SocialProvider, ...] = ()
     on_user_created: object = None
     on_user_deleted: object = None
+    after_user_deleted: object = None
     delete_user: bool = False
+    delete_user_verification: bool = False
 
 
 #: The names ``auth_config.py`` may define besides ``providers`` and ``social_providers``.
-_AUTH_CONFIG_EXTRAS = ("on_user_created", "on_user_deleted", "delete_user")
+_AUTH_CONFIG_EXTRAS = (
+    "on_user_created",
+    "on_user_deleted",
+    "after_user_deleted",
+    "delete_user",
+    "delete_user_verification",
+)
+_SWITCHES = {
+    "delete_user": "serve POST /api/auth/delete-user",
+    "delete_user_verification": "POST /api/auth/delete-user mails a confirmation link",
+}
 
 
 def _load_auth_config(shown_dir: Path, root: Path, package: str) -> _AuthConfig:
@@ -271,26 +292,27 @@ def _load_auth_config(shown_dir: Path, root: Path, package: str) -> _AuthConfig:
             "[OIDCProvider(domain=..., application_id=...)]` (JWT issuers) and/or `social_providers = "
             "[GitHubSignIn(client_id=...)]` (sign-in buttons), from authlib_core.auth (or delete the file)"
         )
-    delete_user: object = getattr(module, "delete_user", False)
-    if not isinstance(delete_user, bool):
-        raise FunctionLoadError(
-            f"{shown}: delete_user must be True (serve POST /api/auth/delete-user) or False, "
-            f"got {type(delete_user).__name__}"
-        )
+    for switch, meaning in _SWITCHES.items():
+        value: object = getattr(module, switch, False)
+        if not isinstance(value, bool):
+            raise FunctionLoadError(f"{shown}: {switch} must be True ({meaning}) or False, got {type(value).__name__}")
     try:
         return _AuthConfig(
             providers=parse_providers(getattr(module, "providers", [])),
             social_providers=parse_social_providers(getattr(module, "social_providers", [])),
             on_user_created=getattr(module, "on_user_created", None),
             on_user_deleted=getattr(module, "on_user_deleted", None),
-            delete_user=delete_user,
+            after_user_deleted=getattr(module, "after_user_deleted", None),
+            delete_user=getattr(module, "delete_user", False),
+            delete_user_verification=getattr(module, "delete_user_verification", False),
         )
     except ValueError as exc:
         raise FunctionLoadError(f"{shown}: {exc}") from None
 
 
 def _resolve_user_hook(shown_dir: Path, name: str, hook: object, registry: Registry) -> str | None:
-    """The path of the mutation ``name`` (``on_user_created`` / ``on_user_deleted``) names, run with ``{"userId"}``."""
+    """The path of the mutation ``name`` (``on_user_created`` / ``on_user_deleted``) names, run with ``{"userId"}``;
+    for ``after_user_deleted`` a mutation or an action (it is scheduled, not run in the deletion)."""
     if hook is None:
         return None
     shown = shown_dir / "auth_config.py"
@@ -302,6 +324,13 @@ def _resolve_user_hook(shown_dir: Path, name: str, hook: object, registry: Regis
         function = registry.resolve(hook, public_only=False)
     except AuthlibError as exc:
         raise FunctionLoadError(f"{shown}: {name}: {exc.message}") from None
+    if name == "after_user_deleted":
+        if function.definition.kind is Kind.QUERY:
+            raise FunctionLoadError(
+                f"{shown}: {name} names {function.path}, a query; it must be a mutation or an action (it is "
+                "scheduled by the transaction that deletes the user)"
+            )
+        return function.path
     if function.definition.kind is not Kind.MUTATION:
         verb = "creates" if name == "on_user_created" else "deletes"
         raise FunctionLoadError(

@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 __all__ = ["MAIL_KINDS", "PARTS", "MailTemplates"]
 
 #: The messages auth sends.
-MAIL_KINDS: Final = ("verify-email", "reset-password", "change-email-confirmation")
+MAIL_KINDS: Final = ("verify-email", "reset-password", "change-email-confirmation", "delete-account")
 #: The parts of each message, and the file suffix that overrides each.
 PARTS: Final = {"subject": ".subject.txt", "text": ".txt", "html": ".html"}
 _PLACEHOLDERS: Final = frozenset({"url", "name", "email", "new_email"})
@@ -64,6 +64,20 @@ _DEFAULTS: Final[dict[str, dict[str, str]]] = {
             lead="You asked to change your account's email from $email to $new_email.",
             action="Approve the change",
             tail=_IGNORE,
+        ),
+    },
+    "delete-account": {
+        "subject": "Confirm deleting your account",
+        "text": (
+            "Hello $name,\n\nYou asked to delete your account ($email) and everything in it. This cannot be undone. "
+            "To go ahead, open this link in the browser where you are signed in:\n\n$url\n\n"
+            "If you did not ask for this, ignore this message: your account stays as it is.\n"
+        ),
+        "html": _PAGE.format(
+            lead="You asked to delete your account ($email) and everything in it. This cannot be undone.",
+            action="Delete my account",
+            tail="Open it in the browser where you are signed in. If you did not ask for this, ignore this message: "
+            "your account stays as it is.",
         ),
     },
 }

@@ -1,5 +1,5 @@
 // The published better-auth client against the dev server's emailed-link flows: send-verification-email +
-// verify-email, request-password-reset + the reset link + reset-password, change-email. Links are read from the
+// verify-email, request-password-reset + the reset link + reset-password, change-email, delete-user by link. Links are read from the
 // .eml files the dev server writes into its mail folder, as a developer would open them.
 // Usage: AUTH_BASE_URL=http://127.0.0.1:PORT MAIL_DIR=/path/.authlib/mail node better-auth-email-flows.mjs
 import { readdirSync, readFileSync } from "node:fs";
@@ -78,5 +78,46 @@ const moved = (await client.getSession({ query: { disableCookieCache: true } }))
 check(moved.email === newEmail, "email changed", moved);
 const same = await client.changeEmail({ newEmail });
 check(same.error?.status === 400 && same.error?.message === "Email is the same", "same email refused", same.error);
+
+// Delete account by emailed link (the server runs with AUTHLIB_DELETE_USER_VERIFICATION=on)
+const { client: leaver, fetch: leaverFetch } = makeAuthClient(ORIGIN);
+const leaverEmail = "leaving-" + email;
+must(await leaver.signUp.email({ name: "Leaving", email: leaverEmail, password }), "sign-up (to delete)");
+const asked = must(await leaver.deleteUser({ callbackURL: "/goodbye" }), "delete-user sends the link");
+check(asked.success === true && asked.message === "Verification email sent", "delete-user body", asked);
+check((await leaver.getSession()).data?.user?.email === leaverEmail, "nothing deleted before the link", null);
+const deleteLink = lastLink(leaverEmail);
+check(deleteLink.pathname === "/api/auth/delete-user/callback" && deleteLink.searchParams.get("callbackURL") === "/goodbye",
+  "deletion link", deleteLink.href);
+const scanned = await fetch(deleteLink.href, { redirect: "manual" }); // a mail scanner: no session
+const scannedBody = await scanned.json();
+check(scanned.status === 404 && scannedBody.code === "FAILED_TO_GET_USER_INFO", "link without a session", scannedBody);
+const gone = await leaverFetch(deleteLink.href, { redirect: "manual" });
+check(gone.status === 302 && gone.headers.get("location") === "/goodbye", "link deletes and redirects",
+  [gone.status, gone.headers.get("location")]);
+check((await leaver.getSession()).data === null, "signed out once deleted", null);
+const reopened = await leaverFetch(deleteLink.href, { redirect: "manual" });
+check(reopened.status === 404, "used-up link", reopened.status);
+const back = await leaver.signIn.email({ email: leaverEmail, password });
+check(back.error?.status === 401, "a deleted account cannot sign in", back.error);
+
+// ... and with the token given back to the client: POST /delete-user {token}, then GET /delete-user/callback
+const { client: tokenUser } = makeAuthClient(ORIGIN);
+const tokenEmail = "token-" + email;
+must(await tokenUser.signUp.email({ name: "Token", email: tokenEmail, password }), "sign-up (token)");
+must(await tokenUser.deleteUser({}), "delete-user (token)");
+const badToken = await tokenUser.deleteUser({ token: "not-a-token" });
+check(badToken.error?.status === 404 && badToken.error?.code === "INVALID_TOKEN", "wrong token refused", badToken.error);
+const byToken = must(await tokenUser.deleteUser({ token: lastLink(tokenEmail).searchParams.get("token") }), "delete by token");
+check(byToken.success === true && byToken.message === "User deleted", "delete by token body", byToken);
+check((await tokenUser.getSession()).data === null, "token user signed out", null);
+const { client: callbackUser } = makeAuthClient(ORIGIN);
+const callbackEmail = "callback-" + email;
+must(await callbackUser.signUp.email({ name: "Callback", email: callbackEmail, password }), "sign-up (callback)");
+must(await callbackUser.deleteUser({}), "delete-user (callback)");
+const viaClient = must(await callbackUser.deleteUser.callback({ query: { token: lastLink(callbackEmail).searchParams.get("token") } }),
+  "deleteUser.callback");
+check(viaClient.success === true && viaClient.message === "User deleted", "callback JSON body", viaClient);
+check((await callbackUser.getSession()).data === null, "callback user signed out", null);
 
 console.log("ALL OK");

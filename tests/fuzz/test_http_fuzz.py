@@ -72,6 +72,10 @@ AUTH_ROUTES = [
     "update-user",
     "change-password",
     "delete-user",
+    "delete-user/callback?token=" + "A" * 43 + "&callbackURL=%2Fbye",
+    "delete-user/callback?token=x&callbackURL=https%3A%2F%2Fevil.example",
+    "delete-user/callback?token=%0d%0a&callbackURL=%2F%0d%0aSet-Cookie:%20a=1",
+    "delete-user/callback",
     "request-password-reset",
     "reset-password",
     "reset-password/" + "A" * 43 + "?callbackURL=%2Freset",
@@ -308,12 +312,14 @@ def dev(
 @pytest.fixture(scope="module")
 def lam(tmp_path_factory: pytest.TempPathFactory, provider: FakeProvider) -> tuple[LambdaTransport, dict[str, str]]:
     folder = tmp_path_factory.mktemp("fuzz-lambda")
-    # emailed links point at the configured origin (never at a fuzzed Host header)
+    # emailed links point at the configured origin (never at a fuzzed Host header); here POST /delete-user mails
+    # a deletion link (the dev server's fixture deletes at once)
     settings_ = example_settings(
         folder,
         mail="folder",
         mail_dir=folder / "mail",
         base_url="https://api.example.test",
+        delete_user_verification=True,
         **social(folder, provider),
     )
     transport = lambda_transport(settings_)

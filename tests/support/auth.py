@@ -74,12 +74,13 @@ def auth_service(
     sessions_backend: str = "sqlite",
     mailer: Any = None,
     on_user_deleted: Any = None,
+    after_user_deleted: Any = None,
     **settings: Any,
 ) -> Iterator[tuple[AuthService, CountingSessionStore, Database]]:
     """An AuthService with a SQLite document store and the chosen session store (SQLite file or moto DynamoDB).
 
     ``mailer`` (a :class:`~authlib_core.mail.MailSender`) turns the emailed-link endpoints on; ``on_user_deleted``
-    runs in the transaction deleting a user.
+    runs in the transaction deleting a user, ``after_user_deleted`` after its deletions, with the user's document.
     """
     from authlib_core.database.engines.sqlite import SQLiteEngine
     from authlib_core.database.engines.sqlite_sessions import SQLiteRateLimitStore, SQLiteSessionStore
@@ -89,15 +90,26 @@ def auth_service(
     database.ensure_indexes()
     settings.setdefault("secrets", (SECRET,))
     auth_settings = AuthSettings(**settings)
+
+    def service(sessions: SessionStore, limits: RateLimitStore) -> AuthService:
+        return AuthService(
+            auth_settings,
+            database,
+            sessions,
+            limits,
+            clock=clock,
+            mailer=mailer,
+            on_user_deleted=on_user_deleted,
+            after_user_deleted=after_user_deleted,
+        )
+
     sessions: SessionStore
     limits: RateLimitStore
     if sessions_backend == "sqlite":
         sessions, limits = SQLiteSessionStore(path, clock=clock), SQLiteRateLimitStore(path, clock=clock)
         counting = CountingSessionStore(sessions)
         yield (
-            AuthService(
-                auth_settings, database, counting, limits, clock=clock, mailer=mailer, on_user_deleted=on_user_deleted
-            ),
+            service(counting, limits),
             counting,
             database,
         )
@@ -116,9 +128,7 @@ def auth_service(
         limits = DynamoDBRateLimitStore(client, SESSIONS_TABLE, clock=clock)
         counting = CountingSessionStore(sessions)
         yield (
-            AuthService(
-                auth_settings, database, counting, limits, clock=clock, mailer=mailer, on_user_deleted=on_user_deleted
-            ),
+            service(counting, limits),
             counting,
             database,
         )

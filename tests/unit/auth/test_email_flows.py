@@ -15,6 +15,7 @@ import pytest
 
 from authlib_core.auth.tables import VERIFICATION_TABLE
 from tests.support.auth import BASE, Browser, auth_service
+from tests.support.outbox import Outbox
 from tests.support.sessions import FakeClock
 
 if TYPE_CHECKING:
@@ -23,27 +24,9 @@ if TYPE_CHECKING:
 
     from authlib_core.auth.service import AuthService
     from authlib_core.database import Database
-    from authlib_core.mail import MailMessage
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
-
-
-class Outbox:
-    """A MailSender that keeps what it is given."""
-
-    def __init__(self) -> None:
-        self.sent: list[MailMessage] = []
-
-    def send(self, message: MailMessage) -> None:
-        self.sent.append(message)
-
-    def last_link(self, to: str) -> str:
-        mine = [m for m in self.sent if m.to == to]
-        assert mine, f"no mail to {to}: {[m.to for m in self.sent]}"
-        assert mine[-1].link is not None
-        assert mine[-1].link in mine[-1].text
-        return mine[-1].link
 
 
 @pytest.fixture(params=["sqlite", "dynamodb"])

@@ -286,6 +286,15 @@ def test_auth_config_turns_delete_user_on_and_names_its_hook(make_app: MakeApp) 
     assert load_functions(make_app({"myData.py": MY_DATA}, name="plain")).delete_user is False
 
 
+def test_auth_config_sends_deletion_links_and_schedules_an_action_after(make_app: MakeApp) -> None:
+    bye = "from authlib_core import internal_action\n\n@internal_action\ndef bye(ctx, userId: str):\n    return None\n"
+    config = "delete_user = True\ndelete_user_verification = True\nafter_user_deleted = 'farewell:bye'\n"
+    app = load_functions(make_app({"farewell.py": bye, "auth_config.py": config}))
+    assert (app.delete_user, app.delete_user_verification, app.after_user_deleted) == (True, True, "farewell:bye")
+    plain = load_functions(make_app({"myData.py": MY_DATA}, name="plain"))
+    assert (plain.delete_user_verification, plain.after_user_deleted) == (False, None)
+
+
 @pytest.mark.parametrize(
     ("config", "message"),
     [
@@ -296,6 +305,16 @@ def test_auth_config_turns_delete_user_on_and_names_its_hook(make_app: MakeApp) 
             "mutation (it runs in the transaction that deletes the user)",
         ),
         ("on_user_deleted = 3\n", "on_user_deleted must be a mutation or its 'module:function' path, got int"),
+        (
+            "delete_user_verification = 1\n",
+            "delete_user_verification must be True (POST /api/auth/delete-user mails a confirmation link) or False, "
+            "got int",
+        ),
+        (
+            "after_user_deleted = 'myData:getMyData'\n",
+            "after_user_deleted names myData:getMyData, a query; it must be a mutation or an action",
+        ),
+        ("after_user_deleted = 'myData:nope'\n", "after_user_deleted: "),
     ],
 )
 def test_auth_config_delete_user_mistakes_are_named(make_app: MakeApp, config: str, message: str) -> None:
