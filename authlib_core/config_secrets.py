@@ -78,7 +78,8 @@ def fetch_ssm_parameter(name: str, environ: Mapping[str, str], *, timeout_s: flo
             raise ConfigError(
                 f"Could not read the SSM parameter {name!r} through the AWS Parameters and Secrets Lambda "
                 f"Extension on localhost:{port} ({last}). Check that the function has the extension layer, "
-                f"ssm:GetParameter on the parameter, and that the parameter exists (docs/deploy.md)."
+                f"ssm:GetParameter on the parameter (and kms:Decrypt on its key when that is a customer managed key: "
+                f"the template's AppEnvironmentKmsKeyArn), and that the parameter exists (docs/deploy.md)."
             )
         time.sleep(delay)
         delay = min(delay * 2, 0.2)

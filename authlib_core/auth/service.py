@@ -77,8 +77,9 @@ if TYPE_CHECKING:
 
 __all__ = ["BEARER_IGNORED_REASONS", "COOKIE_IGNORED_REASONS", "AuthService", "RequestAuth", "SpeculativeRequestAuth"]
 
-#: ``X-Authlib-Auth-Ignored`` values: why a session cookie on a state-changing call was not used (Better Auth's
-#: origin check, as on ``/api/auth/*``). The same text for every caller; it names the rule, not the session.
+#: ``X-Authlib-Auth-Ignored`` values for a session cookie the call ran without (anonymous, not an error): on a
+#: state-changing call from an untrusted origin (Better Auth's origin check, as on ``/api/auth/*``), or a cookie that
+#: names no session of this server. Fixed texts: they name the rule, never the cookie, the token or the session.
 COOKIE_IGNORED_REASONS = {
     "MISSING_OR_NULL_ORIGIN": (
         "session cookie ignored: a cookie-authenticated POST needs an Origin header naming this server or a trusted "
@@ -87,6 +88,15 @@ COOKIE_IGNORED_REASONS = {
     "INVALID_ORIGIN": (
         "session cookie ignored: the Origin header is not this server or a trusted origin (AUTHLIB_TRUSTED_ORIGINS); "
         "add the origin there, or authenticate with Authorization: Bearer <token>"
+    ),
+    "INVALID_TOKEN": (
+        "session cookie ignored: it is not a session cookie of this server, nor one signed with its secret (cut "
+        "short, altered, signed with a secret no longer in AUTHLIB_SECRETS, or set by another app on this host); "
+        "sign in again"
+    ),
+    "NO_SESSION": (
+        "session cookie ignored: no live session has this cookie's token (it expired, was revoked or signed out, or "
+        "its user was deleted); sign in again"
     ),
 }
 
@@ -543,10 +553,11 @@ class AuthService:
         call = _Call(self, request)
         token, via_cookie = self._presented_token(call)
         if token is None:
-            if call.presented and not via_cookie:
-                logger.info("bearer token ignored: not a session token of this server")
-                return None, BEARER_IGNORED_REASONS["INVALID_TOKEN"]
-            return None, None
+            if not call.presented:
+                return None, None
+            credential, reasons = _credential(via_cookie=via_cookie)
+            logger.info("%s ignored: not a session token of this server", credential)
+            return None, reasons["INVALID_TOKEN"]
         if via_cookie and request.method.upper() not in _SAFE_METHODS:
             try:  # a cookie-authenticated state change must come from a trusted origin (CSRF)
                 self.origins.validate_origin(request)
@@ -567,11 +578,18 @@ class AuthService:
 
 
 def _ignored_after_read(request: AuthHttpRequest, record: SessionRecord | None, ignored: str | None) -> str | None:
-    """After reading a verified token's session: ``ignored``, or why a bearer token named no live session."""
-    if record is not None or not _sends_bearer(request):
+    """After reading a verified token's session: ``ignored``, or why the bearer token or cookie named no live
+    session."""
+    if record is not None or ignored is not None:
         return ignored
-    logger.info("bearer token ignored: no live session")
-    return BEARER_IGNORED_REASONS["NO_SESSION"]
+    credential, reasons = _credential(via_cookie=not _sends_bearer(request))
+    logger.info("%s ignored: no live session", credential)
+    return reasons["NO_SESSION"]
+
+
+def _credential(*, via_cookie: bool) -> tuple[str, dict[str, str]]:
+    """What a log line calls the presented credential, and its ``X-Authlib-Auth-Ignored`` texts."""
+    return ("session cookie", COOKIE_IGNORED_REASONS) if via_cookie else ("bearer token", BEARER_IGNORED_REASONS)
 
 
 def _sends_bearer(request: AuthHttpRequest) -> bool:
@@ -621,8 +639,8 @@ class RequestAuth:
 
     @property
     def ignored_reason(self) -> str | None:
-        """Why the session cookie (the origin check) or bearer token (no live session) was not used, once the
-        identity was asked for; else None.
+        """Why the session cookie or bearer token that was sent was not used (the origin check, not a token of this
+        server, no live session), once the identity was asked for; else None.
 
         The HTTP layer sends it as the ``X-Authlib-Auth-Ignored`` response header. It states the rule the request
         broke, never anything about the session.

@@ -30,7 +30,9 @@ def get_session(service: AuthService, call: _Call) -> AuthHttpResponse:
     current = service._resolve(call)
     if current is None:
         response = AuthHttpResponse(200, None, headers)
-        if call.presented:
+        if call.token is not None and call.token[0] is not None:
+            # As Better Auth: a token of this server that names no live session is cleared; a cookie that fails the
+            # signature check (another app's on this host, an old secret's) is left alone, and the answer is null.
             response.set_cookies = service._clear_cookies(call)
         return response
     record = current.record

@@ -19,7 +19,10 @@ Common mistake: scheduling an action to do what the mutation could do itself. Sc
 
 from __future__ import annotations
 
+import datetime
+import logging
 import math
+import threading
 from typing import TYPE_CHECKING, Any, Final
 
 from authlib_core.database.jobs import FINAL_STATES, create_job, get_job, set_job_state
@@ -36,12 +39,18 @@ if TYPE_CHECKING:
 
 __all__ = ["MAX_ARGS_BYTES", "MAX_DELAY_MS", "MAX_JOBS_PER_TRANSACTION", "ScheduleError", "Scheduler"]
 
+logger = logging.getLogger("authlib_core.scheduler")
+
 #: Jobs one mutation (or one action call) may schedule (Convex: 1000).
 MAX_JOBS_PER_TRANSACTION: Final = 1000
 #: A job's time may be at most this far from now, either way (Convex: 5 x 366 days).
 MAX_DELAY_MS: Final = 5 * 366 * 24 * 3600 * 1000.0
 #: The encoded arguments of one job. The job is one document, and a document fits one DynamoDB item.
 MAX_ARGS_BYTES: Final = 256 * 1024
+#: Distinct (function, delay) pairs the millisecond-delay warning is logged for, per process, before it stops.
+_MAX_DELAY_WARNINGS: Final = 1000
+_delay_warnings: set[tuple[str, float]] = set()
+_delay_warnings_lock = threading.Lock()
 
 
 class ScheduleError(FunctionError):
@@ -80,24 +89,41 @@ class Scheduler:
         """The scheduler of an action: each call commits on its own."""
         return cls(registry, database.run_mutation, database.now_ms)
 
-    def run_after(self, delay_seconds: float, fn: FunctionRef, args: Mapping[str, Any] | None = None) -> str:
+    def run_after(
+        self, delay_seconds: float | datetime.timedelta, fn: FunctionRef, args: Mapping[str, Any] | None = None
+    ) -> str:
         """Run ``fn(args)`` ``delay_seconds`` from now; returns the job's id (a ``_scheduled_functions`` id).
 
-        ``fn`` is a mutation or an action (internal ones too): the definition object or its path
-        (``"emails:welcome"``). ``run_after(0, ...)`` runs right after this mutation commits.
+        ``delay_seconds`` counts **seconds** (Convex's ``runAfter`` counts milliseconds), or is a
+        ``datetime.timedelta``. ``fn`` is a mutation or an action (internal ones too): the definition object or its
+        path (``"emails:welcome"``). ``run_after(0, ...)`` runs right after this mutation commits.
+
+        A number of seconds that reads as milliseconds -- a whole multiple of 1000 (``5000``, ``60_000``) -- is
+        scheduled as given and logs a warning (logger ``authlib_core.scheduler``, once per process for each
+        function and delay) naming the function, the delay in seconds and minutes, and Convex's unit. Pass a
+        ``timedelta`` to schedule such a delay on purpose without the warning.
 
         Example:
             >>> job_id = ctx.scheduler.run_after(60, "reminders:send", {"userId": user_id})  # doctest: +SKIP
+            >>> ctx.scheduler.run_after(timedelta(hours=10), "reports:daily")  # doctest: +SKIP
 
         Raises:
             ScheduleError: the delay is not a finite number >= 0 (or too far), ``fn`` is not a mutation or action,
                 the arguments are too large, or this transaction already scheduled 1000 jobs.
         """
+        explicit = isinstance(delay_seconds, datetime.timedelta)
+        if isinstance(delay_seconds, datetime.timedelta):
+            delay_seconds = delay_seconds.total_seconds()
         if isinstance(delay_seconds, bool) or not isinstance(delay_seconds, int | float):
-            raise ScheduleError(f"run_after: delay_seconds must be a number of seconds, got {delay_seconds!r}.")
+            raise ScheduleError(
+                f"run_after: delay_seconds must be a number of seconds or a datetime.timedelta, got {delay_seconds!r}."
+            )
         if not math.isfinite(delay_seconds) or delay_seconds < 0:
             raise ScheduleError(f"run_after: delay_seconds must be a finite number >= 0, got {delay_seconds!r}.")
-        return self._schedule(self._now_ms() + delay_seconds * 1000.0, fn, args)
+        job_id, path = self._schedule(self._now_ms() + delay_seconds * 1000.0, fn, args)
+        if not explicit and _reads_as_milliseconds(delay_seconds):
+            _warn_milliseconds(path, delay_seconds)
+        return job_id
 
     def run_at(self, timestamp_ms: float, fn: FunctionRef, args: Mapping[str, Any] | None = None) -> str:
         """Run ``fn(args)`` at ``timestamp_ms`` (milliseconds since the epoch, like ``_creationTime``).
@@ -113,7 +139,7 @@ class Scheduler:
             )
         if not math.isfinite(timestamp_ms):
             raise ScheduleError(f"run_at: timestamp_ms must be finite, got {timestamp_ms!r}.")
-        return self._schedule(float(timestamp_ms), fn, args)
+        return self._schedule(float(timestamp_ms), fn, args)[0]
 
     def cancel(self, job_id: str) -> None:
         """Cancel a job: a pending one never runs; a running action finishes but is recorded ``canceled``.
@@ -137,7 +163,8 @@ class Scheduler:
 
         self._write(write)
 
-    def _schedule(self, when_ms: float, fn: FunctionRef, args: Mapping[str, Any] | None) -> str:
+    def _schedule(self, when_ms: float, fn: FunctionRef, args: Mapping[str, Any] | None) -> tuple[str, str]:
+        """Write the job; returns its id and the scheduled function's path."""
         now = self._now_ms()
         if abs(when_ms - now) > MAX_DELAY_MS:
             raise ScheduleError(
@@ -163,7 +190,36 @@ class Scheduler:
             )
         self._count += 1
         job_id: str = self._write(lambda writer: create_job(writer, function.path, value, scheduled_time=when_ms))
-        return job_id
+        return job_id, function.path
+
+
+def _reads_as_milliseconds(delay_seconds: float) -> bool:
+    """Whether a delay in seconds looks like a Convex millisecond count: a whole multiple of 1000 (>= 1000)."""
+    return delay_seconds >= 1000 and delay_seconds % 1000 == 0
+
+
+def _warn_milliseconds(path: str, delay_seconds: float) -> None:
+    """Log, once per process for each (function, delay), that a delay was taken as seconds."""
+    key = (path, float(delay_seconds))
+    with _delay_warnings_lock:
+        if key in _delay_warnings or len(_delay_warnings) >= _MAX_DELAY_WARNINGS:
+            return
+        _delay_warnings.add(key)
+    seconds = f"{delay_seconds:.0f}"
+    logger.warning(
+        "ctx.scheduler.run_after(%s, %s) scheduled %s in %s seconds (%s minutes from now): run_after takes seconds, "
+        "while Convex's runAfter takes milliseconds. If you meant %s seconds, write run_after(%s, ...); to schedule "
+        "%s seconds on purpose without this warning, pass datetime.timedelta(seconds=%s).",
+        seconds,
+        repr(path),
+        path,
+        seconds,
+        f"{delay_seconds / 60:,.1f}",
+        f"{delay_seconds / 1000:g}",
+        f"{delay_seconds / 1000:g}",
+        seconds,
+        seconds,
+    )
 
 
 def _arguments(args: Mapping[str, Any] | None, path: str) -> dict[str, Value]:

@@ -332,19 +332,23 @@ def test_concurrent_requests_of_many_users_each_see_their_own_identity(stack: St
     assert len(stack.runtime.auth.remembered) <= 2
 
 
-def test_a_remembered_bearer_session_ended_elsewhere_says_why(stack: Stack) -> None:
-    from authlib_core.auth.service import BEARER_IGNORED_REASONS
+@pytest.mark.parametrize("credential", ["bearer", "cookie"])
+def test_a_remembered_session_ended_elsewhere_says_why(stack: Stack, credential: str) -> None:
+    from authlib_core.auth.service import BEARER_IGNORED_REASONS, COOKIE_IGNORED_REASONS
 
-    cookie = stack.sign_up("bearer-ended@example.test")
-    bearer = {"authorization": f"Bearer {unquote(cookie.split('=', 1)[1])}"}
-    added = stack.call(
-        make_event("POST", "/api/mutation", {"path": "notes:addNote", "args": {"text": "x"}}, headers=bearer)
+    cookie = stack.sign_up(f"{credential}-ended@example.test")
+    sends: dict[str, Any] = (
+        {"headers": {"authorization": f"Bearer {unquote(cookie.split('=', 1)[1])}"}}
+        if credential == "bearer"
+        else {"cookies": [cookie]}
     )
+    added = stack.call(make_event("POST", "/api/mutation", {"path": "notes:addNote", "args": {"text": "x"}}, **sends))
     assert added["statusCode"] == 200, added
     assert "X-Authlib-Auth-Ignored" not in added["headers"]
     _revoke(stack, cookie)  # this instance still remembers the session
     reads = _session_reads(stack)
-    answer = stack.call(make_event("POST", "/api/query", {"path": "notes:myNotes", "args": {}}, headers=bearer))
+    answer = stack.call(make_event("POST", "/api/query", {"path": "notes:myNotes", "args": {}}, **sends))
     assert [thread.startswith(LOOKUP_THREAD) for thread in reads] == [True]  # the remembered path ran
     assert "Not authenticated" in json.loads(answer["body"])["errorMessage"]
-    assert answer["headers"]["X-Authlib-Auth-Ignored"] == BEARER_IGNORED_REASONS["NO_SESSION"]
+    reasons = BEARER_IGNORED_REASONS if credential == "bearer" else COOKIE_IGNORED_REASONS
+    assert answer["headers"]["X-Authlib-Auth-Ignored"] == reasons["NO_SESSION"]

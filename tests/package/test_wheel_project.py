@@ -21,6 +21,7 @@ import shutil
 import subprocess
 import sys
 import time
+import tomllib
 import urllib.request
 import zipfile
 from dataclasses import dataclass, field
@@ -108,6 +109,14 @@ def test_the_wheel_holds_the_library_only(installed: Installed) -> None:
     assert distributions == {"pydantic", "aws-lambda-powertools", "botocore", "argon2-cffi", "cronsim"}
     jwt = [line for line in metadata.splitlines() if line.endswith(("extra == 'jwt'", 'extra == "jwt"'))]
     assert [line.split(";")[0] for line in jwt] == ["Requires-Dist: joserfc<2,>=1.0"], jwt  # authlib-core[jwt]
+    # pip show / PyPI's sidebar: the [project.urls] of pyproject.toml, label for label.
+    urls = [line.split(":", 1)[1].strip() for line in metadata.splitlines() if line.startswith("Project-URL:")]
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["urls"]
+    assert urls == [f"{label}, {url}" for label, url in declared.items()]
+    assert urls == [
+        "Homepage, https://pypi.org/project/authlib-core/",
+        "Documentation, https://pypi.org/project/authlib-core/#description",
+    ]
 
 
 def test_the_package_is_imported_from_the_virtualenv_not_the_checkout(installed: Installed) -> None:

@@ -14,8 +14,9 @@ What a call needs (DynamoDB's IAM model; transactions have no action of their ow
   table; ``TransactGetItems``: ``GetItem`` per item ("Using IAM with DynamoDB transactions", DynamoDB developer
   guide).
 
-Any other operation is refused as unknown, so a new call cannot slip past unchecked. Statements with
-``Condition``, ``NotAction`` or ``NotResource`` raise: the evaluator does not model them.
+Any other operation is refused as unknown, so a new call cannot slip past unchecked. A statement's ``Condition`` may
+use ``StringEquals`` only (every key must be in the request context with exactly that value, as IAM does); any other
+operator, ``NotAction`` or ``NotResource`` raises: the evaluator does not model them.
 """
 
 from __future__ import annotations
@@ -68,19 +69,27 @@ class RolePolicy:
         statements: list[dict[str, Any]] = []
         for policy in role.get("Policies", []):
             for statement in _as_list(policy["PolicyDocument"]["Statement"]):
-                unsupported = {"Condition", "NotAction", "NotResource", "NotPrincipal"} & set(statement)
+                unsupported = {"NotAction", "NotResource", "NotPrincipal"} & set(statement)
+                unsupported |= set(statement.get("Condition", {})) - {"StringEquals"}
                 if unsupported:
                     raise AssertionError(f"{role_id}: the evaluator does not model {sorted(unsupported)}")
                 statements.append(statement)
         return cls(function, statements)
 
-    def allows(self, action: str, resource: str) -> bool:
-        """IAM's rule for one identity policy: an explicit Deny wins, else any Allow, else implicitly denied."""
+    def allows(self, action: str, resource: str, context: dict[str, str] | None = None) -> bool:
+        """IAM's rule for one identity policy: an explicit Deny wins, else any Allow, else implicitly denied.
+
+        ``context`` holds the request's condition keys (``kms:ViaService``, ...); a statement whose ``StringEquals``
+        names a key the context lacks, or holds another value, does not apply.
+        """
         allowed = False
         for statement in self.statements:
             if not any(_matches(a, action, case_sensitive=False) for a in _as_list(statement["Action"])):
                 continue
             if not any(_matches(r, resource, case_sensitive=True) for r in _as_list(statement["Resource"])):
+                continue
+            required = statement.get("Condition", {}).get("StringEquals", {})
+            if any((context or {}).get(key) not in _as_list(value) for key, value in required.items()):
                 continue
             if statement["Effect"] == "Deny":
                 return False

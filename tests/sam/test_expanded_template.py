@@ -451,3 +451,80 @@ def test_the_app_environment_is_read_only_where_named_and_only_by_functions_that
             assert not policy.allows("ssm:GetParameter", other), (function, other)
         assert not policy.allows("ssm:PutParameter", APP_ENV_ARN), function
     assert "KeepaliveFunction" not in builds_runtime
+
+
+APP_ENV_KEY = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab"
+#: What SSM's GetParameter (WithDecryption) of the app environment sends to KMS on the function's behalf.
+SSM_DECRYPTS_APP_ENV = {
+    "kms:ViaService": "ssm.us-east-1.amazonaws.com",
+    "kms:EncryptionContext:PARAMETER_ARN": APP_ENV_ARN,
+}
+
+
+def test_a_customer_key_of_the_app_environment_is_decryptable_only_through_ssm_for_that_parameter(
+    expanded: dict[str, Any],
+) -> None:
+    both = {"AppEnvironmentParameterName": "/app/prod/env", "AppEnvironmentKmsKeyArn": APP_ENV_KEY}
+    deployment = Deployment(expanded, parameters=both)
+    reads_app_env = {f for f in FUNCTIONS if _grants(deployment, f, "AppEnvironment")}
+    assert {"QueryFunction", "SchedulerRunFunction", "FanoutFunction", "AuthFunction"} <= reads_app_env
+    for function in FUNCTIONS:
+        policy = RolePolicy.of_function(deployment, function)
+        grants = _grants(deployment, function, "AppEnvironmentKey")
+        if function not in reads_app_env:
+            assert not grants, function
+            assert not policy.allows("kms:Decrypt", APP_ENV_KEY, SSM_DECRYPTS_APP_ENV), function
+            continue
+        assert grants == [
+            {
+                "Sid": "AppEnvironmentKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt"],
+                "Resource": APP_ENV_KEY,
+                "Condition": {"StringEquals": SSM_DECRYPTS_APP_ENV},
+            }
+        ], function
+        assert policy.allows("kms:Decrypt", APP_ENV_KEY, SSM_DECRYPTS_APP_ENV), function
+        # Only through SSM, only for that parameter, only that key, only Decrypt.
+        assert not policy.allows("kms:Decrypt", APP_ENV_KEY), function  # a direct kms:Decrypt call
+        assert not policy.allows(
+            "kms:Decrypt", APP_ENV_KEY, {**SSM_DECRYPTS_APP_ENV, "kms:ViaService": "s3.us-east-1.amazonaws.com"}
+        )
+        other = APP_ENV_ARN.replace("/env", "/other")
+        assert not policy.allows(
+            "kms:Decrypt", APP_ENV_KEY, {**SSM_DECRYPTS_APP_ENV, "kms:EncryptionContext:PARAMETER_ARN": other}
+        ), function
+        assert not policy.allows("kms:Decrypt", APP_ENV_KEY.replace("1234abcd", "9999abcd"), SSM_DECRYPTS_APP_ENV)
+        for action in ("kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncryptFrom", "kms:CreateGrant"):
+            assert not policy.allows(action, APP_ENV_KEY, SSM_DECRYPTS_APP_ENV), (function, action)
+    # No key named, or a key without the parameter it would decrypt: no KMS grant at all.
+    for parameters in ({}, {"AppEnvironmentParameterName": "/app/prod/env"}, {"AppEnvironmentKmsKeyArn": APP_ENV_KEY}):
+        without = Deployment(expanded, parameters=parameters)
+        for function in FUNCTIONS:
+            assert not _grants(without, function, "AppEnvironmentKey"), (parameters, function)
+            statements = RolePolicy.of_function(without, function).statements
+            assert not [s for s in statements if any(str(a).startswith("kms:") for a in s["Action"])], function
+
+
+@pytest.mark.parametrize(
+    ("value", "accepted"),
+    [
+        ("", True),
+        (APP_ENV_KEY, True),
+        ("arn:aws-us-gov:kms:us-gov-west-1:123456789012:key/mrk-1234abcd12ab34cd56ef1234567890ab", True),
+        ("arn:aws-cn:kms:cn-north-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab", True),
+        ("arn:aws:kms:us-east-1:123456789012:alias/my-app", False),  # IAM authorises Decrypt on the key, not an alias
+        ("1234abcd-12ab-34cd-56ef-1234567890ab", False),  # a bare key id: the grant needs the ARN
+        ("arn:aws:kms:us-east-1:12345:key/1234abcd", False),
+        ("arn:aws:ssm:us-east-1:123456789012:parameter/app/prod/env", False),
+        ("arn:aws:kms:us-east-1:123456789012:key/*", False),  # a wildcard would grant every key
+        (APP_ENV_KEY + " ", False),
+        (APP_ENV_KEY + "\narn:aws:kms:us-east-1:123456789012:key/other", False),
+    ],
+)
+def test_the_app_environment_key_parameter_takes_a_key_arn_only(
+    expanded: dict[str, Any], value: str, accepted: bool
+) -> None:
+    # CloudFormation matches AllowedPattern against the whole value (java.util.regex, same syntax for this pattern).
+    pattern = expanded["Parameters"]["AppEnvironmentKmsKeyArn"]["AllowedPattern"]
+    assert (re.fullmatch(pattern, value) is not None) is accepted, value

@@ -24,6 +24,23 @@ def test_an_object_of_strings_is_read_as_is() -> None:
     assert parse_app_environment(json.dumps(values)) == values
 
 
+#: Names refused in ``{NAME: <secret>}``, and what the refusal says after the quoted name.
+REFUSED_NAMES = [
+    ("9LIVES", "is not a usable environment variable name"),
+    ("MY-KEY", "is not a usable environment variable name"),
+    ("", "is not a usable environment variable name"),
+    ("AUTHLIB_SECRETS", "is reserved: names starting with AUTHLIB_"),
+    ("AWS_ACCESS_KEY_ID", "is reserved: names starting with AWS_"),
+    ("aws_region", "is reserved: names starting with AWS_"),
+    ("LAMBDA_TASK_ROOT", "is reserved"),
+    ("_HANDLER", "is reserved: the Lambda runtime sets it"),
+    ("PATH", "is reserved: the Lambda runtime sets it"),
+    ("PYTHONPATH", "is reserved: names starting with PYTHON"),
+    ("POWERTOOLS_LOG_LEVEL", "is reserved"),
+    ("PARAMETERS_SECRETS_EXTENSION_HTTP_PORT", "is reserved"),
+]
+
+
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
@@ -34,18 +51,7 @@ def test_an_object_of_strings_is_read_as_is() -> None:
         (json.dumps({"TOKEN": [SECRET]}), "the value of 'TOKEN' is a JSON list"),
         (json.dumps({"TOKEN": None}), "the value of 'TOKEN' is a JSON NoneType"),
         (json.dumps({"TOKEN": SECRET + "\x00"}), "the value of 'TOKEN' contains a NUL"),
-        (json.dumps({"9LIVES": SECRET}), "'9LIVES' is not a usable environment variable name"),
-        (json.dumps({"MY-KEY": SECRET}), "'MY-KEY' is not a usable environment variable name"),
-        (json.dumps({"": SECRET}), "'' is not a usable environment variable name"),
-        (json.dumps({"AUTHLIB_SECRETS": SECRET}), "'AUTHLIB_SECRETS' is reserved: names starting with AUTHLIB_"),
-        (json.dumps({"AWS_ACCESS_KEY_ID": SECRET}), "'AWS_ACCESS_KEY_ID' is reserved: names starting with AWS_"),
-        (json.dumps({"aws_region": SECRET}), "'aws_region' is reserved: names starting with AWS_"),
-        (json.dumps({"LAMBDA_TASK_ROOT": SECRET}), "'LAMBDA_TASK_ROOT' is reserved"),
-        (json.dumps({"_HANDLER": SECRET}), "'_HANDLER' is reserved: the Lambda runtime sets it"),
-        (json.dumps({"PATH": SECRET}), "'PATH' is reserved: the Lambda runtime sets it"),
-        (json.dumps({"PYTHONPATH": SECRET}), "'PYTHONPATH' is reserved: names starting with PYTHON"),
-        (json.dumps({"POWERTOOLS_LOG_LEVEL": SECRET}), "'POWERTOOLS_LOG_LEVEL' is reserved"),
-        (json.dumps({"PARAMETERS_SECRETS_EXTENSION_HTTP_PORT": SECRET}), "is reserved"),
+        *[(json.dumps({name: SECRET}), f"{name!r} {reason}") for name, reason in REFUSED_NAMES],
     ],
 )
 def test_a_bad_value_names_the_problem_and_never_the_value(raw: str, expected: str) -> None:

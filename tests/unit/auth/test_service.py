@@ -14,6 +14,7 @@ import pytest
 
 from authlib_core.auth.cookies import sign, sign_cookie_value
 from authlib_core.auth.passwords import better_auth_scrypt
+from authlib_core.auth.service import COOKIE_IGNORED_REASONS
 from authlib_core.auth.tables import ACCOUNTS_TABLE, USERS_TABLE
 from authlib_core.auth.transport import AuthHttpRequest
 from tests.support.auth import BASE, SECRET, Browser, CountingSessionStore, auth_service
@@ -218,17 +219,19 @@ def test_callback_url_must_be_trusted(service: AuthService) -> None:
 
 
 @pytest.mark.parametrize(
-    "forge",
+    ("forge", "signed_here"),
     [
-        lambda c: c[:-6],  # truncated
-        lambda c: c[:10] + ("A" if c[10] != "A" else "B") + c[11:],  # tampered token
-        lambda c: sign_cookie_value(c.split(".")[0] + "." + c.split(".")[1] + ".x", SECRET),  # not a token
-        None,  # foreign secret
+        (lambda c: c[:-6], False),  # truncated
+        (lambda c: c[:10] + ("A" if c[10] != "A" else "B") + c[11:], False),  # tampered token
+        (lambda c: sign_cookie_value(c.split(".")[0] + "." + c.split(".")[1] + ".x", SECRET), True),  # not a token
+        (None, False),  # foreign secret
     ],
 )
 def test_bad_cookies_are_rejected_without_any_store_read(
-    service: AuthService, store: CountingSessionStore, forge: Any
+    service: AuthService, store: CountingSessionStore, forge: Any, signed_here: bool
 ) -> None:
+    """As Better Auth's get-session: null; a cookie that fails the signature check (another app's on this host, an
+    old secret's) is left alone, one signed with this server's secret that names no session is cleared."""
     b = Browser(service)
     token = b.sign_up().body["token"]  # type: ignore[index,call-overload]
     cookie = b.cookies[TOKEN_COOKIE]
@@ -236,12 +239,30 @@ def test_bad_cookies_are_rejected_without_any_store_read(
         sign_cookie_value(token, "a-foreign-secret-" + "q" * 30) if forge is None else forge(cookie)
     )
     store.calls.clear()
+    auth = service.auth_for(b.request_for_functions("GET"))
+    assert auth.get_user_identity() is None
+    assert auth.ignored_reason == COOKIE_IGNORED_REASONS["NO_SESSION" if signed_here else "INVALID_TOKEN"]
     response = b.get("/get-session")
     assert (response.status, response.body) == (200, None)
     assert store.calls == []
+    assert any(c.startswith(f"{TOKEN_COOKIE}=; Max-Age=0") for c in response.set_cookies) is signed_here
+    if not signed_here:
+        assert response.set_cookies == []
+
+
+def test_a_cookie_that_names_no_live_session_is_cleared_by_get_session(service: AuthService) -> None:
+    """As Better Auth: a signed cookie whose session is gone gets null and expired cookies; function calls run
+    anonymously and say why."""
+    b = Browser(service)
+    b.sign_up()
+    stale = b.cookies[TOKEN_COOKIE]
+    assert b.post("/sign-out").body == {"success": True}
+    b.cookies[TOKEN_COOKIE] = stale  # a browser that kept the signed-out cookie (another tab, a restored backup)
+    auth = service.auth_for(b.request_for_functions("GET"))
+    assert (auth.get_user_identity(), auth.ignored_reason) == (None, COOKIE_IGNORED_REASONS["NO_SESSION"])
+    response = b.get("/get-session")
+    assert (response.status, response.body) == (200, None)
     assert any(c.startswith(f"{TOKEN_COOKIE}=; Max-Age=0") for c in response.set_cookies)
-    assert service.auth_for(b.request_for_functions("GET")).get_user_identity() is None
-    assert store.calls == []
 
 
 def test_secret_rotation(tmp_path: Path, clock: FakeClock) -> None:

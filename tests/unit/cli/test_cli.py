@@ -69,6 +69,7 @@ def app(tmp_path: Path) -> Path:
 def cli(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     env.pop("AUTHLIB_FUNCTIONS_DIR", None)
+    env.pop("AUTHLIB_SQLITE_PATH", None)
     return subprocess.run(
         [sys.executable, "-c", BOOT, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False
     )
@@ -235,28 +236,31 @@ def test_version_prints_the_installed_version(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("command", "args"),
+    ("args", "run_what"),
     [
-        ("run", ["run", "notes:hello"]),
-        ("codegen", ["codegen"]),
-        ("infra migrate", ["infra", "migrate", "--endpoint-url", "http://127.0.0.1:9"]),  # refused before connecting
+        (["run", "notes:hello"], "`authlib-core run`"),
+        (["codegen"], "`authlib-core codegen`"),
+        # refused before connecting
+        (["infra", "migrate", "--endpoint-url", "http://127.0.0.1:9"], "`authlib-core infra migrate`"),
+        # exits at once: a server that kept listening would hit cli()'s timeout
+        (["dev", "--no-static"], "the dev server"),
     ],
 )
 def test_a_missing_functions_folder_is_a_usage_error_creating_nothing(
-    tmp_path: Path, command: str, args: list[str]
+    tmp_path: Path, args: list[str], run_what: str
 ) -> None:
     done = cli(tmp_path, *args)
     assert done.returncode == 2
     assert done.stdout == ""
     assert done.stderr == (
         f"error: the functions folder (AUTHLIB_FUNCTIONS_DIR, default: functions) functions "
-        f"({tmp_path.resolve() / 'functions'}) does not exist. Run `authlib-core {command}` from your project's "
+        f"({tmp_path.resolve() / 'functions'}) does not exist. Run {run_what} from your project's "
         "folder (the one holding functions/), or pass --functions DIR.\n"
     )
     done = cli(tmp_path, *args, "--functions", "elsewhere")
     assert done.returncode == 2
     assert one_error_line(done).startswith(f"error: --functions elsewhere ({tmp_path.resolve() / 'elsewhere'}) does")
-    assert list(tmp_path.iterdir()) == []  # no .authlib/, no _generated/
+    assert list(tmp_path.iterdir()) == []  # no .authlib/ (no database, no secret), no _generated/
 
 
 def test_codegen_into_a_folder_it_cannot_make_is_one_line(app: Path) -> None:

@@ -1,4 +1,5 @@
-"""``dev`` refuses at once, in one line and creating nothing, when it cannot serve."""
+"""``dev`` refuses at once, in one line and creating nothing, when it cannot serve. (A missing functions folder is
+tested with the other commands': tests/unit/cli/test_cli.py.)"""
 
 from __future__ import annotations
 
@@ -32,18 +33,6 @@ def dev(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
         timeout=30,
         check=False,
     )
-
-
-def test_missing_functions_folder_exits_at_once_creating_nothing(tmp_path: Path) -> None:
-    done = dev(tmp_path)
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert done.stderr == (
-        f"error: the functions folder (AUTHLIB_FUNCTIONS_DIR, default: functions) functions "
-        f"({tmp_path.resolve() / 'functions'}) does not exist. Run the dev server from your project's folder "
-        "(the one holding functions/), or pass --functions DIR.\n"
-    )
-    assert list(tmp_path.iterdir()) == []  # no .authlib/, no database, no secret
 
 
 def test_functions_option_naming_a_file_or_nothing(tmp_path: Path) -> None:
