@@ -23,16 +23,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote
 
-from authlib_core.auth import (
-    account,
-    change_email,
-    deletion,
-    email_verification,
-    password_reset,
-    session_routes,
-    sign_in,
-    social,
-)
 from authlib_core.auth.cookies import (
     CookieNames,
     encode_uri_component,
@@ -118,7 +108,7 @@ logger = logging.getLogger("authlib_core.auth")
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Routes whose last path segment is a parameter (``call.param``).
-_PARAM_ROUTES = (password_reset.LINK_PREFIX, social.CALLBACK_PREFIX)
+_PARAM_ROUTES = ("/reset-password/", "/callback/")  # password_reset.LINK_PREFIX, social.CALLBACK_PREFIX
 _NO_PROVIDERS = SocialProviders((), {}, allow_loopback_http=False)
 _MAX_USER_AGENT = 512
 #: Threads that read sessions in the background for speculative calls (Lambda serves one request at a time).
@@ -231,21 +221,40 @@ class AuthService:
                 "functions/auth_config.py declares social_providers, but the schema has no verification table, where "
                 "pending sign-ins are kept: spread auth_tables into the schema."
             )
-        self._routes: dict[tuple[str, str], Callable[[_Call], AuthHttpResponse]] = {
-            ("GET", "/ok"): self._ok,
-        }
-        for module in (
-            sign_in,
-            session_routes,
-            account,
-            deletion,
-            password_reset,
-            email_verification,
-            change_email,
-            social,
-        ):
-            for key, handler in module.ROUTES.items():
-                self._routes[key] = functools.partial(handler, self)
+        self._route_table: dict[tuple[str, str], Callable[[_Call], AuthHttpResponse]] | None = None
+
+    @property
+    def _routes(self) -> dict[tuple[str, str], Callable[[_Call], AuthHttpResponse]]:
+        """The ``/api/auth/*`` routes, built on the first :meth:`handle`: the route modules are imported then, so
+        the functions that only read sessions (queries, mutations) do not load them (~13 ms of a cold start)."""
+        table = self._route_table
+        if table is None:
+            from authlib_core.auth import (
+                account,
+                change_email,
+                deletion,
+                email_verification,
+                password_reset,
+                session_routes,
+                sign_in,
+                social,
+            )
+
+            table = {("GET", "/ok"): self._ok}
+            for module in (
+                sign_in,
+                session_routes,
+                account,
+                deletion,
+                password_reset,
+                email_verification,
+                change_email,
+                social,
+            ):
+                for key, handler in module.ROUTES.items():
+                    table[key] = functools.partial(handler, self)
+            self._route_table = table  # built whole, then published: a racing thread builds an equal table
+        return table
 
     # ------------------------------------------------------------------ entry points
 

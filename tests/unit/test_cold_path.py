@@ -123,3 +123,52 @@ def test_the_mail_package_loads_the_email_package_only_to_build_a_message(tmp_pa
         timeout=60,
     ).stdout
     assert json.loads(out.strip().splitlines()[-1]) == [[], "ada@example.com", "multipart/alternative", True]
+
+
+#: The ``/api/auth/*`` route modules: only the auth function's first request loads them.
+AUTH_ROUTE_MODULES = (
+    "authlib_core.auth.account",
+    "authlib_core.auth.change_email",
+    "authlib_core.auth.deletion",
+    "authlib_core.auth.email_verification",
+    "authlib_core.auth.password_reset",
+    "authlib_core.auth.session_routes",
+    "authlib_core.auth.sign_in",
+    "authlib_core.auth.social",
+)
+
+
+def test_a_function_call_with_a_session_loads_no_auth_route_module(tmp_path: Path) -> None:
+    """Query and mutation functions read sessions; the sign-in routes are loaded by the first /api/auth request."""
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from authlib_core.auth.transport import AuthHttpRequest\n"
+        "from authlib_core.config import Settings\n"
+        "from authlib_core.runtime import build_runtime\n"
+        f"runtime = build_runtime(Settings(functions_dir=Path({str(ROOT / 'functions')!r}), "
+        f"sqlite_path=Path({str(tmp_path / 'cold.sqlite3')!r})))\n"
+        "auth = runtime.auth.auth_for(AuthHttpRequest('POST', '/api/query', base_url='http://127.0.0.1:8787'))\n"
+        "assert auth.get_user_identity() is None\n"
+        f"before = sorted(m for m in {AUTH_ROUTE_MODULES!r} if m in sys.modules)\n"
+        "ok = runtime.auth.handle(AuthHttpRequest('GET', '/ok', base_url='http://127.0.0.1:8787'))\n"
+        "missing = runtime.auth.handle(AuthHttpRequest('GET', '/no-such-route', base_url='http://127.0.0.1:8787'))\n"
+        f"after = sorted(m for m in {AUTH_ROUTE_MODULES!r} if m in sys.modules)\n"
+        "print(json.dumps([before, ok.status, ok.body, missing.status, after]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{script}"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
+        check=True,
+        cwd=tmp_path,
+        timeout=60,
+    ).stdout
+    assert json.loads(out.strip().splitlines()[-1]) == [[], 200, {"ok": True}, 404, sorted(AUTH_ROUTE_MODULES)]
+
+
+def test_the_parameter_routes_are_the_route_modules_own_prefixes() -> None:
+    from authlib_core.auth import password_reset, service, social
+
+    assert service._PARAM_ROUTES == (password_reset.LINK_PREFIX, social.CALLBACK_PREFIX)
