@@ -10,7 +10,7 @@ import pytest
 from authlib_core.database.engines.dynamodb import layout
 from authlib_core.database.engines.dynamodb.migrate import ensure_indexes, read_catalog
 from authlib_core.database.interface import BY_CREATION_TIME, IndexSpec
-from authlib_core.errors import ConflictError, StorageUnavailableError
+from authlib_core.errors import ConflictError
 from tests.dynamodb.helpers import eq_range, full_range, insert, insert_op
 from tests.faults.injector import Fault, Injector
 
@@ -150,20 +150,22 @@ def test_a_transaction_that_read_the_index_before_its_build_conflicts(backend: B
         tx.commit([insert_op(T, {"a": "a9"}, {BY_CREATION_TIME: CREATION, "by_a": by_a})])
 
 
-#: Injected answers replace the server's; in-process moto would apply the request as well (it answers in a
-#: ``before-send`` handler of its own, and botocore runs every handler).
-@pytest.mark.parametrize("backend", ["server"], indirect=True)
-def test_a_build_whose_version_updates_failed_is_completed_by_running_it_again(backend: Backend) -> None:
+def test_a_build_that_stopped_between_its_version_transactions_is_completed_by_running_it_again(
+    backend: Backend,
+) -> None:
     ids = _fill(backend, 9)
-    injector = Injector(backend.engine.client)
-    try:
-        # the second of the two transactions is cancelled (throttled): the first one applied, the catalog is unchanged
-        injector.arm(Fault("TransactWriteItems", "TransactionThrottled", call=2))
-        with pytest.raises(StorageUnavailableError, match="throttling"):
-            ensure_indexes(backend.engine, [CREATION, *USER_INDEXES])
-        injector.arm(None)
-    finally:
-        injector.close()
+    sent: list[int] = []
+
+    def stop_at_the_second(**_: Any) -> None:  # before the call is sent (and before the harness lock)
+        sent.append(1)
+        if len(sent) == 2:
+            raise RuntimeError("stopped before the second version transaction")
+
+    client = backend.engine.client
+    client.meta.events.register("provide-client-params.dynamodb.TransactWriteItems", stop_at_the_second)
+    with pytest.raises(RuntimeError, match="stopped"):
+        ensure_indexes(backend.engine, [CREATION, *USER_INDEXES])
+    client.meta.events.unregister("provide-client-params.dynamodb.TransactWriteItems", stop_at_the_second)
     assert set(read_catalog(backend.engine).indexes) == {CREATION.qualified_name}  # the catalog did not move
     changes = ensure_indexes(backend.engine, [CREATION, *USER_INDEXES])
     assert changes.built == tuple(spec.qualified_name for spec in USER_INDEXES)
@@ -175,14 +177,15 @@ def test_a_build_whose_version_updates_failed_is_completed_by_running_it_again(b
 #: Injected answers replace the server's; in-process moto would apply the request as well (it answers in a
 #: ``before-send`` handler of its own, and botocore runs every handler).
 @pytest.mark.parametrize("backend", ["server"], indirect=True)
-def test_version_updates_held_by_a_concurrent_transaction_are_sent_again(backend: Backend) -> None:
+@pytest.mark.parametrize("kind", ["TransactionConflict", "TransactionThrottled"])
+def test_a_version_transaction_cancelled_without_effect_is_sent_again(backend: Backend, kind: str) -> None:
     _fill(backend, 2)
     injector = Injector(backend.engine.client)
     try:
-        injector.arm(Fault("TransactWriteItems", "TransactionConflict", call=1, attempts=1))
+        injector.arm(Fault("TransactWriteItems", kind, call=1))
         with backend.counter.measure() as calls:
             ensure_indexes(backend.engine, [CREATION, USER_INDEXES[0]])
-        assert injector.fired == ["TransactionConflict@TransactWriteItems#1.1"]
+        assert injector.fired == [f"{kind}@TransactWriteItems#1.1"]
     finally:
         injector.close()
     assert calls["TransactWriteItems"] == 2  # cancelled as a whole, then applied

@@ -6,7 +6,7 @@ A build or drop (:mod:`.migrate`) ends by moving the version of every partition 
 :data:`~.layout.MAX_TRANSACTION_ACTIONS` actions: ⌈*n*/100⌉ calls for *n* items instead of *n* ``UpdateItem``
 calls. Every update is unconditional and moves ``ver`` up, so a chunk applied twice (a retry after a lost
 response) still leaves every version above what any transaction read; a chunk DynamoDB cancels because a commit
-held one of its items (``TransactionConflict``) applied nothing and is sent again.
+held one of its items (``TransactionConflict``) or for throughput applied nothing and is sent again.
 
 :func:`written_partitions` tells which of a list of partitions has a version item (consistent ``BatchGetItem``,
 100 keys per call): a partition version exists from the first commit or build that added or removed an entry
@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError
 
 from authlib_core.database.engines.dynamodb import layout
 from authlib_core.database.engines.dynamodb.errors import ItemsBusyError, translate_client_error
+from authlib_core.errors import ThrottledWriteError
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
@@ -36,8 +37,8 @@ COUNT_UPDATE = (
     f"SET ver = if_not_exists(ver, :zero) + :one, {layout.ATTR_COUNT} = :count, "
     f"{layout.ATTR_COUNTED_AT} = if_not_exists(ver, :zero) + :one"
 )
-#: Sends of one chunk while DynamoDB cancels it for ``TransactionConflict`` only, before giving up.
-_BUSY_ATTEMPTS = 5
+#: Sends of one transaction while DynamoDB cancels it without applying anything, before giving up.
+_CANCELLED_ATTEMPTS = 5
 
 
 def _key(pk: str) -> dict[str, Any]:
@@ -100,13 +101,16 @@ class VersionUpdates:
 
 
 def _transact(engine: DynamoDBEngine, actions: list[dict[str, Any]]) -> None:
-    delay = 0.02
-    for attempt in range(1, _BUSY_ATTEMPTS + 1):
+    """One ``TransactWriteItems``, sent again after a pause while DynamoDB cancels it having applied nothing
+    because a commit held an item (``TransactionConflict``) or for throughput (``ThrottlingError``)."""
+    delay = 0.05
+    for attempt in range(1, _CANCELLED_ATTEMPTS + 1):
         try:
             engine.client.transact_write_items(TransactItems=actions)  # type: ignore[arg-type]
             return
         except ClientError as exc:
-            if attempt == _BUSY_ATTEMPTS or not isinstance(translate_client_error(exc, "index build"), ItemsBusyError):
+            error = translate_client_error(exc, "index build")
+            if attempt == _CANCELLED_ATTEMPTS or not isinstance(error, ItemsBusyError | ThrottledWriteError):
                 raise
         time.sleep(delay)
         delay *= 2
