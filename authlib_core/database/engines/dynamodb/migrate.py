@@ -39,7 +39,7 @@ versions per table (above; 17 without a catalog, more for a dropped index or a r
   version items to move (16 per index built or dropped, plus 1 per first-field value of a built or dropped
   user index): 16 ``Query`` (the listing, when it builds) + ⌈``d``/100⌉ ``BatchGetItem`` + 16 keys-only
   ``Query`` per dropped index + ⌈``k``/25⌉ + ⌈``e``/25⌉ ``BatchWriteItem`` + ⌈``u``/100⌉ ``TransactWriteItems``
-  (each sent again while DynamoDB cancels it for ``TransactionConflict`` only, at most 5 times) — all the table's
+  (each sent again, at most 5 times, while DynamoDB cancels it without applying it) — all the table's
   indexes in one pass. Before: one ``BatchWriteItem`` stream per index and one ``UpdateItem`` per version item.
 
 **Layout 1 → 2** (entries that carried a copy of the document, one shard version per index shard; see
