@@ -1,4 +1,5 @@
-"""The version items an index build or drop touches: read in batches, updated in transactions of 100.
+"""Batched calls of index builds (:mod:`.migrate`): items read with ``BatchGetItem`` of 100 keys, entries written
+with ``BatchWriteItem`` of 25 requests, version items updated with ``TransactWriteItems`` of 100 actions.
 
 A build or drop (:mod:`.migrate`) ends by moving the version of every partition and value it may have changed
 (docs/dynamodb.md §7). :class:`VersionUpdates` collects those updates for one table, one per item, and

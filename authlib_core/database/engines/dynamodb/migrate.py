@@ -172,6 +172,11 @@ def _write_catalog(engine: DynamoDBEngine, catalog: Catalog) -> None:
 def ensure_indexes(engine: DynamoDBEngine, indexes: Sequence[IndexSpec]) -> IndexChanges:
     """Make the stored index entries match ``indexes`` in the current layout; see the module docstring.
 
+    Calls (module docstring, "Calls"): nothing changed, 1 ``GetItem``; indexes to build or drop on ``n`` tables
+    never written (fresh tables), 1 ``GetItem`` + ⌈``16n``/100⌉ ``BatchGetItem`` (⌈``17n``/100⌉ without a catalog)
+    + 1 ``PutItem``; a table with documents adds its listing, entry writes and ⌈``u``/100⌉ ``TransactWriteItems``
+    for its ``u`` version updates.
+
     Example:
         >>> ensure_indexes(engine, [IndexSpec("notes", "by_user", ("userId",))])  # doctest: +SKIP
         IndexChanges(built=('notes.by_user',), dropped=(), unchanged=(), converted=False)
