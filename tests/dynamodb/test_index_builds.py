@@ -22,15 +22,14 @@ CREATION = IndexSpec(T, BY_CREATION_TIME, ())
 #: Five user indexes of one table: 5 x 16 partition versions + 5 value versions per document (one value each).
 FIELDS = ("a", "b", "c", "d", "e")
 USER_INDEXES = [IndexSpec(T, f"by_{field}", (field,)) for field in FIELDS]
+#: The indexes of each table of :func:`_schema`.
+_TABLE_INDEXES = ((BY_CREATION_TIME, ()), ("by_x", ("x",)), ("by_y", ("y", "x")))
 
 
 def _schema(tables: int) -> list[IndexSpec]:
     """by_creation_time and two user indexes on each of ``tables`` tables."""
     names = [f"t{n}" for n in range(tables)]
     return [IndexSpec(t, name, fields) for t in names for name, fields in _TABLE_INDEXES]
-
-
-_TABLE_INDEXES = ((BY_CREATION_TIME, ()), ("by_x", ("x",)), ("by_y", ("y", "x")))
 
 
 def _version(backend: Backend, pk: str) -> dict[str, Any] | None:
