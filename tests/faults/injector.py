@@ -67,7 +67,11 @@ class Injector:
         self._lock = threading.Lock()
         self._fault: Fault | None = None
         self._calls = 0
-        self._attempts = 0
+        #: Failed attempts per call number. The call a request belongs to is the one its own thread's
+        #: ``before-call`` counted: calls sent in parallel (a Query per index partition) interleave their events.
+        self._attempts: dict[int, int] = {}
+        self._local = threading.local()
+        self._armings = 0  # a call counted under an earlier arming is none of the current fault's
         self._last_call_id: int | None = None
         self.fired: list[str] = []
         self._http = URLLib3Session()
@@ -78,7 +82,8 @@ class Injector:
         with self._lock:
             self._fault = fault
             self._calls = 0
-            self._attempts = 0
+            self._attempts = {}
+            self._armings += 1
             if fault is not None:  # disarming keeps the record of what fired
                 self.fired = []
 
@@ -101,19 +106,23 @@ class Injector:
         with self._lock:
             if self._fault is not None and model.name == self._fault.operation:
                 self._calls += 1
-                self._attempts = 0
+                self._local.call = (self._armings, self._calls)
 
     def _before_send(self, request: Any, **_: Any) -> AWSResponse | None:
         operation = request.headers.get("X-Amz-Target", b"")
         operation = (operation.decode() if isinstance(operation, bytes) else operation).rpartition(".")[2]
         with self._lock:
             fault = self._fault
-            if fault is None or operation != fault.operation or fault.call not in (None, self._calls):
+            armed, call = getattr(self._local, "call", (None, None))
+            if armed != self._armings:
+                call = None
+            if fault is None or operation != fault.operation or call is None or fault.call not in (None, call):
                 return None
-            if self._attempts >= fault.attempts:
+            attempts = self._attempts.get(call, 0)
+            if attempts >= fault.attempts:
                 return None
-            self._attempts += 1
-            self.fired.append(f"{fault.kind}@{operation}#{self._calls}.{self._attempts}")
+            self._attempts[call] = attempts + 1
+            self.fired.append(f"{fault.kind}@{operation}#{call}.{attempts + 1}")
         return self._fail(fault, request)
 
     def _fail(self, fault: Fault, request: Any) -> AWSResponse | None:
