@@ -51,6 +51,7 @@ __all__ = [
     "AuthProviderUnavailableError",
     "AuthTokenError",
     "AuthlibError",
+    "BudgetSpentError",
     "ConfigError",
     "ConflictError",
     "ConvexError",
@@ -237,6 +238,21 @@ class StorageUnavailableError(SystemFailure):
         #: What failed and what to do, for someone at a terminal (the CLI prints it in place of ``message``, which
         #: is worded for an HTTP client); empty when there is nothing more specific than ``message``.
         self.operator_message = operator_message
+
+
+class BudgetSpentError(StorageUnavailableError):
+    """What was left of the request's time budget could not cover one more storage call, so it was not sent.
+    Maps to HTTP 503.
+
+    Nothing of that call reached the store. When it was a retry of a mutation that had conflicted (or been
+    throttled), the transaction layer reports that conflict instead: the store answered every call, the retries
+    simply ran out of time.
+
+    Example:
+        >>> error = BudgetSpentError("The database did not answer within this request's time budget.")
+        >>> (error.code, isinstance(error, StorageUnavailableError))
+        ('StorageUnavailable', True)
+    """
 
 
 class ThrottledWriteError(StorageUnavailableError):

@@ -31,7 +31,7 @@ from authlib_core.database.limits import Limits
 from authlib_core.database.readset import WriteSet, collect_read_set, write_set
 from authlib_core.database.receipts import take_receipt_maker
 from authlib_core.database.transaction import Transaction
-from authlib_core.errors import ConflictError, SystemFailure, ThrottledWriteError
+from authlib_core.errors import BudgetSpentError, ConflictError, SystemFailure, ThrottledWriteError
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -149,21 +149,28 @@ class Database:
         needed = pause + max(self.retry.min_attempt_s, self.engine.call_budget_s)
         out_of_time = left is not None and left < needed
         if attempt >= self.retry.max_attempts or out_of_time:
-            self.stats.exhausted += 1
-            if isinstance(error, ThrottledWriteError):
-                raise error
-            spent = "this request's time budget" if out_of_time else f"all {self.retry.max_attempts} attempts"
-            raise ConflictError(
-                f"This call conflicted with concurrent writes on {attempt} attempts ({spent}) and made no change. "
-                "Retry later; if it keeps happening, many calls write the same document or index range "
-                "(see docs/database.md, hot documents).",
-                detail=f"{error.message} {error.detail}".strip(),
-            ) from error
+            raise self._given_up(attempt, error, out_of_time=out_of_time)
         self._sleep(pause)
+
+    def _given_up(self, attempts: int, error: SystemFailure, *, out_of_time: bool) -> SystemFailure:
+        """The error for a call whose ``attempts`` all conflicted (or were throttled, ``error`` the last)."""
+        self.stats.exhausted += 1
+        if isinstance(error, ThrottledWriteError):
+            return error
+        spent = "this request's time budget" if out_of_time else f"all {self.retry.max_attempts} attempts"
+        given_up = ConflictError(
+            f"This call conflicted with concurrent writes on {attempts} attempts ({spent}) and made no change. "
+            "Retry later; if it keeps happening, many calls write the same document or index range "
+            "(see docs/database.md, hot documents).",
+            detail=f"{error.message} {error.detail}".strip(),
+        )
+        given_up.__cause__ = error
+        return given_up
 
     def run_query(self, fn: Callable[[DatabaseReader], T]) -> T:
         """Run ``fn`` with a read-only ``db`` in one consistent transaction and return its result."""
         attempt = 0
+        last: SystemFailure | None = None
         while True:
             attempt += 1
             tx = self._transaction("read")
@@ -180,6 +187,12 @@ class Database:
                 return result
             except ConflictError as error:
                 self._wait(attempt, error)
+                last = error
+            except BudgetSpentError as spent:  # a retry that ran out of time reports what it retried
+                collect_read_set(tx.read_set)
+                if last is None:
+                    raise
+                raise self._given_up(attempt - 1, last, out_of_time=True) from spent
             except Exception:
                 collect_read_set(tx.read_set)  # a failed query is re-run too when what it read changes
                 raise
@@ -194,6 +207,7 @@ class Database:
         """
         make_receipt = take_receipt_maker()
         attempt = 0
+        last: SystemFailure | None = None
         while True:
             attempt += 1
             contended = attempt > self.retry.exclusive_after
@@ -221,6 +235,13 @@ class Database:
                 return result
             except (ConflictError, ThrottledWriteError) as error:  # nothing was written: run it again
                 self._wait(attempt, error)
+                last = error
+            except BudgetSpentError as spent:
+                # A retry that ran out of time before sending a call (nothing of it was written): the store
+                # answered every call, so the client is told of the conflicts (or throttling) it was retrying.
+                if last is None:
+                    raise
+                raise self._given_up(attempt - 1, last, out_of_time=True) from spent
 
     @contextlib.contextmanager
     def _contended_lane(self, take: bool) -> Iterator[None]:

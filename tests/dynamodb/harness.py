@@ -12,6 +12,17 @@ those anomalies, so the harness serialises DynamoDB calls:
   handles one request at a time (and HTTP/1.0, so an idle keep-alive connection cannot block others).
 
 Only the fake is constrained; the engine code under test is untouched.
+
+Why a call to the server could take seconds (measured by timing every client call and every request the server
+handled over ``tests/faults``): the slow calls (0.3 to 2.2 s) were slow *inside* the server's request handling
+(client and server figures agree to a few ms, so not TCP, connection reuse or botocore's retries), none followed
+a reset or a table deletion, and they were ``TransactWriteItems`` copying their table once per action plus the
+garbage collections those copies set off (each 0.1 to 0.3 s walking moto's and botocore's ~100k import objects).
+:func:`snapshot_each_table_once` and the server's frozen import heap (``tests.dynamodb.moto_server``) remove
+both: a 6-action commit on a 400-item table went from 57 to 7 ms of CPU, 25 actions from 280 to 10 ms. (The
+conflict-retry budget test's ``StorageUnavailable`` was mostly no stall at all: a retry decided with time for
+one attempt, refused at its next call with 2.99 s of the 3 s left; ``tests/faults/test_time_budget.py`` pins
+the answer, the conflict.)
 """
 
 from __future__ import annotations
@@ -66,8 +77,56 @@ def keep_no_dynamodb_dashboard_records() -> None:
     BaseModel.__new__ = staticmethod(new)  # type: ignore[method-assign,assignment]
 
 
+def snapshot_each_table_once() -> None:
+    """moto 5's ``transact_write_items`` keeps, for its rollback, a deep copy of a table *per action* on it — all
+    copies of the same state, taken before any action applies — so a 100-action commit copied its table 100 times.
+    On the server that made one commit on a table of a few hundred items take 0.3 to 2 s, much of it in garbage
+    collections of the copies (see :func:`start_server`). Each table is copied once per call here: the rollback
+    state is the same. Applied when this module is imported and by ``tests.dynamodb.moto_server``."""
+    import moto.dynamodb.models as models
+    from moto.dynamodb.models.table import Table
+
+    if isinstance(models.copy, _TableSnapshots):
+        return
+    models.copy = _TableSnapshots(models.copy)  # type: ignore[assignment]
+    transact = models.DynamoDBBackend.transact_write_items
+
+    @functools.wraps(transact)
+    def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> None:
+        _STATE.snapshots = {}
+        try:
+            transact(self, transact_items)
+        finally:
+            _STATE.snapshots = None
+
+    models.DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign]
+    _TableSnapshots.table_type = Table
+
+
+class _TableSnapshots:
+    """``copy`` as moto's DynamoDB models module sees it: inside ``transact_write_items`` (on this thread), the deep
+    copy of a table is made once and handed out again."""
+
+    table_type: type = object
+
+    def __init__(self, module: Any) -> None:
+        self._copy = module
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._copy, name)
+
+    def deepcopy(self, value: Any, memo: Any = None) -> Any:
+        snapshots = getattr(_STATE, "snapshots", None)
+        if snapshots is None or not isinstance(value, self.table_type):
+            return self._copy.deepcopy(value, memo)
+        if id(value) not in snapshots:
+            snapshots[id(value)] = self._copy.deepcopy(value, memo)
+        return snapshots[id(value)]
+
+
 allow_100_item_transactions()
 keep_no_dynamodb_dashboard_records()
+snapshot_each_table_once()
 
 
 def _acquire(**_: Any) -> None:

@@ -95,20 +95,12 @@ def test_conflict_retries_stop_at_the_budget(moto_endpoint: str) -> None:
         status, body = stack.mutation("always-conflicting")
         took = time.monotonic() - started
         assert status == 503, body
-        # Retries stop at the budget with the conflict's answer; when one call of moto's server itself stalls past
-        # the remaining budget (seen on a busy machine), the answer is the budget's own clean 503 instead.
-        assert body["code"] in ("OptimisticConcurrencyControlFailure", "StorageUnavailable"), (
-            body,
-            stack.log.getvalue()[-3000:],
-        )
-        if body["code"] == "StorageUnavailable":
-            assert "time budget" in str(body["message"])
+        assert body["code"] == "OptimisticConcurrencyControlFailure", (body, stack.log.getvalue()[-3000:])
         assert took < 6.0 - 3.0  # stopped while a last attempt could still have finished
         for internal in (stack.settings.documents_table, "e#counters", "v#counters", "by_name", "d#", "127.0.0.1"):
             assert internal not in str(body), f"{internal!r} leaked into {body}"  # ids, tables, shards: log only
         assert stack.settings.documents_table in stack.log.getvalue()
-        retried = 4 if body["code"] == "OptimisticConcurrencyControlFailure" else 1
-        assert len(stack.injector.fired) >= retried  # it did retry, until the budget ran out
+        assert len(stack.injector.fired) > 3  # it did retry, until the budget ran out
         stack.injector.arm(None)
         stack.context = LambdaContext(counting_down(6.0))  # the next request is a new invocation: its own time
         assert stack.value("always-conflicting") == 0.0
@@ -121,3 +113,44 @@ def test_the_budget_follows_lambdas_remaining_time(left_ms: int, budget: float) 
     from authlib_core.database.deadline import budget_from_context
 
     assert budget_from_context(LambdaContext(left_ms)) == budget
+
+
+@pytest.mark.parametrize(
+    ("fault", "stalled"),
+    [
+        (Fault("TransactWriteItems", "TransactionConflict", call=1), "TransactWriteItems"),  # the commit's resend
+        (Fault("TransactWriteItems", "TransactionConflict", call=None), "read"),  # the mutation's next run
+    ],
+    ids=["resend", "rerun"],
+)
+def test_a_retry_that_finds_no_time_left_reports_the_conflict(lambda_stack: Stack, fault: Fault, stalled: str) -> None:
+    """The race the conflict-retry budget test used to lose about one run in three on a loaded machine: a retry is
+    decided with time for one more attempt, then the client stalls before its first call (a garbage collection, a
+    busy CPU) and the call's own budget check refuses it. Nothing of that attempt was sent and the store answered
+    every call, so the answer is the conflict being retried, not "the database did not answer"."""
+    from authlib_core.database.deadline import remaining
+
+    budget_s = lambda_stack.runtime.database.engine.call_budget_s
+    stalls: list[float] = []
+
+    def stall_the_retry(model: object, **_: object) -> None:
+        name = getattr(model, "name", "")
+        if lambda_stack.injector.fired and not stalls and stalled in (name, "read" * (name != "TransactWriteItems")):
+            left = remaining() or 0.0
+            stalls.append(left)
+            time.sleep(max(0.0, left - budget_s + 0.05))  # past the point where the call's budget check refuses
+
+    client = lambda_stack.client
+    client.meta.events.register_first("before-call.dynamodb", stall_the_retry, unique_id="stall-the-retry")
+    try:
+        lambda_stack.context = LambdaContext(counting_down(budget_s + 2.0))
+        lambda_stack.injector.arm(fault)
+        status, body = lambda_stack.mutation(f"stalled-{uuid.uuid4().hex[:6]}")
+    finally:
+        lambda_stack.injector.arm(None)
+        client.meta.events.unregister("before-call.dynamodb", unique_id="stall-the-retry")
+        lambda_stack.context = LambdaContext()
+    assert stalls, "the retry never came"
+    assert status == 503, body
+    assert body["code"] == "OptimisticConcurrencyControlFailure", (body, lambda_stack.log.getvalue()[-2000:])
+    assert "time budget" in body["message"]

@@ -77,7 +77,7 @@ from authlib_core.database.interface import (
 )
 from authlib_core.database.readset import ReadSet
 from authlib_core.database.receipts import ReceiptExistsError
-from authlib_core.errors import ConflictError, LimitExceededError
+from authlib_core.errors import BudgetSpentError, ConflictError, LimitExceededError
 from authlib_core.values import index_key
 
 if TYPE_CHECKING:
@@ -620,6 +620,7 @@ class DynamoDBTransaction(EngineTransaction):
         attempt = 0
         unknown: set[str] = set()  # values a blind send found without an exact count: not remembered
         receipt = self._receipt
+        busy: ItemsBusyError | None = None  # the last cancellation for busy items, while resending
         while True:
             actions, conditioned, inserted, counts = self._actions(writes, blind=blind)
             requests = [(a.request(self._table), a.description) for a in actions]
@@ -650,7 +651,12 @@ class DynamoDBTransaction(EngineTransaction):
                 self._engine.forget_entries(conditioned)
                 unknown |= conditioned
                 blind = False
-            except ItemsBusyError:
+            except BudgetSpentError as spent:
+                if busy is None:
+                    raise
+                raise busy from spent  # no time left to resend: the items were still busy, nothing was written
+            except ItemsBusyError as exc:
+                busy = exc
                 attempt += 1
                 # Cancelled only because another transaction held an item, all conditions holding: the reads are
                 # still valid, so the same actions go again shortly (with a new commit marker) instead of the

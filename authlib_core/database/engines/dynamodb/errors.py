@@ -42,6 +42,7 @@ from botocore.exceptions import (
 
 from authlib_core.errors import (
     AuthlibError,
+    BudgetSpentError,
     ConflictError,
     LimitExceededError,
     StorageUnavailableError,
@@ -240,9 +241,8 @@ def translate_boto_error(exc: BotoCoreError, operation: str) -> StorageUnavailab
         operator = f"no AWS credentials were found, so DynamoDB could not be called: {_CREDENTIALS_ADVICE}."
     else:
         message = "The database request failed before an answer arrived."
-    return StorageUnavailableError(
-        f"{message} {_RETRY}", detail=native, operator_message=operator or f"{message} {_AGAIN}"
-    )
+    kind = BudgetSpentError if isinstance(exc, BudgetExhaustedError) else StorageUnavailableError
+    return kind(f"{message} {_RETRY}", detail=native, operator_message=operator or f"{message} {_AGAIN}")
 
 
 def translate(exc: BaseException, operation: str, descriptions: Sequence[str] | None = None) -> AuthlibError | None:
