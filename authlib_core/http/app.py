@@ -18,8 +18,11 @@ Anything else under ``/api`` is 404 ``{"code": "NotFound", ...}``. Internal func
 CORS is not this module's job: API Gateway (production) and the dev server (locally) own it (docs/http.md).
 
 The routes live on a Powertools ``APIGatewayHttpResolver``; the fixed function-call routes (the first five) are
-looked up directly by method and path and answered with the same handler and Powertools' ``ResponseBuilder``, which
-gives the resolver's result without its per-request routing work.
+looked up directly by method and path and answered with the same handler, their payload v2 result built here as
+Powertools' ``ResponseBuilder`` builds it (``tests/http/test_direct_routes.py`` holds the two to the same answer).
+That path never imports Powertools' event handler (~55 ms of a cold start: its package loads every resolver,
+``asyncio`` and the event data classes); the resolver is imported when a request needs it (``/api/auth/*``, health,
+404s, ``/api/run/*``, a named stage).
 
 :class:`HttpApp` is the Lambda handler: ``HttpApp(...)(event, context)``. Both the Lambda entry point and the dev
 server build one; only where the :class:`~authlib_core.runtime.Runtime` comes from differs.
@@ -36,9 +39,7 @@ from typing import TYPE_CHECKING, Any, TypeAlias, cast
 from urllib.parse import parse_qsl
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.api_gateway import ResponseBuilder
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from aws_lambda_powertools.shared.functions import powertools_dev_is_set
 
 from authlib_core.database.deadline import budget_from_context, request_budget
 from authlib_core.errors import FunctionNotFoundError
@@ -67,6 +68,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
     from pathlib import Path
 
+    from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
     from aws_lambda_powertools.shared.cookies import Cookie
 
     from authlib_core.auth import Auth
@@ -84,6 +86,17 @@ __all__ = ["AUTH_IGNORED_HEADER", "CallRecord", "HttpApp"]
 AUTH_IGNORED_HEADER = "X-Authlib-Auth-Ignored"
 
 _JSON_TYPE = "application/json"
+
+
+class _Reply:
+    """A function-call route's answer: a JSON body, its status and any extra headers."""
+
+    __slots__ = ("body", "headers", "status")
+
+    def __init__(self, status: int, body: str, headers: dict[str, str] | None = None) -> None:
+        self.status = status
+        self.body = body
+        self.headers = headers
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -178,42 +191,50 @@ class HttpApp:
         raw_path = event.get("rawPath")
         if isinstance(raw_path, str) and raw_path and not is_api_path(raw_path):
             return self._http_action(event)
+        # The resolver's answer for the fixed function-call routes, without its routing machinery (in its debug
+        # mode, POWERTOOLS_DEV, the resolver also prints each event: then it answers everything itself). Read once
+        # per thread, as the resolver reads it when it is built.
+        debug = getattr(self._local, "debug", None)
+        if debug is None:
+            debug = self._local.debug = powertools_dev_is_set()
+        route = None if debug else _function_route(event)
+        if route is not None:
+            return _v2_result(self._function_route(event, *route))
         resolver = getattr(self._local, "resolver", None)
         if resolver is None:
             resolver = self._local.resolver = self._build_resolver()
-        # The resolver's answer for the fixed function-call routes, without its routing machinery (in its debug
-        # mode, POWERTOOLS_DEV, the resolver also prints each event: then it answers everything itself).
-        route = None if getattr(resolver, "_debug", True) else _function_route(event)
-        if route is not None:
-            return _v2_result(event, self._function_route(event, *route))
         result: dict[str, Any] = resolver.resolve(dict(event), context)
         return result
 
-    def _function_route(self, event: Mapping[str, Any], kind: Kind | None, parse: _Parse) -> Response[str]:
+    def _function_route(self, event: Mapping[str, Any], kind: Kind | None, parse: _Parse) -> _Reply:
         """A function-call route, as the resolver runs it: an exception the route lets out answers 500."""
         try:
             return self._function_call(event, kind, parse)
         except Exception:
             return self._last_resort(event)
 
-    def _last_resort(self, event: Mapping[str, Any]) -> Response[str]:
+    def _last_resort(self, event: Mapping[str, Any]) -> _Reply:
         request_id = _request_id(event)
         self.logger.exception("unhandled exception in a route", extra={"request_id": request_id})
-        return _json_response(500, {"code": "InternalServerError", "message": server_error_message(request_id)})
+        return _json_reply(500, {"code": "InternalServerError", "message": server_error_message(request_id)})
 
     def _build_resolver(self) -> APIGatewayHttpResolver:
+        from aws_lambda_powertools.event_handler import APIGatewayHttpResolver
+
         app = APIGatewayHttpResolver()
 
         def function_route(kind: Kind | None, parse: _Parse) -> Callable[[], Response[str]]:
-            return lambda: self._function_call(app.current_event.raw_event, kind, parse)
+            return lambda: _response(self._function_call(app.current_event.raw_event, kind, parse))
 
         for (method, rule), (kind, parse) in _FUNCTION_ROUTES.items():
             app.route(rule, method=method)(function_route(kind, parse))
 
         @app.post("/api/run/.+")
         def post_run() -> Response[str]:
-            return self._function_call(
-                app.current_event.raw_event, None, lambda r: parse_run_body(r.body, r.path[len("/api/run/") :])
+            return _response(
+                self._function_call(
+                    app.current_event.raw_event, None, lambda r: parse_run_body(r.body, r.path[len("/api/run/") :])
+                )
             )
 
         @app.route("/api/auth(/.*)?", method=["GET", "POST", "PUT", "PATCH", "DELETE"])
@@ -224,16 +245,17 @@ class HttpApp:
         def health() -> Response[str]:
             request = _request(app.current_event.raw_event)
             self._record(request, None, None, 200, "ok", time.perf_counter())
-            return _json_response(200, {"status": "ok"})
+            return _response(_json_reply(200, {"status": "ok"}))
 
         @app.not_found
         def not_found(_: Exception) -> Response[str]:
             request = _request(app.current_event.raw_event)
             self._record(request, None, None, 404, "not_found", time.perf_counter())
-            return _json_response(404, {"code": "NotFound", "message": f"No route for {request.method} {request.path}"})
+            message = f"No route for {request.method} {request.path}"
+            return _response(_json_reply(404, {"code": "NotFound", "message": message}))
 
         def last_resort(exc: Exception) -> Response[str]:
-            return self._last_resort(app.current_event.raw_event)
+            return _response(self._last_resort(app.current_event.raw_event))
 
         app.exception_handler(Exception)(last_resort)
         return app
@@ -276,7 +298,7 @@ class HttpApp:
         )
         return outcome.result
 
-    def _function_call(self, event: Mapping[str, Any], kind: Kind | None, parse: _Parse) -> Response[str]:
+    def _function_call(self, event: Mapping[str, Any], kind: Kind | None, parse: _Parse) -> _Reply:
         started = time.perf_counter()
         request = _request(event)
         fmt: Format = JSON
@@ -297,11 +319,10 @@ class HttpApp:
             error = describe_error(exc, request_id=request.request_id, fmt=fmt, logger=self.logger, source=source)
             status, body, outcome, trace = error.status, error.body, error.outcome, error.trace
         self._record(request, path, kind.value if kind else "any", status, outcome, started, trace)
-        response = _json_response(status, body)
         ignored = getattr(auth, "ignored_reason", None)
         if isinstance(ignored, str):  # a session cookie the origin check set aside: say so, never silently
-            response.headers[AUTH_IGNORED_HEADER] = ignored
-        return response
+            return _Reply(status, dump_body(body), {AUTH_IGNORED_HEADER: ignored})
+        return _Reply(status, dump_body(body))
 
     def _auth_call(self, app: APIGatewayHttpResolver) -> Response[str]:
         started = time.perf_counter()
@@ -309,20 +330,21 @@ class HttpApp:
         if self._serves_only_http_actions():
             self._record(request, None, None, 404, "not_found", started)
             message = f"No route for {request.method} {request.path}: this endpoint serves only HTTP actions"
-            return _json_response(404, {"code": "NotFound", "message": message})
+            return _response(_json_reply(404, {"code": "NotFound", "message": message}))
         if self.auth is None:
             self._record(request, None, None, 404, "not_found", started)
-            return _json_response(
-                404, {"code": "NotFound", "message": "Authentication is not configured on this server"}
-            )
+            message = "Authentication is not configured on this server"
+            return _response(_json_reply(404, {"code": "NotFound", "message": message}))
         try:
             response: HttpResponse = self.auth.handle(request)
         except Exception:
             self.logger.exception("the auth handler failed", extra={"request_id": request.request_id})
             self._record(request, None, None, 500, "server_error", started)
             message = server_error_message(request.request_id)
-            return _json_response(500, {"code": "InternalServerError", "message": message})
+            return _response(_json_reply(500, {"code": "InternalServerError", "message": message}))
         self._record(request, None, None, response.status, "auth", started)
+        from aws_lambda_powertools.event_handler import Response
+
         return Response(
             status_code=response.status,
             content_type=_JSON_TYPE,
@@ -422,10 +444,21 @@ def _function_route(event: Mapping[str, Any]) -> tuple[Kind | None, _Parse] | No
     return _FUNCTION_ROUTES.get((method, path))
 
 
-def _v2_result(event: Mapping[str, Any], response: Response[str]) -> dict[str, Any]:
-    """The payload v2 result of ``response``, built by Powertools' own builder as the resolver builds it."""
-    builder = ResponseBuilder[APIGatewayProxyEventV2](response)
-    return builder.build(APIGatewayProxyEventV2(cast("dict[str, Any]", event)))
+def _v2_result(reply: _Reply) -> dict[str, Any]:
+    """The payload v2 result of ``reply``, as Powertools' ``ResponseBuilder`` builds the resolver's: ``Content-Type``
+    first, then the reply's headers, no cookies, a text body (never base64, never compressed: no route of the
+    resolver compresses, and its CORS is off; API Gateway or the dev server owns CORS)."""
+    headers = {"Content-Type": _JSON_TYPE}
+    if reply.headers:
+        headers.update(reply.headers)
+    return {"statusCode": reply.status, "body": reply.body, "isBase64Encoded": False, "headers": headers, "cookies": []}
+
+
+def _response(reply: _Reply) -> Response[str]:
+    """``reply`` as the Powertools ``Response`` a resolver route returns."""
+    from aws_lambda_powertools.event_handler import Response
+
+    return Response(status_code=reply.status, content_type=_JSON_TYPE, body=reply.body, headers=reply.headers)
 
 
 def _default_logger() -> Logger:
@@ -434,8 +467,8 @@ def _default_logger() -> Logger:
     return Logger(service=None if os.environ.get("POWERTOOLS_SERVICE_NAME") else "authlib-core")
 
 
-def _json_response(status: int, body: Any) -> Response[str]:
-    return Response(status_code=status, content_type=_JSON_TYPE, body=dump_body(body))
+def _json_reply(status: int, body: Any) -> _Reply:
+    return _Reply(status, dump_body(body))
 
 
 def _request_id(event: Mapping[str, Any]) -> str:

@@ -172,3 +172,44 @@ def test_the_parameter_routes_are_the_route_modules_own_prefixes() -> None:
     from authlib_core.auth import password_reset, service, social
 
     assert service._PARAM_ROUTES == (password_reset.LINK_PREFIX, social.CALLBACK_PREFIX)
+
+
+def test_a_function_call_answers_without_importing_the_powertools_resolver(tmp_path: Path) -> None:
+    """The fixed function-call routes are answered without Powertools' event handler (its package imports every
+    resolver, asyncio and the event data classes); the first request that needs the resolver imports it."""
+    script = (
+        "import json, sys\n"
+        "from pathlib import Path\n"
+        "from authlib_core.config import Settings\n"
+        "from authlib_core.http.app import HttpApp\n"
+        "from authlib_core.runtime import build_runtime\n"
+        f"runtime = build_runtime(Settings(functions_dir=Path({str(ROOT / 'functions')!r}), "
+        f"sqlite_path=Path({str(tmp_path / 'cold.sqlite3')!r})))\n"
+        "app = HttpApp(lambda: runtime)\n"
+        "def event(method, path, body=None):\n"
+        "    return {'version': '2.0', 'routeKey': '$default', 'rawPath': path, 'rawQueryString': '',\n"
+        "            'headers': {'content-type': 'application/json'}, 'isBase64Encoded': False,\n"
+        "            'requestContext': {'stage': '$default', 'requestId': 'r1', 'http': {'method': method,\n"
+        "                               'path': path, 'sourceIp': '127.0.0.1'}}, **({'body': body} if body else {})}\n"
+        "class Ctx:\n"
+        "    aws_request_id = 'r1'; function_name = 'f'; memory_limit_in_mb = 512\n"
+        "    invoked_function_arn = 'arn:aws:lambda:us-east-1:123456789012:function:f'\n"
+        "    def get_remaining_time_in_millis(self): return 30000\n"
+        "query = app(event('POST', '/api/query', json.dumps({'path': 'myData:getMyData', 'args': {}})), Ctx())\n"
+        "before = 'aws_lambda_powertools.event_handler' in sys.modules\n"
+        "ok = app(event('GET', '/api/ok'), Ctx())\n"
+        "after = 'aws_lambda_powertools.event_handler' in sys.modules\n"
+        "print(json.dumps([query['statusCode'], json.loads(query['body']), before, ok['statusCode'], after]))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{script}"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "POWERTOOLS_SERVICE_NAME": "cold"},
+        check=True,
+        cwd=tmp_path,
+        timeout=60,
+    ).stdout
+    status, body, before, ok, after = json.loads(out.strip().splitlines()[-1])
+    assert (status, ok, before, after) == (200, 200, False, True)
+    assert (body["status"], body["errorData"]) == ("error", "Not authenticated"), body  # the function ran
