@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -96,6 +97,20 @@ def test_building_the_auth_service_loads_no_oauth_client(tmp_path: Path, with_pr
     assert json.loads(out.strip().splitlines()[-1]) == []
 
 
+def _fresh_process_answer(script: str, cwd: Path, **env: str) -> Any:
+    """The JSON on the last line ``script`` prints, run in a fresh interpreter (``-I``) over the worktree's sources."""
+    out = subprocess.run(
+        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{script}"],
+        capture_output=True,
+        text=True,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), **env},
+        check=True,
+        cwd=cwd,
+        timeout=60,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
 def test_the_mail_package_loads_the_email_package_only_to_build_a_message(tmp_path: Path) -> None:
     """A function module importing ``send_email`` (the example app's onboarding) costs a cold start no ``email``
     parsing machinery (~9 ms on Lambda): it is imported when the first message is built, and the message is whole."""
@@ -113,16 +128,7 @@ def test_the_mail_package_loads_the_email_package_only_to_build_a_message(tmp_pa
         "built = build_email(message, sender='App <no-reply@example.com>')\n"
         "print(json.dumps([before, built['To'], built.get_content_type(), 'email.policy' in sys.modules]))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{script}"],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
-        check=True,
-        cwd=tmp_path,
-        timeout=60,
-    ).stdout
-    assert json.loads(out.strip().splitlines()[-1]) == [[], "ada@example.com", "multipart/alternative", True]
+    assert _fresh_process_answer(script, tmp_path) == [[], "ada@example.com", "multipart/alternative", True]
 
 
 #: The ``/api/auth/*`` route modules: only the auth function's first request loads them.
@@ -156,16 +162,7 @@ def test_a_function_call_with_a_session_loads_no_auth_route_module(tmp_path: Pat
         f"after = sorted(m for m in {AUTH_ROUTE_MODULES!r} if m in sys.modules)\n"
         "print(json.dumps([before, ok.status, ok.body, missing.status, after]))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{script}"],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT)},
-        check=True,
-        cwd=tmp_path,
-        timeout=60,
-    ).stdout
-    assert json.loads(out.strip().splitlines()[-1]) == [[], 200, {"ok": True}, 404, sorted(AUTH_ROUTE_MODULES)]
+    assert _fresh_process_answer(script, tmp_path) == [[], 200, {"ok": True}, 404, sorted(AUTH_ROUTE_MODULES)]
 
 
 def test_the_parameter_routes_are_the_route_modules_own_prefixes() -> None:
@@ -201,15 +198,6 @@ def test_a_function_call_answers_without_importing_the_powertools_resolver(tmp_p
         "after = 'aws_lambda_powertools.event_handler' in sys.modules\n"
         "print(json.dumps([query['statusCode'], json.loads(query['body']), before, ok['statusCode'], after]))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-I", "-c", f"import sys; sys.path.insert(0, {str(ROOT)!r})\n{script}"],
-        capture_output=True,
-        text=True,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "POWERTOOLS_SERVICE_NAME": "cold"},
-        check=True,
-        cwd=tmp_path,
-        timeout=60,
-    ).stdout
-    status, body, before, ok, after = json.loads(out.strip().splitlines()[-1])
+    status, body, before, ok, after = _fresh_process_answer(script, tmp_path, POWERTOOLS_SERVICE_NAME="cold")
     assert (status, ok, before, after) == (200, 200, False, True)
     assert (body["status"], body["errorData"]) == ("error", "Not authenticated"), body  # the function ran
