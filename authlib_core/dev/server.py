@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from aws_lambda_powertools import Logger
 
 from authlib_core.auth.redirects import UnsafeHeaderValueError, header_value
+from authlib_core.dev.baton import Baton, route_of, whole_request
 from authlib_core.dev.console import ConsoleFormatter
 from authlib_core.dev.guard import HostPolicy, Refusal, body_limit, read_body
 from authlib_core.dev.reload import Reloader
@@ -212,6 +213,7 @@ class DevServer:
         max_connections: int = 256,
         codegen_dir: Path | None = None,
         run_jobs: bool = True,
+        baton_patience: float = 0.1,
     ) -> None:
         self.out = out or sys.stdout
         self.cors = cors or CorsPolicy()
@@ -243,6 +245,9 @@ class DevServer:
             on_call=self._print,
             load_error_source=functions_dir if expose_load_errors else None,
         )
+        # Short requests that had fully arrived are answered one at a time (authlib_core/dev/baton.py).
+        # baton_patience: how long one waits for it before going on without it.
+        self.baton = Baton(baton_patience)
         self.httpd = _Server((host, port), _handler_class(self), max_connections=max_connections)
         self._thread: threading.Thread | None = None
 
@@ -379,6 +384,9 @@ _STDLIB_ERROR_CODES = {
 }
 
 
+#: Requests answered holding the baton: function calls that only read and write the database, no I/O outside it.
+_QUICK_ROUTES = frozenset({("POST", "/api/query"), ("GET", "/api/query"), ("POST", "/api/mutation")})
+
 #: A request-target as sent on the wire: visible ASCII (the stdlib decodes the request line as Latin-1).
 _TARGET = re.compile(r"[\x21-\x7e]+")
 _BAD_TARGET = (
@@ -400,6 +408,28 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
         wbufsize = io.DEFAULT_BUFFER_SIZE
         # Socket read timeout (slowloris): a client that sends nothing for this long is disconnected.
         timeout = server.read_timeout
+        #: Whether this thread holds the server's baton for the request being answered.
+        holding = False
+
+        def handle_one_request(self) -> None:
+            """The stdlib's, holding the server's baton when the whole request had arrived (dev/baton.py)."""
+            try:
+                buffered = self.rfile.peek(1) if isinstance(self.rfile, io.BufferedReader) else b""
+            except TimeoutError:  # as the stdlib's own read of the request line: quietly close
+                self.close_connection = True
+                return
+            quick = route_of(buffered) in _QUICK_ROUTES and whole_request(buffered)
+            self.holding = quick and server.baton.take()
+            try:
+                super().handle_one_request()
+            finally:
+                self.let_go()
+
+        def let_go(self) -> None:
+            """Give the baton back before anything that may wait on the outside world."""
+            if self.holding:
+                self.holding = False
+                server.baton.give()
 
         def parse_request(self) -> bool:
             """The stdlib's parsing, then the request-target's bytes: visible ASCII only (RFC 9112; a browser
@@ -420,8 +450,10 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
             path = self.path.split("?", 1)[0]
             is_sync, client_version = sync_client_version(path)
             if is_sync:
+                self.let_go()
                 self._sync(client_version)
             elif server.static is not None and not is_api_path(path) and not server.http_route_at(path, "GET"):
+                self.let_go()
                 if self._admit() is not None:
                     self._static(path)
             else:
@@ -480,9 +512,14 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
                 self._send(refusal.status, {"Content-Type": "application/json", "Connection": "close"}, [], body)
 
         def _lambda(self) -> None:
+            quick = (self.command, self.path.split("?", 1)[0]) in _QUICK_ROUTES
+            if not quick:
+                self.let_go()
             body = self._admit()
             if body is None:
                 return
+            if quick and not self.holding:  # its body arrived after its head: the baton from here on
+                self.holding = server.baton.take()
             host = self.headers.get("host", "localhost")
             event = request_event(
                 self.command,
