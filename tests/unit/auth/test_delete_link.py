@@ -169,6 +169,18 @@ def test_a_password_is_checked_before_the_link_is_sent(tmp_path: Path, clock: Fa
         assert _emails(database) == ["ada@example.com"]
 
 
+def test_an_empty_password_is_no_password(tmp_path: Path, clock: FakeClock, outbox: Outbox) -> None:
+    """As Better Auth's ``if (ctx.body.password)``: ``""`` is not checked; the link is mailed, the token deletes."""
+    with _service(tmp_path, clock, outbox) as (svc, _, database):
+        ada = _signed_up(svc)
+        clock.advance(DAY + 1)
+        assert ada.post("/delete-user", {"password": ""}).body == SENT
+        _, query = _link(outbox)
+        done = ada.post("/delete-user", {"password": "", "token": query["token"]})
+        assert (done.status, done.body) == (200, DELETED)
+        assert _emails(database) == []
+
+
 def test_callback_urls_are_checked_where_they_enter(service: tuple[AuthService, Database], outbox: Outbox) -> None:
     svc, database = service
     ada = _signed_up(svc)
