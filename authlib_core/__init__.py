@@ -10,11 +10,13 @@ CLI sit behind them and may change without changing user code.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+from authlib_core._lazy import lazy_attributes
 from authlib_core._version import __version__
 from authlib_core.auth.identity import UserIdentity, get_auth_user_id
 from authlib_core.errors import ConvexError
 from authlib_core.functions.context import ActionCtx, MutationCtx, QueryCtx
-from authlib_core.functions.crons import cron_jobs
 from authlib_core.functions.decorators import (
     action,
     internal_action,
@@ -24,10 +26,13 @@ from authlib_core.functions.decorators import (
     query,
 )
 from authlib_core.functions.http_messages import Request, Response
-from authlib_core.functions.http_router import http_action, http_router
 from authlib_core.schema import define_schema, define_table
 from authlib_core.values import REMOVE, UNDEFINED, Int64, v
 from authlib_core.values.pagination import pagination_opts_validator, pagination_result_validator
+
+if TYPE_CHECKING:
+    from authlib_core.functions.crons import cron_jobs
+    from authlib_core.functions.http_router import http_action, http_router
 
 __all__ = [
     "ActionCtx",
@@ -57,3 +62,14 @@ __all__ = [
     "query",
     "v",
 ]
+
+#: Names whose modules load on first use: only apps with ``crons.py`` or ``http.py`` need them, so the functions of
+#: other apps (every query and mutation Lambda) do not import them on a cold start.
+_LAZY = {
+    "cron_jobs": "authlib_core.functions.crons",
+    "http_action": "authlib_core.functions.http_router",
+    "http_router": "authlib_core.functions.http_router",
+}
+
+
+__getattr__ = lazy_attributes(__name__, _LAZY)

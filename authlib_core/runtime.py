@@ -113,7 +113,10 @@ def build_runtime(
             settings,
             app.schema,
             database,
-            social=build_social_providers(settings, app),
+            # Without providers or secrets there is nothing to check or build (social_config stays unloaded).
+            social=build_social_providers(settings, app)
+            if app.social_providers or settings.oauth_client_secrets
+            else None,
             on_user_created=_user_hook(app.on_user_created, app, database),
             on_user_deleted=_user_hook(app.on_user_deleted, app, database),
             after_user_deleted=_after_delete_hook(app.after_user_deleted, app, database),

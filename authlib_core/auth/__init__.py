@@ -23,16 +23,17 @@ Example:
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from authlib_core._lazy import lazy_attributes
 from authlib_core.auth.identity import Auth, HasAuth, NoAuth, StaticAuth, UserIdentity, get_auth_user_id
-from authlib_core.auth.jwt_config import CustomJWTProvider, OIDCProvider
-from authlib_core.auth.social_config import GitHubSignIn, OIDCSignIn
 from authlib_core.auth.tables import auth_tables
 
 if TYPE_CHECKING:
     from authlib_core.auth.dev_secret import load_or_create_dev_secret
+    from authlib_core.auth.jwt_config import CustomJWTProvider, OIDCProvider
     from authlib_core.auth.service import AuthService, RequestAuth
+    from authlib_core.auth.social_config import GitHubSignIn, OIDCSignIn
     from authlib_core.auth.transport import AuthHttpRequest, AuthHttpResponse
 
 __all__ = [
@@ -60,15 +61,14 @@ _LAZY = {
     "AuthHttpRequest": "authlib_core.auth.transport",
     "AuthHttpResponse": "authlib_core.auth.transport",
     "load_or_create_dev_secret": "authlib_core.auth.dev_secret",
+    # The provider declarations of functions/auth_config.py: loaded by the apps that declare providers.
+    "CustomJWTProvider": "authlib_core.auth.jwt_config",
+    "OIDCProvider": "authlib_core.auth.jwt_config",
+    "GitHubSignIn": "authlib_core.auth.social_config",
+    "OIDCSignIn": "authlib_core.auth.social_config",
 }
 
 
-def __getattr__(name: str) -> Any:
-    # The service (and the database layer below it) loads only when a transport asks for it; user code that imports
-    # ``auth_tables`` or ``get_auth_user_id`` does not pay for it.
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'authlib_core.auth' has no attribute {name!r}")
-    import importlib
-
-    return getattr(importlib.import_module(module), name)
+# The service (and the database layer below it) loads only when a transport asks for it; user code that imports
+# ``auth_tables`` or ``get_auth_user_id`` does not pay for it.
+__getattr__ = lazy_attributes(__name__, _LAZY)

@@ -4,8 +4,9 @@ Better Auth 1.7.25's answers (``better-auth/dist/api/routes/update-user.mjs``; d
 
 * off (``delete_user_enabled`` false, the default): ``POST`` answers 404 with no body once signed in, the link
   404 ``NOT_FOUND``;
-* ``POST {password?, token?, callbackURL?}``: a ``password`` is checked first; a ``token`` (from the emailed link)
-  deletes at once; else, with ``delete_user_verification``, a ``delete-account`` link is mailed and the answer is
+* ``POST {password?, token?, callbackURL?}``: a ``password`` is checked first (an empty one counts as none, as
+  Better Auth's ``if (password)``); a ``token`` (from the emailed link) deletes at once; else, with
+  ``delete_user_verification``, a ``delete-account`` link is mailed and the answer is
   ``{"success": true, "message": "Verification email sent"}``; else a fresh session (or the password) deletes;
 * ``GET /delete-user/callback?token=&callbackURL=``: needs the session of the user the link was sent to (404
   ``FAILED_TO_GET_USER_INFO`` without one, so a mail scanner's visit changes nothing), uses the token up (404
@@ -64,7 +65,9 @@ def delete_user(service: AuthService, call: _Call) -> AuthHttpResponse:
     path = "/delete-user"
     service.origins.check(call.request, login_form=False)
     body = parse_body(call.request, allow_form=False, required=False)
-    password = body.string("password", optional=True)
+    # Better Auth tests ``if (ctx.body.password)``: an empty string is no password, so freshness, the token or the
+    # emailed link decide instead.
+    password = body.string("password", optional=True) or None
     token = body.string("token", optional=True)
     callback = service._callback(call, body)
     current = service._require(call)

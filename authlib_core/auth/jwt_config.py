@@ -26,14 +26,12 @@ This module only describes providers (nothing here imports a JOSE library); veri
 
 from __future__ import annotations
 
-import base64
-import binascii
 import dataclasses
-import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from typing import Literal
 from urllib.parse import urlparse
 
+from authlib_core.auth.jwt_shape import looks_like_jwt, token_part
 from authlib_core.config import is_loopback_url
 
 __all__ = [
@@ -246,39 +244,3 @@ def check_provider_url(url: str, *, allow_loopback_http: bool) -> str | None:
             "AUTHLIB_JWT_ALLOW_LOOPBACK_HTTP=true"
         )
     return f"{url} is not an https URL; identity providers' keys are fetched over https only"
-
-
-def looks_like_jwt(token: str) -> bool:
-    """Whether a bearer token is a JWS compact JWT (three parts, the first a JSON header with ``alg``).
-
-    Session tokens of this library (``<userId>.<sessionId>.<secret>``, signed or not) also have dots, so the
-    header is decoded: a session token's first part never decodes to a JSON object.
-
-    Example:
-        >>> looks_like_jwt("eyJhbGciOiJSUzI1NiJ9.e30.c2ln"), looks_like_jwt("user1.abc.def")
-        (True, False)
-    """
-    parts = token.split(".")
-    if len(parts) != 3 or not parts[0] or len(parts[0]) > 4096:
-        return False
-    header = token_part(token, 0)
-    return header is not None and "alg" in header
-
-
-def token_part(token: str, index: int) -> dict[str, Any] | None:
-    """Part ``index`` of a JWS compact token (0 the header, 1 the claims) as a JSON object, *unverified*; else None.
-
-    Only for a token already verified, or to choose how to verify it.
-
-    Example:
-        >>> token_part("eyJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJhIn0.c2ln", 1)
-        {'aud': 'a'}
-    """
-    parts = token.split(".")
-    if len(parts) != 3:
-        return None
-    try:
-        value = json.loads(base64.urlsafe_b64decode(parts[index] + "=" * (-len(parts[index]) % 4)))
-    except (ValueError, binascii.Error, IndexError):
-        return None
-    return value if isinstance(value, dict) else None

@@ -38,7 +38,6 @@ from authlib_core.auth.origin import OriginPolicy, origin_of
 from authlib_core.auth.passwords import PasswordHasher, js_length
 from authlib_core.auth.redirects import header_value, redirect_target
 from authlib_core.auth.remembered import RememberedSessions
-from authlib_core.auth.social_config import SocialProviders
 from authlib_core.auth.throttle import Throttle
 from authlib_core.auth.tokens import (
     hash_token,
@@ -60,6 +59,7 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
     from concurrent.futures import Future
 
+    from authlib_core.auth.social_config import SocialProviders
     from authlib_core.config import AuthSettings
     from authlib_core.database import Database, DatabaseWriter
     from authlib_core.mail import MailSender, MailTemplates
@@ -109,7 +109,6 @@ logger = logging.getLogger("authlib_core.auth")
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 #: Routes whose last path segment is a parameter (``call.param``).
 _PARAM_ROUTES = ("/reset-password/", "/callback/")  # password_reset.LINK_PREFIX, social.CALLBACK_PREFIX
-_NO_PROVIDERS = SocialProviders((), {}, allow_loopback_http=False)
 _MAX_USER_AGENT = 512
 #: Threads that read sessions in the background for speculative calls (Lambda serves one request at a time).
 _LOOKUP_THREADS = 4
@@ -214,14 +213,26 @@ class AuthService:
         self.tokens = TokenService(database, clock=clock) if with_links else None
         #: The pending social sign-ins (``state``), in the same table; social sign-in needs no mail.
         self.states = TokenService(database, clock=clock) if _has_verification(database) else None
-        #: The configured sign-in providers by id (``functions/auth_config.py``'s ``social_providers``).
-        self.social = social_providers if social_providers is not None else _NO_PROVIDERS
-        if self.social and self.states is None:
+        self._social = social_providers
+        if social_providers and self.states is None:
             raise ConfigError(
                 "functions/auth_config.py declares social_providers, but the schema has no verification table, where "
                 "pending sign-ins are kept: spread auth_tables into the schema."
             )
         self._route_table: dict[tuple[str, str], Callable[[_Call], AuthHttpResponse]] | None = None
+
+    @property
+    def social(self) -> SocialProviders:
+        """The configured sign-in providers by id (``functions/auth_config.py``'s ``social_providers``).
+
+        Without any, an empty set built on first use: the functions of an app without social sign-in never load
+        :mod:`~authlib_core.auth.social_config`.
+        """
+        if self._social is None:
+            from authlib_core.auth.social_config import SocialProviders
+
+            self._social = SocialProviders((), {}, allow_loopback_http=False)
+        return self._social
 
     @property
     def _routes(self) -> dict[tuple[str, str], Callable[[_Call], AuthHttpResponse]]:

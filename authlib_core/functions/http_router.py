@@ -28,6 +28,7 @@ import sys
 from typing import TYPE_CHECKING, Any, Generic, ParamSpec, TypeVar
 
 from authlib_core.functions.arguments import refuse_async
+from authlib_core.functions.paths import is_api_path
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -44,20 +45,9 @@ __all__ = [
 
 #: The methods a route may name (Convex's ``ROUTABLE_HTTP_METHODS``); HEAD is served by the GET route.
 ROUTABLE_METHODS = ("GET", "POST", "PUT", "DELETE", "OPTIONS", "PATCH")
-_API_ROOT = "/api"
 
 P = ParamSpec("P")
 R = TypeVar("R", covariant=True)
-
-
-def is_api_path(path: str) -> bool:
-    """True for ``/api`` and everything under ``/api/``: the Convex API's paths, never an HTTP action's.
-
-    Example:
-        >>> is_api_path("/api/query"), is_api_path("/api"), is_api_path("/apiary")
-        (True, True, False)
-    """
-    return path == _API_ROOT or path.startswith(_API_ROOT + "/")
 
 
 @dataclasses.dataclass(frozen=True, slots=True, eq=False)

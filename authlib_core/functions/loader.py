@@ -34,12 +34,8 @@ import traceback
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from authlib_core.auth.jwt_config import CustomJWTProvider, OIDCProvider, parse_providers
-from authlib_core.auth.social_config import SocialProvider, parse_social_providers
 from authlib_core.errors import AuthlibError, FunctionLoadError
 from authlib_core.functions._importing import forget_package, install_finder, loaded_by_us, owned_by
-from authlib_core.functions.crons import CronJob, Crons
-from authlib_core.functions.http_router import HttpRouter
 from authlib_core.functions.kinds import Kind
 from authlib_core.functions.paths import identifier_problem, make_path
 from authlib_core.functions.registry import RegisteredFunction, Registry
@@ -48,6 +44,11 @@ from authlib_core.schema import Schema
 
 if TYPE_CHECKING:
     import types
+
+    from authlib_core.auth.jwt_config import CustomJWTProvider, OIDCProvider
+    from authlib_core.auth.social_config import SocialProvider
+    from authlib_core.functions.crons import CronJob
+    from authlib_core.functions.http_router import HttpRouter
 
 __all__ = ["RESERVED_MODULES", "LoadedApp", "load_functions"]
 
@@ -169,6 +170,8 @@ def _load(shown_dir: Path, root: Path, package: str) -> LoadedApp:
 def _load_crons(shown_dir: Path, root: Path, package: str, registry: Registry) -> tuple[CronJob, ...]:
     if not (root / "crons.py").is_file():
         return ()
+    from authlib_core.functions.crons import Crons  # only apps with crons.py load it
+
     shown = shown_dir / "crons.py"
     try:
         module = _import(shown, f"{package}.crons", root)
@@ -298,8 +301,8 @@ def _load_auth_config(shown_dir: Path, root: Path, package: str) -> _AuthConfig:
             raise FunctionLoadError(f"{shown}: {switch} must be True ({meaning}) or False, got {type(value).__name__}")
     try:
         return _AuthConfig(
-            providers=parse_providers(getattr(module, "providers", [])),
-            social_providers=parse_social_providers(getattr(module, "social_providers", [])),
+            providers=_providers(module),
+            social_providers=_social_providers(module),
             on_user_created=getattr(module, "on_user_created", None),
             on_user_deleted=getattr(module, "on_user_deleted", None),
             after_user_deleted=getattr(module, "after_user_deleted", None),
@@ -308,6 +311,24 @@ def _load_auth_config(shown_dir: Path, root: Path, package: str) -> _AuthConfig:
         )
     except ValueError as exc:
         raise FunctionLoadError(f"{shown}: {exc}") from None
+
+
+def _providers(module: types.ModuleType) -> tuple[OIDCProvider | CustomJWTProvider, ...]:
+    """``providers`` of ``auth_config.py``, checked; the provider classes load only when the file declares some."""
+    if not hasattr(module, "providers"):
+        return ()
+    from authlib_core.auth.jwt_config import parse_providers
+
+    return parse_providers(module.providers)
+
+
+def _social_providers(module: types.ModuleType) -> tuple[SocialProvider, ...]:
+    """``social_providers`` of ``auth_config.py``, checked; loaded only when the file declares them."""
+    if not hasattr(module, "social_providers"):
+        return ()
+    from authlib_core.auth.social_config import parse_social_providers
+
+    return parse_social_providers(module.social_providers)
 
 
 def _resolve_user_hook(shown_dir: Path, name: str, hook: object, registry: Registry) -> str | None:
@@ -343,6 +364,8 @@ def _resolve_user_hook(shown_dir: Path, name: str, hook: object, registry: Regis
 def _load_http_router(shown_dir: Path, root: Path, package: str) -> HttpRouter | None:
     if not (root / "http.py").is_file():
         return None
+    from authlib_core.functions.http_router import HttpRouter  # only apps with http.py load it
+
     shown = shown_dir / "http.py"
     module = _import(shown, f"{package}.http", root)
     router: object = getattr(module, "http", _MISSING)

@@ -20,6 +20,7 @@ __all__ = [
     "canonicalize_path",
     "identifier_problem",
     "invalid_path_message",
+    "is_api_path",
     "is_valid_identifier",
     "make_path",
 ]
@@ -29,6 +30,9 @@ MAX_IDENTIFIER_LENGTH = 64
 
 #: Longest function path a client may send (HTTP API and live-query socket alike).
 MAX_PATH_LENGTH = 1024
+
+#: Where the Convex API's routes live; every other request path is an HTTP action's.
+_API_ROOT = "/api"
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # whitespace, C0 and C1 controls, DEL, lone surrogates: never in a path, and unsafe on a log line or a terminal
@@ -98,3 +102,13 @@ def invalid_path_message(path: str) -> str | None:
         return None
     shown = json.dumps(path[:100])
     return f"Invalid function path {shown}; use 'module:function' (no spaces or control characters)"
+
+
+def is_api_path(path: str) -> bool:
+    """True for ``/api`` and everything under ``/api/``: the Convex API's paths, never an HTTP action's.
+
+    Example:
+        >>> is_api_path("/api/query"), is_api_path("/api"), is_api_path("/apiary")
+        (True, True, False)
+    """
+    return path == _API_ROOT or path.startswith(_API_ROOT + "/")

@@ -44,7 +44,7 @@ from aws_lambda_powertools.shared.functions import powertools_dev_is_set
 from authlib_core.database.deadline import budget_from_context, request_budget
 from authlib_core.errors import FunctionNotFoundError
 from authlib_core.functions import Kind
-from authlib_core.functions.http_router import is_api_path
+from authlib_core.functions.paths import is_api_path
 from authlib_core.http.auth_bridge import RuntimeAuthBridge
 from authlib_core.http.errors import KindNotAllowedError, describe_error, server_error_message
 from authlib_core.http.http_actions import HTTP_KIND, serve_http_action

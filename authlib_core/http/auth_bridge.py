@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from authlib_core.auth import NoAuth, StaticAuth
-from authlib_core.auth.jwt_config import looks_like_jwt
+from authlib_core.auth.jwt_shape import looks_like_jwt
 from authlib_core.auth.transport import AuthHttpRequest
 from authlib_core.errors import AuthTokenError
 from authlib_core.http.identity import bearer_token

@@ -18,7 +18,7 @@ import uuid
 from typing import TYPE_CHECKING, Literal
 
 from authlib_core.auth import StaticAuth
-from authlib_core.auth.jwt_config import looks_like_jwt, token_part
+from authlib_core.auth.jwt_shape import looks_like_jwt, token_part
 from authlib_core.auth.transport import AuthHttpRequest
 from authlib_core.database.journal import journaling
 from authlib_core.database.readset import ReadSet, recording_reads

@@ -1,4 +1,4 @@
-"""Starting ``python -m authlib_core dev`` in a subprocess, as a user does."""
+"""Running ``python -m authlib_core`` commands (``dev``, ``run``) in a subprocess, as a user does."""
 
 from __future__ import annotations
 
@@ -24,4 +24,24 @@ def start_dev(functions_dir: Path, cwd: Path) -> subprocess.Popen[str]:
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+    )
+
+
+def run_cli(cwd: Path, *args: str, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``python -m authlib_core *args`` in ``cwd`` to its exit, output captured; the exit code is not checked.
+
+    ``AUTHLIB_FUNCTIONS_DIR`` and ``AUTHLIB_SQLITE_PATH`` are dropped from the environment so that only ``cwd`` and
+    ``args`` decide where functions and data are. A command that does not exit by itself hits ``timeout``.
+    """
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    env.pop("AUTHLIB_FUNCTIONS_DIR", None)
+    env.pop("AUTHLIB_SQLITE_PATH", None)
+    return subprocess.run(
+        [sys.executable, "-m", "authlib_core", *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
     )

@@ -10,20 +10,19 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from authlib_core.auth.tables import ACCOUNTS_TABLE, USERS_TABLE, VERIFICATION_TABLE
 from authlib_core.errors import StorageUnavailableError
 from tests.support.auth import BASE, Browser, auth_service
-from tests.support.outbox import Outbox
-from tests.support.sessions import FakeClock
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
+
+    import pytest
 
     from authlib_core.auth.service import AuthService
     from authlib_core.database import Database
+    from tests.support.outbox import Outbox
+    from tests.support.sessions import FakeClock
 
 PASSWORD = "correct horse battery"
 DAY = 86_400
@@ -31,32 +30,12 @@ SENT = {"success": True, "message": "Verification email sent"}
 DELETED = {"success": True, "message": "User deleted"}
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def outbox() -> Outbox:
-    return Outbox()
+#: The service the ``service`` fixture (conftest.py) builds, and :func:`_service`'s defaults.
+SETTINGS = {"delete_user_enabled": True, "delete_user_verification": True, "ip_rate_limit": 1000}
 
 
 def _service(tmp_path: Path, clock: FakeClock, outbox: Outbox | None, backend: str = "sqlite", **settings: Any) -> Any:
-    settings.setdefault("delete_user_enabled", True)
-    settings.setdefault("delete_user_verification", True)
-    settings.setdefault("ip_rate_limit", 1000)
-    return auth_service(tmp_path, clock, sessions_backend=backend, mailer=outbox, **settings)
-
-
-@pytest.fixture
-def service(tmp_path: Path, clock: FakeClock, backend: str, outbox: Outbox) -> Iterator[tuple[AuthService, Database]]:
-    with _service(tmp_path, clock, outbox, backend) as (svc, _, database):
-        yield svc, database
+    return auth_service(tmp_path, clock, sessions_backend=backend, mailer=outbox, **{**SETTINGS, **settings})
 
 
 def _link(outbox: Outbox, to: str = "ada@example.com") -> tuple[str, dict[str, str]]:
@@ -188,6 +167,18 @@ def test_a_password_is_checked_before_the_link_is_sent(tmp_path: Path, clock: Fa
         assert ada.post("/delete-user", {"password": PASSWORD}).body == SENT  # the link, still: no deletion
         assert len(outbox.sent) == 1
         assert _emails(database) == ["ada@example.com"]
+
+
+def test_an_empty_password_is_no_password(tmp_path: Path, clock: FakeClock, outbox: Outbox) -> None:
+    """As Better Auth's ``if (ctx.body.password)``: ``""`` is not checked; the link is mailed, the token deletes."""
+    with _service(tmp_path, clock, outbox) as (svc, _, database):
+        ada = _signed_up(svc)
+        clock.advance(DAY + 1)
+        assert ada.post("/delete-user", {"password": ""}).body == SENT
+        _, query = _link(outbox)
+        done = ada.post("/delete-user", {"password": "", "token": query["token"]})
+        assert (done.status, done.body) == (200, DELETED)
+        assert _emails(database) == []
 
 
 def test_callback_urls_are_checked_where_they_enter(service: tuple[AuthService, Database], outbox: Outbox) -> None:

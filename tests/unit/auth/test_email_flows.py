@@ -11,49 +11,27 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-import pytest
-
 from authlib_core.auth.tables import VERIFICATION_TABLE
 from tests.support.auth import BASE, Browser, auth_service
-from tests.support.outbox import Outbox
-from tests.support.sessions import FakeClock
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
 
     from authlib_core.auth.service import AuthService
     from authlib_core.database import Database
+    from tests.support.outbox import Outbox
+    from tests.support.sessions import FakeClock
 
 PASSWORD = "correct horse battery"
 NEW_PASSWORD = "a brand new passphrase"
 
 
-@pytest.fixture(params=["sqlite", "dynamodb"])
-def backend(request: pytest.FixtureRequest) -> str:
-    return str(request.param)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
+#: The service the ``service`` fixture (conftest.py) builds, and :func:`_service`'s defaults.
+SETTINGS = {"enumeration_floor": 0, "argon2_time_cost": 2}
 
 
 def _service(tmp_path: Path, clock: FakeClock, backend: str, outbox: Outbox | None, **settings: Any) -> Any:
-    settings.setdefault("enumeration_floor", 0)
-    settings.setdefault("argon2_time_cost", 2)
-    return auth_service(tmp_path, clock, sessions_backend=backend, mailer=outbox, **settings)
-
-
-@pytest.fixture
-def outbox() -> Outbox:
-    return Outbox()
-
-
-@pytest.fixture
-def service(tmp_path: Path, clock: FakeClock, backend: str, outbox: Outbox) -> Iterator[tuple[AuthService, Database]]:
-    with _service(tmp_path, clock, backend, outbox) as (svc, _, database):
-        yield svc, database
+    return auth_service(tmp_path, clock, sessions_backend=backend, mailer=outbox, **{**SETTINGS, **settings})
 
 
 def _path_and_query(link: str) -> tuple[str, dict[str, str]]:

@@ -527,6 +527,24 @@ def test_delete_user(deletable: Any, clock: FakeClock) -> None:
     assert Browser(service, ip="10.3.3.3").sign_in().status == 401
 
 
+def test_delete_user_takes_an_empty_password_for_none(deletable: Any, clock: FakeClock) -> None:
+    """Better Auth checks ``if (ctx.body.password)``: ``""`` is no password, so the session's freshness decides."""
+    service, _, database = deletable
+    stale = Browser(service)
+    stale.sign_up()
+    clock.advance(DAY)
+    refused = stale.post("/delete-user", {"password": ""})
+    assert refused.body == {
+        "code": "SESSION_EXPIRED",
+        "message": "Session expired. Re-authenticate to perform this action.",
+    }
+    fresh = Browser(service, ip="10.5.5.5")
+    fresh.sign_up(email="grace@example.com")
+    deleted = fresh.post("/delete-user", {"password": ""})
+    assert (deleted.status, deleted.body) == (200, {"success": True, "message": "User deleted"})
+    assert [u["email"] for u in database.run_query(lambda db: db.query(USERS_TABLE).collect())] == ["ada@example.com"]
+
+
 def test_delete_user_runs_the_app_hook_in_its_transaction(tmp_path: Path, clock: FakeClock) -> None:
     seen: list[str] = []
 

@@ -4,35 +4,23 @@ tested with the other commands': tests/unit/cli/test_cli.py.)"""
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import urllib.error
 import urllib.request
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from authlib_core.scaffold import init_project
+from tests.support.dev_cli import run_cli
 from tests.support.node_clients import dev_server
 
-ROOT = Path(__file__).resolve().parents[3]
+if TYPE_CHECKING:
+    import subprocess
+    from pathlib import Path
 
 
 def dev(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
     """Run ``dev``; it must exit by itself (a server that kept listening would hit the timeout)."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    env.pop("AUTHLIB_FUNCTIONS_DIR", None)
-    env.pop("AUTHLIB_SQLITE_PATH", None)
-    return subprocess.run(
-        [sys.executable, "-m", "authlib_core", "dev", "--no-static", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=30,
-        check=False,
-    )
+    return run_cli(cwd, "dev", "--no-static", *args, timeout=30)
 
 
 def test_functions_option_naming_a_file_or_nothing(tmp_path: Path) -> None:

@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
 import textwrap
 from pathlib import Path
 
@@ -15,6 +12,7 @@ from authlib_core.database import Database
 from authlib_core.database.engines.sqlite import SQLiteEngine
 from authlib_core.database.stored_check import StoredDocumentsCheck
 from tests.support.databases import TEST_SECRET
+from tests.support.dev_cli import run_cli
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -27,16 +25,8 @@ def documented_backfill() -> str:
 
 
 def run(cwd: Path, *args: str) -> str:
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(
-        [sys.executable, "-m", "authlib_core", "run", *args, "--db", str(cwd / "d.db")],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=True,
-    )
+    done = run_cli(cwd, "run", *args, "--db", str(cwd / "d.db"))
+    assert done.returncode == 0, done.stderr
     return done.stdout
 
 
