@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 
 SECTION = "4 dev server"
 BODY = json.dumps({"path": "myData:getMyData", "args": {}})
+#: The connection counts issue 19 sets the >= 0.7x target at; one connection measures CPU per request alone.
+TARGET_CONNECTIONS = (8, 32)
 #: The server process behind each URL, for its CPU time (``/proc/<pid>/stat``).
 PIDS: dict[str, int] = {}
 
@@ -79,9 +81,9 @@ def dev_server(db: Path, log: Path) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def baseline_server(db: Path, lower: bytes, upper: bytes) -> Iterator[str]:
+def baseline_server(db: Path, lower: bytes, upper: bytes, mode: str = "threaded") -> Iterator[str]:
     process = subprocess.Popen(
-        [sys.executable, "-m", "bench.baseline_server", str(db), SECRET, lower.hex(), upper.hex()],
+        [sys.executable, "-m", "bench.baseline_server", str(db), SECRET, lower.hex(), upper.hex(), mode],
         cwd=ROOT,
         env=_env(),
         stdout=subprocess.PIPE,
@@ -98,6 +100,15 @@ def baseline_server(db: Path, lower: bytes, upper: bytes) -> Iterator[str]:
         process.wait(timeout=10)
         if process.stdout is not None:
             process.stdout.close()
+
+
+def notes_range(db: Path) -> tuple[bytes, bytes]:
+    """The ``by_user`` index range of the seeded user's notes: what the baseline reads instead of planning a query."""
+    with sqlite3.connect(db) as conn:
+        lower, upper = conn.execute(
+            "SELECT min(key), max(key) FROM index_entries WHERE tbl = 'myData' AND idx = 'by_user'"
+        ).fetchone()
+    return lower, upper + b"\xff"
 
 
 def _env() -> dict[str, str]:
@@ -239,11 +250,7 @@ def run(quick: bool = False) -> tuple[list[Row], dict[str, Any]]:
         with dev_server(db, tmp_path / "dev.log") as ours_url:
             cookie = seed(ours_url)
             value = check(ours_url, cookie)
-            with sqlite3.connect(db) as conn:
-                lower, upper = conn.execute(
-                    "SELECT min(key), max(key) FROM index_entries WHERE tbl = 'myData' AND idx = 'by_user'"
-                ).fetchone()
-            with baseline_server(db, lower, upper + b"\xff") as base_url:
+            with baseline_server(db, *notes_range(db)) as base_url:
                 assert check(base_url, cookie) == value
                 for connections in levels:
                     for _ in range(reps):
@@ -271,11 +278,10 @@ def run(quick: bool = False) -> tuple[list[Row], dict[str, Any]]:
                 base,
                 ours_spread,
                 base_spread,
-                ">= 0.7x",
-                "min",
-                0.7,
+                *((">= 0.7x", "min", 0.7) if connections in TARGET_CONNECTIONS else ("", "", None)),
                 note=f"p50/p99 ms: ours {o50:.2f}/{o99:.2f}, baseline {b50:.2f}/{b99:.2f}; server CPU per request: "
-                f"ours {ocpu:.0f} us, baseline {bcpu:.0f} us",
+                f"ours {ocpu:.0f} us, baseline {bcpu:.0f} us"
+                + ("" if connections in TARGET_CONNECTIONS else "; no target: one connection never waits on another"),
             )
         )
         rows.append(

@@ -20,3 +20,11 @@ def test_section_runs_in_quick_mode(section: str) -> None:
     assert rows
     for row in rows:
         assert row.ours is not None, row
+
+
+def test_the_serving_models_answer_as_the_dev_server_does(tmp_path) -> None:
+    """bench/serving_models.py measures the baseline's work served three ways; each must do the same work."""
+    from bench.serving_models import MODES, servers
+
+    with servers(tmp_path) as (urls, _cookie):  # raises when one answers differently
+        assert sorted(urls) == sorted(MODES)
