@@ -101,8 +101,7 @@ class HostPolicy:
             f"Host {shown!r} is not this dev server's. It answers IP addresses, localhost and the hosts of "
             "AUTHLIB_TRUSTED_ORIGINS and --cors-origin (a guard against DNS rebinding); add your host's origin "
             "to one of those.",
-            close=False,
-        )
+        )  # and the connection closes: its body, unread, must never be parsed as a next request
 
 
 def body_limit(path: str) -> int:
@@ -132,7 +131,7 @@ def read_body(headers: Message, stream: BufferedIOBase, limit: int) -> bytes:
         return _read_chunked(stream, limit)
     if not lengths:
         return b""
-    values = {value.strip() for value in lengths}
+    values = {value.strip(" \t") for value in lengths}  # RFC 9110's whitespace only: space and tab
     if len(values) != 1 or not _DIGITS.match(next(iter(values))):
         raise Refusal(400, "BadRequest", "Content-Length must be one whole number of bytes, such as 42")
     length = int(next(iter(values)))

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 from aws_lambda_powertools import Logger
 
 from authlib_core.auth.redirects import UnsafeHeaderValueError, header_value
-from authlib_core.dev.baton import Baton, route_of, whole_request
+from authlib_core.dev.baton import Baton, arrived_body_length, framing_agrees, route_of
 from authlib_core.dev.console import ConsoleFormatter
 from authlib_core.dev.guard import HostPolicy, Refusal, body_limit, read_body
 from authlib_core.dev.reload import Reloader
@@ -246,7 +246,7 @@ class DevServer:
             load_error_source=functions_dir if expose_load_errors else None,
         )
         # Short requests that had fully arrived are answered one at a time (authlib_core/dev/baton.py).
-        # baton_patience: how long one waits for it before going on without it.
+        # baton_patience: how long after its holder took it a request waits for it before going on without it.
         self.baton = Baton(baton_patience)
         self.httpd = _Server((host, port), _handler_class(self), max_connections=max_connections)
         self._thread: threading.Thread | None = None
@@ -410,6 +410,8 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
         timeout = server.read_timeout
         #: Whether this thread holds the server's baton for the request being answered.
         holding = False
+        #: The body length of a quick request that had fully arrived (the baton was tried before parsing it).
+        arrived: int | None = None
 
         def handle_one_request(self) -> None:
             """The stdlib's, holding the server's baton when the whole request had arrived (dev/baton.py)."""
@@ -418,8 +420,8 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
             except TimeoutError:  # as the stdlib's own read of the request line: quietly close
                 self.close_connection = True
                 return
-            quick = route_of(buffered) in _QUICK_ROUTES and whole_request(buffered)
-            self.holding = quick and server.baton.take()
+            self.arrived = arrived_body_length(buffered) if route_of(buffered) in _QUICK_ROUTES else None
+            self.holding = self.arrived is not None and server.baton.take()
             try:
                 super().handle_one_request()
             finally:
@@ -441,6 +443,13 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
                 self.send_error(400, "Bad Request", _BAD_TARGET)
                 return False
             return True
+
+        def handle_expect_100(self) -> bool:
+            """The stdlib's ``100 Continue``, sent now: the buffered response stream would hold it back until the
+            final answer, and the client waits for it before sending the body."""
+            answered = super().handle_expect_100()
+            self.wfile.flush()
+            return answered
 
         def date_time_string(self, timestamp: float | None = None) -> str:
             """The ``Date`` header's value (as the standard library's, computed once per second)."""
@@ -513,12 +522,12 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
 
         def _lambda(self) -> None:
             quick = (self.command, self.path.split("?", 1)[0]) in _QUICK_ROUTES
-            if not quick:
-                self.let_go()
+            if not quick or (self.arrived is not None and not framing_agrees(self.headers, self.arrived)):
+                self.let_go()  # never read a body the baton's look at the buffer did not see whole
             body = self._admit()
             if body is None:
                 return
-            if quick and not self.holding:  # its body arrived after its head: the baton from here on
+            if quick and self.arrived is None:  # its body came after its head: the baton from here on
                 self.holding = server.baton.take()
             host = self.headers.get("host", "localhost")
             event = request_event(

@@ -6,7 +6,6 @@ import io
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import textwrap
@@ -82,12 +81,6 @@ class Auth:
 @pytest.fixture
 def dev(functions_dir, tmp_path):
     yield from _dev_server(functions_dir, tmp_path)
-
-
-@pytest.fixture
-def patient(functions_dir, tmp_path):
-    """A dev server whose requests wait up to 1 s for the baton (authlib_core/dev/baton.py) before going on."""
-    yield from _dev_server(functions_dir, tmp_path, baton_patience=1.0)
 
 
 def _dev_server(functions_dir, tmp_path, **options):
@@ -166,93 +159,6 @@ def test_concurrent_requests(dev):
     elapsed = time.monotonic() - started
     assert all(result == (200, {"status": "success", "value": "slept"}) for result in results)
     assert elapsed < 8 * 0.4 / 2  # served in parallel, not one after another
-
-
-def timed(call):
-    started = time.monotonic()
-    result = call()
-    return result, time.monotonic() - started
-
-
-def raw_request(server, method, target, body=b""):
-    """One request sent in one write (head and body together), its answer read until the connection closes."""
-    host, port = server.httpd.server_address[:2]
-    head = f"{method} {target} HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n"
-    with socket.create_connection((host, port), timeout=10) as sock:
-        sock.sendall(f"{head}Content-Length: {len(body)}\r\n\r\n".encode() + body)
-        answer = b""
-        while chunk := sock.recv(65536):
-            answer += chunk
-    return answer
-
-
-def test_queries_and_mutations_take_the_baton_and_go_on_without_it_after_its_patience(patient):
-    assert query(patient, "notes:version")[1]["value"] == "v1"  # loaded, connections warm
-    version = json.dumps({"path": "notes:version", "args": {}}).encode()
-    add = {"path": "notes:add", "args": {"text": "x"}}
-    assert patient.baton.take()  # another request holds it
-    try:
-        calls = {
-            # head and body in one segment: the baton is taken before the head is parsed
-            "whole query": lambda: raw_request(patient, "POST", "/api/query", version).endswith(b'"value":"v1"}'),
-            # urllib sends the body after the head: the baton is taken once the body is read
-            "query": lambda: query(patient, "notes:version")[1]["value"] == "v1",
-            "mutation": lambda: json.loads(http(f"{patient.url}/api/mutation", add)[2])["status"] == "success",
-        }
-        for name, call in calls.items():
-            answered, waited = timed(call)
-            assert answered, name
-            assert 1.0 <= waited < 5, name  # it waited for the baton its full patience, then answered without it
-    finally:
-        patient.baton.give()
-    assert timed(lambda: query(patient, "notes:version"))[1] < 1.0  # free again: no wait
-
-
-def test_requests_that_may_wait_on_the_outside_world_never_wait_for_the_baton(patient):
-    assert query(patient, "notes:version")[1]["value"] == "v1"
-    assert patient.baton.take()
-    try:
-        calls = {
-            "action": lambda: http(f"{patient.url}/api/action", {"path": "notes:ping", "args": {}}),
-            "function by name": lambda: http(f"{patient.url}/api/function", {"path": "notes:version", "args": {}}),
-            "auth route": lambda: http(f"{patient.url}/api/auth/get-session"),
-            "static file": lambda: http(f"{patient.url}/assets/app.js"),
-            "HEAD of the query route": lambda: http(f"{patient.url}/api/query", method="HEAD"),
-        }
-        for name, call in calls.items():
-            (status, _, _), waited = timed(call)
-            assert status in (200, 404), name
-            assert waited < 0.8, name
-        ping = json.dumps({"path": "notes:ping", "args": {}}).encode()
-        answer, waited = timed(lambda: raw_request(patient, "POST", "/api/action", ping))  # head and body together
-        assert answer.startswith(b"HTTP/1.1 200 ")
-        assert answer.endswith(b'"value":"pong"}')
-        assert waited < 0.8
-    finally:
-        patient.baton.give()
-
-
-def test_a_body_still_arriving_and_an_open_websocket_leave_the_baton_free(patient):
-    from websockets.sync.client import connect
-
-    assert query(patient, "notes:version")[1]["value"] == "v1"
-    host, port = patient.httpd.server_address[:2]
-    body = json.dumps({"path": "notes:version", "args": {}}).encode()
-    with socket.create_connection((host, port), timeout=10) as slow:
-        head = f"POST /api/query HTTP/1.1\r\nHost: {host}:{port}\r\nContent-Length: {len(body)}\r\n\r\n"
-        slow.sendall(head.encode() + body[:3])
-        time.sleep(0.3)  # its thread is reading the rest of the body
-        assert not patient.baton.held
-        assert timed(lambda: query(patient, "notes:version"))[1] < 0.8
-        slow.sendall(body[3:])
-        answer = slow.recv(65536)
-        assert answer.startswith(b"HTTP/1.1 200 ")
-        assert answer.endswith(b'{"status":"success","value":"v1"}')
-    ws_url = patient.url.replace("http://", "ws://") + "/api/1.49.0/sync"
-    with connect(ws_url, origin=patient.url) as ws:
-        assert ws.protocol.state.name == "OPEN"
-        assert not patient.baton.held
-        assert timed(lambda: query(patient, "notes:version"))[1] < 0.8
 
 
 def test_reload_on_change_and_broken_edit_keeps_last_good(dev, functions_dir):
