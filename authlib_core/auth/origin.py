@@ -22,7 +22,25 @@ from authlib_core.auth.transport import APIError, AuthHttpRequest
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-__all__ = ["OriginPolicy", "origin_of"]
+__all__ = ["OriginPolicy", "is_host", "origin_of"]
+
+#: A ``Host`` value (RFC 9110 ``uri-host [ ":" port ]``) as a server can use it in a URL it builds: a name or an IPv4
+#: address of letters, digits, dots and hyphens, or a bracketed IPv6 address, then an optional numeric port.
+_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
+
+
+def is_host(value: str) -> bool:
+    """Whether ``value`` is a plain ``host[:port]`` (no user info, path, spaces or other characters a URL parser
+    reads differently from a browser).
+
+    Example:
+        >>> is_host("localhost:3210"), is_host("[::1]:3210"), is_host("app.example.com")
+        (True, True, True)
+        >>> is_host("localhost:@evil.example\\\\@localhost"), is_host("a b"), is_host("")
+        (False, False, False)
+    """
+    return _HOST.fullmatch(value) is not None
+
 
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

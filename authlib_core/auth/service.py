@@ -34,7 +34,7 @@ from authlib_core.auth.cookies import (
 )
 from authlib_core.auth.identity import UserIdentity
 from authlib_core.auth.links import checked_callback
-from authlib_core.auth.origin import OriginPolicy, origin_of
+from authlib_core.auth.origin import OriginPolicy, is_host, origin_of
 from authlib_core.auth.passwords import PasswordHasher, js_length
 from authlib_core.auth.redirects import header_value, redirect_target
 from authlib_core.auth.remembered import RememberedSessions
@@ -489,15 +489,19 @@ class AuthService:
         """The origin emailed links point at: ``base_url``, else the request's own origin if it is this machine.
 
         A Host header is never trusted for a link (password-reset poisoning: a request with ``Host: evil.example``
-        would mail the victim a link that hands the token to the attacker).
+        would mail the victim a link that hands the token to the attacker), nor one that only looks local to Python's
+        URL parser (``localhost:@evil.example\\@localhost`` is ``evil.example`` to a browser): the request's origin
+        counts only when its host is a plain ``host[:port]`` on this machine.
 
         Raises:
             APIError: 500 ``BASE_URL_NOT_CONFIGURED`` when neither applies.
         """
         if self.settings.base_url:
             return self.settings.base_url.rstrip("/")
-        if is_loopback_url(call.request.base_url):
-            return call.request.base_url.rstrip("/")
+        base = call.request.base_url.rstrip("/")
+        scheme, _, host = base.partition("://")
+        if scheme in ("http", "https") and is_host(host) and is_loopback_url(base):
+            return base
         logger.error("emailed link refused: AUTHLIB_BASE_URL is not set and the request is not from this machine")
         raise APIError(
             500,

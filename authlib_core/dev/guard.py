@@ -6,11 +6,15 @@ API Gateway does these in production; locally the dev server must, because it li
   ``Host: evil.example``. Allowed hosts are IP literals (a rebinding attack needs a name it controls), ``localhost``
   (and ``*.localhost``), the host the server is bound to, and the hosts of the configured origins
   (``AUTHLIB_TRUSTED_ORIGINS``, ``--cors-origin``). The port is not compared: port forwards (containers, SSH)
-  change it, and the attacker controls only the name. Anything else: 403 ``ForbiddenHost``.
+  change it, and the attacker controls only the name. Anything else: 403 ``ForbiddenHost``. A value that is not a
+  plain ``host[:port]`` (user info, a path, spaces, backslashes: what a browser and Python's URL parser read as
+  different hosts) or more than one ``Host`` header: 400 ``BadRequest``.
 * **Body**: ``Content-Length`` is checked before anything is read (a number, one value, within the route's limit:
   :data:`~authlib_core.http.wire.MAX_BODY_BYTES` for function calls, :data:`AUTH_BODY_LIMIT` for ``/api/auth/*``);
   ``Transfer-Encoding: chunked`` bodies are read chunk by chunk and refused as soon as they pass the limit; both
-  headers at once (request smuggling) or another transfer coding is a 400.
+  headers at once (request smuggling), another transfer coding or two ``Transfer-Encoding`` headers is a 400; so is
+  any chunk framing a strict parser would read differently (lines not ending in CRLF, spaces around a size, an
+  over-long trailer line).
 
 Every refusal is a :class:`Refusal`: status plus the ``{"code", "message"}`` body the rest of the HTTP API uses.
 
@@ -28,6 +32,7 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING, Final
 
+from authlib_core.auth.origin import is_host, origin_of
 from authlib_core.auth.validation import MAX_AUTH_BODY_BYTES
 from authlib_core.http.wire import MAX_BODY_BYTES
 
@@ -78,11 +83,32 @@ class HostPolicy:
             if match is not None:
                 names.add(_host_name(match.group(1).rsplit("@", 1)[-1]))
         self.names = frozenset(name for name in names if name)
+        self.bound = _host_name(bound_host)
+        self.origins = frozenset(filter(None, (origin_of(origin) for origin in origins)))
+
+    def check(self, values: list[str]) -> None:
+        """Refuse a request whose ``Host`` headers (``values``, all of them) this server does not answer.
+
+        Raises:
+            Refusal: 400 for two ``Host`` headers or a value that is not ``host[:port]``; 403 for a host not allowed.
+        """
+        if len(values) > 1:
+            raise Refusal(400, "BadRequest", "Send one Host header; this request has several")
+        if values and not is_host(values[0].strip(" \t")):
+            raise Refusal(
+                400,
+                "BadRequest",
+                "The Host header must be a host name or address with an optional port, such as localhost:3210",
+            )
+        if values and not self.allows(values[0]):
+            raise self.refusal(values[0])
 
     def allows(self, host: str | None) -> bool:
-        """True for a request without ``Host`` (HTTP/1.0) and for the allowed names."""
+        """True for a request without ``Host`` (HTTP/1.0) and for the allowed names (which are well formed)."""
         if host is None:
             return True
+        if not is_host(host.strip(" \t")):
+            return False
         name = _host_name(host)
         if name in self.names or name.endswith(".localhost"):
             return True
@@ -91,6 +117,34 @@ class HostPolicy:
         except ValueError:
             return False
         return True
+
+    def allows_origin(self, origin: str) -> bool:
+        """Whether a browser page of ``origin`` may open a WebSocket: a page on this machine (``localhost``,
+        ``*.localhost``, a loopback address), on the address the server is bound to, or of a configured origin.
+
+        Stricter than :meth:`allows`: an IP literal in ``Host`` cannot come from a rebinding attack, but any page
+        served from an IP address sends it as its ``Origin``.
+
+        Example:
+            >>> policy = HostPolicy(bound_host="127.0.0.1", origins=("https://app.example.com",))
+            >>> policy.allows_origin("http://localhost:5173"), policy.allows_origin("https://app.example.com")
+            (True, True)
+            >>> policy.allows_origin("http://192.168.1.23:8080"), policy.allows_origin("null")
+            (False, False)
+        """
+        scheme, _, authority = origin.strip().partition("://")
+        normal = origin_of(origin) if scheme in ("http", "https") and is_host(authority) else None
+        if normal is None:
+            return False
+        if normal in self.origins:
+            return True
+        host = _host_name(authority)
+        if host == "localhost" or host.endswith(".localhost") or host == self.bound:
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
 
     def refusal(self, host: str) -> Refusal:
         """The 403 for a ``Host`` this server does not answer."""
@@ -122,7 +176,10 @@ def read_body(headers: Message, stream: BufferedIOBase, limit: int) -> bytes:
             413 past ``limit``.
     """
     lengths = headers.get_all("content-length") or []
-    coding = headers.get("transfer-encoding")
+    codings = headers.get_all("transfer-encoding") or []
+    if len(codings) > 1:
+        raise Refusal(400, "BadRequest", "Send one Transfer-Encoding header (chunked), or Content-Length")
+    coding = codings[0] if codings else None
     if coding is not None:
         if lengths:
             raise Refusal(400, "BadRequest", "Send Content-Length or Transfer-Encoding, not both")
@@ -148,9 +205,12 @@ def _read_chunked(stream: BufferedIOBase, limit: int) -> bytes:
     total = 0
     while True:
         line = stream.readline(_CHUNK_LINE_LIMIT + 1)
-        size_text = line.split(b";", 1)[0].strip().decode("latin-1")
-        if len(line) > _CHUNK_LINE_LIMIT or not line.endswith(b"\n") or not _HEX.match(size_text):
-            raise Refusal(400, "BadRequest", "Malformed chunked body: a chunk size line is not a hexadecimal number")
+        field, semicolon, _ = line[:-2].partition(b";")
+        size_text = (field.rstrip(b" \t") if semicolon else field).decode("latin-1")  # BWS only before an extension
+        if len(line) > _CHUNK_LINE_LIMIT or not _ends_line(line) or not _HEX.match(size_text):
+            raise Refusal(
+                400, "BadRequest", "Malformed chunked body: a chunk size line is not a hexadecimal number and CRLF"
+            )
         size = int(size_text, 16)
         if size == 0:
             break
@@ -158,11 +218,18 @@ def _read_chunked(stream: BufferedIOBase, limit: int) -> bytes:
         if total > limit:
             raise _too_large(limit, None)
         chunk = stream.read(size)
-        if len(chunk) < size or stream.readline(3) not in (b"\r\n", b"\n"):
+        if len(chunk) < size or stream.readline(3) != b"\r\n":
             raise Refusal(400, "BadRequest", "Malformed chunked body: a chunk is shorter than its size")
         parts.append(chunk)
     for _ in range(_MAX_TRAILERS):
         trailer = stream.readline(_CHUNK_LINE_LIMIT + 1)
-        if trailer in (b"\r\n", b"\n", b""):
+        if trailer == b"\r\n":
             return b"".join(parts)
+        if len(trailer) > _CHUNK_LINE_LIMIT or not _ends_line(trailer):
+            raise Refusal(400, "BadRequest", "Malformed chunked body: a trailer line is too long or not ended by CRLF")
     raise Refusal(400, "BadRequest", "Malformed chunked body: too many trailer lines")
+
+
+def _ends_line(line: bytes) -> bool:
+    """Whether ``line`` (as read by ``readline``) ends in CRLF and holds no other CR or LF."""
+    return line.endswith(b"\r\n") and line.count(b"\r") == 1 and line.count(b"\n") == 1

@@ -494,10 +494,7 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
         def _admit(self) -> bytes | None:
             """The request body, once the Host and the body framing passed; None when a refusal was sent."""
             try:
-                host = self.headers.get("host")
-                if not server.hosts.allows(host):
-                    assert host is not None
-                    raise server.hosts.refusal(host)
+                server.hosts.check(self.headers.get_all("host") or [])
                 return read_body(self.headers, self.rfile, body_limit(self.path.split("?", 1)[0]))
             except Refusal as refusal:
                 self.close_connection = self.close_connection or refusal.close
@@ -509,10 +506,8 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
         def _sync(self, client_version: str | None) -> None:
             """A WebSocket for live queries (Host, Origin and per-address limits checked first)."""
             try:
+                server.hosts.check(self.headers.get_all("host") or [])
                 host = self.headers.get("host")
-                if not server.hosts.allows(host):
-                    assert host is not None
-                    raise server.hosts.refusal(host)
                 server.sync.check_origin(self.headers.get("origin"), server.hosts)
                 server.sync.serve(self, client_version, f"http://{host or 'localhost'}")
             except Refusal as refusal:

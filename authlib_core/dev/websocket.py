@@ -69,11 +69,6 @@ def _cookies(headers: list[str]) -> dict[str, str]:
     return found
 
 
-def _origin_host(origin: str) -> str | None:
-    match = re.match(r"^[a-z][a-z0-9+.-]*://([^/?#]+)$", origin.strip().lower())
-    return match.group(1).rsplit("@", 1)[-1] if match else None
-
-
 class SyncHub:
     """What the dev server's sync connections share: the change feed, the mutation log, per-address counts.
 
@@ -131,14 +126,14 @@ class SyncHub:
         """
         if origin is None:
             return  # not a browser page (Node, Python clients send no Origin)
-        host = _origin_host(origin)
-        if host is None or not hosts.allows(host):
+        if not hosts.allows_origin(origin):
             shown = origin if len(origin) <= 100 and origin.isprintable() else "(not shown)"
             raise Refusal(
                 403,
                 "ForbiddenOrigin",
-                f"WebSocket connections from origin {shown!r} are refused: only pages served from localhost, an IP "
-                "address or AUTHLIB_TRUSTED_ORIGINS / --cors-origin may connect; add the page's origin there.",
+                f"WebSocket connections from origin {shown!r} are refused: only pages served from this machine "
+                "(localhost, a loopback address), the address the server listens on, or AUTHLIB_TRUSTED_ORIGINS / "
+                "--cors-origin may connect; add the page's origin there.",
             )
 
     def serve(self, handler: BaseHTTPRequestHandler, client_version: str | None, base_url: str) -> None:

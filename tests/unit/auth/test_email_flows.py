@@ -11,6 +11,8 @@ import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from authlib_core.auth.tables import VERIFICATION_TABLE
 from tests.support.auth import BASE, Browser, auth_service
 
@@ -314,7 +316,18 @@ def test_change_email_answers(service: tuple[AuthService, Database], outbox: Out
     assert len(outbox.sent) == before
 
 
-def test_host_header_never_builds_a_link(service: tuple[AuthService, Database], outbox: Outbox) -> None:
+@pytest.mark.parametrize(
+    "base_url",
+    [
+        "http://evil.example",
+        # local to Python's URL parser (the host after the last "@"), evil.example to a browser (which ends the host
+        # at the backslash): a dev server reached by anyone but a browser could be sent such a Host
+        "http://localhost:@evil.example\\@localhost",
+        "http://[::1]:x@evil.example\\@127.0.0.1",
+        "http://localhost/@evil.example",
+    ],
+)
+def test_host_header_never_builds_a_link(service: tuple[AuthService, Database], outbox: Outbox, base_url: str) -> None:
     from authlib_core.auth.transport import AuthHttpRequest
 
     svc, database = service
@@ -323,7 +336,7 @@ def test_host_header_never_builds_a_link(service: tuple[AuthService, Database], 
         AuthHttpRequest(
             "POST",
             "/request-password-reset",
-            base_url="http://evil.example",
+            base_url=base_url,
             headers={"content-type": "application/json"},
             body=b'{"email":"ada@example.com"}',
             client_ip="10.6.0.1",
