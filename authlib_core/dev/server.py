@@ -34,6 +34,7 @@ from authlib_core.dev.guard import HostPolicy, Refusal, body_limit, read_body
 from authlib_core.dev.reload import Reloader
 from authlib_core.dev.static import StaticFiles
 from authlib_core.dev.websocket import SyncHub, sync_client_version
+from authlib_core.display import terminal_text
 from authlib_core.functions.http_router import is_api_path
 from authlib_core.http.app import HttpApp
 from authlib_core.http.wire import dump_body
@@ -322,7 +323,8 @@ class DevServer:
         line = f"{record.method} {record.route}{name} {record.status} {record.outcome} {record.duration_ms:.1f}ms"
         if record.trace:
             line += "\n" + record.trace
-        print(line, file=self.out, flush=True)
+        # The function name and the traceback's messages can hold request text: no terminal commands in them.
+        print(terminal_text(line), file=self.out, flush=True)
 
 
 class _Server(ThreadingHTTPServer):
