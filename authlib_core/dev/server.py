@@ -575,11 +575,8 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
 
         def _static(self, path: str) -> None:
             assert server.static is not None
-            found = server.static.find(path)
-            if found is None:
-                self._send(404, {"Content-Type": "text/plain; charset=utf-8"}, [], b"Not Found")
-                return
-            self._send(200, {"Content-Type": server.static.content_type(found)}, [], found.read_bytes())
+            status, headers, body = server.static.answer(path)
+            self._send(status, headers, [], body)
 
         def _send(self, status: int, headers: dict[str, str], cookies: list[str], body: bytes) -> None:
             try:  # a value that could split the response never reaches the socket
