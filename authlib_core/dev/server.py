@@ -386,6 +386,10 @@ _STDLIB_ERROR_CODES = {
 }
 
 
+#: The methods the server answers (others get a 405 naming them).
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_METHODS_TEXT = f"{', '.join(_METHODS[:-1])} or {_METHODS[-1]}"
+
 #: Requests answered holding the baton: function calls that only read and write the database, no I/O outside it.
 _QUICK_ROUTES = frozenset({("POST", "/api/query"), ("GET", "/api/query"), ("POST", "/api/mutation")})
 
@@ -559,8 +563,10 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
 
         def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
             """The standard library's own refusals (bad request line, 431, unknown method...) in our JSON shape."""
+            allow = {}
             if code == 501:  # the stdlib's answer to a method no do_X handles: the client's mistake, so a 4xx
-                code, message, explain = 405, "Method Not Allowed", f"use {CORS_ALLOW_METHODS}, HEAD or OPTIONS"
+                code, message, explain = 405, "Method Not Allowed", f"use {_METHODS_TEXT}"
+                allow = {"Allow": ", ".join(_METHODS)}  # RFC 9110 section 15.5.6: a 405 lists what is allowed
             short, long = self.responses.get(code, ("Error", "The request could not be handled"))
             reason = message or short
             text = f"{reason}: {explain or long}" if (explain or long) != reason else reason
@@ -571,7 +577,7 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
             if getattr(self, "command", None) is None and getattr(self, "raw_requestline", b"").startswith(b"HEAD "):
                 self.command = "HEAD"  # an unparseable HEAD line still gets no body
             self.close_connection = True
-            self._send(code, {"Content-Type": "application/json", "Connection": "close"}, [], body)
+            self._send(code, {"Content-Type": "application/json", "Connection": "close", **allow}, [], body)
 
         def _static(self, path: str) -> None:
             assert server.static is not None

@@ -1,4 +1,4 @@
-"""Methods over real sockets: only a GET upgrades to a WebSocket."""
+"""Methods over real sockets: only a GET upgrades to a WebSocket, and an unknown method's 405 names the others."""
 
 from __future__ import annotations
 
@@ -58,3 +58,13 @@ def test_get_of_a_sync_path_still_upgrades(dev):
         sock.sendall(head(dev, "GET", "/api/sync", *UPGRADE))
         status, headers, _ = head_of(until_head(sock))
     assert (status, headers["upgrade"].lower()) == (101, "websocket")
+
+
+def test_an_unknown_method_gets_a_405_naming_each_method_once(dev):
+    status, headers, body = head_of(whole(dev, "BREW", "/api/query"))
+    methods = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+    assert (status, headers["allow"]) == (405, ", ".join(methods))
+    assert json.loads(body) == {
+        "code": "MethodNotAllowed",
+        "message": "Method Not Allowed: use GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS",
+    }
