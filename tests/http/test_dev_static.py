@@ -50,14 +50,15 @@ def test_an_index_html_symlinked_outside_the_folder_is_no_fallback(dev, tmp_path
         assert (status, body) == (404, b"Not Found"), target
 
 
-def test_a_nul_byte_is_a_bad_request_and_a_name_too_long_a_client_route(dev):
+def test_a_nul_byte_is_a_bad_request_and_a_name_too_long_or_a_symlink_loop_a_client_route(dev):
     status, headers, body = answer(dev, "/a%00b")
     assert (status, headers["content-type"]) == (400, "application/json")
     assert json.loads(body) == {
         "code": "BadRequest",
         "message": "The path holds a NUL byte (%00), which no file name can contain; remove it from the URL",
     }
-    for target in ("/" + "a" * 300, "/assets/" + "b" * 300 + "/c.js", "/reset/" + "t" * 4000):
+    (dev.static.root / "loop").symlink_to(dev.static.root / "loop")
+    for target in ("/" + "a" * 300, "/assets/" + "b" * 300 + "/c.js", "/reset/" + "t" * 4000, "/loop", "/loop/x"):
         status, _, body = answer(dev, target)
         assert (status, body) == (200, INDEX), target[:20]
     assert answer(dev, "/assets/app.js")[2] == b"console.log('hi')"  # the server still answers
