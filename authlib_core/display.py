@@ -36,7 +36,14 @@ import reprlib
 from decimal import Decimal
 from typing import Final
 
-__all__ = ["MAX_DISPLAY_LENGTH", "display_number", "display_value", "missing_attribute", "spelling_hint"]
+__all__ = [
+    "MAX_DISPLAY_LENGTH",
+    "display_number",
+    "display_value",
+    "missing_attribute",
+    "spelling_hint",
+    "terminal_text",
+]
 
 #: Convex's ``MAX_VALUE_FOR_ERROR_LEN``: longer text is cut and ends with ``[...truncated]``.
 MAX_DISPLAY_LENGTH: Final = 16_384
@@ -66,6 +73,31 @@ def display_value(value: object, *, limit: int = MAX_DISPLAY_LENGTH) -> str:
     if len(text) <= limit:
         return text
     return text[: max(limit - len(_TRUNCATED), 0)] + _TRUNCATED
+
+
+#: Control characters a terminal acts on (C0 but newline and tab, DEL, C1) and the visible text shown instead.
+_TERMINAL_ESCAPES: Final = {
+    code: f"\\x{code:02x}" for code in (*range(0x20), *range(0x7F, 0xA0)) if code not in (0x09, 0x0A)
+}
+
+
+def terminal_text(text: str) -> str:
+    r"""``text`` safe to print on a terminal: control characters become visible escapes, newlines and tabs stay.
+
+    Text a request can influence (a traceback whose message holds an argument, an email address, a link) reaches
+    the developer's console. There ``ESC`` starts a command (retitle the window, clear the screen, rewrite what
+    was printed), ``CR`` lets a line overwrite itself, ``BEL`` rings, and C1 characters (U+0080-U+009F) act as
+    ``ESC`` sequences on many terminals. Each of them, every other C0 character and ``DEL`` print as ``\x1b``,
+    ``\x0d``... so the text reads as sent and does nothing. Newlines keep a traceback on its lines; a tab only
+    moves the cursor right.
+
+    Example:
+        >>> terminal_text("plan x\x1b]0;pwned\x07\x1b[2J\nnext\tline\r\x9b")
+        'plan x\\x1b]0;pwned\\x07\\x1b[2J\nnext\tline\\x0d\\x9b'
+        >>> terminal_text("café ✓")
+        'café ✓'
+    """
+    return text.translate(_TERMINAL_ESCAPES)
 
 
 def missing_attribute(owner: object, name: str) -> AttributeError:

@@ -34,6 +34,7 @@ from authlib_core.dev.guard import HostPolicy, Refusal, body_limit, read_body
 from authlib_core.dev.reload import Reloader
 from authlib_core.dev.static import StaticFiles
 from authlib_core.dev.websocket import SyncHub, sync_client_version
+from authlib_core.display import terminal_text
 from authlib_core.functions.http_router import is_api_path
 from authlib_core.http.app import HttpApp
 from authlib_core.http.wire import dump_body
@@ -322,7 +323,8 @@ class DevServer:
         line = f"{record.method} {record.route}{name} {record.status} {record.outcome} {record.duration_ms:.1f}ms"
         if record.trace:
             line += "\n" + record.trace
-        print(line, file=self.out, flush=True)
+        # The function name and the traceback's messages can hold request text: no terminal commands in them.
+        print(terminal_text(line), file=self.out, flush=True)
 
 
 class _Server(ThreadingHTTPServer):
@@ -383,6 +385,10 @@ _STDLIB_ERROR_CODES = {
     505: "HttpVersionNotSupported",
 }
 
+
+#: The methods the server answers (others get a 405 naming them).
+_METHODS = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+_METHODS_TEXT = f"{', '.join(_METHODS[:-1])} or {_METHODS[-1]}"
 
 #: Requests answered holding the baton: function calls that only read and write the database, no I/O outside it.
 _QUICK_ROUTES = frozenset({("POST", "/api/query"), ("GET", "/api/query"), ("POST", "/api/mutation")})
@@ -552,8 +558,10 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
 
         def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
             """The standard library's own refusals (bad request line, 431, unknown method...) in our JSON shape."""
+            allow = {}
             if code == 501:  # the stdlib's answer to a method no do_X handles: the client's mistake, so a 4xx
-                code, message, explain = 405, "Method Not Allowed", f"use {CORS_ALLOW_METHODS}, HEAD or OPTIONS"
+                code, message, explain = 405, "Method Not Allowed", f"use {_METHODS_TEXT}"
+                allow = {"Allow": ", ".join(_METHODS)}  # RFC 9110 section 15.5.6: a 405 lists what is allowed
             short, long = self.responses.get(code, ("Error", "The request could not be handled"))
             reason = message or short
             text = f"{reason}: {explain or long}" if (explain or long) != reason else reason
@@ -564,15 +572,12 @@ def _handler_class(server: DevServer) -> type[BaseHTTPRequestHandler]:
             if getattr(self, "command", None) is None and getattr(self, "raw_requestline", b"").startswith(b"HEAD "):
                 self.command = "HEAD"  # an unparseable HEAD line still gets no body
             self.close_connection = True
-            self._send(code, {"Content-Type": "application/json", "Connection": "close"}, [], body)
+            self._send(code, {"Content-Type": "application/json", "Connection": "close", **allow}, [], body)
 
         def _static(self, path: str) -> None:
             assert server.static is not None
-            found = server.static.find(path)
-            if found is None:
-                self._send(404, {"Content-Type": "text/plain; charset=utf-8"}, [], b"Not Found")
-                return
-            self._send(200, {"Content-Type": server.static.content_type(found)}, [], found.read_bytes())
+            status, headers, body = server.static.answer(path)
+            self._send(status, headers, [], body)
 
         def _send(self, status: int, headers: dict[str, str], cookies: list[str], body: bytes) -> None:
             try:  # a value that could split the response never reaches the socket

@@ -140,7 +140,7 @@ class SyncHub:
         """Run one connection on ``handler``'s socket until it closes (the handshake is checked by the caller).
 
         Raises:
-            Refusal: too many connections from this address, or not a WebSocket upgrade request.
+            Refusal: too many connections from this address, or not a WebSocket upgrade request (a ``GET``).
         """
         try:
             from websockets.http11 import Request
@@ -152,7 +152,8 @@ class SyncHub:
                 "NotImplemented",
                 "Live queries need the websockets package, which is not installed: pip install 'authlib-core[local]'.",
             ) from None
-        if "websocket" not in (handler.headers.get("upgrade") or "").lower():
+        # Only a GET upgrades (RFC 6455 section 4.1): a HEAD is answered as a GET without Upgrade would be.
+        if handler.command != "GET" or "websocket" not in (handler.headers.get("upgrade") or "").lower():
             raise Refusal(
                 426,
                 "UpgradeRequired",

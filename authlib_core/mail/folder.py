@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from authlib_core.display import terminal_text
 from authlib_core.mail.message import MailMessage, build_email
 
 if TYPE_CHECKING:
@@ -72,5 +73,6 @@ class FolderMailSender:
         line = f'mail: "{message.subject}" to {message.to}'
         if message.link:
             line += f": {message.link}"
-        print(line, file=self._out or sys.stdout, flush=True)
+        # the address and the link carry request text: on the console, control characters show as escapes
+        print(terminal_text(line), file=self._out or sys.stdout, flush=True)
         return path

@@ -83,7 +83,7 @@ def dev(functions_dir, tmp_path):
     yield from _dev_server(functions_dir, tmp_path)
 
 
-def _dev_server(functions_dir, tmp_path, **options):
+def _dev_server(functions_dir, tmp_path, *, expose_errors=False, **options):
     static = tmp_path / "dist"
     (static / "assets").mkdir(parents=True)
     (static / "index.html").write_text("<!doctype html><title>app</title>")
@@ -91,7 +91,9 @@ def _dev_server(functions_dir, tmp_path, **options):
     out = io.StringIO()
     auth = Auth()
     server = DevServer(
-        lambda: build_runtime(Settings(functions_dir=functions_dir, sqlite_path=tmp_path / "dev.sqlite3")),
+        lambda: build_runtime(
+            Settings(functions_dir=functions_dir, sqlite_path=tmp_path / "dev.sqlite3", expose_errors=expose_errors)
+        ),
         functions_dir,
         port=0,
         cors=CorsPolicy(("http://localhost:5173",)),
@@ -233,7 +235,7 @@ def test_static_files_and_spa_fallback(dev):
     assert body == b"console.log('hi')"
     assert "javascript" in headers["Content-Type"]
     assert http(f"{dev.url}/notes/42")[2] == b"<!doctype html><title>app</title>"  # client-side route
-    assert http(f"{dev.url}/../../etc/passwd")[2] == b"<!doctype html><title>app</title>"
+    assert http(f"{dev.url}/../../etc/passwd")[:3:2] == (404, b"Not Found")  # a dot segment: nothing served
     status, _, body = http(f"{dev.url}/api/nope")
     assert status == 404
     assert json.loads(body)["code"] == "NotFound"

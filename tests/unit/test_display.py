@@ -9,7 +9,7 @@ import pytest
 
 import authlib_core.display
 from authlib_core import ConvexError
-from authlib_core.display import MAX_DISPLAY_LENGTH, display_number, display_value
+from authlib_core.display import MAX_DISPLAY_LENGTH, display_number, display_value, terminal_text
 from authlib_core.values import REMOVE, UNDEFINED, Int64, v
 from authlib_core.values.validators import ValidatorMismatch
 
@@ -128,3 +128,14 @@ def test_type_hinted_arguments_show_json_too() -> None:
     assert info.value.message == (
         "todos:add: argument `tags` is invalid (at `tags.0`): Input should be a valid string; got null"
     )
+
+
+def test_terminal_text_leaves_no_character_a_terminal_acts_on() -> None:
+    every = "".join(map(chr, range(0x200)))
+    safe = terminal_text(every)
+    acted_on = [c for c in safe if ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F]
+    assert acted_on == ["\t", "\n"]
+    assert safe.startswith("\\x00\\x01")
+    for part in ("\\x1b\\x1c", "~\\x7f\\x80", "\\x9f\xa0"):
+        assert part in safe
+    assert safe.endswith("".join(map(chr, range(0xA0, 0x200))))  # printable text is left as it is

@@ -131,6 +131,15 @@ def test_folder_sender_writes_eml_files_and_prints_one_line(tmp_path: Path) -> N
     ]
 
 
+def test_folder_sender_prints_control_characters_of_the_link_as_escapes(tmp_path: Path) -> None:
+    out = io.StringIO()
+    link = URL + "&next=%2F\u001b]0;pwned\u0007\u001b[2J\u009b"  # a link built from request text
+    FolderMailSender(tmp_path / "mail", out=out).send(
+        MailMessage("ada@example.com", "Hi", "Hello", "<p>Hello</p>", link=link)
+    )
+    assert out.getvalue() == f'mail: "Hi" to ada@example.com: {URL}&next=%2F\\x1b]0;pwned\\x07\\x1b[2J\\x9b\n'
+
+
 def test_ses_sender_sends_the_raw_message_with_the_configuration_set(monkeypatch: pytest.MonkeyPatch) -> None:
     import boto3
     from moto import mock_aws
