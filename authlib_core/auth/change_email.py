@@ -1,9 +1,9 @@
 """Change email: ``POST /change-email`` — a confirmation link to the **current** address first.
 
-Whoever holds a session cannot move the account to their own address without the current mailbox: the change
-happens only when the link mailed to the current address is opened (``/verify-email``). With
-``require_email_verification`` the new address must then be verified too (a second link, to the new address);
-without it the email changes at once, unverified. Better Auth's answers (docs/auth.md, "Change email"):
+Whoever holds a session cannot move the account to their own address without the current mailbox, nor onto an
+address they do not own: opening the link mailed to the current address (``/verify-email``) sends a second link to
+the new address, and the email changes (verified) only when that one is opened, as Better Auth's two-step flow.
+Better Auth's answers (docs/auth.md, "Change email"):
 
 * 401 ``UNAUTHORIZED`` without a session; 400 ``CHANGE_EMAIL_DISABLED`` when ``change_email_enabled`` is off;
 * 400 ``{"message": "Email is the same"}`` (no code); 400 ``{"message": "Verification email isn't enabled"}``

@@ -139,7 +139,9 @@ def _apply_in(service: AuthService, db: DatabaseWriter, issued: IssuedToken, out
         users.mark_verified_in(db, issued.user_id, email=issued.email, now_ms=now)
         return
     new_email = issued.new_email or ""
-    if issued.purpose == "change-email-confirmation" and service.settings.require_email_verification:
+    # The current mailbox approved the change: the new one must prove itself too (as Better Auth's two-step flow),
+    # or an account could be moved onto an address its holder does not own, and keep its social logins there.
+    if issued.purpose == "change-email-confirmation":
         assert service.tokens is not None
         out.next_token = service.tokens.issue_in(
             db,
@@ -150,9 +152,8 @@ def _apply_in(service: AuthService, db: DatabaseWriter, issued: IssuedToken, out
             lifetime=service.settings.verification_token_expires_in,
         )
         return
-    verified = issued.purpose == "change-email-verification"
     changed = users.change_email_in(
-        db, issued.user_id, expected=issued.email, new_email=new_email, verified=verified, now_ms=now
+        db, issued.user_id, expected=issued.email, new_email=new_email, verified=True, now_ms=now
     )
     if changed is None:
         raise _Refused("EMAIL_ALREADY_EXISTS")

@@ -16,16 +16,17 @@ Better Auth 1.7's shapes (docs/auth.md, "Password reset"), with these decisions:
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 from urllib.parse import quote
 
 from authlib_core.auth.links import checked_callback, redirect, with_query
+from authlib_core.auth.tables import USERS_TABLE
 from authlib_core.auth.transport import APIError, AuthHttpResponse
 from authlib_core.auth.validation import parse_body, validation_error
 from authlib_core.errors import ConflictError, StorageUnavailableError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Mapping
 
     from authlib_core.auth.service import AuthService, _Call
     from authlib_core.auth.verification import IssuedToken
@@ -99,7 +100,7 @@ def reset_password(service: AuthService, call: _Call) -> AuthHttpResponse:
     tokens = service.tokens
     assert tokens is not None
     live = tokens.check(token, (PURPOSE,))
-    if live is None or live.expired:
+    if live is None or live.expired or not _mailed_to_current_address(service.users.get(live.user_id), live):
         service.token_failed(call, path)
         raise APIError(400, "INVALID_TOKEN", "Invalid token")
     new_hash = service.hasher.hash(new_password)  # before the mutation, which may run more than once
@@ -108,6 +109,9 @@ def reset_password(service: AuthService, call: _Call) -> AuthHttpResponse:
     now = service._now()
 
     def set_password(db: DatabaseWriter, issued: IssuedToken) -> None:
+        user = db.get(issued.user_id) if db.normalize_id(USERS_TABLE, issued.user_id) is not None else None
+        if user is not None and not _mailed_to_current_address(user, issued):  # the address changed meanwhile
+            raise APIError(400, "INVALID_TOKEN", "Invalid token")
         if not service.users.reset_password_in(db, issued.user_id, new_hash=new_hash, now_ms=now):
             raise APIError(400, "USER_NOT_FOUND", "User not found")
 
@@ -122,6 +126,15 @@ def reset_password(service: AuthService, call: _Call) -> AuthHttpResponse:
         logger.warning("password reset user=%s: the second session sweep failed", issued.user_id)
     logger.info("password reset user=%s", issued.user_id)
     return AuthHttpResponse(200, {"status": True})
+
+
+def _mailed_to_current_address(user: Mapping[str, Any] | None, token: IssuedToken) -> bool:
+    """Whether the reset link went to the address the account has now (a gone user is reported by the mutation).
+
+    A link mailed before the account moved to another address must not reset it: whoever holds the old mailbox (the
+    reason for the move, perhaps) would take the account back.
+    """
+    return user is None or user.get("email") == token.email
 
 
 def error_page(service: AuthService, call: _Call) -> AuthHttpResponse:

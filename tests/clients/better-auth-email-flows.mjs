@@ -74,8 +74,12 @@ must(await client.changeEmail({ newEmail }), "change-email");
 check((await client.getSession()).data.user.email === email, "unchanged until confirmed", null);
 const confirmLink = lastLink(email);
 must(await client.verifyEmail({ query: { token: confirmLink.searchParams.get("token") } }), "confirm change-email");
+check((await client.getSession({ query: { disableCookieCache: true } })).data.user.email === email,
+  "unchanged until the new address is verified", null);
+const verifyNewLink = lastLink(newEmail);
+must(await client.verifyEmail({ query: { token: verifyNewLink.searchParams.get("token") } }), "verify the new address");
 const moved = (await client.getSession({ query: { disableCookieCache: true } })).data.user;
-check(moved.email === newEmail, "email changed", moved);
+check(moved.email === newEmail && moved.emailVerified === true, "email changed, verified", moved);
 const same = await client.changeEmail({ newEmail });
 check(same.error?.status === 400 && same.error?.message === "Email is the same", "same email refused", same.error);
 

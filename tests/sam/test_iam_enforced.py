@@ -391,6 +391,9 @@ def test_emailed_link_flows_under_the_auth_policy_with_ses(expanded: dict[str, A
     assert stack.call("POST", "/api/auth/change-email", {"newEmail": "ada@new.example"}, cookies=[cookie])[0] == 200
     confirm = _links()[-1]
     assert _location(stack.invoke("GET", confirm.removeprefix("https://api.example.com"))) == "/"
+    verify_new = _links()[-1]  # then the new address proves itself
+    assert verify_new != confirm
+    assert _location(stack.invoke("GET", verify_new.removeprefix("https://api.example.com"))) == "/"
     assert stack.call("GET", "/api/auth/get-session", cookies=[cookie])[1]["user"]["email"] == "ada@new.example"
     sends = [d for d in stack.policies["AuthFunction"].decisions if d[0] == "ses:SendEmail"]
     assert sends

@@ -273,9 +273,57 @@ def test_change_email_confirms_with_the_current_address(service: tuple[AuthServi
     assert ada.get("/get-session").body["user"]["email"] == "ada@example.com"
     clicked = ada.get(path, query=query)
     assert (clicked.status, clicked.headers["Location"]) == (302, "/settings")
+    # the current mailbox approved; the new one must prove itself before anything changes
+    assert ada.get("/get-session").body["user"]["email"] == "ada@example.com"
+    assert outbox.sent[-1].to == "ada@new.example"
+    path, query = _path_and_query(outbox.last_link("ada@new.example"))
+    assert query["callbackURL"] == "/settings"
+    clicked = ada.get(path, query=query)
+    assert (clicked.status, clicked.headers["Location"]) == (302, "/settings")
     user = ada.get("/get-session").body["user"]
-    assert (user["email"], user["emailVerified"]) == ("ada@new.example", False)
+    assert (user["email"], user["emailVerified"]) == ("ada@new.example", True)
     assert Browser(svc, ip="10.4.0.1").sign_in(email="ada@new.example").status == 200
+
+
+def test_change_email_never_moves_an_account_onto_an_address_its_holder_does_not_own(
+    service: tuple[AuthService, Database], outbox: Outbox
+) -> None:
+    """Pre-account hijacking: Mallory moves her account (with her social login linked) onto the victim's address,
+    which the victim then "recovers" by password reset, into Mallory's account. The new mailbox must approve."""
+    svc, _ = service
+    mallory = Browser(svc, ip="10.5.0.1")
+    mallory.sign_up(email="mallory@evil.example")
+    assert mallory.post("/change-email", {"newEmail": "victim@corp.example"}).body == {"status": True}
+    _click(mallory, outbox.last_link("mallory@evil.example"))  # her own mailbox approves
+    assert mallory.get("/get-session").body["user"]["email"] == "mallory@evil.example"
+    pending = outbox.last_link("victim@corp.example")  # mailed to the victim, who does not open it
+    victim = Browser(svc, ip="10.5.0.2")
+    assert victim.sign_up(email="victim@corp.example").status == 200  # the address is still free
+    path, query = _path_and_query(pending)
+    late = mallory.get(path, query=query)  # opened later: the address has its owner now
+    assert late.status == 302
+    assert "error=" in late.headers["Location"]
+    assert mallory.get("/get-session").body["user"]["email"] == "mallory@evil.example"
+
+
+def test_a_reset_link_mailed_before_the_address_changed_no_longer_resets(
+    service: tuple[AuthService, Database], outbox: Outbox
+) -> None:
+    svc, _ = service
+    ada = Browser(svc)
+    ada.sign_up()
+    assert ada.post("/request-password-reset", {"email": "ada@example.com"}).status == 200
+    _, reset_query = _path_and_query(outbox.last_link("ada@example.com"))
+    reset_token = reset_query.get("token") or _path_and_query(outbox.last_link("ada@example.com"))[0].rsplit("/", 1)[1]
+    ada.post("/change-email", {"newEmail": "ada@new.example"})
+    _click(ada, outbox.last_link("ada@example.com"))
+    _click(ada, outbox.last_link("ada@new.example"))
+    assert ada.get("/get-session").body["user"]["email"] == "ada@new.example"
+    old_mailbox = Browser(svc, ip="10.6.0.9")
+    stale = old_mailbox.post("/reset-password", {"newPassword": "the old mailbox's pick", "token": reset_token})
+    assert (stale.status, stale.body["code"]) == (400, "INVALID_TOKEN")
+    assert ada.get("/get-session").body is not None  # her session was not ended by it
+    assert Browser(svc, ip="10.6.0.10").sign_in(email="ada@new.example").status == 200
 
 
 def test_change_email_with_required_verification(
