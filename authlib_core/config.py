@@ -467,9 +467,11 @@ class AuthSettings:
     #: Per client IP and path, on sign-in, sign-up and change-password (Better Auth's special rule: 3 per 10 s).
     ip_rate_limit: int = 3
     ip_rate_window: int = 10
-    #: Failed passwords per account (email or user) and address within ``account_rate_window``.
+    #: Failed passwords per account (email or user) and address within ``account_rate_window``; also emailed links
+    #: to one recipient asked for from one address.
     account_rate_limit: int = 5
-    #: Failed passwords per account from all addresses within the window before the account is in lockdown.
+    #: Failed passwords per account from all addresses within the window before the account is in lockdown; also
+    #: emailed links to one recipient in all.
     account_global_limit: int = 50
     account_rate_window: int = 900
     #: What change-password does when the client does not send ``revokeOtherSessions``.

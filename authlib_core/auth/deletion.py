@@ -128,7 +128,7 @@ def _send_link(service: AuthService, call: _Call, current: _Current, callback: s
     if user is None:
         raise APIError(401, "UNAUTHORIZED", "Unauthorized")
     email = str(user.get("email", ""))
-    if not service.throttle.mail_allowed(email):
+    if not service.throttle.mail_allowed(email, service._client_ip(call.request)):
         return
     token = tokens.issue(
         PURPOSE, user_id=current.record.user_id, email=email, lifetime=service.settings.delete_token_expires_in

@@ -71,7 +71,7 @@ def send_verification(
     """
     assert service.tokens is not None
     email = str(user.get("email", ""))
-    if not service.throttle.mail_allowed(to or email):
+    if not service.throttle.mail_allowed(to or email, service._client_ip(call.request)):
         return
     token = service.tokens.issue(
         purpose,

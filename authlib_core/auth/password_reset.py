@@ -55,7 +55,7 @@ def request_password_reset(service: AuthService, call: _Call) -> AuthHttpRespons
     email, redirect_to = service.email_request(call, path, url_field="redirectTo")
     base = service.link_base(call)
     user = service.users.by_email(email)
-    if user is not None and service.throttle.mail_allowed(email):
+    if user is not None and service.throttle.mail_allowed(email, service._client_ip(call.request)):
         assert service.tokens is not None
         token = service.tokens.issue(
             PURPOSE, user_id=str(user["_id"]), email=email, lifetime=service.settings.reset_token_expires_in

@@ -104,20 +104,31 @@ class Throttle:
             logger.info("rate limited account in lockdown on %s", path)
             raise _too_many(min(retry_after, total_retry))
 
-    def mail_allowed(self, recipient: str) -> bool:
-        """Count one emailed link to ``recipient``; False past ``account_rate_limit`` per ``account_rate_window``.
+    def mail_allowed(self, recipient: str, ip: str) -> bool:
+        """Count one emailed link to ``recipient`` asked for from ``ip``; False past either limit of the window.
 
-        Nobody can flood an inbox by asking for links from many addresses: past the limit the link is not sent and
-        the caller gets the same answer as always (the limit reveals nothing). Always True with rate limits off.
+        Two budgets per ``account_rate_window``, as for passwords: ``account_rate_limit`` links to one recipient asked
+        from one address, and ``account_global_limit`` to one recipient in all. So one requester cannot flood an
+        inbox, and cannot use up the recipient's links either: the owner asking from their own address still gets
+        one until requests from many addresses have spent the recipient's whole budget. Past a limit the link is
+        not sent and the caller gets the same answer as always (the limit reveals nothing). Always True with rate
+        limits off.
         """
         settings = self.settings
         if not settings.rate_limit_enabled:
             return True
         digest = hashlib.sha256(recipient.encode("utf-8")).hexdigest()[:32]
-        allowed, _ = self.store.hit(f"mail:{digest}", settings.account_rate_window, settings.account_rate_limit)
+        pair = f"mail:{digest}|{address_bucket(ip)}"
+        sent, _ = self.store.peek(pair, settings.account_rate_window)
+        if sent >= settings.account_rate_limit:
+            logger.info("emailed link not sent: this address asked for enough links to the recipient in this window")
+            return False
+        allowed, _ = self.store.hit(f"mail:{digest}", settings.account_rate_window, settings.account_global_limit)
         if not allowed:
             logger.info("emailed link not sent: the recipient had enough for this window")
-        return allowed
+            return False
+        self.store.hit(pair, settings.account_rate_window, _COUNT_ONLY)
+        return True
 
     def password_failed(self, account: str, ip: str, path: str) -> None:
         """Count one failure against ``account`` + address and against ``account``."""

@@ -396,15 +396,33 @@ def test_host_header_never_builds_a_link(service: tuple[AuthService, Database], 
 
 
 def test_an_inbox_cannot_be_flooded(tmp_path: Path, clock: FakeClock, outbox: Outbox) -> None:
-    with _service(tmp_path, clock, "sqlite", outbox, ip_rate_limit=1000) as (svc, _, database):
+    with _service(tmp_path, clock, "sqlite", outbox, ip_rate_limit=1000, account_global_limit=12) as (svc, _, database):
         Browser(svc).sign_up()
-        answers = {
-            Browser(svc, ip=f"10.9.0.{i}").post("/request-password-reset", {"email": "ada@example.com"}).body_bytes()
-            for i in range(8)
-        }
-        assert len(answers) == 1  # the same answer throughout
-        assert len(outbox.sent) == 5  # account_rate_limit per account_rate_window
-        assert len(_token_rows(database)) == 5
+        # from one address: account_rate_limit (5) links per window, then the same answer with nothing sent
+        one = Browser(svc, ip="10.9.0.1")
+        answers = {one.post("/request-password-reset", {"email": "ada@example.com"}).body_bytes() for _ in range(8)}
+        assert len(answers) == 1
+        assert len(outbox.sent) == 5
+        # from many addresses: account_global_limit (12 here) in all
+        for i in range(2, 12):
+            Browser(svc, ip=f"10.9.0.{i}").post("/request-password-reset", {"email": "ada@example.com"})
+        assert len(outbox.sent) == 12
+        assert len(_token_rows(database)) == 12
         clock.advance(901)
         Browser(svc, ip="10.9.1.1").post("/request-password-reset", {"email": "ada@example.com"})
-        assert len(outbox.sent) == 6
+        assert len(outbox.sent) == 13
+
+
+def test_nobody_can_use_up_the_owners_reset_links_from_one_address(
+    tmp_path: Path, clock: FakeClock, outbox: Outbox
+) -> None:
+    with _service(tmp_path, clock, "sqlite", outbox, ip_rate_limit=1000) as (svc, _, _db):
+        Browser(svc).sign_up()
+        attacker = Browser(svc, ip="203.0.113.7")
+        for _ in range(6):
+            attacker.post("/request-password-reset", {"email": "ada@example.com"})
+        before = len(outbox.sent)
+        owner = Browser(svc, ip="192.0.2.10")
+        assert owner.post("/request-password-reset", {"email": "ada@example.com"}).status == 200
+        assert len(outbox.sent) == before + 1  # the owner's own link still comes
+        assert outbox.sent[-1].to == "ada@example.com"
