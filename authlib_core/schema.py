@@ -46,7 +46,7 @@ MAX_FIELDS_PER_INDEX = 16
 MAX_SHARDS = 64
 RESERVED_INDEX_NAMES = frozenset({"by_id", "by_creation_time"})
 
-_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+_IDENTIFIER = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}\Z")
 
 
 def validate_identifier(name: object, what: str) -> str:

@@ -72,7 +72,7 @@ class OriginPolicy:
             entry = entry.strip().rstrip("/")
             if "*" in entry:
                 pattern = re.escape(entry.lower()).replace(r"\*", r"[A-Za-z0-9.-]*")
-                self._patterns.append(re.compile(f"^{pattern}$"))
+                self._patterns.append(re.compile(rf"^{pattern}\Z"))
             else:
                 origin = origin_of(entry)
                 if origin is not None:

@@ -31,7 +31,7 @@ from typing import Any
 
 __all__ = ["PasswordHasher", "better_auth_scrypt", "js_length"]
 
-_SCRYPT = re.compile(r"^([0-9a-f]{32}):([0-9a-f]{128})$")
+_SCRYPT = re.compile(r"^([0-9a-f]{32}):([0-9a-f]{128})\Z")
 _SCRYPT_N, _SCRYPT_R, _SCRYPT_P, _SCRYPT_DKLEN = 16384, 16, 1, 64
 _SCRYPT_MAXMEM = 128 * _SCRYPT_N * _SCRYPT_R * 2
 

@@ -39,8 +39,8 @@ SESSION_ID_BYTES = 16
 
 _USER_ID = r"[A-Za-z0-9_-]{1,128}"
 _SESSION_ID = r"[A-Za-z0-9_-]{22}"
-_TOKEN = re.compile(rf"^({_USER_ID})\.({_SESSION_ID})\.([A-Za-z0-9_-]{{43}})$")
-_SESSION_ID_RE = re.compile(rf"^{_SESSION_ID}$")
+_TOKEN = re.compile(rf"^({_USER_ID})\.({_SESSION_ID})\.([A-Za-z0-9_-]{{43}})\Z")
+_SESSION_ID_RE = re.compile(rf"^{_SESSION_ID}\Z")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

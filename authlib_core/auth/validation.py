@@ -27,7 +27,9 @@ __all__ = [
 _FORM = "application/x-www-form-urlencoded"
 _JSON = "application/json"
 # zod's email pattern (v4 default)
-_EMAIL = re.compile(r"^(?!\.)(?!.*\.\.)([A-Za-z0-9_'+\-\.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}$")
+_EMAIL = re.compile(
+    r"^(?!\.)(?!.*\.\.)([A-Za-z0-9_'+\-\.]*)[A-Za-z0-9_+-]@([A-Za-z0-9][A-Za-z0-9\-]*\.)+[A-Za-z]{2,}\Z"
+)
 MAX_EMAIL_LENGTH = 254
 #: Largest ``/api/auth/*`` body read (its fields are capped far below: names 256, images 2048, passwords 128).
 MAX_AUTH_BODY_BYTES = 64 * 1024

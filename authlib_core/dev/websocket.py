@@ -43,7 +43,7 @@ if TYPE_CHECKING:
 __all__ = ["SYNC_PATH", "SyncHub", "sync_client_version"]
 
 #: ``/api/sync`` or ``/api/<npm client version>/sync`` (the ``convex`` client puts its version in the path).
-SYNC_PATH: Final = re.compile(r"^/api/(?:(\d+\.\d+\.\d+[0-9A-Za-z.+-]*)/)?sync$")
+SYNC_PATH: Final = re.compile(r"^/api/(?:(\d+\.\d+\.\d+[0-9A-Za-z.+-]*)/)?sync\Z")
 _END: Final = object()
 
 

@@ -60,7 +60,7 @@ MAX_BODY_BYTES = MAX_REQUEST_BODY_BYTES
 
 # Clients newer than these versions default to clean JSON (crates/common/src/version.rs default_format).
 _CLEAN_JSON_SINCE = {"npm": (1, 4, 1), "python": (0, 5, 0)}
-_CLIENT_HEADER = re.compile(r"^(?P<client>[a-z][a-z-]*?)-(?P<version>\d+(?:\.\d+)*)(?:[-+].*)?$")
+_CLIENT_HEADER = re.compile(r"^(?P<client>[a-z][a-z-]*?)-(?P<version>\d+(?:\.\d+)*)(?:[-+].*)?\Z")
 
 
 class BadRequestError(AuthlibError):
