@@ -12,7 +12,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import ipaddress
 import re
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -62,17 +64,58 @@ def origin_of(url: str) -> str | None:
     return f"{parts.scheme}://{host}" + (f":{port}" if port is not None and port != default else "")
 
 
+#: A wildcard host made only of digits, dots and wildcards (``192.168.*.*``) names an address range.
+_IP_RANGE = re.compile(r"(?=.*[0-9])[0-9*?.]+")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _OriginPattern:
+    """A trusted-origin wildcard, matched as Better Auth's ``matchesOriginPattern`` does (1.7.25).
+
+    ``*`` stands for any run of host characters (never ``:`` or ``/``), ``?`` for one. With a scheme
+    (``https://*.example.com``) the whole origin must match; without one (``*.example.com``) its ``host[:port]``
+    does, on either scheme. A host pattern of only digits, dots and wildcards (``192.168.*.*``) admits only an IPv4
+    address, so ``192.168.attacker.example`` does not match it.
+    """
+
+    scheme: str | None
+    host: re.Pattern[str]
+    ip_range: bool
+
+    @classmethod
+    def of(cls, entry: str) -> _OriginPattern:
+        scheme, separator, authority = entry.lower().partition("://")
+        if not separator:
+            scheme, authority = "", entry.lower()
+        escaped = re.escape(authority).replace(r"\*", "[a-z0-9.-]*").replace(r"\?", "[a-z0-9.-]")
+        return cls(scheme or None, re.compile(escaped), _IP_RANGE.fullmatch(authority.split(":")[0]) is not None)
+
+    def matches(self, origin: str) -> bool:
+        """Whether ``origin`` (as :func:`origin_of` writes it) matches."""
+        scheme, _, authority = origin.partition("://")
+        if self.scheme is not None and scheme != self.scheme:
+            return False
+        if self.host.fullmatch(authority) is None:
+            return False
+        if not self.ip_range:
+            return True
+        try:
+            ipaddress.IPv4Address(authority.split(":")[0])
+        except ValueError:
+            return False
+        return True
+
+
 class OriginPolicy:
     """The trusted origins (configured ones plus each request's own base URL) and the checks over them."""
 
     def __init__(self, trusted_origins: Iterable[str]) -> None:
         self._exact: set[str] = set()
-        self._patterns: list[re.Pattern[str]] = []
+        self._patterns: list[_OriginPattern] = []
         for entry in trusted_origins:
             entry = entry.strip().rstrip("/")
-            if "*" in entry:
-                pattern = re.escape(entry.lower()).replace(r"\*", r"[A-Za-z0-9.-]*")
-                self._patterns.append(re.compile(rf"^{pattern}\Z"))
+            if "*" in entry or "?" in entry:
+                self._patterns.append(_OriginPattern.of(entry))
             else:
                 origin = origin_of(entry)
                 if origin is not None:
@@ -100,7 +143,7 @@ class OriginPolicy:
         return origin is not None and self._configured(origin)
 
     def _configured(self, origin: str) -> bool:
-        return origin in self._exact or any(pattern.match(origin) for pattern in self._patterns)
+        return origin in self._exact or any(pattern.matches(origin) for pattern in self._patterns)
 
     def validate_origin(self, request: AuthHttpRequest) -> None:
         """Require a trusted ``Origin`` (or ``Referer``).

@@ -37,6 +37,34 @@ def code(policy: OriginPolicy, request: AuthHttpRequest, *, login_form: bool = F
 policy = OriginPolicy(["https://app.example.com", "https://*.preview.example.com"])
 
 
+@pytest.mark.parametrize(
+    ("pattern", "url", "trusted"),
+    [
+        # a wildcard with a scheme: the whole origin
+        ("https://*.preview.example.com", "https://pr-1.preview.example.com", True),
+        ("https://*.preview.example.com", "http://pr-1.preview.example.com", False),
+        ("https://*.preview.example.com", "https://preview.example.com.evil.example", False),
+        ("https://*.preview.example.com", "https://evil.example/.preview.example.com", False),
+        # without a scheme (Better Auth's host patterns): the host on either scheme
+        ("*.example.com", "https://app.example.com", True),
+        ("*.example.com", "http://app.example.com", True),
+        ("*.example.com", "https://app.example.com.evil.example", False),
+        ("*.example.com", "https://app.example.com:8443", False),
+        ("*.example.com:8443", "https://app.example.com:8443", True),
+        # "?" stands for one host character
+        ("https://app?.example.org", "https://app1.example.org", True),
+        ("https://app?.example.org", "https://app12.example.org", False),
+        # a host pattern of digits, dots and wildcards admits only IPv4 addresses
+        ("http://192.168.*.*:*", "http://192.168.1.5:3000", True),
+        ("http://192.168.*.*:*", "http://192.168.attacker.example:3000", False),
+        ("192.168.*", "http://192.168.0.9", True),
+        ("192.168.*", "http://192.168.evil.example", False),
+    ],
+)
+def test_trusted_origin_wildcards_match_as_better_auth(pattern: str, url: str, trusted: bool) -> None:
+    assert OriginPolicy([pattern]).trusts(url) is trusted
+
+
 def test_origin_of() -> None:
     assert origin_of("HTTPS://App.Example.com:443/x?y") == "https://app.example.com"
     assert origin_of("http://127.0.0.1:8787") == BASE
