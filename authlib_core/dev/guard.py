@@ -32,7 +32,7 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING, Final
 
-from authlib_core.auth.origin import is_host, origin_of
+from authlib_core.auth.origin import OriginPolicy, is_host, origin_of
 from authlib_core.auth.validation import MAX_AUTH_BODY_BYTES
 from authlib_core.http.wire import MAX_BODY_BYTES
 
@@ -77,6 +77,7 @@ class HostPolicy:
     """Which ``Host`` header values the dev server answers (rules in the module docstring)."""
 
     def __init__(self, *, bound_host: str, origins: Iterable[str] = ()) -> None:
+        origins = tuple(origins)
         names = {"localhost", _host_name(bound_host)}
         for origin in origins:
             match = re.match(r"^[a-z][a-z0-9+.-]*://([^/?#]+)", origin.strip().lower())
@@ -84,7 +85,7 @@ class HostPolicy:
                 names.add(_host_name(match.group(1).rsplit("@", 1)[-1]))
         self.names = frozenset(name for name in names if name)
         self.bound = _host_name(bound_host)
-        self.origins = frozenset(filter(None, (origin_of(origin) for origin in origins)))
+        self.trusted = OriginPolicy(origins)  # exact origins and wildcards, as the auth layer's origin check
 
     def check(self, values: list[str]) -> None:
         """Refuse a request whose ``Host`` headers (``values``, all of them) this server does not answer.
@@ -120,7 +121,8 @@ class HostPolicy:
 
     def allows_origin(self, origin: str) -> bool:
         """Whether a browser page of ``origin`` may open a WebSocket: a page on this machine (``localhost``,
-        ``*.localhost``, a loopback address), on the address the server is bound to, or of a configured origin.
+        ``*.localhost``, a loopback address), on the address the server is bound to, or of a configured origin (its
+        wildcards included).
 
         Stricter than :meth:`allows`: an IP literal in ``Host`` cannot come from a rebinding attack, but any page
         served from an IP address sends it as its ``Origin``.
@@ -136,7 +138,7 @@ class HostPolicy:
         normal = origin_of(origin) if scheme in ("http", "https") and is_host(authority) else None
         if normal is None:
             return False
-        if normal in self.origins:
+        if self.trusted.trusts(normal):
             return True
         host = _host_name(authority)
         if host == "localhost" or host.endswith(".localhost") or host == self.bound:

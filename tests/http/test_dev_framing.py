@@ -154,3 +154,16 @@ def test_a_configured_origin_on_another_address_may_open_a_websocket(functions_d
         with pytest.raises(InvalidStatus) as refused:  # the same address, another port: another origin
             ws_connect(url, origin="http://192.168.1.23:8081")
         assert refused.value.response.status_code == 403
+
+
+def test_a_configured_wildcard_origin_may_open_a_websocket(functions_dir, tmp_path):  # noqa: F811
+    from websockets.exceptions import InvalidStatus
+    from websockets.sync.client import connect as ws_connect
+
+    for server in _dev_server(functions_dir, tmp_path, trusted_origins=("https://*.preview.example.com",)):
+        url = server.url.replace("http://", "ws://") + "/api/1.49.0/sync"
+        with ws_connect(url, origin="https://pr-7.preview.example.com") as ws:
+            assert ws.protocol.state.name == "OPEN"
+        with pytest.raises(InvalidStatus) as refused:
+            ws_connect(url, origin="https://preview.example.com.evil.example")
+        assert refused.value.response.status_code == 403
