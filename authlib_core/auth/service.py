@@ -596,7 +596,7 @@ class AuthService:
         if token is None:
             return None, ignored
         record = self._session_of(token)
-        return (None if record is None else _identity_of(record, request)), _ignored_after_read(
+        return (None if record is None else _identity_of(record, request, self.settings.base_url)), _ignored_after_read(
             request, record, ignored
         )
 
@@ -622,9 +622,12 @@ def _sends_bearer(request: AuthHttpRequest) -> bool:
     return authorization is not None and authorization[:7].lower() == "bearer "
 
 
-def _identity_of(record: SessionRecord, request: AuthHttpRequest) -> UserIdentity:
-    """The ``ctx.auth`` identity of a session, as seen by ``request`` (its origin is the issuer)."""
-    issuer = origin_of(request.base_url) or request.base_url.rstrip("/")
+def _identity_of(record: SessionRecord, request: AuthHttpRequest, base_url: str | None) -> UserIdentity:
+    """The ``ctx.auth`` identity of a session: its issuer is the origin of ``base_url`` (``AUTHLIB_BASE_URL``) when
+    configured, so one session has one ``tokenIdentifier`` whichever domain a request came through (a custom domain,
+    the execute-api one); else the origin of the request's own base URL."""
+    url = base_url or request.base_url
+    issuer = origin_of(url) or url.rstrip("/")
     return UserIdentity(
         subject=record.user_id,
         token_identifier=f"{issuer}|{record.user_id}",
@@ -726,11 +729,12 @@ class SpeculativeRequestAuth:
                 record = None if token is None else service._session_of(token)
                 if token is not None:
                     parent._ignored = _ignored_after_read(request, record, parent._ignored)
-                parent._identity = None if record is None else _identity_of(record, request)
+                base_url = service.settings.base_url
+                parent._identity = None if record is None else _identity_of(record, request, base_url)
                 parent._resolved = True
                 return parent._identity
             self._pending = service._look_up_in_background(token)
-            self._answered = _identity_of(remembered, request)
+            self._answered = _identity_of(remembered, request, service.settings.base_url)
             return self._answered
 
     def settle(self) -> RequestAuth | None:
@@ -746,7 +750,8 @@ class SpeculativeRequestAuth:
                 parent._failure = error
                 self._redo = parent
                 return parent
-            parent._identity = None if record is None else _identity_of(record, parent._request)
+            base_url = parent._service.settings.base_url
+            parent._identity = None if record is None else _identity_of(record, parent._request, base_url)
             parent._ignored = _ignored_after_read(parent._request, record, parent._ignored)
             parent._resolved = True
             if parent._identity != self._answered:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import re
@@ -748,3 +749,20 @@ def test_no_secret_material_in_logs(service: AuthService, caplog: pytest.LogCapt
         assert secret not in text
     assert "%2B" not in text
     assert "session_token" not in text
+
+
+def test_a_configured_base_url_is_the_issuer_whichever_domain_the_request_came_through(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    with auth_service(tmp_path, clock, ip_rate_limit=1000, base_url="https://app.example.com") as (svc, _, _db):
+        b = Browser(svc)
+        b.sign_up()
+        request = b.request_for_functions("GET")  # a GET: the origin check, which the domain changes, does not apply
+        through_another_domain = dataclasses.replace(
+            request, base_url="https://abc123.execute-api.eu-west-1.amazonaws.com"
+        )
+        identities = [svc.auth_for(r).get_user_identity() for r in (request, through_another_domain)]
+        assert identities[0] is not None
+        assert identities[0] == identities[1]
+        assert identities[0].issuer == "https://app.example.com"
+        assert identities[0].token_identifier == f"https://app.example.com|{identities[0].subject}"
