@@ -211,7 +211,9 @@ def _read_chunked(stream: BufferedIOBase, limit: int) -> bytes:
         size_text = (field.rstrip(b" \t") if semicolon else field).decode("latin-1")  # BWS only before an extension
         if len(line) > _CHUNK_LINE_LIMIT or not _ends_line(line) or not _HEX.match(size_text):
             raise Refusal(
-                400, "BadRequest", "Malformed chunked body: a chunk size line is not a hexadecimal number and CRLF"
+                400,
+                "BadRequest",
+                "Malformed chunked body: a chunk size line must be a hexadecimal number ended by CRLF",
             )
         size = int(size_text, 16)
         if size == 0:
