@@ -15,7 +15,8 @@ def test_the_retention_sweep_fits_its_transactions_and_costs_under_three_calls_p
     assert max(batches) <= MAX_TRANSACTION_ACTIONS
     assert figures["sweep: DynamoDB calls per job deleted"] < 3
     assert "Scan" not in figures["sweep: calls by operation"]
-    # scheduling stays possible in batches: a further job is 3-5 items of its mutation's commit (3 when its index
-    # values already have counted entries, so no partition version is bumped: docs/dynamodb.md §3)
+    # scheduling stays possible in batches: a further job is 2-5 items of its mutation's commit (3 when its index
+    # values already have counted entries, so no partition version is bumped: docs/dynamodb.md §3; 2 when, besides,
+    # its by_creation_time entry falls in the partition the first job's already bumped: 1 time in 16)
     assert figures["most jobs in an otherwise empty mutation"] >= 19
-    assert 3 <= figures["mutation scheduling 2 job(s)"] - figures["mutation scheduling 1 job(s)"] <= 5
+    assert 2 <= figures["mutation scheduling 2 job(s)"] - figures["mutation scheduling 1 job(s)"] <= 5
